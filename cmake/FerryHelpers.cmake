@@ -1,0 +1,27 @@
+# ferry_add_plugin(<kind> <name> SOURCES ... [LIBS ...])
+# Builds ferry_<kind>_<name>.so into lib/ferry/plugins (build and install tree alike).
+function(ferry_add_plugin kind name)
+  cmake_parse_arguments(P "" "" "SOURCES;LIBS" ${ARGN})
+  set(target ferry_${kind}_${name})
+  add_library(${target} MODULE ${P_SOURCES})
+  set_target_properties(${target} PROPERTIES PREFIX ""
+    LIBRARY_OUTPUT_DIRECTORY ${FERRY_PLUGIN_OUTPUT_DIR})
+  target_link_libraries(${target} PRIVATE ferry::abi ferry_warnings ${P_LIBS})
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/ferry/plugins)
+endfunction()
+
+# ferry_add_test(<name> LABELS <label...> SOURCES ... [LIBS ...] [TIMEOUT s])
+# One GoogleTest binary; its cases are discovered at test time (not build time).
+function(ferry_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE GTest::gtest_main GTest::gmock ferry_warnings ${T_LIBS})
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "FERRY_BUILD_DIR=${CMAKE_BINARY_DIR};FERRY_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+endfunction()
+include(GoogleTest)
