@@ -15,6 +15,7 @@
 #define FERRY_FLUSH_H
 
 #include "ferry/abi.h"
+#include "ferry/plugin.h" /* ferry_error */
 #include "ferry/status.h"
 
 FERRY_EXTERN_C_BEGIN
