@@ -1,0 +1,143 @@
+// ferry_flush_sync: group commit. The kernel calls on_appended (at most once
+// per loop iteration) with the new WRITE watermark; that raises the
+// flusher's target and wakes it if it sleeps. The flusher syncs everything
+// written so far and advances DURABLE; the kernel acks every send whose
+// record ends at or below it. Sends still waiting after `timeout` get
+// FERRY_E_FLUSH_TIMEOUT from the kernel (info().ack_timeout_ms).
+#include <ferry/flush.h>
+#include <ferry/host.h>
+#include <ferry/plugin.h>
+
+#include <memory>
+#include <new>
+#include <string>
+
+#include "flusher.h"
+#include "storage_link.h"
+
+namespace {
+
+using ferry::flush::Flusher;
+using ferry::flush::StorageLink;
+
+struct SyncFlush {
+  const ferry_host_api* api;
+  ferry_host* host;
+  uint32_t ack_timeout_ms;
+  StorageLink storage;
+  std::unique_ptr<Flusher> flusher;
+};
+
+const ferry_config_key kKeys[] = {
+    FERRY_CONFIG_KEY("timeout", FERRY_CONFIG_DURATION, "5s", "1ms", "1h", nullptr,
+                     "How long a send waits for its record to be durable before it is answered "
+                     "FLUSH_DISK_TIMEOUT (stored, not yet durable)."),
+};
+
+const ferry_requirement kRequires[] = {FERRY_REQUIRE(FERRY_KIND_STORAGE)};
+
+ferry_status sync_create(const ferry_host_api* api, ferry_host* host, void** instance, ferry_error* err) {
+  try {
+    int64_t timeout_ms = 0;
+    ferry_status st = api->config_duration_ms(host, "timeout", &timeout_ms);
+    if (st != FERRY_OK) return api->set_error(err, st, "flush.sync: cannot read 'timeout'");
+    StorageLink storage;
+    st = ferry::flush::find_storage(api, host, &storage, err);
+    if (st != FERRY_OK) return st;
+    Flusher::Metrics metrics;
+    api->metric_register(host, "ferry_flush_syncs_total", "storage syncs by the flush plugin",
+                         FERRY_METRIC_COUNTER, "mode=sync", &metrics.syncs);
+    api->metric_register(host, "ferry_flush_sync_micros", "duration of one storage sync",
+                         FERRY_METRIC_HISTOGRAM, "mode=sync", &metrics.sync_micros);
+    auto self = std::make_unique<SyncFlush>();
+    self->api = api;
+    self->host = host;
+    self->ack_timeout_ms = static_cast<uint32_t>(timeout_ms);
+    self->storage = storage;
+    self->flusher = std::make_unique<Flusher>(api, host, storage, metrics);
+    *instance = self.release();
+    return FERRY_OK;
+  } catch (const std::bad_alloc&) {
+    return api->set_error(err, FERRY_E_NO_MEMORY, "flush.sync: out of memory");
+  } catch (...) {
+    return api->set_error(err, FERRY_E_PLUGIN_INIT, "flush.sync: create failed");
+  }
+}
+
+ferry_status sync_start(void* instance, ferry_error* err) {
+  auto* self = static_cast<SyncFlush*>(instance);
+  try {
+    self->flusher->start();
+    // What recovery found may sit only in the page cache (a process crash):
+    // make it durable before anything new is acknowledged on top of it.
+    uint64_t recovered = self->storage.ops->write_offset(self->storage.instance);
+    if (recovered > 0) self->flusher->request(recovered);
+    return FERRY_OK;
+  } catch (...) {
+    return self->api->set_error(err, FERRY_E_PLUGIN_INIT, "flush.sync: cannot start the flusher thread");
+  }
+}
+
+void sync_stop(void* instance) {
+  auto* self = static_cast<SyncFlush*>(instance);
+  try {
+    self->flusher->flush_all();
+    self->flusher->stop();
+  } catch (...) {
+  }
+}
+
+void sync_destroy(void* instance) { delete static_cast<SyncFlush*>(instance); }
+
+ferry_status sync_info(void* instance, ferry_flush_info* out) {
+  if (!out || !FERRY_HAS_FIELD(ferry_flush_info, out->struct_size, ack_timeout_ms)) {
+    return FERRY_E_INVALID_ARGUMENT;
+  }
+  out->mode = FERRY_FLUSH_SYNC;
+  out->ack_timeout_ms = static_cast<SyncFlush*>(instance)->ack_timeout_ms;
+  return FERRY_OK;
+}
+
+void sync_on_appended(void* instance, uint64_t write_offset) {
+  static_cast<SyncFlush*>(instance)->flusher->request(write_offset);
+}
+
+ferry_status sync_flush_all(void* instance, ferry_error* err) {
+  auto* self = static_cast<SyncFlush*>(instance);
+  try {
+    ferry_status st = self->flusher->flush_all();
+    if (st != FERRY_OK) return self->api->set_error(err, st, "flush.sync: flush_all failed (see the fault report)");
+    return FERRY_OK;
+  } catch (...) {
+    return self->api->set_error(err, FERRY_E_INTERNAL, "flush.sync: flush_all failed");
+  }
+}
+
+const ferry_flush_ops kOps = {
+    (uint32_t)sizeof(ferry_flush_ops),
+    sync_info,
+    sync_on_appended,
+    sync_flush_all,
+};
+
+const void* sync_ops(void*) { return &kOps; }
+
+const ferry_plugin_desc kDesc = {
+    FERRY_PLUGIN_FINGERPRINT(FERRY_KIND_FLUSH, "sync", "0.1.0"),
+    "group commit: one flusher thread syncs everything written and advances DURABLE",
+    kKeys,
+    (uint32_t)sizeof(ferry_config_key),
+    (uint32_t)(sizeof(kKeys) / sizeof(kKeys[0])),
+    kRequires,
+    (uint32_t)sizeof(ferry_requirement),
+    (uint32_t)(sizeof(kRequires) / sizeof(kRequires[0])),
+    sync_create,
+    sync_start,
+    sync_stop,
+    sync_destroy,
+    sync_ops,
+};
+
+}  // namespace
+
+FERRY_PLUGIN_DEFINE(kDesc)
