@@ -12,6 +12,7 @@
 #define FERRY_FILTER_H
 
 #include "ferry/abi.h"
+#include "ferry/plugin.h" /* ferry_error */
 #include "ferry/status.h"
 
 FERRY_EXTERN_C_BEGIN

@@ -1,0 +1,222 @@
+#pragma once
+// The messaging core: topics and queues, send (single/batch) acknowledged by
+// durability watermarks, pull with long polling woken by the storage
+// dispatcher, client heartbeats and group membership, consumer offsets,
+// queue locks, queries. It reaches plugins only through their ops tables and
+// the kernel only through Env; it never knows which plugin it has.
+//
+// Threads: everything runs on the loop thread except the storage dispatch
+// listener (storage's thread: it only records keys and posts one wake-up)
+// and storage reads that would block (a worker via Env::queue_work).
+//
+// Kernel wiring (docs/core.md, "Integration"):
+//   storage create -> Core(env, plugins, config) -> open() -> storage start
+//   -> other plugins start -> start() ... handle(request) ...
+//   on_watermarks() after each DURABLE/REPLICATED advance;
+//   on_connection_closed(id) when a client connection closes;
+//   SIGTERM: stop listening -> flush_all -> on_watermarks() -> stop().
+#include <ferry/flush.h>
+#include <ferry/filter.h>
+#include <ferry/host.h>
+#include <ferry/replication.h>
+#include <ferry/storage.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client_table.h"
+#include "config.h"
+#include "env.h"
+#include "filter_set.h"
+#include "message_edit.h"
+#include "message_id.h"
+#include "offset_store.h"
+#include "queue_locks.h"
+#include "request.h"
+#include "topic_table.h"
+
+namespace ferry::core {
+
+struct PluginSet {
+  const ferry_storage_ops* storage = nullptr;  // required
+  void* storage_inst = nullptr;
+  const ferry_flush_ops* flush = nullptr;      // optional: acks on WRITE without one
+  void* flush_inst = nullptr;
+  const ferry_replication_ops* replication = nullptr;  // optional
+  void* replication_inst = nullptr;
+  std::vector<FilterSet::Plugin> filters;
+};
+
+// Counters for runtime stats and tests.
+struct CoreCounters {
+  uint64_t messages_stored = 0;
+  uint64_t sends_acked = 0;
+  uint64_t sends_busy = 0;
+  uint64_t sends_timed_out = 0;
+  uint64_t pulls = 0;
+  uint64_t pulls_found = 0;
+  uint64_t pulls_held = 0;
+  uint64_t pulls_woken = 0;
+  uint64_t pulls_blocking_reads = 0;
+  uint64_t watermark_checks = 0;
+  uint64_t membership_notifications = 0;
+};
+
+class Core {
+ public:
+  Core(Env& env, PluginSet plugins, CoreConfig config);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Load the topic table and offsets from <data_dir>/core/, register the
+  // storage dispatch listener. Before storage start.
+  ferry_status open(std::string* why);
+  // Start timers (expiry sweep, offset persistence, timeouts).
+  void start();
+  // Answer every held pull (no new message) and waiting send (flush
+  // timeout: stored, not acknowledged), persist topics and offsets.
+  void stop();
+
+  // ---- the kernel's calls ----
+  void handle(RequestPtr request);
+  void on_watermarks();
+  void on_connection_closed(uint64_t conn_id);
+
+  // ---- host-table services (ferry_host_api's core section) ----
+  ferry_status topic_get(std::string_view name, ferry_topic_info* out) const;
+  ferry_status topic_foreach(ferry_topic_visit_fn fn, void* user_data) const;
+  ferry_status put_message(const ferry_message* msg, ferry_put_fn on_put, void* user_data);
+  ferry_status hook_pre_append(const char* property, ferry_pre_append_fn fn, void* user_data);
+  std::optional<uint64_t> producer_conn(std::string_view group) const;
+
+  // ---- admin used by tools and tests ----
+  ferry_status create_topic(TopicConfig config, bool system, std::string* why);
+  ferry_status persist_now(std::string* why);
+
+  const TopicTable& topics() const { return topics_; }
+  const OffsetStore& offsets() const { return offsets_; }
+  const ClientTable& clients() const { return clients_; }
+  const CoreCounters& counters() const { return counters_; }
+  size_t held_pulls() const { return held_.size(); }
+  size_t pending_acks() const { return pending_.size(); }
+  uint64_t ack_offset();  // min(durable-for-acks, replicated)
+
+  // Test seam for persistence faults (see atomic_file.h).
+  void set_before_rename_hook(BeforeRenameHook hook) { before_rename_ = std::move(hook); }
+
+ private:
+  struct PullJob;
+  struct Pending;
+
+  // dispatch by code
+  void handle_send(RequestPtr req);
+  void handle_pull(RequestPtr req);
+  void handle_heartbeat(RequestPtr req);
+  void handle_unregister(RequestPtr req);
+  void handle_group_members(RequestPtr req);
+  void handle_commit_offsets(RequestPtr req);
+  void handle_query_offset(RequestPtr req);
+  void handle_lock(RequestPtr req, bool lock);
+  void handle_topic_write(RequestPtr req, bool create);
+  void handle_topic_delete(RequestPtr req);
+  void handle_topic_list(RequestPtr req);
+  void handle_topic_get(RequestPtr req);
+  void handle_queue_range(RequestPtr req);
+  void handle_offset_by_time(RequestPtr req);
+  void handle_query(RequestPtr req);
+  void handle_group_progress(RequestPtr req);
+  void handle_runtime_stats(RequestPtr req);
+
+  // send path
+  struct Append {
+    ferry_status status = FERRY_OK;
+    std::string why;
+    size_t appended = 0;
+  };
+  // Validate, hook and append msgs (topic already resolved); results in
+  // append_results_.
+  Append append_batch(std::string_view topic, bool system);
+  void enqueue_ack(Pending&& p);
+  void check_acks();
+  void expire_acks();
+  void complete(Pending& p, ferry_status status, std::string message);
+  const TopicConfig* resolve_topic(std::string_view name, bool system, ferry_status* s,
+                                   std::string* why);
+
+  // pull path
+  void try_pull(std::unique_ptr<PullJob> job);
+  void finish_pull(std::unique_ptr<PullJob> job, ferry_status s, ferry_read_result* res,
+                   const std::string& why);
+  void park(std::unique_ptr<PullJob> job);
+  void expire_held();
+  static void on_dispatch(void* self, const ferry_dispatch_entry* entries, size_t count,
+                          uint64_t dispatched_offset);
+  static void drain_dispatch(void* self);
+
+  // clients
+  void notify_membership(const std::vector<std::string>& groups);
+  void sweep_clients();
+
+  // persistence
+  void schedule_topic_save();
+  void save_topics();
+  void topics_changed();
+  void persist_offsets();
+
+  void tick();  // timeouts of held pulls and waiting sends
+
+  Env& env_;
+  PluginSet plugins_;
+  CoreConfig config_;
+  FilterSet filters_;
+  TopicTable topics_;
+  OffsetStore offsets_;
+  ClientTable clients_;
+  QueueLocks locks_;
+  PreAppendHooks hooks_;
+  MessageIdEncoder ids_;
+  std::unique_ptr<ErrorSlot> err_;  // for loop-thread plugin calls
+  BeforeRenameHook before_rename_;
+  CoreCounters counters_;
+
+  // durability policy, read from the plugins at start
+  bool sync_flush_ = false;
+  bool sync_replication_ = false;
+  uint64_t ack_timeout_ms_ = 0;
+
+  // sends waiting for their watermark, in log order (so in deadline order)
+  std::deque<Pending> pending_;
+  uint32_t next_queue_ = 0;
+
+  // scratch reused by every send (no per-message allocation once warm)
+  std::vector<ferry_message> msgs_;
+  std::vector<const ferry_message*> msg_ptrs_;
+  std::vector<ferry_append_result> append_results_;
+  std::deque<ferry_message_edit> edits_;
+
+  // long polls by queue key hash (a collision only costs a spurious re-read)
+  std::unordered_multimap<uint64_t, std::unique_ptr<PullJob>> held_;
+
+  // dispatcher -> loop hand-off
+  std::mutex dispatch_mu_;
+  std::vector<uint64_t> dispatched_keys_;  // guarded by dispatch_mu_
+  bool dispatch_posted_ = false;           // guarded by dispatch_mu_
+  std::vector<uint64_t> drain_scratch_;
+
+  std::unique_ptr<Timer> tick_timer_, sweep_timer_, offsets_timer_, topics_timer_;
+  std::shared_ptr<Core*> alive_;  // posted tasks and worker completions check it
+  bool stopped_ = false;
+};
+
+// Key of a topic/queue for long-poll wake-ups.
+uint64_t queue_key(std::string_view topic, int32_t queue_id);
+
+}  // namespace ferry::core

@@ -1,0 +1,48 @@
+#pragma once
+// Types shared by the core's implementation files (not part of its API).
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core.h"
+#include "wire.h"
+
+namespace ferry::core {
+
+// A send (or put-through-core) waiting for min(durable, replicated) to pass
+// `end`, the commit offset just past its last record.
+struct Core::Pending {
+  uint64_t end = 0;
+  uint64_t deadline_ms = 0;  // monotonic
+  RequestPtr req;            // a producer's send, or
+  ferry_put_fn put_fn = nullptr;  // a plugin's put_message
+  void* put_user_data = nullptr;
+  Response response;         // prepared at append time (ids, queue offsets)
+  ferry_append_result put_result{};
+  std::string put_msg_id;
+};
+
+// A pull in progress: decoded once, retried on wake-ups while held.
+struct Core::PullJob {
+  RequestPtr req;
+  Decoded<fb::PullRequest> payload;
+  std::string_view topic;   // views into the payload (alive with req)
+  int32_t queue_id = 0;
+  uint64_t offset = 0;
+  uint32_t max_count = 0;
+  uint32_t max_bytes = 0;
+  std::shared_ptr<const CompiledFilter> filter;
+  uint64_t deadline_ms = 0;  // monotonic; 0 = do not hold
+  uint64_t key = 0;
+  std::unique_ptr<ErrorSlot> err;
+};
+
+inline void respond_error(Request& req, ferry_status s, std::string why) {
+  req.respond(Response::error(s, std::move(why)));
+}
+
+inline std::string bad_payload(std::string_view table) {
+  return "payload is not a valid " + std::string(table) + " (abi/wire/core.fbs)";
+}
+
+}  // namespace ferry::core

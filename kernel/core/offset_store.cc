@@ -1,0 +1,132 @@
+#include "offset_store.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include "topic_table.h"
+
+namespace ferry::core {
+namespace {
+
+constexpr std::string_view kHeader = "# ferry consumer offsets v1: group topic queue_id offset";
+
+template <class T>
+bool parse_num(std::string_view s, T* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+ferry_status OffsetStore::load(std::string* why) {
+  std::string text;
+  ferry_status s = read_file(path_, &text, why);
+  if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
+  if (s != FERRY_OK) return s;
+  groups_.clear();
+  std::string_view rest = text;
+  size_t line_no = 0;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    std::string_view f[4];
+    size_t n = 0;
+    while (!line.empty() && n < 4) {
+      size_t sp = line.find(' ');
+      f[n++] = line.substr(0, sp);
+      line.remove_prefix(sp == std::string_view::npos ? line.size() : sp + 1);
+    }
+    int32_t qid = 0;
+    uint64_t off = 0;
+    if (n != 4 || !line.empty() || f[0].empty() || f[1].empty() || !parse_num(f[2], &qid) ||
+        qid < 0 || static_cast<uint32_t>(qid) >= kMaxQueues || !parse_num(f[3], &off)) {
+      *why = path_ + ":" + std::to_string(line_no) + ": malformed offset line";
+      return FERRY_E_CORRUPTED;
+    }
+    commit(f[0], f[1], qid, off);
+  }
+  dirty_ = false;
+  return FERRY_OK;
+}
+
+ferry_status OffsetStore::save(std::string* why, const BeforeRenameHook& hook) {
+  if (!dirty_) return FERRY_OK;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
+  std::string text(kHeader);
+  text += '\n';
+  for (const auto& [group, topics] : groups_) {
+    for (const auto& [topic, queues] : topics) {
+      for (size_t q = 0; q < queues.size(); ++q) {
+        if (queues[q] == kNone) continue;
+        text += group;
+        text += ' ';
+        text += topic;
+        text += ' ';
+        text += std::to_string(q);
+        text += ' ';
+        text += std::to_string(queues[q]);
+        text += '\n';
+      }
+    }
+  }
+  ferry_status s = write_file_atomically(path_, text, why, hook);
+  if (s != FERRY_OK) return s;
+  dirty_ = false;
+  ++writes_;
+  return FERRY_OK;
+}
+
+void OffsetStore::commit(std::string_view group, std::string_view topic, int32_t queue_id,
+                         uint64_t offset) {
+  if (queue_id < 0 || static_cast<uint32_t>(queue_id) >= kMaxQueues) return;
+  auto g = groups_.find(group);
+  if (g == groups_.end()) g = groups_.emplace(std::string(group), Topics{}).first;
+  auto t = g->second.find(topic);
+  if (t == g->second.end()) t = g->second.emplace(std::string(topic), Queues{}).first;
+  Queues& q = t->second;
+  if (q.size() <= static_cast<size_t>(queue_id)) q.resize(static_cast<size_t>(queue_id) + 1, kNone);
+  auto v = static_cast<int64_t>(offset);
+  if (q[static_cast<size_t>(queue_id)] != v) {
+    q[static_cast<size_t>(queue_id)] = v;
+    dirty_ = true;
+  }
+}
+
+std::optional<uint64_t> OffsetStore::query(std::string_view group, std::string_view topic,
+                                           int32_t queue_id) const {
+  auto g = groups_.find(group);
+  if (g == groups_.end() || queue_id < 0) return std::nullopt;
+  auto t = g->second.find(topic);
+  if (t == g->second.end() || static_cast<size_t>(queue_id) >= t->second.size()) return std::nullopt;
+  int64_t v = t->second[static_cast<size_t>(queue_id)];
+  if (v == kNone) return std::nullopt;
+  return static_cast<uint64_t>(v);
+}
+
+void OffsetStore::for_group(
+    std::string_view group, std::string_view topic,
+    const std::function<void(const std::string&, int32_t, uint64_t)>& fn) const {
+  auto g = groups_.find(group);
+  if (g == groups_.end()) return;
+  for (const auto& [name, queues] : g->second) {
+    if (!topic.empty() && name != topic) continue;
+    for (size_t q = 0; q < queues.size(); ++q)
+      if (queues[q] != kNone) fn(name, static_cast<int32_t>(q), static_cast<uint64_t>(queues[q]));
+  }
+}
+
+void OffsetStore::remove_topic(std::string_view topic) {
+  for (auto& [group, topics] : groups_) {
+    auto t = topics.find(topic);
+    if (t != topics.end()) {
+      topics.erase(t);
+      dirty_ = true;
+    }
+  }
+}
+
+}  // namespace ferry::core

@@ -1,0 +1,255 @@
+// Send path: validate, apply pre-append hooks, append the whole batch under
+// one storage call, then park the reply until min(durable, replicated)
+// passes the batch's last record (check_acks, one check per advance).
+#include <ferry/record.h>
+
+#include <algorithm>
+
+#include "core_internal.h"
+#include "names.h"
+
+namespace ferry::core {
+namespace {
+
+const unsigned char kNoHost[4] = {0, 0, 0, 0};
+constexpr size_t kMaxProperties = FERRY_RECORD_MAX_PROPERTIES - FERRY_RECORD_CRC_RESERVED;
+
+}  // namespace
+
+const TopicConfig* Core::resolve_topic(std::string_view name, bool system, ferry_status* s,
+                                       std::string* why) {
+  *s = check_name("topic", name, why);
+  if (*s != FERRY_OK) return nullptr;
+  if (!system && is_system_topic(name)) {
+    *s = FERRY_E_RESERVED_NAME;
+    *why = "topic '" + std::string(name) + "' is reserved for the broker";
+    return nullptr;
+  }
+  if (const TopicConfig* t = topics_.find(name)) return t;
+  if (!system && !config_.auto_create_topics) {
+    *s = FERRY_E_TOPIC_NOT_FOUND;
+    *why = "topic '" + std::string(name) + "' does not exist (auto_create_topics is off)";
+    return nullptr;
+  }
+  TopicConfig c;
+  c.name = std::string(name);
+  c.read_queues = c.write_queues = config_.default_queue_count;
+  *s = topics_.create(std::move(c), system, why);
+  if (*s != FERRY_OK) return nullptr;
+  topics_changed();
+  env_.log(FERRY_LOG_INFO, "core: topic '" + std::string(name) + "' created on first send");
+  return topics_.find(name);
+}
+
+Core::Append Core::append_batch(std::string_view topic, bool system) {
+  Append a;
+  // Hooks may move a message to a system topic (delay, half messages).
+  edits_.clear();
+  if (!hooks_.empty()) {
+    for (auto& m : msgs_) {
+      edits_.emplace_back();
+      a.status = hooks_.apply(&m, &edits_.back(), &a.why);
+      if (a.status != FERRY_OK) return a;
+      std::string_view t(static_cast<const char*>(m.topic.data), m.topic.len);
+      if (t == topic) continue;
+      const TopicConfig* tc = resolve_topic(t, true, &a.status, &a.why);
+      if (!tc) return a;
+      if (m.queue_id >= 0 && static_cast<uint32_t>(m.queue_id) >= tc->write_queues) {
+        TopicConfig grown = *tc;
+        grown.read_queues = std::max(grown.read_queues, static_cast<uint32_t>(m.queue_id) + 1);
+        grown.write_queues = std::max(grown.write_queues, static_cast<uint32_t>(m.queue_id) + 1);
+        a.status = topics_.update(std::move(grown), true, &a.why);
+        if (a.status != FERRY_OK) return a;
+        topics_changed();
+      }
+    }
+  }
+  (void)system;
+  msg_ptrs_.clear();
+  for (const auto& m : msgs_) msg_ptrs_.push_back(&m);
+  append_results_.assign(msgs_.size(), FERRY_STRUCT_INIT(ferry_append_result));
+  uint64_t write_offset = 0;
+  err_->reset();
+  a.status = plugins_.storage->append(plugins_.storage_inst, msg_ptrs_.data(), msg_ptrs_.size(),
+                                      append_results_.data(), &a.appended, &write_offset,
+                                      err_->get());
+  if (a.appended > 0) {
+    counters_.messages_stored += a.appended;
+    env_.publish_write(write_offset);
+  }
+  if (a.status != FERRY_OK) {
+    std::string msg = err_->message();
+    a.why = (msg.empty() ? std::string(ferry_status_str(a.status)) : msg);
+    if (msgs_.size() > 1)
+      a.why += " (" + std::to_string(a.appended) + " of " + std::to_string(msgs_.size()) +
+               " messages stored)";
+  } else if (a.appended != msgs_.size()) {
+    a.status = FERRY_E_INTERNAL;
+    a.why = "storage stored " + std::to_string(a.appended) + " of " + std::to_string(msgs_.size()) +
+            " messages without an error";
+  }
+  return a;
+}
+
+void Core::handle_send(RequestPtr req) {
+  auto p = read_payload<fb::SendRequest>(req->payload());
+  if (!p) return respond_error(*req, FERRY_E_INVALID_ARGUMENT, bad_payload("SendRequest"));
+  const auto* metas = p->messages();
+  size_t n = metas->size();
+  if (n == 0) return respond_error(*req, FERRY_E_INVALID_ARGUMENT, "send carries no message");
+  if (req->code() == FERRY_CODE_SEND_MESSAGE && n != 1)
+    return respond_error(*req, FERRY_E_INVALID_ARGUMENT,
+                         "SEND_MESSAGE carries exactly one message; use SEND_BATCH for " +
+                             std::to_string(n));
+  if (n > config_.max_batch_messages)
+    return respond_error(*req, FERRY_E_TOO_LARGE,
+                         "batch of " + std::to_string(n) + " messages; max_batch_messages is " +
+                             std::to_string(config_.max_batch_messages));
+  if (pending_.size() >= config_.send_queue_capacity) {
+    ++counters_.sends_busy;
+    return respond_error(*req, FERRY_E_BUSY,
+                         "system busy: " + std::to_string(pending_.size()) +
+                             " sends wait for durability (send_queue_capacity); try another broker");
+  }
+  ferry_status s;
+  std::string why;
+  std::string_view topic = sv(p->topic());
+  const TopicConfig* t = resolve_topic(topic, false, &s, &why);
+  if (!t) return respond_error(*req, s, why);
+  if (!(t->perm & FERRY_PERM_WRITE))
+    return respond_error(*req, FERRY_E_NO_PERMISSION, "topic '" + t->name + "' is not writable");
+
+  ferry_slice att = req->attachment();
+  uint64_t declared = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto* m = metas->Get(static_cast<flatbuffers::uoffset_t>(i));
+    if (m->body_length() > config_.max_message_size)
+      return respond_error(*req, FERRY_E_MESSAGE_TOO_LARGE,
+                           "message " + std::to_string(i) + " body is " +
+                               std::to_string(m->body_length()) + " bytes; max_message_size is " +
+                               std::to_string(config_.max_message_size));
+    if (m->properties() && m->properties()->size() > kMaxProperties)
+      return respond_error(*req, FERRY_E_TOO_LARGE,
+                           "message " + std::to_string(i) + " properties are " +
+                               std::to_string(m->properties()->size()) + " bytes; the limit is " +
+                               std::to_string(kMaxProperties));
+    if (m->queue_id() < -1 ||
+        (m->queue_id() >= 0 && static_cast<uint32_t>(m->queue_id()) >= t->write_queues))
+      return respond_error(*req, FERRY_E_INVALID_ARGUMENT,
+                           "queue " + std::to_string(m->queue_id()) + " of topic '" + t->name +
+                               "' does not exist (" + std::to_string(t->write_queues) +
+                               " write queues)");
+    declared += m->body_length();
+  }
+  if (declared != att.len)
+    return respond_error(*req, FERRY_E_INVALID_ARGUMENT,
+                         "bodies declare " + std::to_string(declared) + " bytes, attachment has " +
+                             std::to_string(att.len));
+
+  ferry_slice born_host{kNoHost, sizeof kNoHost};
+  if (p->born_host() && (p->born_host()->size() == 4 || p->born_host()->size() == 16))
+    born_host = {p->born_host()->data(), p->born_host()->size()};
+  // A batch without explicit queues lands in one queue, round robin per send.
+  int32_t picked = static_cast<int32_t>(next_queue_++ % t->write_queues);
+  msgs_.clear();
+  const auto* body = static_cast<const unsigned char*>(att.data);
+  for (size_t i = 0; i < n; ++i) {
+    const auto* m = metas->Get(static_cast<flatbuffers::uoffset_t>(i));
+    auto msg = FERRY_STRUCT_INIT(ferry_message);
+    msg.topic = slice(topic);
+    msg.queue_id = m->queue_id() < 0 ? picked : m->queue_id();
+    msg.flag = m->flag();
+    msg.sys_flag = m->sys_flag();
+    msg.body = {body, m->body_length()};
+    body += m->body_length();
+    if (m->properties()) msg.properties = {m->properties()->data(), m->properties()->size()};
+    msg.born_timestamp_ms = m->born_timestamp_ms();
+    msg.born_host = born_host;
+    msg.born_port = p->born_port();
+    msg.reconsume_times = m->reconsume_times();
+    msgs_.push_back(msg);
+  }
+
+  Append a = append_batch(topic, false);
+  if (a.status != FERRY_OK) return respond_error(*req, a.status, a.why);
+
+  // The reply is built now (ids and offsets are known) and sent once durable.
+  flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
+  std::vector<flatbuffers::Offset<fb::SendResult>> results;
+  results.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ferry_append_result& r = append_results_[i];
+    char id_buf[64];  // id_length() <= 56
+    ids_.encode_into(r.commit_offset, id_buf);
+    auto id = fbb.CreateString(id_buf, ids_.id_length());
+    ferry_slice uniq{};
+    const auto* m = metas->Get(static_cast<flatbuffers::uoffset_t>(i));
+    flatbuffers::Offset<flatbuffers::String> uniq_off;
+    if (m->properties()) {
+      ferry_slice props{m->properties()->data(), m->properties()->size()};
+      if (ferry_property_find(props, FERRY_PROP_UNIQ_KEY, &uniq))
+        uniq_off = fbb.CreateString(static_cast<const char*>(uniq.data), uniq.len);
+    }
+    results.push_back(fb::CreateSendResult(fbb, id, uniq_off, r.queue_id, r.queue_offset, r.commit_offset));
+  }
+  auto root = fb::CreateSendResponse(fbb, fbb.CreateString(topic), fbb.CreateVector(results));
+  Pending pend;
+  finish_into(fbb, root, &pend.response);
+  const ferry_append_result& last = append_results_[n - 1];
+  pend.end = last.commit_offset + last.size;
+  pend.req = std::move(req);
+  enqueue_ack(std::move(pend));
+}
+
+void Core::enqueue_ack(Pending&& p) {
+  if (sync_replication_ && plugins_.replication->info) {
+    auto info = FERRY_STRUCT_INIT(ferry_replication_info);
+    if (plugins_.replication->info(plugins_.replication_inst, &info) == FERRY_OK &&
+        info.slaves_connected == 0) {
+      complete(p, FERRY_E_REPLICA_NOT_AVAILABLE, "stored on the master; no slave is connected");
+      return;
+    }
+  }
+  p.deadline_ms = env_.monotonic_ms() + ack_timeout_ms_;
+  pending_.push_back(std::move(p));
+  check_acks();
+}
+
+ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, void* user_data) {
+  if (stopped_) return FERRY_E_SHUTTING_DOWN;
+  if (!msg || !FERRY_HAS_FIELD(ferry_message, msg->struct_size, prepared_transaction_offset))
+    return FERRY_E_INVALID_ARGUMENT;
+  if (pending_.size() >= config_.send_queue_capacity) {
+    ++counters_.sends_busy;
+    return FERRY_E_BUSY;
+  }
+  if (msg->body.len > config_.max_message_size) return FERRY_E_MESSAGE_TOO_LARGE;
+  ferry_status s;
+  std::string why;
+  std::string_view topic(static_cast<const char*>(msg->topic.data), msg->topic.len);
+  const TopicConfig* t = resolve_topic(topic, true, &s, &why);
+  if (!t) {
+    env_.log(FERRY_LOG_WARN, "core: put_message refused: " + why);
+    return s;
+  }
+  msgs_.assign(1, *msg);
+  if (msgs_[0].queue_id < 0 || static_cast<uint32_t>(msgs_[0].queue_id) >= t->write_queues)
+    msgs_[0].queue_id = static_cast<int32_t>(next_queue_++ % t->write_queues);
+  if (msgs_[0].born_host.len != 4 && msgs_[0].born_host.len != 16)
+    msgs_[0].born_host = {kNoHost, sizeof kNoHost};
+  Append a = append_batch(topic, true);
+  if (a.status != FERRY_OK) {
+    env_.log(FERRY_LOG_WARN, "core: put_message failed: " + a.why);
+    return a.status;
+  }
+  Pending pend;
+  pend.put_fn = on_put;
+  pend.put_user_data = user_data;
+  pend.put_result = append_results_[0];
+  pend.put_msg_id = ids_.encode(append_results_[0].commit_offset);
+  pend.end = append_results_[0].commit_offset + append_results_[0].size;
+  enqueue_ack(std::move(pend));
+  return FERRY_OK;
+}
+
+}  // namespace ferry::core

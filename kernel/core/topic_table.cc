@@ -1,0 +1,182 @@
+#include "topic_table.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include "names.h"
+
+namespace ferry::core {
+namespace {
+
+constexpr std::string_view kHeader = "# ferry topic table v1: name read_queues write_queues perm flags";
+
+bool parse_u32(std::string_view s, uint32_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Splits on single spaces; returns false unless exactly n fields.
+bool split(std::string_view line, std::string_view* fields, size_t n) {
+  size_t i = 0;
+  while (!line.empty()) {
+    if (i == n) return false;
+    size_t sp = line.find(' ');
+    fields[i++] = line.substr(0, sp);
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
+  return i == n;
+}
+
+}  // namespace
+
+ferry_status TopicTable::load(std::string* why) {
+  std::string text;
+  ferry_status s = read_file(path_, &text, why);
+  if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
+  if (s != FERRY_OK) return s;
+  topics_.clear();
+  std::string_view rest = text;
+  size_t line_no = 0;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    std::string_view f[5];
+    TopicConfig c;
+    if (!split(line, f, 5) || !parse_u32(f[1], &c.read_queues) ||
+        !parse_u32(f[2], &c.write_queues) || !parse_u32(f[3], &c.perm) ||
+        !parse_u32(f[4], &c.flags)) {
+      *why = path_ + ":" + std::to_string(line_no) + ": malformed topic line";
+      return FERRY_E_CORRUPTED;
+    }
+    c.name = std::string(f[0]);
+    std::string reason;
+    if (validate(c, true, &reason) != FERRY_OK) {
+      *why = path_ + ":" + std::to_string(line_no) + ": " + reason;
+      return FERRY_E_CORRUPTED;
+    }
+    topics_[c.name] = std::move(c);
+  }
+  dirty_ = false;
+  return FERRY_OK;
+}
+
+ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
+  if (!dirty_) return FERRY_OK;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
+  std::string text(kHeader);
+  text += '\n';
+  text.reserve(text.size() + topics_.size() * 48);
+  for (const auto& [name, c] : topics_) {
+    text += name;
+    for (uint32_t v : {c.read_queues, c.write_queues, c.perm, c.flags}) {
+      text += ' ';
+      text += std::to_string(v);
+    }
+    text += '\n';
+  }
+  ferry_status s = write_file_atomically(path_, text, why, hook);
+  if (s != FERRY_OK) return s;  // still dirty: the next save retries
+  dirty_ = false;
+  ++writes_;
+  return FERRY_OK;
+}
+
+const TopicConfig* TopicTable::find(std::string_view name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+ferry_status TopicTable::validate(TopicConfig& c, bool system, std::string* why) const {
+  ferry_status s = check_name("topic", c.name, why);
+  if (s != FERRY_OK) return s;
+  if (is_system_topic(c.name)) {
+    if (!system) {
+      *why = "topic name '" + c.name + "' uses a reserved system prefix (%RETRY%, %DLQ%, RMQ_SYS_, SCHEDULE_TOPIC_XXXX)";
+      return FERRY_E_RESERVED_NAME;
+    }
+    c.flags |= FERRY_TOPIC_SYSTEM;
+  } else if (!system) {
+    c.flags &= ~static_cast<uint32_t>(FERRY_TOPIC_SYSTEM);
+  }
+  if (c.read_queues == 0 || c.write_queues == 0 || c.read_queues > kMaxQueues ||
+      c.write_queues > kMaxQueues) {
+    *why = "topic '" + c.name + "': read and write queue counts must be 1.." +
+           std::to_string(kMaxQueues) + " (got " + std::to_string(c.read_queues) + "/" +
+           std::to_string(c.write_queues) + ")";
+    return FERRY_E_INVALID_ARGUMENT;
+  }
+  if (c.perm & ~static_cast<uint32_t>(FERRY_PERM_INHERIT | FERRY_PERM_READ | FERRY_PERM_WRITE)) {
+    *why = "topic '" + c.name + "': perm " + std::to_string(c.perm) +
+           " has unknown bits (INHERIT=1 WRITE=2 READ=4)";
+    return FERRY_E_INVALID_ARGUMENT;
+  }
+  return FERRY_OK;
+}
+
+ferry_status TopicTable::create(TopicConfig c, bool system, std::string* why) {
+  ferry_status s = validate(c, system, why);
+  if (s != FERRY_OK) return s;
+  if (topics_.count(c.name) != 0) {
+    *why = "topic '" + c.name + "' already exists";
+    return FERRY_E_ALREADY_EXISTS;
+  }
+  std::string name = c.name;
+  topics_.emplace(std::move(name), std::move(c));
+  dirty_ = true;
+  return FERRY_OK;
+}
+
+ferry_status TopicTable::update(TopicConfig c, bool system, std::string* why) {
+  ferry_status s = validate(c, system, why);
+  if (s != FERRY_OK) return s;
+  auto it = topics_.find(c.name);
+  if (it == topics_.end()) {
+    *why = "topic '" + c.name + "' does not exist";
+    return FERRY_E_TOPIC_NOT_FOUND;
+  }
+  it->second = std::move(c);
+  dirty_ = true;
+  return FERRY_OK;
+}
+
+ferry_status TopicTable::remove(std::string_view name, bool system, std::string* why) {
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    *why = "topic '" + std::string(name) + "' does not exist";
+    return FERRY_E_TOPIC_NOT_FOUND;
+  }
+  if (!system && (it->second.flags & FERRY_TOPIC_SYSTEM)) {
+    *why = "topic '" + std::string(name) + "' is a system topic";
+    return FERRY_E_RESERVED_NAME;
+  }
+  topics_.erase(it);
+  dirty_ = true;
+  return FERRY_OK;
+}
+
+std::vector<const TopicConfig*> TopicTable::list(std::string_view start_after, size_t limit,
+                                                 bool include_system, bool* more) const {
+  std::vector<const TopicConfig*> out;
+  *more = false;
+  auto it = start_after.empty() ? topics_.begin() : topics_.upper_bound(start_after);
+  for (; it != topics_.end(); ++it) {
+    if (!include_system && (it->second.flags & FERRY_TOPIC_SYSTEM)) continue;
+    if (out.size() == limit) {
+      *more = true;
+      break;
+    }
+    out.push_back(&it->second);
+  }
+  return out;
+}
+
+void TopicTable::for_each(const std::function<void(const TopicConfig&)>& fn) const {
+  for (const auto& [name, c] : topics_) fn(c);
+}
+
+}  // namespace ferry::core

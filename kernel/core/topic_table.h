@@ -1,0 +1,68 @@
+#pragma once
+// The topic table: every topic's queue counts, permission and flags, kept in
+// memory (sorted, for paged listing) and persisted as one small text file
+// replaced atomically. The core debounces save() (topic_persist_delay) so a
+// burst of creations shares one write.
+#include <ferry/host.h>
+#include <ferry/status.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "atomic_file.h"
+
+namespace ferry::core {
+
+inline constexpr uint32_t kMaxQueues = 1024;
+
+struct TopicConfig {
+  std::string name;
+  uint32_t read_queues = 4;
+  uint32_t write_queues = 4;
+  uint32_t perm = FERRY_PERM_READ | FERRY_PERM_WRITE;
+  uint32_t flags = 0;
+};
+
+class TopicTable {
+ public:
+  // `path`: the file, e.g. <data_dir>/core/topics.conf.
+  explicit TopicTable(std::string path) : path_(std::move(path)) {}
+
+  // Read the file (absent = empty table). FERRY_E_CORRUPTED naming the line.
+  ferry_status load(std::string* why);
+  // Write the whole table now if it changed since the last save.
+  ferry_status save(std::string* why, const BeforeRenameHook& hook = {});
+
+  const TopicConfig* find(std::string_view name) const;
+  // `system`: created by the core or a plugin; allowed under reserved
+  // prefixes (and then flagged FERRY_TOPIC_SYSTEM). Users get
+  // FERRY_E_RESERVED_NAME there.
+  ferry_status create(TopicConfig config, bool system, std::string* why);
+  ferry_status update(TopicConfig config, bool system, std::string* why);
+  ferry_status remove(std::string_view name, bool system, std::string* why);
+
+  // Up to `limit` topics named after `start_after`, in name order; *more set
+  // when others follow.
+  std::vector<const TopicConfig*> list(std::string_view start_after, size_t limit,
+                                       bool include_system, bool* more) const;
+  void for_each(const std::function<void(const TopicConfig&)>& fn) const;
+
+  size_t size() const { return topics_.size(); }
+  bool dirty() const { return dirty_; }
+  uint64_t writes() const { return writes_; }  // files written, for tests and stats
+  const std::string& path() const { return path_; }
+
+ private:
+  ferry_status validate(TopicConfig& config, bool system, std::string* why) const;
+
+  std::string path_;
+  std::map<std::string, TopicConfig, std::less<>> topics_;
+  bool dirty_ = false;
+  uint64_t writes_ = 0;
+};
+
+}  // namespace ferry::core
