@@ -1,0 +1,56 @@
+#include "config/kernel_schema.h"
+
+#include <cstdlib>
+#include <iterator>
+
+namespace ferry::config {
+namespace {
+
+// clang-format off
+constexpr ferry_config_key kKernelKeys[] = {
+  FERRY_CONFIG_KEY("listen", FERRY_CONFIG_STRING, "127.0.0.1:10911", NULL, NULL, NULL,
+                   "host:port the transport listens on for clients and brokers (port 0 picks a free one)"),
+  FERRY_CONFIG_KEY("data_dir", FERRY_CONFIG_STRING, "./data", NULL, NULL, NULL,
+                   "directory for all persistent data; created when missing; relative to the working directory"),
+  FERRY_CONFIG_KEY("plugin_dir", FERRY_CONFIG_STRING, "", NULL, NULL, NULL,
+                   "where plugin libraries are found; empty means <dir of ferryd>/../lib/ferry/plugins"),
+  FERRY_CONFIG_KEY("log_level", FERRY_CONFIG_ENUM, "info", NULL, NULL, "trace|debug|info|warn|error|off",
+                   "lowest severity written to the log"),
+  FERRY_CONFIG_KEY("max_frame_bytes", FERRY_CONFIG_SIZE, "16MiB", "4KiB", "1GiB",
+                   NULL, "largest transport frame accepted or sent (header + attachment)"),
+};
+
+constexpr ferry_config_key kBrokerKeys[] = {
+  FERRY_CONFIG_KEY("cluster", FERRY_CONFIG_STRING, "DefaultCluster", NULL, NULL, NULL,
+                   "cluster this broker registers under"),
+  FERRY_CONFIG_KEY("name", FERRY_CONFIG_STRING, "broker-a", NULL, NULL, NULL,
+                   "broker name; a master and its slaves share it"),
+  FERRY_CONFIG_KEY("id", FERRY_CONFIG_INT, "0", "0", "1024", NULL,
+                   "0 for the master, 1 and up for slaves"),
+  FERRY_CONFIG_KEY("advertised_address", FERRY_CONFIG_STRING, "", NULL, NULL, NULL,
+                   "host:port clients are told to use; empty means the listen address"),
+};
+// clang-format on
+
+Schema build(const ferry_config_key* keys, size_t count) {
+  std::string error;
+  auto schema = Schema::from_c(keys, sizeof(ferry_config_key), static_cast<uint32_t>(count), &error);
+  // The kernel's own declarations are fixed at compile time; a bad one is a
+  // programming error caught by the first test run.
+  if (!schema) std::abort();
+  return *schema;
+}
+
+}  // namespace
+
+const Schema& kernel_schema() {
+  static const Schema schema = build(kKernelKeys, std::size(kKernelKeys));
+  return schema;
+}
+
+const Schema& broker_schema() {
+  static const Schema schema = build(kBrokerKeys, std::size(kBrokerKeys));
+  return schema;
+}
+
+}  // namespace ferry::config

@@ -1,0 +1,281 @@
+#include "kernel.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include <ferry/flush.h>
+
+#include "host/host_api.h"
+
+namespace ferry {
+namespace {
+
+// Runs a plugin entry point; a C++ plugin that let an exception escape its
+// own guard is still reported instead of killing the kernel.
+template <class F>
+bool no_throw(const log::Logger& log, const std::string& what, F&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const std::exception& e) {
+    log.error(what + " threw an exception across the ABI: " + e.what());
+  } catch (...) {
+    log.error(what + " threw an exception across the ABI");
+  }
+  return false;
+}
+
+std::string describe(const ferry_host& inst) {
+  return "plugin '" + inst.instance_name + "' (" +
+         std::filesystem::path(inst.library->path()).filename().string() + ")";
+}
+
+}  // namespace
+
+Kernel::Kernel(Assembly assembly, KernelOptions options)
+    : assembly_(std::move(assembly)),
+      own_sink_(options.sink ? nullptr : std::make_unique<log::StderrSink>()),
+      sink_(options.sink ? options.sink : own_sink_.get()),
+      threshold_(log::parse_level(assembly_.file.kernel().str("log_level"))),
+      logger_(sink_, &threshold_, "kernel") {
+  uv_loop_init(&loop_);
+  bridge_ = std::make_unique<host::LoopBridge>(&loop_);
+  net_ = std::make_unique<host::UnavailableNet>();
+  core_ = std::make_unique<host::UnavailableCore>();
+  signals_ = options.handle_signals;
+
+  const config::Values& k = assembly_.file.kernel();
+  const config::Values& b = assembly_.file.broker();
+  std::error_code ec;
+  data_dir_ = std::filesystem::absolute(k.str("data_dir"), ec).lexically_normal().string();
+  listen_ = k.str("listen");
+  advertised_ = b.str("advertised_address").empty() ? listen_ : b.str("advertised_address");
+  cluster_ = b.str("cluster");
+  broker_name_ = b.str("name");
+
+  context_.clock = options.clock ? options.clock : &system_clock_;
+  context_.metrics = &metrics_;
+  context_.watermarks = &watermarks_;
+  context_.bridge = bridge_.get();
+  context_.net = net_.get();
+  context_.core = core_.get();
+  context_.instances = &instances_;
+  context_.info = FERRY_STRUCT_INIT(ferry_kernel_info);
+  context_.info.data_dir = data_dir_.c_str();
+  context_.info.listen_address = listen_.c_str();
+  context_.info.advertised_address = advertised_.c_str();
+  context_.info.cluster_name = cluster_.c_str();
+  context_.info.broker_name = broker_name_.c_str();
+  context_.info.broker_id = b.i64("id");
+  context_.info.max_frame_bytes = static_cast<uint32_t>(k.u64("max_frame_bytes"));
+  bool has_storage = false;
+  for (const PlannedInstance& p : assembly_.instances)
+    has_storage = has_storage || p.library->kind() == FERRY_KIND_STORAGE;
+  // The core stays off without storage (a name server), whatever is attached.
+  context_.info.core_enabled = has_storage ? 1 : 0;
+
+  for (PlannedInstance& p : assembly_.instances) {
+    instances_.push_back(std::make_unique<ferry_host>(
+        &context_, p.name, p.library, log::Logger(sink_, &threshold_, p.name),
+        std::move(p.values), &loop_));
+  }
+}
+
+Kernel::~Kernel() {
+  // run() leaves the loop closed; a Kernel that never ran closes it here.
+  if (!ran_) {
+    bridge_->close();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+}
+
+void Kernel::attach_net(std::unique_ptr<host::NetSeam> net) {
+  net_ = std::move(net);
+  context_.net = net_.get();
+}
+
+void Kernel::attach_core(std::unique_ptr<host::CoreSeam> core) {
+  core_ = std::move(core);
+  context_.core = core_.get();
+}
+
+std::vector<std::string> Kernel::instance_names() const {
+  std::vector<std::string> out;
+  for (const auto& i : instances_) out.push_back(i->instance_name);
+  return out;
+}
+
+void Kernel::request_stop() {
+  // After close the loop is already shutting down: nothing to do.
+  (void)bridge_->post([this] { begin_shutdown(); });
+}
+
+void Kernel::fail(const ferry_host& inst, const std::string& what) {
+  if (exit_code_ == 0) last_error_ = describe(inst) + " " + what;
+  exit_code_ = 1;
+  logger_.error(describe(inst) + " " + what);
+}
+
+bool Kernel::create_instance(ferry_host& inst) {
+  ferry_error err;
+  ferry_status st = FERRY_E_INTERNAL;
+  void* created = nullptr;
+  bool ok = no_throw(logger_, describe(inst) + " create", [&] {
+    st = inst.library->create_fn()(host::host_api(), &inst, &created, &err);
+  });
+  if (ok && st == FERRY_OK) {
+    inst.instance = created;
+    inst.state = host::InstanceState::kCreated;
+    logger_.debug("created " + describe(inst));
+    return true;
+  }
+  std::string text = std::string(ferry_status_name(st)) + ": " +
+                     (err.message.empty() ? ferry_status_str(st) : err.message);
+  fail(inst, "create failed: " + text);
+  return false;
+}
+
+bool Kernel::start_instance(ferry_host& inst) {
+  auto start = inst.library->start_fn();
+  ferry_error err;
+  ferry_status st = FERRY_OK;
+  bool ok = !start || no_throw(logger_, describe(inst) + " start",
+                               [&] { st = start(inst.instance, &err); });
+  if (ok && st == FERRY_OK) {
+    inst.state = host::InstanceState::kStarted;
+    return true;
+  }
+  if (ok) {
+    fail(inst, "start failed: " + std::string(ferry_status_name(st)) + ": " +
+                   (err.message.empty() ? ferry_status_str(st) : err.message));
+  } else {
+    fail(inst, "start failed: an exception crossed the ABI");
+  }
+  return false;
+}
+
+void Kernel::stop_instance(ferry_host& inst) {
+  if (inst.state != host::InstanceState::kStarted) return;
+  inst.state = host::InstanceState::kStopped;
+  if (auto stop = inst.library->stop_fn())  // optional op
+    no_throw(logger_, describe(inst) + " stop", [&] { stop(inst.instance); });
+}
+
+void Kernel::destroy_instance(ferry_host& inst) {
+  if (inst.state == host::InstanceState::kLoaded || inst.state == host::InstanceState::kDestroyed)
+    return;
+  no_throw(logger_, describe(inst) + " destroy",
+           [&] { inst.library->destroy_fn()(inst.instance); });
+  inst.state = host::InstanceState::kDestroyed;
+  inst.instance = nullptr;
+  // What the plugin left behind goes with it.
+  inst.timers.stop_all();
+  net_->release(&inst);
+  core_->release(&inst);
+}
+
+void Kernel::configure_watermarks() {
+  bool sync_flush = false, replicated = false;
+  for (const auto& inst : instances_) {
+    uint32_t kind = inst->library->kind();
+    replicated = replicated || kind == FERRY_KIND_REPLICATION;
+    if (kind != FERRY_KIND_FLUSH || !inst->library->ops_fn()) continue;
+    const auto* ops = static_cast<const ferry_flush_ops*>(inst->library->ops_fn()(inst->instance));
+    if (ops == nullptr || !FERRY_HAS_FIELD(ferry_flush_ops, ops->struct_size, info) || !ops->info)
+      continue;
+    ferry_flush_info info = FERRY_STRUCT_INIT(ferry_flush_info);
+    if (ops->info(inst->instance, &info) == FERRY_OK) sync_flush = info.mode == FERRY_FLUSH_SYNC;
+  }
+  watermarks_.configure(sync_flush, replicated);
+}
+
+bool Kernel::bring_up() {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir_, ec);
+  if (ec) {
+    last_error_ = "cannot create data_dir " + data_dir_ + ": " + ec.message();
+    logger_.error(last_error_);
+    exit_code_ = 1;
+    return false;
+  }
+  for (auto& inst : instances_)
+    if (!create_instance(*inst)) return false;
+  for (auto& inst : instances_)
+    if (!start_instance(*inst)) return false;
+  configure_watermarks();
+  std::string names;
+  for (const auto& inst : instances_) names += (names.empty() ? "" : ", ") + inst->instance_name;
+  logger_.info("ferryd serving: data_dir " + data_dir_ + ", listen " + listen_ + " (transport " +
+               "not attached yet), plugins in start order: " + (names.empty() ? "none" : names));
+  serving_ = true;
+  return true;
+}
+
+void Kernel::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  serving_ = false;
+  logger_.info("stopping");
+  if (signals_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+  }
+  // Dependents stop before what they require.
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) stop_instance(**it);
+  // Completions posted during stop arrive before destroy (plugin.h's promise).
+  bridge_->drain();
+  // Queued work must finish before its owner is destroyed: poll until the
+  // thread pool has handed every done callback back.
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  uv_timer_start(
+      &drain_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Kernel*>(t->data);
+        if (self->bridge_->work_in_flight() > 0) return;
+        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+        self->finish_shutdown();
+      },
+      0, 10);
+}
+
+void Kernel::finish_shutdown() {
+  bridge_->drain();
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) destroy_instance(**it);
+  bridge_->close();
+  logger_.info("stopped");
+}
+
+int Kernel::run() {
+  if (ran_) return 1;
+  ran_ = true;
+  if (signals_) {
+    uv_signal_init(&loop_, &sigint_);
+    uv_signal_init(&loop_, &sigterm_);
+    sigint_.data = sigterm_.data = this;
+    auto on_signal = [](uv_signal_t* s, int signum) {
+      static_cast<Kernel*>(s->data)->logger_.info(std::string("received ") +
+                                                 (signum == SIGINT ? "SIGINT" : "SIGTERM"));
+      static_cast<Kernel*>(s->data)->begin_shutdown();
+    };
+    uv_signal_start(&sigint_, on_signal, SIGINT);
+    uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  }
+  if (!bring_up()) begin_shutdown();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Every handle is closed by now; anything left is a leak worth closing.
+  if (uv_loop_close(&loop_) == UV_EBUSY) {
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+  return exit_code_;
+}
+
+}  // namespace ferry

@@ -1,0 +1,96 @@
+#pragma once
+// The kernel: owns the libuv loop (run on the calling thread), the host
+// context and the plugin instances of an Assembly. Lifecycle, all on the
+// loop thread:
+//   run(): create every instance (start order), start every instance, serve
+//          until SIGINT/SIGTERM or request_stop(), then stop (reverse order),
+//          run what was posted meanwhile, wait for queued work, destroy
+//          (reverse order), close every handle and return.
+// Seams: attach_net / attach_core (before run) plug the transport server and
+// the messaging core into the host table; without them the host functions
+// they back return FERRY_E_NOT_SUPPORTED (docs/abi.md, "Current state").
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "assembly.h"
+#include "host/clock.h"
+#include "host/instance.h"
+#include "log/log_sink.h"
+#include "log/logger.h"
+
+namespace ferry {
+
+struct KernelOptions {
+  const host::Clock* clock = nullptr;  // nullptr: the system clock
+  log::LogSink* sink = nullptr;        // nullptr: stderr (buffered, own thread)
+  bool handle_signals = true;          // SIGINT/SIGTERM stop the kernel
+};
+
+class Kernel {
+ public:
+  Kernel(Assembly assembly, KernelOptions options);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  uv_loop_t* loop() { return &loop_; }
+  void attach_net(std::unique_ptr<host::NetSeam> net);    // before run()
+  void attach_core(std::unique_ptr<host::CoreSeam> core);  // before run()
+
+  // Returns 0 after a clean stop, 1 when an instance failed to create or
+  // start (the reason is logged and kept in last_error()). Once only.
+  int run();
+  // Ask the loop to stop. [any]
+  void request_stop();
+  // True once every instance has started and the loop serves. [any]
+  bool serving() const { return serving_.load(); }
+
+  const std::string& last_error() const { return last_error_; }
+  host::Watermarks& watermarks() { return watermarks_; }
+  host::MetricsRegistry& metrics() { return metrics_; }
+  bool read_only() const { return context_.read_only.load(); }
+  const log::Logger& logger() const { return logger_; }
+  const config::Values& kernel_config() const { return assembly_.file.kernel(); }
+  std::vector<std::string> instance_names() const;  // start order
+
+ private:
+  bool bring_up();
+  void begin_shutdown();
+  void finish_shutdown();
+  void configure_watermarks();
+  bool create_instance(ferry_host& inst);
+  bool start_instance(ferry_host& inst);
+  void stop_instance(ferry_host& inst);
+  void destroy_instance(ferry_host& inst);
+  void fail(const ferry_host& inst, const std::string& what);
+
+  Assembly assembly_;
+  std::unique_ptr<log::StderrSink> own_sink_;
+  log::LogSink* sink_;
+  std::atomic<int> threshold_;
+  log::Logger logger_;
+  host::SystemClock system_clock_;
+  uv_loop_t loop_{};
+  std::unique_ptr<host::LoopBridge> bridge_;
+  host::MetricsRegistry metrics_;
+  host::Watermarks watermarks_;
+  std::unique_ptr<host::NetSeam> net_;
+  std::unique_ptr<host::CoreSeam> core_;
+  host::HostContext context_;
+  std::vector<std::unique_ptr<ferry_host>> instances_;  // start order
+  std::string data_dir_, listen_, advertised_, cluster_, broker_name_;
+  uv_signal_t sigint_{}, sigterm_{};
+  uv_timer_t drain_timer_{};
+  bool signals_ = false;
+  bool shutting_down_ = false;
+  bool ran_ = false;
+  std::atomic<bool> serving_{false};
+  int exit_code_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace ferry
