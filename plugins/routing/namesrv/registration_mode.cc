@@ -139,6 +139,7 @@ void RegistrationMode::on_conn_event(void* link_ptr, uint64_t, ferry_conn_event 
       if (!link.owner->stopping_) link.owner->kick(link);
     } else if (ev == FERRY_CONN_CLOSED) {
       link.connected = false;
+      link.registered = false;
     }
   } catch (...) {
     link.owner->host_.log(FERRY_LOG_ERROR, "registration with " + link.address +
@@ -200,7 +201,9 @@ void RegistrationMode::kick(Link& link) {
   link.busy = true;
   link.round = round_;
   link.next_chunk = 0;
-  if (link.registered && link.known_version == link.round->snapshot.version) {
+  // The server is believed to hold this table: a heartbeat proves it (and
+  // answers "unknown" if the server lost it), saving a full round.
+  if (link.known_version == link.round->snapshot.version) {
     send_heartbeat(link);
   } else {
     send_chunk(link);
@@ -245,6 +248,7 @@ void RegistrationMode::on_heartbeat_answer(void* link_ptr, const ferry_response*
     if (answer.topics_known) return self.finish(link, true, "");
     // The name server lost or never had this table (restarted, or expired
     // us): send it in full.
+    link.known_version = 0;
     link.next_chunk = 0;
     self.send_chunk(link);
   } catch (...) {

@@ -56,7 +56,7 @@ class RegistrationMode final : public Instance {
     bool busy = false;        // a heartbeat or round is in flight
     bool again = false;       // asked to register while busy
     bool registered = false;  // the last heartbeat or round succeeded
-    uint64_t known_version = 0;
+    uint64_t known_version = 0;  // topics_version the server last completed
     std::shared_ptr<const Round> round;  // the round being sent
     uint32_t next_chunk = 0;
     bool failing = false;     // a failure was logged; log the recovery
