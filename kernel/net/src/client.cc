@@ -1,0 +1,226 @@
+#include <algorithm>
+#include <stdexcept>
+
+#include "client_impl.h"
+#include "ferry/net/address.h"
+
+namespace ferry::net {
+
+ClientImpl::ClientImpl(uv_loop_t* loop, ClientOptions options)
+    : Endpoint(loop, options.log), opts_(std::move(options)) {
+  submits_ = AsyncQueue<SubmittedRequest>::create(loop_, [this](SubmittedRequest& r) {
+    const ferry_status st = request(r.code, r.payload, std::move(r.attachment), r.timeout_ms,
+                                    r.oneway, r.fn);
+    if (st != FERRY_OK && !r.oneway && r.fn) {
+      Response resp;
+      resp.status = st;
+      resp.message = "request could not be sent";
+      r.fn(resp);
+    }
+  });
+  if (!submits_) throw std::runtime_error("uv_async_init failed");
+  uv_timer_init(loop_, &connect_timer_);
+  uv_timer_init(loop_, &reconnect_timer_);
+  connect_timer_.data = this;
+  reconnect_timer_.data = this;
+  open_handles_ = 3 + 3;  // ours + Endpoint's check, idle and gate
+  backoff_ms_ = opts_.reconnect_initial_ms;
+}
+
+ferry_status ClientImpl::start(std::string* error) {
+  if (state_ != State::kIdle) {
+    *error = "client already started or closed";
+    return FERRY_E_STATE;
+  }
+  if (!parse_address(opts_.address, &addr_, error)) return FERRY_E_INVALID_ARGUMENT;
+  state_ = State::kRunning;
+  connect_now();
+  return FERRY_OK;
+}
+
+void ClientImpl::connect_now() {
+  if (state_ != State::kRunning) return;
+  const uint64_t id = next_id_++;
+  auto conn = std::make_unique<Connection>(loop_, *this, id, opts_.limits);
+  current_ = conn.get();
+  connected_ = false;
+  conns_.emplace(id, std::move(conn));
+  current_->connect_req.data = current_;
+  const int rc = uv_tcp_connect(&current_->connect_req, current_->tcp(),
+                                reinterpret_cast<const sockaddr*>(&addr_), &ClientImpl::on_connect);
+  if (rc != 0) {
+    log(FERRY_LOG_INFO, "connect to " + opts_.address + " failed: " + uv_strerror(rc));
+    Connection* c = std::exchange(current_, nullptr);
+    c->close("connect failed", FERRY_LOG_OFF);
+    schedule_reconnect();
+    return;
+  }
+  uv_timer_start(&connect_timer_, &ClientImpl::on_connect_timeout, opts_.connect_timeout_ms, 0);
+}
+
+void ClientImpl::on_connect(uv_connect_t* req, int status) {
+  auto* c = static_cast<Connection*>(req->data);
+  auto* self = static_cast<ClientImpl*>(&c->host());
+  if (c != self->current_ || c->closing()) return;  // timed out or closed meanwhile
+  uv_timer_stop(&self->connect_timer_);
+  int rc = status;
+  if (rc == 0) rc = c->start();
+  if (rc != 0) {
+    self->log(FERRY_LOG_INFO, "connect to " + self->opts_.address + " failed: " + uv_strerror(rc));
+    self->current_ = nullptr;
+    c->close("connect failed", FERRY_LOG_OFF);
+    self->schedule_reconnect();
+    return;
+  }
+  self->connected_ = true;
+  self->backoff_ms_ = self->opts_.reconnect_initial_ms;
+  self->log(FERRY_LOG_DEBUG, "connected to " + self->opts_.address);
+  if (self->opts_.on_event) self->opts_.on_event(c->id(), ConnEvent::kConnected, *c->peer());
+}
+
+void ClientImpl::on_connect_timeout(uv_timer_t* t) {
+  auto* self = static_cast<ClientImpl*>(t->data);
+  if (!self->current_ || self->connected_) return;
+  self->log(FERRY_LOG_INFO, "connect to " + self->opts_.address + " timed out after " +
+                                std::to_string(self->opts_.connect_timeout_ms) + " ms");
+  Connection* c = std::exchange(self->current_, nullptr);
+  c->close("connect timed out", FERRY_LOG_OFF);
+  self->schedule_reconnect();
+}
+
+void ClientImpl::schedule_reconnect() {
+  if (state_ != State::kRunning || !opts_.reconnect) return;
+  uv_timer_start(&reconnect_timer_, &ClientImpl::on_reconnect, backoff_ms_, 0);
+  backoff_ms_ = std::min(std::max<uint32_t>(backoff_ms_, 1) * 2, opts_.reconnect_max_ms);
+}
+
+void ClientImpl::on_reconnect(uv_timer_t* t) { static_cast<ClientImpl*>(t->data)->connect_now(); }
+
+Connection* ClientImpl::find_conn(uint64_t id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+void ClientImpl::conn_request(Connection& c, const FrameView& f) {
+  Request req = RequestFactory::make(gate_, c, f);
+  if (!opts_.on_request) {
+    req.respond(FERRY_E_UNKNOWN_REQUEST, "this client handles no requests");
+    return;
+  }
+  try {
+    opts_.on_request(std::move(req));
+  } catch (const std::exception& e) {
+    log(FERRY_LOG_ERROR, "request handler threw: " + std::string(e.what()));
+  } catch (...) {
+    log(FERRY_LOG_ERROR, "request handler threw a non-exception");
+  }
+}
+
+void ClientImpl::conn_closed(Connection& c) {
+  forget_dirty(c);
+  const uint64_t id = c.id();
+  const auto peer = c.peer();
+  const bool was_current = &c == current_;
+  const bool was_connected = was_current && connected_;
+  if (was_current) {
+    current_ = nullptr;
+    connected_ = false;
+  }
+  conns_.erase(id);  // frees c
+  if (was_connected && opts_.on_event) opts_.on_event(id, ConnEvent::kClosed, *peer);
+  if (was_current) schedule_reconnect();
+  maybe_finish();
+}
+
+ferry_status ClientImpl::request(uint32_t code, std::span<const uint8_t> payload,
+                                 Attachment attachment, uint32_t timeout_ms, bool oneway,
+                                 ResponseFn fn) {
+  if (state_ == State::kClosing || state_ == State::kClosed) return FERRY_E_CLOSED;
+  if (!connected()) return FERRY_E_NOT_CONNECTED;
+  return current_->send_request(code, payload, std::move(attachment),
+                                timeout_ms ? timeout_ms : opts_.default_timeout_ms, oneway,
+                                std::move(fn));
+}
+
+ferry_status ClientImpl::submit(SubmittedRequest& r) {
+  return submits_->push(r) ? FERRY_OK : FERRY_E_CLOSED;
+}
+
+void ClientImpl::close(std::function<void()> done) {
+  if (state_ == State::kClosing || state_ == State::kClosed) {
+    if (done && state_ == State::kClosed) {
+      done();  // already finished
+      return;
+    }
+    if (done) {
+      done_ = [first = std::move(done_), second = std::move(done)] {
+        if (first) first();
+        second();
+      };
+    }
+    return;
+  }
+  state_ = State::kClosing;
+  done_ = std::move(done);
+  uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &ClientImpl::on_handle_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), &ClientImpl::on_handle_close);
+  submits_->close([this] { handle_closed(); }, [](SubmittedRequest& r) {
+    if (!r.oneway && r.fn) {
+      Response resp;
+      resp.status = FERRY_E_CLOSED;
+      resp.message = "client closed before the request was sent";
+      r.fn(resp);
+    }
+  });
+  current_ = nullptr;
+  connected_ = false;
+  for (auto& [id, c] : conns_) c->close("client closed", FERRY_LOG_DEBUG);
+  maybe_finish();
+}
+
+void ClientImpl::maybe_finish() {
+  if (state_ != State::kClosing || !conns_.empty() || gate_->sink == nullptr) return;
+  close_base();
+}
+
+void ClientImpl::on_handle_close(uv_handle_t* h) { static_cast<ClientImpl*>(h->data)->handle_closed(); }
+
+void ClientImpl::handle_closed() {
+  if (--open_handles_ > 0) return;
+  state_ = State::kClosed;
+  auto keep = std::move(self);
+  if (auto done = std::move(done_)) done();
+}
+
+// ---- public face ----
+
+Client::Client(uv_loop_t* loop, ClientOptions options)
+    : impl_(std::make_unique<ClientImpl>(loop, std::move(options))) {}
+
+Client::~Client() {
+  if (!impl_ || impl_->closed()) return;
+  impl_->close({});
+  if (!impl_->closed()) {
+    ClientImpl* raw = impl_.get();
+    raw->self = std::move(impl_);
+  }
+}
+
+ferry_status Client::start(std::string* error) { return impl_->start(error); }
+bool Client::connected() const { return impl_->connected(); }
+uint64_t Client::conn_id() const { return impl_->conn_id(); }
+ferry_status Client::request(uint32_t code, std::span<const uint8_t> payload,
+                             Attachment attachment, uint32_t timeout_ms, bool oneway,
+                             ResponseFn on_response) {
+  return impl_->request(code, payload, std::move(attachment), timeout_ms, oneway,
+                        std::move(on_response));
+}
+ferry_status Client::submit(uint32_t code, std::vector<uint8_t> payload, Attachment attachment,
+                            uint32_t timeout_ms, bool oneway, ResponseFn on_response) {
+  SubmittedRequest r{code, std::move(payload), std::move(attachment), timeout_ms, oneway,
+                     std::move(on_response)};
+  return impl_->submit(r);
+}
+void Client::close(std::function<void()> done) { impl_->close(std::move(done)); }
+
+}  // namespace ferry::net

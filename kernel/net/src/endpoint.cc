@@ -1,0 +1,87 @@
+#include "endpoint.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace ferry::net {
+
+Request RequestFactory::make(const std::shared_ptr<ResponseGate>& gate, Connection& c,
+                             const FrameView& f) {
+  Request r;
+  r.gate_ = gate;
+  r.buffer_ = c.read_block();
+  r.payload_ = f.payload;
+  r.attachment_ = f.attachment;
+  r.peer_ = c.peer();
+  r.request_id_ = f.request_id;
+  r.conn_id_ = c.id();
+  r.code_ = f.code;
+  r.oneway_ = f.is_oneway();
+  return r;
+}
+
+Endpoint::Endpoint(uv_loop_t* loop, LogFn log) : loop_(loop), log_(std::move(log)) {
+  gate_ = std::make_shared<ResponseGate>();
+  gate_->loop_thread = std::this_thread::get_id();
+  gate_->sink = this;
+  gate_->queue = AsyncQueue<PostedResponse>::create(loop_, [this](PostedResponse& p) {
+    send_response(p.conn_id, p.request_id, p.code, p.status, p.message, p.payload,
+                  std::move(p.attachment));
+  });
+  if (!gate_->queue) throw std::runtime_error("uv_async_init failed");
+  uv_check_init(loop_, &check_);
+  uv_idle_init(loop_, &idle_);
+  check_.data = this;
+  idle_.data = this;
+}
+
+void Endpoint::conn_dirty(Connection& c) {
+  c.dirty = true;
+  dirty_.push_back(&c);
+  if (!flush_armed_) {
+    flush_armed_ = true;
+    uv_check_start(&check_, &Endpoint::on_check);
+    uv_idle_start(&idle_, &Endpoint::on_idle);
+  }
+}
+
+void Endpoint::on_check(uv_check_t* h) {
+  auto* e = static_cast<Endpoint*>(h->data);
+  e->flushing_.swap(e->dirty_);
+  for (Connection* c : e->flushing_) {
+    c->dirty = false;
+    c->flush();
+  }
+  e->flushing_.clear();
+  if (e->dirty_.empty()) {
+    e->flush_armed_ = false;
+    uv_check_stop(&e->check_);
+    uv_idle_stop(&e->idle_);
+  }
+}
+
+void Endpoint::forget_dirty(Connection& c) {
+  if (c.dirty) std::erase(dirty_, &c);
+  c.dirty = false;
+}
+
+void Endpoint::send_response(uint64_t conn_id, uint64_t request_id, uint32_t code,
+                             ferry_status status, std::string_view message,
+                             std::span<const uint8_t> payload, Attachment attachment) {
+  if (Connection* c = find_conn(conn_id)) {
+    c->queue_response(request_id, code, status, message, payload, std::move(attachment));
+  }
+}
+
+void Endpoint::close_base() {
+  gate_->sink = nullptr;
+  gate_->queue->close([this] { base_handle_closed(); });
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), &Endpoint::on_base_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Endpoint::on_base_close);
+}
+
+void Endpoint::on_base_close(uv_handle_t* h) {
+  static_cast<Endpoint*>(h->data)->base_handle_closed();
+}
+
+}  // namespace ferry::net

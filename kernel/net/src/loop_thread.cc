@@ -1,0 +1,47 @@
+#include "ferry/net/loop_thread.h"
+
+#include <stdexcept>
+
+namespace ferry::net {
+
+LoopThread::LoopThread() {
+  if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
+  tasks_ = AsyncQueue<Task>::create(&loop_, [](Task& t) { t(); });
+  if (!tasks_) {
+    uv_loop_close(&loop_);
+    throw std::runtime_error("uv_async_init failed");
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+LoopThread::~LoopThread() { stop(); }
+
+bool LoopThread::post(Task task) { return tasks_->push(task); }
+
+void LoopThread::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) == 0) return;
+  // Someone left handles open: close them so the loop can be closed at all.
+  clean_ = false;
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+bool LoopThread::stop() {
+  if (stopped_) return clean_;
+  stopped_ = true;
+  // The task queue's handle is what keeps the loop alive once the users'
+  // objects are closed; closing it from the loop lets uv_run return.
+  auto tasks = tasks_;
+  post([tasks] { tasks->close(); });
+  if (thread_.joinable()) thread_.join();
+  return clean_;
+}
+
+}  // namespace ferry::net
