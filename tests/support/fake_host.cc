@@ -1025,6 +1025,31 @@ PluginHandle::PluginHandle(FakeHost& host, const std::string& kind, const std::s
   }
 }
 
+namespace {
+// The fingerprint and lifecycle checks the kernel makes; empty when fine.
+std::string check_descriptor(const ferry_plugin_desc* d, uint32_t expected_kind) {
+  if (!d) return "entry returned NULL";
+  if (d->struct_size < FERRY_STRUCT_SIZE(ferry_plugin_desc, plugin_version)) return "descriptor too small";
+  if (d->magic != FERRY_PLUGIN_MAGIC) return "bad magic";
+  if (d->abi_major != FERRY_ABI_MAJOR) {
+    return "ABI major " + std::to_string(d->abi_major) + ", host has " + std::to_string(FERRY_ABI_MAJOR);
+  }
+  if (d->pointer_size != sizeof(void*)) return "pointer size mismatch";
+  if (d->struct_size < FERRY_STRUCT_SIZE(ferry_plugin_desc, ops)) return "descriptor lacks lifecycle fields";
+  if (expected_kind && d->kind != expected_kind) {
+    return std::string("kind ") + ferry_kind_name(d->kind) + ", expected " + ferry_kind_name(expected_kind);
+  }
+  if (!d->create || !d->destroy) return "create/destroy missing";
+  return {};
+}
+}  // namespace
+
+PluginHandle::PluginHandle(FakeHost& host, const ferry_plugin_desc* linked) : host_(host) {
+  std::string why = check_descriptor(linked, 0);
+  if (!why.empty()) throw std::runtime_error("linked plugin: " + why);
+  desc_ = linked;
+}
+
 PluginHandle::PluginHandle(FakeHost& host, const std::string& path, uint32_t expected_kind) : host_(host) {
   lib_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!lib_) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
@@ -1037,18 +1062,8 @@ PluginHandle::PluginHandle(FakeHost& host, const std::string& path, uint32_t exp
   if (!sym) throw fail("no symbol " FERRY_PLUGIN_ENTRY_SYMBOL);
   auto entry = reinterpret_cast<ferry_plugin_entry_fn>(sym);
   const ferry_plugin_desc* d = entry();
-  if (!d) throw fail("entry returned NULL");
-  if (d->struct_size < FERRY_STRUCT_SIZE(ferry_plugin_desc, plugin_version)) throw fail("descriptor too small");
-  if (d->magic != FERRY_PLUGIN_MAGIC) throw fail("bad magic");
-  if (d->abi_major != FERRY_ABI_MAJOR) {
-    throw fail("ABI major " + std::to_string(d->abi_major) + ", host has " + std::to_string(FERRY_ABI_MAJOR));
-  }
-  if (d->pointer_size != sizeof(void*)) throw fail("pointer size mismatch");
-  if (d->struct_size < FERRY_STRUCT_SIZE(ferry_plugin_desc, ops)) throw fail("descriptor lacks lifecycle fields");
-  if (expected_kind && d->kind != expected_kind) {
-    throw fail(std::string("kind ") + ferry_kind_name(d->kind) + ", expected " + ferry_kind_name(expected_kind));
-  }
-  if (!d->create || !d->destroy) throw fail("create/destroy missing");
+  std::string why = check_descriptor(d, expected_kind);
+  if (!why.empty()) throw fail(why);
   desc_ = d;
 }
 
@@ -1062,12 +1077,17 @@ PluginHandle::~PluginHandle() {
 }
 
 ferry_status PluginHandle::create(const std::string& instance_name, const ConfigMap& config, ferry_error* err) {
+  return create_with(desc_->create, instance_name, config, err);
+}
+
+ferry_status PluginHandle::create_with(const CreateFn& create_fn, const std::string& instance_name,
+                                       const ConfigMap& config, ferry_error* err) {
   if (created_) throw std::logic_error("PluginHandle::create twice");
   ferry_error local;
   ferry_error* e = err ? err : &local;
   host_handle_ = host_.add_instance(instance_name, desc_, config);
   ferry_status st = FERRY_OK;
-  host_.run_on_loop([&] { st = desc_->create(host_.api(), host_handle_, &instance_, e); });
+  host_.run_on_loop([&] { st = create_fn(host_.api(), host_handle_, &instance_, e); });
   if (st != FERRY_OK) {
     host_.remove_instance(host_handle_);
     host_handle_ = nullptr;

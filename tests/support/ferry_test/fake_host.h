@@ -150,6 +150,8 @@ class PluginHandle {
   // Throws std::runtime_error with dlerror's text or the mismatch.
   PluginHandle(FakeHost& host, const std::string& path, uint32_t expected_kind = 0);
   PluginHandle(FakeHost& host, const std::string& kind, const std::string& name);
+  // A plugin linked into the test (no dlopen): same lifecycle, same checks.
+  PluginHandle(FakeHost& host, const ferry_plugin_desc* linked);
   // stop (if started) and destroy (if created), then dlclose.
   ~PluginHandle();
   PluginHandle(const PluginHandle&) = delete;
@@ -162,6 +164,11 @@ class PluginHandle {
   // create returns its status with err filled.
   ferry_status create(const std::string& instance_name, const ConfigMap& config = {},
                       ferry_error* err = nullptr);
+  // The same, with `create_fn` called instead of desc->create (e.g. a
+  // plugin's create_with_io test entry).
+  using CreateFn = std::function<ferry_status(const ferry_host_api*, ferry_host*, void**, ferry_error*)>;
+  ferry_status create_with(const CreateFn& create_fn, const std::string& instance_name,
+                           const ConfigMap& config = {}, ferry_error* err = nullptr);
   ferry_status start(ferry_error* err = nullptr);
   void stop();
   void destroy();
