@@ -141,6 +141,9 @@ void Core::handle(RequestPtr req) {
   }
 }
 
+size_t Core::held_pulls() const { return held_.size(); }
+size_t Core::pending_acks() const { return pending_.size(); }
+
 // ---- durability ----
 
 uint64_t Core::ack_offset() {

@@ -105,8 +105,8 @@ class Core {
   const OffsetStore& offsets() const { return offsets_; }
   const ClientTable& clients() const { return clients_; }
   const CoreCounters& counters() const { return counters_; }
-  size_t held_pulls() const { return held_.size(); }
-  size_t pending_acks() const { return pending_.size(); }
+  size_t held_pulls() const;
+  size_t pending_acks() const;
   uint64_t ack_offset();  // min(durable-for-acks, replicated)
 
   // Test seam for persistence faults (see atomic_file.h).

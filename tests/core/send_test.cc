@@ -1,0 +1,204 @@
+// Send path: replies only once min(durable, replicated) passes the record,
+// one watermark check per advance, FLUSH_TIMEOUT, SYSTEM_BUSY, bad input.
+#include "core/message_id.h"
+#include "core_fixture.h"
+
+namespace ferry::core::test {
+namespace {
+
+class SendTest : public CoreFixture {};
+
+TEST_F(SendTest, AckWaitsForDurableWatermarkUnderSyncFlush) {
+  make_core(/*with_flush=*/true);
+  create_topic("T");
+  auto a = send("T", {{"hello", "TagA", "k1", "U-1", 2}});
+  EXPECT_FALSE(a->answered) << "acked before the record was durable";
+  EXPECT_EQ(core_->pending_acks(), 1u);
+
+  uint64_t end = storage_.write_offset;
+  env_.set_durable(end - 1);  // one byte short
+  core_->on_watermarks();
+  EXPECT_FALSE(a->answered);
+
+  env_.set_durable(end);
+  core_->on_watermarks();
+  ASSERT_TRUE(a->answered);
+  ASSERT_EQ(a->status, FERRY_OK) << a->message;
+  auto* r = answer_as<fb::SendResponse>(*a);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->results()->size(), 1u);
+  auto* res = r->results()->Get(0);
+  EXPECT_EQ(res->queue_id(), 2);
+  EXPECT_EQ(res->queue_offset(), 0u);
+  EXPECT_EQ(sv(res->uniq_key()), "U-1");
+  auto id = decode_message_id(sv(res->offset_msg_id()));
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->address, "127.0.0.1:10911");
+  EXPECT_EQ(id->commit_offset, res->commit_offset());
+}
+
+TEST_F(SendTest, OneWatermarkCheckAcksEverySendItCovers) {
+  make_core(true);
+  create_topic("T");
+  std::vector<std::shared_ptr<Answer>> answers;
+  for (int i = 0; i < 50; ++i) answers.push_back(send("T", {{"m" + std::to_string(i)}}));
+  auto batch = send("T", {{"b1"}, {"b2"}, {"b3"}});
+  uint64_t checks_before = core_->counters().watermark_checks;
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  EXPECT_EQ(core_->counters().watermark_checks, checks_before + 1);
+  for (auto& a : answers) EXPECT_EQ(a->status, FERRY_OK);
+  ASSERT_TRUE(batch->answered);
+  auto* r = answer_as<fb::SendResponse>(*batch);
+  ASSERT_EQ(r->results()->size(), 3u);
+  // One batch lands in one queue, consecutive offsets.
+  EXPECT_EQ(r->results()->Get(0)->queue_id(), r->results()->Get(2)->queue_id());
+  EXPECT_EQ(r->results()->Get(1)->queue_offset(), r->results()->Get(0)->queue_offset() + 1);
+  EXPECT_EQ(core_->pending_acks(), 0u);
+}
+
+TEST_F(SendTest, AsyncFlushAcksOnWrite) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  auto a = send("T", {{"x"}});
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->status, FERRY_OK);
+}
+
+TEST_F(SendTest, FlushTimeoutAfterTheFlushPluginsAckTimeout) {
+  flush_.ack_timeout_ms = 3000;
+  make_core(true);
+  create_topic("T");
+  auto a = send("T", {{"x"}});
+  env_.advance(2900);
+  EXPECT_FALSE(a->answered);
+  env_.advance(300);
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->status, FERRY_E_FLUSH_TIMEOUT);
+  // It still says where the message is: it was stored.
+  auto* r = answer_as<fb::SendResponse>(*a);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->results()->size(), 1u);
+}
+
+TEST_F(SendTest, BusyAtOnceWhenTheBoundedQueueIsFull) {
+  config_.send_queue_capacity = 2;
+  make_core(true);
+  create_topic("T");
+  auto a1 = send("T", {{"1"}});
+  auto a2 = send("T", {{"2"}});
+  uint64_t written = storage_.write_offset;
+  auto a3 = send("T", {{"3"}});
+  ASSERT_TRUE(a3->answered);
+  EXPECT_EQ(a3->status, FERRY_E_BUSY);
+  EXPECT_TRUE(ferry_status_retriable(a3->status));
+  EXPECT_EQ(storage_.write_offset, written) << "a refused send must not be stored";
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  EXPECT_EQ(a1->status, FERRY_OK);
+  auto a4 = send("T", {{"4"}});
+  EXPECT_FALSE(a4->answered) << "room again after the acks";
+}
+
+TEST_F(SendTest, BadSendsGetSpecificStatusesAndStoreNothing) {
+  config_.max_message_size = 1024;
+  make_core();
+  create_topic("T");
+  auto big = send("T", {{std::string(1025, 'x')}});
+  EXPECT_EQ(big->status, FERRY_E_MESSAGE_TOO_LARGE);
+  EXPECT_NE(big->message.find("max_message_size is 1024"), std::string::npos) << big->message;
+  EXPECT_EQ(send("no such", {{"x"}})->status, FERRY_E_INVALID_NAME);
+  auto unknown = send("Missing", {{"x"}});
+  EXPECT_EQ(unknown->status, FERRY_E_TOPIC_NOT_FOUND);
+  EXPECT_NE(unknown->message.find("auto_create_topics is off"), std::string::npos);
+  EXPECT_EQ(send("%RETRY%g", {{"x"}})->status, FERRY_E_RESERVED_NAME);
+  EXPECT_EQ(send("T", {{"x", "", "", "", 9}})->status, FERRY_E_INVALID_ARGUMENT);
+  auto [p, att] = send_request("T", {{"abc"}}, /*declared_extra=*/1);
+  EXPECT_EQ(call(FERRY_CODE_SEND_MESSAGE, p, att)->status, FERRY_E_INVALID_ARGUMENT);
+  auto [p2, att2] = send_request("T", {{"a"}, {"b"}});
+  EXPECT_EQ(call(FERRY_CODE_SEND_MESSAGE, p2, att2)->status, FERRY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(call(FERRY_CODE_SEND_MESSAGE, "garbage!")->status, FERRY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(call(9999, "")->status, FERRY_E_UNKNOWN_REQUEST);
+  EXPECT_EQ(storage_.write_offset, 0u);
+  // and it keeps serving
+  EXPECT_EQ(send("T", {{"ok"}})->status, FERRY_OK);
+}
+
+TEST_F(SendTest, AutoCreateTopicsWhenConfigured) {
+  config_.auto_create_topics = true;
+  config_.default_queue_count = 3;
+  make_core();
+  auto a = send("Fresh", {{"x"}});
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  ASSERT_NE(core_->topics().find("Fresh"), nullptr);
+  EXPECT_EQ(core_->topics().find("Fresh")->write_queues, 3u);
+  EXPECT_GE(env_.topics_changed_, 1);
+}
+
+TEST_F(SendTest, StorageErrorIsReturnedWithItsMessage) {
+  make_core();
+  create_topic("T");
+  storage_.fail_append = FERRY_E_DISK_FULL;
+  auto a = send("T", {{"x"}});
+  EXPECT_EQ(a->status, FERRY_E_DISK_FULL);
+  EXPECT_NE(a->message.find("injected"), std::string::npos);
+}
+
+// A pre-append hook (the delay plugin's shape) moves a message to a system
+// topic; put_message re-delivers through the same path.
+TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
+  make_core();
+  create_topic("T");
+  ASSERT_EQ(core_->hook_pre_append(
+                "DELAY",
+                [](void*, ferry_message_edit* e) {
+                  std::string_view sched = "SCHEDULE_TOPIC_XXXX";
+                  edit::set_property(e, "REAL_TOPIC", {"T", 1});
+                  edit::set_queue(e, 2);
+                  return edit::set_topic(e, {sched.data(), sched.size()});
+                },
+                nullptr),
+            FERRY_OK);
+  Msg m{"later"};
+  auto [p, att] = send_request("T", {m});
+  // add DELAY property by hand
+  {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::string props = std::string("DELAY\x01") + "3\x02";
+    auto pv = fbb.CreateVector(reinterpret_cast<const uint8_t*>(props.data()), props.size());
+    std::vector<flatbuffers::Offset<fb::MessageMeta>> metas{fb::CreateMessageMeta(fbb, -1, 0, 0, pv, 0, 5, 0)};
+    p = finish(fbb, fb::CreateSendRequest(fbb, 0, fbb.CreateString("T"), 0, 0, fbb.CreateVector(metas)));
+  }
+  auto a = call(FERRY_CODE_SEND_MESSAGE, p, att);
+  ASSERT_EQ(a->status, FERRY_OK) << a->message;
+  const TopicConfig* sched = core_->topics().find("SCHEDULE_TOPIC_XXXX");
+  ASSERT_NE(sched, nullptr);
+  EXPECT_TRUE(sched->flags & FERRY_TOPIC_SYSTEM);
+  ASSERT_EQ(storage_.queues.count({"SCHEDULE_TOPIC_XXXX", 2}), 1u);
+
+  struct Got {
+    bool called = false;
+    ferry_status status = FERRY_E_INTERNAL;
+    std::string id;
+  } got;
+  auto msg = FERRY_STRUCT_INIT(ferry_message);
+  msg.topic = {"T", 1};
+  msg.queue_id = -1;
+  msg.body = {"again", 5};
+  ASSERT_EQ(core_->put_message(&msg,
+                               [](void* ud, const ferry_put_result* r) {
+                                 auto* g = static_cast<Got*>(ud);
+                                 g->called = true;
+                                 g->status = r->status;
+                                 g->id = r->offset_msg_id;
+                               },
+                               &got),
+            FERRY_OK);
+  EXPECT_TRUE(got.called);
+  EXPECT_EQ(got.status, FERRY_OK);
+  EXPECT_EQ(got.id.size(), 32u);
+}
+
+}  // namespace
+}  // namespace ferry::core::test

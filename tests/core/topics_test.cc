@@ -1,0 +1,168 @@
+// Topic table: validation, persistence, debounced writes; names.
+#include <fstream>
+
+#include "core/names.h"
+#include "core/topic_table.h"
+#include "core_fixture.h"
+
+namespace ferry::core::test {
+namespace {
+
+TEST(Names, ClearErrors) {
+  std::string why;
+  EXPECT_EQ(check_name("topic", "Good_Name-1%|x", &why), FERRY_OK);
+  EXPECT_EQ(check_name("topic", "", &why), FERRY_E_INVALID_NAME);
+  EXPECT_NE(why.find("empty"), std::string::npos);
+  EXPECT_EQ(check_name("topic", "a b", &why), FERRY_E_INVALID_NAME);
+  EXPECT_NE(why.find("invalid character ' ' at 1"), std::string::npos) << why;
+  EXPECT_EQ(check_name("group", std::string(128, 'a'), &why), FERRY_E_INVALID_NAME);
+  EXPECT_NE(why.find("128 bytes; the limit is 127"), std::string::npos) << why;
+  EXPECT_TRUE(is_system_topic("%DLQ%g"));
+  EXPECT_TRUE(is_system_topic("SCHEDULE_TOPIC_XXXX"));
+  EXPECT_FALSE(is_system_topic("orders"));
+}
+
+TEST(TopicTable, ValidatesCreatesUpdatesRemoves) {
+  ferry::test::TempDir dir;
+  TopicTable t(dir.str() + "/topics.conf");
+  std::string why;
+  EXPECT_EQ(t.create({"orders", 8, 8, 6, 0}, false, &why), FERRY_OK);
+  EXPECT_EQ(t.create({"orders", 8, 8, 6, 0}, false, &why), FERRY_E_ALREADY_EXISTS);
+  EXPECT_EQ(t.create({"%RETRY%g", 1, 1, 6, 0}, false, &why), FERRY_E_RESERVED_NAME);
+  EXPECT_EQ(t.create({"%RETRY%g", 1, 1, 6, 0}, true, &why), FERRY_OK);
+  EXPECT_TRUE(t.find("%RETRY%g")->flags & FERRY_TOPIC_SYSTEM);
+  EXPECT_EQ(t.create({"zero", 0, 4, 6, 0}, false, &why), FERRY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(t.create({"perm", 4, 4, 64, 0}, false, &why), FERRY_E_INVALID_ARGUMENT);
+  EXPECT_EQ(t.update({"nope", 4, 4, 6, 0}, false, &why), FERRY_E_TOPIC_NOT_FOUND);
+  EXPECT_EQ(t.update({"orders", 2, 2, 4, 0}, false, &why), FERRY_OK);
+  EXPECT_EQ(t.find("orders")->perm, 4u);
+  EXPECT_EQ(t.remove("%RETRY%g", false, &why), FERRY_E_RESERVED_NAME);
+  bool more = false;
+  EXPECT_EQ(t.list("", 10, false, &more).size(), 1u);
+  EXPECT_EQ(t.list("", 10, true, &more).size(), 2u);
+  EXPECT_EQ(t.remove("orders", false, &why), FERRY_OK);
+  EXPECT_EQ(t.find("orders"), nullptr);
+}
+
+TEST(TopicTable, PersistsAndReloads) {
+  ferry::test::TempDir dir;
+  std::string path = dir.str() + "/core/topics.conf", why;
+  {
+    TopicTable t(path);
+    ASSERT_EQ(t.create({"a", 3, 2, 6, FERRY_TOPIC_ORDERED}, false, &why), FERRY_OK);
+    ASSERT_EQ(t.create({"b", 1, 1, 4, 0}, false, &why), FERRY_OK);
+    ASSERT_EQ(t.save(&why), FERRY_OK) << why;
+    EXPECT_EQ(t.writes(), 1u);
+    ASSERT_EQ(t.save(&why), FERRY_OK);
+    EXPECT_EQ(t.writes(), 1u) << "unchanged table rewritten";
+  }
+  TopicTable t(path);
+  ASSERT_EQ(t.load(&why), FERRY_OK) << why;
+  ASSERT_EQ(t.size(), 2u);
+  const TopicConfig* a = t.find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->read_queues, 3u);
+  EXPECT_EQ(a->write_queues, 2u);
+  EXPECT_EQ(a->flags, static_cast<uint32_t>(FERRY_TOPIC_ORDERED));
+}
+
+TEST(TopicTable, CorruptFileNamesTheLine) {
+  ferry::test::TempDir dir;
+  std::string path = dir.str() + "/topics.conf", why;
+  std::ofstream(path) << "# header\nok 1 1 6 0\nbroken line\n";
+  TopicTable t(path);
+  EXPECT_EQ(t.load(&why), FERRY_E_CORRUPTED);
+  EXPECT_NE(why.find(":3:"), std::string::npos) << why;
+}
+
+TEST(TopicTable, CrashBeforeRenameKeepsTheOldFile) {
+  ferry::test::TempDir dir;
+  std::string path = dir.str() + "/topics.conf", why;
+  TopicTable t(path);
+  ASSERT_EQ(t.create({"old", 1, 1, 6, 0}, false, &why), FERRY_OK);
+  ASSERT_EQ(t.save(&why), FERRY_OK);
+  ASSERT_EQ(t.create({"new", 1, 1, 6, 0}, false, &why), FERRY_OK);
+  EXPECT_EQ(t.save(&why, [](const std::string&) { return false; }), FERRY_E_IO);
+  EXPECT_TRUE(t.dirty()) << "a failed save must be retried";
+  TopicTable reread(path);
+  ASSERT_EQ(reread.load(&why), FERRY_OK) << why;
+  EXPECT_NE(reread.find("old"), nullptr);
+  EXPECT_EQ(reread.find("new"), nullptr);
+}
+
+class TopicAdminTest : public CoreFixture {};
+
+TEST_F(TopicAdminTest, HundredThousandCreationsShareOneWrite) {
+  config_.topic_persist_delay_ms = 1000;
+  make_core();
+  std::string why;
+  for (int i = 0; i < 100'000; ++i)
+    ASSERT_EQ(core_->create_topic({"t" + std::to_string(i), 1, 1, 6, 0}, false, &why), FERRY_OK) << why;
+  EXPECT_EQ(core_->topics().writes(), 0u);
+  env_.advance(1000);
+  EXPECT_EQ(core_->topics().writes(), 1u);
+  env_.advance(5000);
+  EXPECT_EQ(core_->topics().writes(), 1u) << "rewritten without a change";
+  TopicTable reread(dir_.str() + "/core/topics.conf");
+  ASSERT_EQ(reread.load(&why), FERRY_OK) << why;
+  EXPECT_EQ(reread.size(), 100'000u);
+}
+
+TEST_F(TopicAdminTest, RequestsCreateGetListUpdateDelete) {
+  make_core();
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_CREATE, topic_create("orders", 8, 8))->status, FERRY_OK);
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_CREATE, topic_create("orders"))->status, FERRY_E_ALREADY_EXISTS);
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_CREATE, topic_create("bad name"))->status, FERRY_E_INVALID_NAME);
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_CREATE, topic_create("RMQ_SYS_X"))->status, FERRY_E_RESERVED_NAME);
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_UPDATE, topic_create("orders", 2, 2, 4))->status, FERRY_OK);
+  for (int i = 0; i < 5; ++i) create_topic("p" + std::to_string(i));
+
+  flatbuffers::FlatBufferBuilder fbb;
+  auto get = call(FERRY_CODE_TOPIC_GET, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("orders"))));
+  ASSERT_EQ(get->status, FERRY_OK);
+  EXPECT_EQ(answer_as<fb::TopicResponse>(*get)->topic()->read_queues(), 2u);
+
+  fbb.Clear();
+  auto page = call(FERRY_CODE_TOPIC_LIST, finish(fbb, fb::CreateTopicListRequest(fbb, fbb.CreateString("orders"), 3)));
+  auto* l = answer_as<fb::TopicListResponse>(*page);
+  ASSERT_NE(l, nullptr);
+  ASSERT_EQ(l->topics()->size(), 3u);
+  EXPECT_EQ(sv(l->topics()->Get(0)->name()), "p0");
+  EXPECT_TRUE(l->more());
+
+  fbb.Clear();
+  EXPECT_EQ(call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("orders"))))->status,
+            FERRY_OK);
+  EXPECT_EQ(core_->topics().find("orders"), nullptr);
+  EXPECT_GE(env_.topics_changed_, 7);
+}
+
+TEST(CoreConfigKeys, DefaultsMatchTheStruct) {
+  CoreConfig c;
+  auto keys = core_config_keys();
+  auto find = [&](std::string_view n) -> const ferry_config_key* {
+    for (const auto& k : keys)
+      if (n == k.name) return &k;
+    return nullptr;
+  };
+  ASSERT_NE(find("max_message_size"), nullptr);
+  EXPECT_STREQ(find("max_message_size")->default_value, "4MiB");
+  EXPECT_EQ(c.max_message_size, 4u << 20);
+  EXPECT_STREQ(find("auto_create_topics")->default_value, "false");
+  EXPECT_FALSE(c.auto_create_topics);
+  EXPECT_STREQ(find("long_poll_max_hold")->default_value, "15s");
+  EXPECT_EQ(c.long_poll_max_hold_ms, 15'000u);
+  EXPECT_STREQ(find("client_expiry")->default_value, "120s");
+  EXPECT_EQ(c.client_expiry_ms, 120'000u);
+  EXPECT_STREQ(find("queue_lock_lease")->default_value, "60s");
+  EXPECT_EQ(c.queue_lock_lease_ms, 60'000u);
+  EXPECT_STREQ(find("send_queue_capacity")->default_value, "10000");
+  EXPECT_EQ(c.send_queue_capacity, 10'000u);
+  for (const auto& k : keys) {
+    EXPECT_EQ(k.struct_size, sizeof(ferry_config_key));
+    EXPECT_NE(k.description, nullptr);
+  }
+}
+
+}  // namespace
+}  // namespace ferry::core::test
