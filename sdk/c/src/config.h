@@ -1,0 +1,68 @@
+#pragma once
+// ferry_config: string keys and values, checked when set (unknown key, bad
+// form, out of range: an error naming the key). Settings is the parsed,
+// typed copy a handle keeps.
+#include <ferry/client.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api_common.h"
+
+struct ferry_config {
+  std::map<std::string, std::string> values;  // only keys that were set
+  ferry_log_cb log_cb = nullptr;
+  void* log_user = nullptr;
+};
+
+namespace ferry::sdk {
+
+enum class MessageModel { kClustering, kBroadcasting };
+enum class ConsumeFrom { kLast, kFirst, kTimestamp };
+enum class Strategy { kAverage, kRoundRobin, kConsistentHash };
+
+struct Settings {
+  std::vector<std::string> name_servers;
+  std::string client_id;
+  std::string group = "DEFAULT_GROUP";
+  uint32_t request_timeout_ms = 3000;
+  uint32_t connect_timeout_ms = 3000;
+  uint32_t route_refresh_ms = 30000;
+  uint32_t heartbeat_interval_ms = 30000;
+  uint32_t send_timeout_ms = 3000;
+  uint32_t send_retries = 2;
+  uint32_t broker_backoff_ms = 3000;
+  uint64_t max_message_size = 4u << 20;
+  MessageModel message_model = MessageModel::kClustering;
+  ConsumeFrom consume_from = ConsumeFrom::kLast;
+  int64_t consume_timestamp_ms = 0;
+  uint32_t consume_threads = 4;
+  uint32_t consume_batch_size = 1;
+  uint32_t pull_batch_size = 32;
+  uint32_t long_poll_ms = 15000;
+  uint32_t queue_max_cached_messages = 1000;
+  uint64_t queue_max_cached_bytes = 100ull << 20;
+  Strategy rebalance_strategy = Strategy::kAverage;
+  uint32_t rebalance_interval_ms = 20000;
+  uint32_t commit_interval_ms = 5000;
+  uint32_t reconsume_delay_ms = 1000;
+  uint32_t lock_renew_ms = 20000;
+  std::string offset_store_dir = "./ferry_offsets";
+  bool enable_auto_commit = true;
+  ferry_log_level log_level = FERRY_LOG_WARN;
+  ferry_log_cb log_cb = nullptr;
+  void* log_user = nullptr;
+};
+
+// Checks one key/value; fills *why on error (FERRY_E_CONFIG).
+ferry_status check_config_value(const std::string& key, const std::string& value, std::string* why);
+// Default text of a key (false when unknown).
+bool config_default(const std::string& key, std::string* out);
+// Builds Settings from conf (every value already checked); requires
+// name_servers when `need_name_servers`.
+ferry_status build_settings(const ferry_config& conf, bool need_name_servers, Settings* out,
+                            std::string* why);
+
+}  // namespace ferry::sdk

@@ -1,0 +1,89 @@
+#pragma once
+// What every client handle shares: settings, the I/O thread, the callback
+// thread, its lifecycle state, and a way for user threads to wait for the
+// I/O thread's answer.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "callback_thread.h"
+#include "config.h"
+#include "io.h"
+
+namespace ferry::sdk {
+
+enum class HandleState { kNew, kStarted, kClosed };
+
+// A one-shot result the I/O thread fills and a user thread waits for.
+template <class T>
+class Promise {
+ public:
+  void set(Error e, T value = T{}) {
+    {
+      std::lock_guard lock(mu_);
+      if (done_) return;
+      done_ = true;
+      err_ = std::move(e);
+      value_ = std::move(value);
+    }
+    cv_.notify_all();
+  }
+  // False on timeout (err/value untouched).
+  bool wait(uint64_t timeout_ms, Error* err, T* value) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_; })) return false;
+    *err = err_;
+    if (value) *value = std::move(value_);
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  Error err_;
+  T value_{};
+};
+
+struct Handle {
+  Settings s;
+  std::unique_ptr<Io> io;
+  std::unique_ptr<Workers> callbacks;  // one thread: completions in order
+  std::atomic<HandleState> state{HandleState::kNew};
+  std::mutex life_mu;  // serialises start/shutdown
+
+  ferry_status check_running(char* errbuf, size_t errlen) const {
+    HandleState st = state.load();
+    if (st == HandleState::kClosed) return fail(errbuf, errlen, FERRY_E_CLOSED, "handle was shut down");
+    if (st == HandleState::kNew) return fail(errbuf, errlen, FERRY_E_STATE, "handle not started (call _start first)");
+    return FERRY_OK;
+  }
+  // Starts io + callback thread.
+  ferry_status start_threads(char* errbuf, size_t errlen) {
+    std::string why;
+    ferry_status st = io->start(&why);
+    if (st != FERRY_OK) return fail(errbuf, errlen, st, why);
+    callbacks = std::make_unique<Workers>(1);
+    return FERRY_OK;
+  }
+  bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }
+  // Runs fn on the loop and waits (bounded); Error on failure.
+  template <class T, class Fn>
+  Error call(uint64_t timeout_ms, Fn fn, T* out) {
+    auto p = std::make_shared<Promise<T>>();
+    if (!io->post([p, fn = std::move(fn)]() mutable { fn(p); }))
+      return Error{FERRY_E_CLOSED, "handle was shut down"};
+    Error e;
+    if (!p->wait(timeout_ms, &e, out)) return Error{FERRY_E_TIMEOUT, "no answer within " + std::to_string(timeout_ms) + " ms"};
+    return e;
+  }
+};
+
+// Heartbeat payload: producer and/or consumer groups.
+std::vector<uint8_t> encode_unregister(const std::string& client_id);
+
+// Sends UNREGISTER_CLIENT to every known broker and waits (bounded).
+void unregister_everywhere(Handle& h);
+
+}  // namespace ferry::sdk

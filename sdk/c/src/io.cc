@@ -1,0 +1,404 @@
+#include "io.h"
+
+#include <ferry/codes.h>
+#include <ferry/namesrv_codes.h>
+
+#include <cstdio>
+#include <algorithm>
+#include <deque>
+
+namespace ferry::sdk {
+
+uint64_t mono_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// ---------------------------------------------------------------- LoopTimer
+
+struct LoopTimer::State {
+  uv_timer_t timer{};
+  std::function<void()> fn;
+};
+
+LoopTimer::LoopTimer(uv_loop_t* loop, std::function<void()> fn) : state_(new State) {
+  state_->fn = std::move(fn);
+  uv_timer_init(loop, &state_->timer);
+  state_->timer.data = state_;
+}
+
+LoopTimer::~LoopTimer() {
+  uv_timer_stop(&state_->timer);
+  state_->fn = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&state_->timer),
+           [](uv_handle_t* h) { delete static_cast<State*>(h->data); });
+}
+
+void LoopTimer::start(uint64_t delay_ms, uint64_t repeat_ms) {
+  uv_timer_start(&state_->timer, [](uv_timer_t* t) {
+    auto* st = static_cast<State*>(t->data);
+    if (st->fn) {
+      auto fn = st->fn;  // the callback may destroy this timer
+      fn();
+    }
+  }, delay_ms, repeat_ms);
+}
+
+void LoopTimer::stop() { uv_timer_stop(&state_->timer); }
+
+// ---------------------------------------------------------------- Endpoint
+
+struct Io::Waiter {
+  uint32_t code;
+  std::vector<uint8_t> payload;
+  net::Attachment att;
+  uint64_t deadline;  // the request's own end
+  uint64_t give_up;   // when to stop waiting for the connection
+  bool oneway;
+  RespFn fn;
+};
+
+// One address. States: connecting (requests wait, bounded), up, down (the
+// connection was lost or could not be made: requests fail at once with a
+// retriable status while the transport reconnects in the background).
+struct Io::Endpoint {
+  enum class State { kConnecting, kUp, kDown };
+  std::string addr;
+  std::unique_ptr<net::Client> client;
+  State state = State::kConnecting;
+  std::deque<Waiter> waiting;
+};
+
+namespace {
+
+net::Response local_error(ferry_status s, const std::string& text, std::string* keep) {
+  *keep = text;
+  net::Response r;
+  r.status = s;
+  r.message = *keep;
+  return r;
+}
+
+void answer(const RespFn& fn, ferry_status s, const std::string& text) {
+  if (!fn) return;
+  std::string keep;
+  fn(local_error(s, text, &keep));
+}
+
+bool transport_failure(ferry_status s) {
+  return s == FERRY_E_NOT_CONNECTED || s == FERRY_E_CONNECTION_CLOSED || s == FERRY_E_TIMEOUT ||
+         s == FERRY_E_CLOSED;
+}
+
+}  // namespace
+
+Io::Io(Settings settings) : s_(std::move(settings)) {}
+
+Io::~Io() { stop(); }
+
+void Io::log(ferry_log_level level, const std::string& text) const {
+  if (level < s_.log_level || s_.log_level == FERRY_LOG_OFF) return;
+  if (s_.log_cb) {
+    s_.log_cb(s_.log_user, level, text.c_str());
+    return;
+  }
+  static const char* names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF"};
+  std::fprintf(stderr, "ferry[%s] %s: %s\n", s_.client_id.c_str(), names[level], text.c_str());
+}
+
+ferry_status Io::start(std::string* why) {
+  if (started_) {
+    *why = "already started";
+    return FERRY_E_STATE;
+  }
+  loop_ = std::make_unique<net::LoopThread>();
+  started_ = true;
+  loop_->run_sync([this] {
+    sweep_timer_ = std::make_unique<LoopTimer>(loop(), [this] { sweep_waiters(); });
+    sweep_timer_->start(25, 25);
+    refresh_timer_ = std::make_unique<LoopTimer>(loop(), [this] {
+      for (const auto& [topic, r] : routes_) fetch_route(topic);
+    });
+    refresh_timer_->start(s_.route_refresh_ms, s_.route_refresh_ms);
+    heartbeat_timer_ = std::make_unique<LoopTimer>(loop(), [this] { heartbeat_all({}); });
+    heartbeat_timer_->start(s_.heartbeat_interval_ms, s_.heartbeat_interval_ms);
+  });
+  return FERRY_OK;
+}
+
+void Io::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  try {
+    loop_->run_sync([this] {
+      stopping_ = true;
+      sweep_timer_.reset();
+      refresh_timer_.reset();
+      heartbeat_timer_.reset();
+      afters_.clear();
+      for (auto& [addr, ep] : endpoints_) {
+        auto waiting = std::move(ep->waiting);
+        for (auto& w : waiting) answer(w.fn, FERRY_E_CLOSED, "client shut down");
+        ep->client->close({});
+      }
+      endpoints_.clear();
+      for (auto& [t, fns] : route_waiters_)
+        for (auto& fn : fns) fn(Error{FERRY_E_CLOSED, "client shut down"}, nullptr);
+      route_waiters_.clear();
+    });
+  } catch (...) {
+  }
+  loop_->stop();
+}
+
+bool Io::post(std::function<void()> fn) {
+  if (!loop_ || stopped_) return false;
+  return loop_->post(std::move(fn));
+}
+
+Io::Endpoint& Io::endpoint(const std::string& addr) {
+  auto it = endpoints_.find(addr);
+  if (it != endpoints_.end()) return *it->second;
+  auto ep = std::make_unique<Endpoint>();
+  ep->addr = addr;
+  net::ClientOptions o;
+  o.address = addr;
+  o.connect_timeout_ms = s_.connect_timeout_ms;
+  o.default_timeout_ms = s_.request_timeout_ms;
+  o.reconnect_initial_ms = 100;
+  o.reconnect_max_ms = 2000;
+  o.on_event = [this, addr](uint64_t, net::ConnEvent ev, std::string_view) { on_event(addr, ev); };
+  o.on_request = [this](net::Request r) {
+    if (server_handler_) server_handler_(std::move(r));
+    else r.respond(FERRY_E_UNKNOWN_REQUEST, "client handles no requests");
+  };
+  // The transport reports a failed connect only in its log; catching it lets
+  // parked requests fail over at once instead of waiting out connect_timeout.
+  o.log = [this, addr](ferry_log_level level, std::string_view line) {
+    if (line.rfind("connect to ", 0) == 0 &&
+        (line.find(" failed") != std::string_view::npos || line.find("timed out") != std::string_view::npos))
+      connect_failed(addr);
+    log(level, "net " + addr + ": " + std::string(line));
+  };
+  ep->client = std::make_unique<net::Client>(loop(), std::move(o));
+  std::string why;
+  if (ep->client->start(&why) != FERRY_OK) {
+    log(FERRY_LOG_WARN, "bad address '" + addr + "': " + why);
+    ep->state = Endpoint::State::kDown;
+  }
+  auto& ref = *ep;
+  endpoints_.emplace(addr, std::move(ep));
+  return ref;
+}
+
+void Io::on_event(const std::string& addr, net::ConnEvent ev) {
+  auto it = endpoints_.find(addr);
+  if (it == endpoints_.end()) return;
+  Endpoint& ep = *it->second;
+  if (ev == net::ConnEvent::kClosed) {
+    ep.state = Endpoint::State::kDown;
+    log(FERRY_LOG_INFO, "connection to " + addr + " lost");
+    return;
+  }
+  ep.state = Endpoint::State::kUp;
+  auto waiting = std::move(ep.waiting);
+  uint64_t now = mono_ms();
+  for (auto& w : waiting) {
+    if (w.deadline <= now) {
+      answer(w.fn, FERRY_E_TIMEOUT, "timed out waiting for a connection to " + addr);
+      continue;
+    }
+    request(addr, w.code, std::move(w.payload), std::move(w.att),
+            static_cast<uint32_t>(w.deadline - now), w.oneway, std::move(w.fn));
+  }
+}
+
+void Io::connect_failed(const std::string& addr) {
+  auto it = endpoints_.find(addr);
+  if (it == endpoints_.end()) return;
+  Endpoint& ep = *it->second;
+  if (ep.state == Endpoint::State::kUp) return;
+  ep.state = Endpoint::State::kDown;
+  auto waiting = std::move(ep.waiting);
+  for (auto& w : waiting) answer(w.fn, FERRY_E_NOT_CONNECTED, "cannot connect to " + addr);
+}
+
+void Io::sweep_waiters() {
+  uint64_t now = mono_ms();
+  for (auto& [addr, ep] : endpoints_) {
+    while (!ep->waiting.empty()) {
+      auto it = std::find_if(ep->waiting.begin(), ep->waiting.end(),
+                             [&](const Waiter& w) { return w.give_up <= now; });
+      if (it == ep->waiting.end()) break;
+      Waiter w = std::move(*it);
+      ep->waiting.erase(it);
+      answer(w.fn, FERRY_E_NOT_CONNECTED, "no connection to " + addr + " within " +
+                                              std::to_string(s_.connect_timeout_ms) + " ms");
+    }
+  }
+}
+
+void Io::request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
+                 net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn) {
+  if (stopping_) return answer(fn, FERRY_E_CLOSED, "client shut down");
+  if (timeout_ms == 0) timeout_ms = s_.request_timeout_ms;
+  Endpoint& ep = endpoint(addr);
+  if (ep.state == Endpoint::State::kConnecting || (ep.state == Endpoint::State::kUp && !ep.client->connected())) {
+    uint64_t now = mono_ms();
+    ep.state = Endpoint::State::kConnecting;
+    ep.waiting.push_back(Waiter{code, std::move(payload), std::move(att), now + timeout_ms,
+                                now + std::min(timeout_ms, s_.connect_timeout_ms), oneway, std::move(fn)});
+    return;
+  }
+  if (ep.state == Endpoint::State::kDown && !ep.client->connected())
+    return answer(fn, FERRY_E_NOT_CONNECTED, "not connected to " + addr + " (reconnecting)");
+  ep.state = Endpoint::State::kUp;
+  RespFn keep = oneway ? RespFn() : fn;
+  ferry_status s = ep.client->request(code, payload, std::move(att), timeout_ms, oneway, std::move(keep));
+  if (s != FERRY_OK) return answer(fn, s, std::string(ferry_status_str(s)) + " (" + addr + ")");
+  if (oneway && fn) answer(fn, FERRY_OK, "");
+}
+
+// ---------------------------------------------------------------- name servers
+
+struct NsCall {
+  uint32_t code;
+  std::vector<uint8_t> payload;
+  RespFn fn;
+  size_t tried = 0;
+  std::string errors;
+};
+
+void Io::ns_request(uint32_t code, std::vector<uint8_t> payload, RespFn fn) {
+  auto call = std::make_shared<NsCall>();
+  call->code = code;
+  call->payload = std::move(payload);
+  call->fn = std::move(fn);
+  ns_try(call);
+}
+
+void Io::ns_try(std::shared_ptr<NsCall> call) {
+  if (s_.name_servers.empty())
+    return answer(call->fn, FERRY_E_NO_NAME_SERVER, "no name server configured");
+  if (call->tried >= s_.name_servers.size())
+    return answer(call->fn, FERRY_E_NO_NAME_SERVER, "no name server answered:" + call->errors);
+  size_t idx = ns_index_ % s_.name_servers.size();
+  std::string addr = s_.name_servers[idx];
+  ++call->tried;
+  request(addr, call->code, call->payload, {}, s_.request_timeout_ms, false,
+          [this, call, addr, idx](const net::Response& r) {
+            if (!transport_failure(r.status)) return call->fn(r);
+            call->errors += " " + addr + ": " + std::string(r.message.empty() ? ferry_status_str(r.status) : r.message) + ";";
+            if (ns_index_ % s_.name_servers.size() == idx) ns_index_ = idx + 1;  // fail over
+            log(FERRY_LOG_INFO, "name server " + addr + " failed (" + ferry_status_name(r.status) + "), trying the next");
+            ns_try(call);
+          });
+}
+
+// ---------------------------------------------------------------- routes
+
+std::shared_ptr<const Route> Io::cached_route(const std::string& topic) const {
+  auto it = routes_.find(topic);
+  return it == routes_.end() ? nullptr : it->second;
+}
+
+void Io::route(const std::string& topic, bool refresh, RouteFn fn) {
+  if (stopping_) return fn(Error{FERRY_E_CLOSED, "client shut down"}, nullptr);
+  if (!refresh) {
+    if (auto r = cached_route(topic)) return fn(Error{}, r);
+  }
+  route_waiters_[topic].push_back(std::move(fn));
+  if (route_waiters_[topic].size() == 1) fetch_route(topic);
+}
+
+void Io::fetch_route(const std::string& topic) {
+  ns_request(FERRY_NAMESRV_GET_ROUTE, encode_get_route(topic), [this, topic](const net::Response& r) {
+    Error err;
+    std::shared_ptr<const Route> route;
+    if (r.status == FERRY_OK) {
+      auto d = read_ns<fbn::TopicRoute>(r.payload);
+      if (!d) {
+        err = {FERRY_E_BAD_FRAME, "name server sent an unreadable TopicRoute for '" + topic + "'"};
+      } else {
+        auto parsed = std::make_shared<Route>(parse_route(*d.root));
+        routes_[topic] = parsed;
+        route = parsed;
+        for (const auto& [name, addr] : parsed->masters)
+          if (!heartbeated_.count(addr)) heartbeat_one(addr, {});
+      }
+    } else if (r.status == FERRY_E_TOPIC_NOT_FOUND) {
+      err = {FERRY_E_NO_ROUTE, "no route for topic '" + topic + "': the name servers do not know it"};
+    } else {
+      err = {r.status, "route lookup for '" + topic + "' failed: " + std::string(r.message)};
+    }
+    if (!err.ok()) {
+      if (auto cached = cached_route(topic)) {
+        log(FERRY_LOG_INFO, err.message + "; keeping the cached route");
+        route = cached;
+        err = {};
+      } else {
+        log(FERRY_LOG_INFO, err.message);
+      }
+    }
+    auto fns = std::move(route_waiters_[topic]);
+    route_waiters_.erase(topic);
+    for (auto& fn : fns) fn(err, route);
+  });
+}
+
+std::set<std::string> Io::broker_addresses() const {
+  std::set<std::string> out;
+  for (const auto& [t, r] : routes_)
+    for (const auto& [name, addr] : r->masters) out.insert(addr);
+  return out;
+}
+
+// ---------------------------------------------------------------- heartbeats
+
+void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
+  heartbeated_.insert(addr);
+  std::vector<uint8_t> payload;
+  if (heartbeat_source_) payload = heartbeat_source_();
+  if (payload.empty()) {
+    if (done) done();
+    return;
+  }
+  request(addr, FERRY_CODE_HEARTBEAT, std::move(payload), {}, s_.request_timeout_ms, false,
+          [this, addr, done](const net::Response& r) {
+            if (r.status != FERRY_OK)
+              log(FERRY_LOG_INFO, "heartbeat to " + addr + " failed: " + std::string(r.message));
+            if (done) done();
+          });
+}
+
+void Io::heartbeat_all(std::function<void()> done) {
+  auto addrs = broker_addresses();
+  if (addrs.empty()) {
+    if (done) done();
+    return;
+  }
+  auto left = std::make_shared<size_t>(addrs.size());
+  for (const auto& a : addrs)
+    heartbeat_one(a, [left, done] {
+      if (--*left == 0 && done) done();
+    });
+}
+
+void Io::after(uint64_t ms, std::function<void()> fn) {
+  if (stopping_) return;
+  uint64_t id = next_after_++;
+  auto t = std::make_unique<LoopTimer>(loop(), [this, id, fn = std::move(fn)] {
+    auto keep = std::move(afters_[id]);
+    afters_.erase(id);
+    fn();
+    // keep (the timer) is destroyed here, after its callback returned.
+  });
+  t->start(ms, 0);
+  afters_[id] = std::move(t);
+}
+
+}  // namespace ferry::sdk

@@ -1,0 +1,122 @@
+#pragma once
+// Io: a client handle's I/O thread and everything that lives on it —
+// connections to brokers and name servers (one net::Client per address,
+// requests parked while it connects), name-server failover, the route cache
+// (refreshed every route_refresh_ms, kept when every name server is down),
+// heartbeats to every broker of every cached route, timers.
+//
+// Threads: post()/run_sync()/log() from any thread; everything marked
+// [loop] runs only on the I/O thread, which never runs user code.
+#include <ferry/net/client.h>
+#include <ferry/net/loop_thread.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api_common.h"
+#include "config.h"
+#include "route.h"
+
+namespace ferry::sdk {
+
+using RespFn = std::function<void(const net::Response&)>;
+using RouteFn = std::function<void(const Error&, std::shared_ptr<const Route>)>;
+
+uint64_t mono_ms();
+int64_t wall_ms();
+
+// A repeating or one-shot timer on the loop. Loop thread only; the handle is
+// freed in its close callback.
+class LoopTimer {
+ public:
+  LoopTimer(uv_loop_t* loop, std::function<void()> fn);
+  ~LoopTimer();
+  LoopTimer(const LoopTimer&) = delete;
+  LoopTimer& operator=(const LoopTimer&) = delete;
+  void start(uint64_t delay_ms, uint64_t repeat_ms);
+  void stop();
+
+ private:
+  struct State;
+  State* state_;
+};
+
+class Io {
+ public:
+  explicit Io(Settings settings);
+  ~Io();
+  Io(const Io&) = delete;
+  Io& operator=(const Io&) = delete;
+
+  const Settings& settings() const { return s_; }
+  uv_loop_t* loop() { return loop_->loop(); }
+
+  // Starts the loop and its timers.
+  ferry_status start(std::string* why);
+  // [not loop] Closes connections (pending requests complete with an
+  // error), timers, and joins the I/O thread. Idempotent.
+  void stop();
+  bool stopped() const { return stopped_; }
+
+  // [any] Runs fn on the loop. False once stopping.
+  bool post(std::function<void()> fn);
+  bool in_loop() const { return loop_->in_loop_thread(); }
+  void log(ferry_log_level level, const std::string& text) const;
+
+  // Handlers set before start().
+  void set_server_request_handler(std::function<void(net::Request)> h) { server_handler_ = std::move(h); }
+  // Builds the heartbeat payload [loop].
+  void set_heartbeat_source(std::function<std::vector<uint8_t>()> h) { heartbeat_source_ = std::move(h); }
+
+  // [loop] A request to one address; fn runs exactly once on the loop.
+  void request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
+               net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn);
+  // [loop] A name-server request, failing over through the list; status
+  // FERRY_E_NO_NAME_SERVER when none answered.
+  void ns_request(uint32_t code, std::vector<uint8_t> payload, RespFn fn);
+  // [loop] The topic's route: cached, or fetched (refresh forces a fetch;
+  // when the fetch fails a cached route is still returned).
+  void route(const std::string& topic, bool refresh, RouteFn fn);
+  std::shared_ptr<const Route> cached_route(const std::string& topic) const;
+  // [loop] Heartbeat every known broker now; done (may be empty) runs on
+  // the loop when all answered.
+  void heartbeat_all(std::function<void()> done);
+  // [loop] Master addresses of every cached route.
+  std::set<std::string> broker_addresses() const;
+  // [loop] Runs fn after ms (dropped at stop).
+  void after(uint64_t ms, std::function<void()> fn);
+
+ private:
+  struct Endpoint;
+  struct Waiter;
+  Endpoint& endpoint(const std::string& addr);
+  void on_event(const std::string& addr, net::ConnEvent ev);
+  void connect_failed(const std::string& addr);
+  void sweep_waiters();
+  void ns_try(std::shared_ptr<struct NsCall> call);
+  void fetch_route(const std::string& topic);
+  void heartbeat_one(const std::string& addr, std::function<void()> done);
+
+  Settings s_;
+  std::unique_ptr<net::LoopThread> loop_;
+  std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;
+  std::unique_ptr<LoopTimer> sweep_timer_, refresh_timer_, heartbeat_timer_;
+  std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
+  uint64_t next_after_ = 1;
+  size_t ns_index_ = 0;
+  std::map<std::string, std::shared_ptr<const Route>> routes_;
+  std::map<std::string, std::vector<RouteFn>> route_waiters_;
+  std::set<std::string> heartbeated_;  // addresses heartbeated at least once
+  std::function<void(net::Request)> server_handler_;
+  std::function<std::vector<uint8_t>()> heartbeat_source_;
+  bool started_ = false;
+  bool stopping_ = false;  // loop side
+  bool stopped_ = false;
+};
+
+}  // namespace ferry::sdk

@@ -1,0 +1,268 @@
+#include "message.h"
+
+#include <cstring>
+
+#include "api_common.h"
+
+void ferry_client_message::set_property(std::string_view name, std::string_view value) {
+  bool found = false;
+  for (auto& [k, v] : props) {
+    if (k == name) {
+      v = std::string(value);
+      found = true;
+    }
+  }
+  if (!found) props.emplace_back(std::string(name), std::string(value));
+  props_encoded.clear();
+  for (const auto& [k, v] : props) {
+    props_encoded += k;
+    props_encoded += FERRY_PROP_NAME_VALUE_SEP;
+    props_encoded += v;
+    props_encoded += FERRY_PROP_SEP;
+  }
+}
+
+namespace ferry::sdk {
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+void put_hex(const unsigned char* p, size_t n, std::string* out) {
+  for (size_t i = 0; i < n; ++i) {
+    out->push_back(kHex[p[i] >> 4]);
+    out->push_back(kHex[p[i] & 15]);
+  }
+}
+
+bool has_separator(const char* s) { return std::strpbrk(s, "\x01\x02") != nullptr; }
+
+const char* const kReserved[] = {FERRY_PROP_KEYS, FERRY_PROP_TAGS, FERRY_PROP_UNIQ_KEY,
+                                 FERRY_PROP_DELAY, FERRY_PROP_DELIVER_AT, FERRY_PROP_REAL_TOPIC,
+                                 FERRY_PROP_REAL_QID, FERRY_PROP_TRAN_MSG,
+                                 FERRY_PROP_PRODUCER_GROUP, FERRY_PROP_RETRY_TOPIC,
+                                 FERRY_PROP_ORIGIN_MSG_ID, FERRY_PROP_RECONSUME_TIME,
+                                 FERRY_PROP_MAX_RECONSUME_TIMES, FERRY_PROP_CRC32};
+
+}  // namespace
+
+std::string offset_msg_id_of(const ferry_record_view& r) {
+  std::string id;
+  put_hex(static_cast<const unsigned char*>(r.store_host.data), r.store_host.len, &id);
+  unsigned char tail[12];
+  for (int i = 0; i < 4; ++i) tail[i] = static_cast<unsigned char>(r.store_port >> (24 - 8 * i));
+  uint64_t off = static_cast<uint64_t>(r.physical_offset);
+  for (int i = 0; i < 8; ++i) tail[4 + i] = static_cast<unsigned char>(off >> (56 - 8 * i));
+  put_hex(tail, sizeof tail, &id);
+  return id;
+}
+
+std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const uint8_t* data,
+                                       size_t len, const std::string& broker_name,
+                                       std::string* why) {
+  std::vector<MessagePtr> out;
+  size_t pos = 0;
+  while (pos < len) {
+    auto m = std::make_unique<ferry_client_message>();
+    ferry_status s = ferry_record_decode(data + pos, len - pos, &m->rec);
+    if (s != FERRY_OK) {
+      *why = "undecodable record at byte " + std::to_string(pos) + " of the answer: " +
+             ferry_status_str(s);
+      break;
+    }
+    pos += m->rec.total_size;
+    m->received = true;
+    m->keep = keep;
+    m->broker_name = broker_name;
+    m->offset_msg_id = offset_msg_id_of(m->rec);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool tag_matches(std::string_view expr, std::string_view tag) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    return s;
+  };
+  expr = trim(expr);
+  if (expr.empty() || expr == "*") return true;
+  while (!expr.empty()) {
+    size_t bar = expr.find("||");
+    std::string_view part = trim(expr.substr(0, bar));
+    if (!part.empty() && part == tag) return true;
+    if (bar == std::string_view::npos) break;
+    expr.remove_prefix(bar + 2);
+  }
+  return false;
+}
+
+}  // namespace ferry::sdk
+
+using ferry::sdk::fail;
+using ferry::sdk::guarded;
+
+namespace {
+
+ferry_status outgoing_set(ferry_client_message* msg, const char* name, const char* value,
+                          char* errbuf, size_t errlen) {
+  FERRY_REQUIRE_ARG(msg, "msg");
+  FERRY_REQUIRE_ARG(value, "value");
+  if (msg->received)
+    return fail(errbuf, errlen, FERRY_E_STATE, "a received message cannot be changed");
+  if (ferry::sdk::has_separator(value))
+    return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT,
+                std::string(name) + " value contains byte \\x01 or \\x02");
+  msg->set_property(name, value);
+  return FERRY_OK;
+}
+
+template <class T>
+T absent_len(size_t* len) {
+  if (len) *len = 0;
+  return nullptr;
+}
+
+const char* out_view(std::string_view v, size_t* len) {
+  if (v.data() == nullptr || v.empty()) return absent_len<const char*>(len);
+  if (len) *len = v.size();
+  return v.data();
+}
+
+}  // namespace
+
+extern "C" {
+
+FERRY_EXPORT ferry_status ferry_message_new(const char* topic, const void* body, size_t len,
+                                            ferry_client_message** out, char* errbuf,
+                                            size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(out, "out");
+    *out = nullptr;
+    FERRY_REQUIRE_ARG(topic, "topic");
+    if (!body && len)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "body is NULL but len is not 0");
+    size_t tlen = std::strlen(topic);
+    if (tlen == 0 || tlen > FERRY_RECORD_MAX_TOPIC)
+      return fail(errbuf, errlen, FERRY_E_INVALID_NAME,
+                  "topic must be 1..127 bytes (got " + std::to_string(tlen) + ")");
+    auto m = std::make_unique<ferry_client_message>();
+    m->topic_s.assign(topic, tlen);
+    if (len) m->body_s.assign(static_cast<const char*>(body), len);
+    *out = m.release();
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT void ferry_message_destroy(ferry_client_message* msg) { delete msg; }
+
+FERRY_EXPORT ferry_status ferry_message_set_tags(ferry_client_message* msg, const char* tags,
+                                                 char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] { return outgoing_set(msg, FERRY_PROP_TAGS, tags, errbuf, errlen); });
+}
+
+FERRY_EXPORT ferry_status ferry_message_set_keys(ferry_client_message* msg, const char* keys,
+                                                 char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] { return outgoing_set(msg, FERRY_PROP_KEYS, keys, errbuf, errlen); });
+}
+
+FERRY_EXPORT ferry_status ferry_message_set_property(ferry_client_message* msg, const char* name,
+                                                     const char* value, char* errbuf,
+                                                     size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(name, "name");
+    if (!*name || ferry::sdk::has_separator(name))
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT,
+                  "property name is empty or contains byte \\x01 or \\x02");
+    for (const char* r : ferry::sdk::kReserved)
+      if (std::strcmp(r, name) == 0)
+        return fail(errbuf, errlen, FERRY_E_RESERVED_NAME,
+                    std::string("property '") + name + "' is reserved; use its own setter");
+    return outgoing_set(msg, name, value, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_message_set_flag(ferry_client_message* msg, int32_t flag,
+                                                 char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(msg, "msg");
+    if (msg->received) return fail(errbuf, errlen, FERRY_E_STATE, "a received message cannot be changed");
+    msg->flag = flag;
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_message_set_delay_level(ferry_client_message* msg, int32_t level,
+                                                        char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(msg, "msg");
+    (void)level;
+    return fail(errbuf, errlen, FERRY_E_NOT_SUPPORTED,
+                "delay levels are not supported yet (no delay plugin behind the broker); "
+                "the message was not changed");
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_message_set_deliver_at(ferry_client_message* msg, int64_t epoch_ms,
+                                                       char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(msg, "msg");
+    (void)epoch_ms;
+    return fail(errbuf, errlen, FERRY_E_NOT_SUPPORTED,
+                "delivery at a time is not supported yet (no timer plugin behind the broker); "
+                "the message was not changed");
+  });
+}
+
+FERRY_EXPORT const char* ferry_message_topic(const ferry_client_message* m, size_t* len) {
+  return m ? out_view(m->topic(), len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const void* ferry_message_body(const ferry_client_message* m, size_t* len) {
+  if (!m) return absent_len<const void*>(len);
+  auto b = m->body();
+  if (len) *len = b.size();
+  return b.empty() ? nullptr : b.data();
+}
+FERRY_EXPORT const char* ferry_message_tags(const ferry_client_message* m, size_t* len) {
+  return m ? out_view(m->property(FERRY_PROP_TAGS), len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const char* ferry_message_keys(const ferry_client_message* m, size_t* len) {
+  return m ? out_view(m->property(FERRY_PROP_KEYS), len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const char* ferry_message_property(const ferry_client_message* m, const char* name,
+                                                size_t* len) {
+  return m && name ? out_view(m->property(name), len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const char* ferry_message_msg_id(const ferry_client_message* m, size_t* len) {
+  return m ? out_view(m->property(FERRY_PROP_UNIQ_KEY), len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const char* ferry_message_offset_msg_id(const ferry_client_message* m, size_t* len) {
+  return m && m->received ? out_view(m->offset_msg_id, len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT const char* ferry_message_broker_name(const ferry_client_message* m, size_t* len) {
+  return m && m->received ? out_view(m->broker_name, len) : absent_len<const char*>(len);
+}
+FERRY_EXPORT int32_t ferry_message_queue_id(const ferry_client_message* m) {
+  return m && m->received ? m->rec.queue_id : -1;
+}
+FERRY_EXPORT int64_t ferry_message_queue_offset(const ferry_client_message* m) {
+  return m && m->received ? m->rec.queue_offset : -1;
+}
+FERRY_EXPORT int64_t ferry_message_commit_offset(const ferry_client_message* m) {
+  return m && m->received ? m->rec.physical_offset : -1;
+}
+FERRY_EXPORT int64_t ferry_message_store_timestamp(const ferry_client_message* m) {
+  return m && m->received ? m->rec.store_timestamp_ms : -1;
+}
+FERRY_EXPORT int64_t ferry_message_born_timestamp(const ferry_client_message* m) {
+  return m && m->received ? m->rec.born_timestamp_ms : -1;
+}
+FERRY_EXPORT int32_t ferry_message_reconsume_times(const ferry_client_message* m) {
+  return m && m->received ? m->rec.reconsume_times : -1;
+}
+FERRY_EXPORT int32_t ferry_message_flag(const ferry_client_message* m) {
+  if (!m) return -1;
+  return m->received ? m->rec.flag : m->flag;
+}
+
+}  // extern "C"

@@ -1,0 +1,501 @@
+// The producer: sync, async, oneway, batch, ordered and selector sends.
+// Every send is one SendOp run on the I/O thread: route lookup, queue
+// choice (round robin avoiding brokers that failed recently, or a fixed
+// queue for ordered sends), request, and retries of retriable failures on
+// another broker — all within the op's one deadline, sync or async alike.
+#include <ferry/codes.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+#include <random>
+
+#include "handle.h"
+#include "message.h"
+#include "wire.h"
+
+namespace ferry::sdk {
+namespace {
+
+struct Outcome {
+  std::string offset_msg_id, uniq_key, broker;
+  int32_t queue_id = -1;
+  int64_t queue_offset = -1;
+  uint32_t attempts = 0;
+};
+
+struct WireMessage {
+  std::string props;
+  int32_t flag = 0;
+  int64_t born_ms = 0;
+  uint32_t body_len = 0;
+  std::string uniq;
+};
+
+struct SendOp {
+  std::string topic;
+  std::vector<WireMessage> msgs;
+  std::shared_ptr<std::vector<uint8_t>> bodies;  // back to back; shared by attempts
+  uint64_t deadline = 0;
+  bool oneway = false;
+  bool fixed = false;    // ordered / selector: one queue, retried in place
+  size_t fixed_index = 0;
+  std::string last_failed_broker;
+  Outcome out;
+  std::string errors;
+  std::function<void(Error, Outcome)> done;  // on the loop
+};
+
+}  // namespace
+}  // namespace ferry::sdk
+
+using namespace ferry::sdk;
+namespace net = ferry::net;
+
+struct ferry_producer : Handle {
+  // loop thread only
+  uint64_t rr = 0;
+  std::map<std::string, uint64_t> backoff_until;  // broker -> mono ms
+  // any thread
+  std::string uniq_prefix;
+  std::atomic<uint32_t> uniq_counter{0};
+  std::mutex inflight_mu;
+  std::condition_variable inflight_cv;
+  size_t inflight = 0;
+
+  std::string next_uniq_key() {
+    char buf[40];
+    uint64_t t = static_cast<uint64_t>(wall_ms()) & 0xFFFFFFFFFFFFull;
+    snprintf(buf, sizeof buf, "%s%012llX%08X", uniq_prefix.c_str(), static_cast<unsigned long long>(t),
+             uniq_counter.fetch_add(1));
+    return buf;
+  }
+  void begin_op() {
+    std::lock_guard lock(inflight_mu);
+    ++inflight;
+  }
+  void end_op() {
+    std::lock_guard lock(inflight_mu);
+    if (--inflight == 0) inflight_cv.notify_all();
+  }
+
+  void run(std::shared_ptr<SendOp> op);
+  void attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route);
+  void finish(const std::shared_ptr<SendOp>& op, Error e) {
+    auto done = std::move(op->done);
+    if (done) done(std::move(e), op->out);
+  }
+};
+
+namespace {
+
+std::vector<uint8_t> encode_send(const SendOp& op, const std::string& group, int32_t queue_id) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fbc::MessageMeta>> metas;
+  metas.reserve(op.msgs.size());
+  for (const auto& m : op.msgs) {
+    auto props = fbb.CreateVector(reinterpret_cast<const uint8_t*>(m.props.data()), m.props.size());
+    metas.push_back(fbc::CreateMessageMeta(fbb, queue_id, m.flag, 0, props, m.born_ms, m.body_len, 0));
+  }
+  auto g = fbb.CreateString(group);
+  auto t = fbb.CreateString(op.topic);
+  auto v = fbb.CreateVector(metas);
+  return finish_core(fbb, fbc::CreateSendRequest(fbb, g, t, 0, 0, v));
+}
+
+void release_bodies(void* ctx) { delete static_cast<std::shared_ptr<std::vector<uint8_t>>*>(ctx); }
+
+net::Attachment bodies_attachment(const std::shared_ptr<std::vector<uint8_t>>& b) {
+  auto* ctx = new std::shared_ptr<std::vector<uint8_t>>(b);
+  return net::Attachment::borrow(std::span<const uint8_t>(b->data(), b->size()), &release_bodies, ctx);
+}
+
+// Copies msgs into an op (UNIQ_KEY set on each user message first).
+ferry_status build_op(ferry_producer* p, ferry_client_message* const* msgs, size_t n, SendOp* op,
+                      char* errbuf, size_t errlen) {
+  if (n == 0) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "no message to send");
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!msgs[i]) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "message " + std::to_string(i) + " is NULL");
+    if (msgs[i]->received)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "a received message cannot be sent again; copy it into a new one");
+    if (msgs[i]->topic_s != msgs[0]->topic_s)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT,
+                  "a batch holds one topic ('" + msgs[0]->topic_s + "' and '" + msgs[i]->topic_s + "')");
+    if (msgs[i]->body_s.size() > p->s.max_message_size)
+      return fail(errbuf, errlen, FERRY_E_MESSAGE_TOO_LARGE,
+                  "message body is " + std::to_string(msgs[i]->body_s.size()) + " bytes; max_message_size is " +
+                      std::to_string(p->s.max_message_size));
+    total += msgs[i]->body_s.size();
+  }
+  op->topic = msgs[0]->topic_s;
+  op->bodies = std::make_shared<std::vector<uint8_t>>();
+  op->bodies->reserve(total);
+  int64_t now = wall_ms();
+  for (size_t i = 0; i < n; ++i) {
+    ferry_client_message* m = msgs[i];
+    if (m->property(FERRY_PROP_UNIQ_KEY).empty()) m->set_property(FERRY_PROP_UNIQ_KEY, p->next_uniq_key());
+    WireMessage w;
+    w.props = m->props_encoded;
+    w.flag = m->flag;
+    w.born_ms = now;
+    w.body_len = static_cast<uint32_t>(m->body_s.size());
+    w.uniq = std::string(m->property(FERRY_PROP_UNIQ_KEY));
+    op->bodies->insert(op->bodies->end(), m->body_s.begin(), m->body_s.end());
+    op->msgs.push_back(std::move(w));
+  }
+  op->out.uniq_key = op->msgs[0].uniq;
+  op->deadline = mono_ms() + p->s.send_timeout_ms;
+  return FERRY_OK;
+}
+
+void copy_str(char* dst, size_t cap, const std::string& src) {
+  size_t n = std::min(cap - 1, src.size());
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+void fill_result(ferry_send_result* r, ferry_status st, const Outcome& o) {
+  if (!r || r->struct_size < FERRY_STRUCT_SIZE(ferry_send_result, status)) return;
+  uint32_t size = r->struct_size;
+  r->status = st;
+  if (FERRY_HAS_FIELD(ferry_send_result, size, msg_id)) copy_str(r->msg_id, sizeof r->msg_id, o.uniq_key);
+  if (FERRY_HAS_FIELD(ferry_send_result, size, offset_msg_id))
+    copy_str(r->offset_msg_id, sizeof r->offset_msg_id, o.offset_msg_id);
+  if (FERRY_HAS_FIELD(ferry_send_result, size, broker_name))
+    copy_str(r->broker_name, sizeof r->broker_name, o.broker);
+  if (FERRY_HAS_FIELD(ferry_send_result, size, queue_id)) r->queue_id = o.queue_id;
+  if (FERRY_HAS_FIELD(ferry_send_result, size, queue_offset)) r->queue_offset = o.queue_offset;
+  if (FERRY_HAS_FIELD(ferry_send_result, size, attempts)) r->attempts = o.attempts;
+}
+
+}  // namespace
+
+void ferry_producer::run(std::shared_ptr<SendOp> op) {
+  io->route(op->topic, false, [this, op](const Error& e, std::shared_ptr<const Route> r) {
+    if (!e.ok()) return finish(op, e);
+    if (r->write_queues.empty())
+      return finish(op, Error{FERRY_E_NO_ROUTE, "topic '" + op->topic + "' has no writable queue on a live master"});
+    attempt(op, r);
+  });
+}
+
+void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route) {
+  uint64_t now = mono_ms();
+  if (now >= op->deadline)
+    return finish(op, Error{FERRY_E_TIMEOUT, "send timed out after " + std::to_string(op->out.attempts) +
+                                                 " attempt(s) within " + std::to_string(s.send_timeout_ms) + " ms:" + op->errors});
+  const auto& qs = route->write_queues;
+  const QueueKey* q = nullptr;
+  if (op->fixed) {
+    q = &qs[op->fixed_index % qs.size()];
+  } else {
+    // Round robin; skip brokers in backoff and the one that just failed.
+    for (size_t i = 0; i < qs.size() && !q; ++i) {
+      const QueueKey& c = qs[(rr + i) % qs.size()];
+      auto b = backoff_until.find(c.broker);
+      bool backed_off = b != backoff_until.end() && b->second > now;
+      if (!backed_off && c.broker != op->last_failed_broker) q = &c;
+    }
+    if (!q) {
+      for (size_t i = 0; i < qs.size() && !q; ++i) {
+        const QueueKey& c = qs[(rr + i) % qs.size()];
+        if (c.broker != op->last_failed_broker) q = &c;
+      }
+    }
+    if (!q) q = &qs[rr % qs.size()];
+    ++rr;
+  }
+  auto master = route->masters.find(q->broker);
+  std::string addr = master == route->masters.end() ? std::string() : master->second;
+  std::string broker = q->broker;
+  int32_t qid = q->queue_id;
+  ++op->out.attempts;
+  uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
+  auto payload = encode_send(*op, s.group, qid);
+  if (op->oneway) {
+    io->request(addr, code, std::move(payload), bodies_attachment(op->bodies), static_cast<uint32_t>(op->deadline - now),
+                true, [this, op, broker, qid](const net::Response& r) {
+                  op->out.broker = broker;
+                  op->out.queue_id = qid;
+                  finish(op, r.status == FERRY_OK ? Error{} : Error{r.status, std::string(r.message)});
+                });
+    return;
+  }
+  io->request(addr, code, std::move(payload), bodies_attachment(op->bodies),
+              static_cast<uint32_t>(op->deadline - now), false,
+              [this, op, route, broker, qid](const net::Response& r) {
+                if (r.status == FERRY_OK) {
+                  auto d = read_core<fbc::SendResponse>(r.payload);
+                  if (!d || !d->results() || d->results()->size() == 0)
+                    return finish(op, Error{FERRY_E_BAD_FRAME, "broker " + broker + " sent an unreadable SendResponse"});
+                  const auto* res = d->results()->Get(0);
+                  op->out.broker = broker;
+                  op->out.queue_id = res->queue_id();
+                  op->out.queue_offset = static_cast<int64_t>(res->queue_offset());
+                  op->out.offset_msg_id = str(res->offset_msg_id());
+                  return finish(op, Error{});
+                }
+                std::string why = r.message.empty() ? ferry_status_str(r.status) : std::string(r.message);
+                op->errors += " [" + broker + ": " + ferry_status_name(r.status) + " " + why + "]";
+                if (!ferry_status_retriable(r.status) || op->out.attempts > s.send_retries)
+                  return finish(op, Error{r.status, "send to " + broker + " failed after " +
+                                                        std::to_string(op->out.attempts) + " attempt(s):" + op->errors});
+                // Retriable: avoid this broker for a while, refresh the route, go again.
+                backoff_until[broker] = mono_ms() + s.broker_backoff_ms;
+                op->last_failed_broker = broker;
+                io->log(FERRY_LOG_INFO, "send to " + broker + " failed (" + ferry_status_name(r.status) + "), retrying");
+                io->route(op->topic, true, [this, op, route](const Error&, std::shared_ptr<const Route> fresh) {
+                  attempt(op, fresh && !fresh->write_queues.empty() ? fresh : route);
+                });
+              });
+}
+
+namespace {
+
+std::vector<uint8_t> producer_heartbeat(const Settings& s) {
+  flatbuffers::FlatBufferBuilder fbb(128);
+  auto id = fbb.CreateString(s.client_id);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> groups{fbb.CreateString(s.group)};
+  auto g = fbb.CreateVector(groups);
+  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, g, 0));
+}
+
+// Runs an op and waits for it (sync sends).
+ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_send_result* result,
+                           char* errbuf, size_t errlen) {
+  auto promise = std::make_shared<Promise<Outcome>>();
+  op->done = [promise](Error e, Outcome o) { promise->set(std::move(e), std::move(o)); };
+  p->begin_op();
+  if (!p->io->post([p, op] { p->run(op); })) {
+    p->end_op();
+    return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
+  }
+  Error e;
+  Outcome o;
+  // The op ends itself at its deadline; the margin covers route lookups.
+  uint64_t wait = p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1) + 1000;
+  if (!promise->wait(wait, &e, &o)) e = {FERRY_E_TIMEOUT, "send did not complete in time"};
+  p->end_op();
+  fill_result(result, e.status, o);
+  if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+  return FERRY_OK;
+}
+
+ferry_status check_send_args(ferry_producer* p, ferry_client_message* msg, char* errbuf, size_t errlen) {
+  FERRY_REQUIRE_ARG(p, "producer");
+  FERRY_REQUIRE_ARG(msg, "msg");
+  return p->check_running(errbuf, errlen);
+}
+
+}  // namespace
+
+extern "C" {
+
+FERRY_EXPORT ferry_status ferry_producer_new(const ferry_config* conf, ferry_producer** out, char* errbuf,
+                                             size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(out, "out");
+    *out = nullptr;
+    FERRY_REQUIRE_ARG(conf, "conf");
+    auto p = std::make_unique<ferry_producer>();
+    std::string why;
+    ferry_status st = build_settings(*conf, true, &p->s, &why);
+    if (st != FERRY_OK) return fail(errbuf, errlen, st, why);
+    std::random_device rd;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%08X%04X", rd(), static_cast<unsigned>(getpid()) & 0xFFFF);
+    p->uniq_prefix = prefix;
+    p->io = std::make_unique<Io>(p->s);
+    Settings s = p->s;
+    p->io->set_heartbeat_source([s] { return producer_heartbeat(s); });
+    *out = p.release();
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_start(ferry_producer* p, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(p, "producer");
+    std::lock_guard lock(p->life_mu);
+    if (p->state != HandleState::kNew)
+      return fail(errbuf, errlen, p->state == HandleState::kClosed ? FERRY_E_CLOSED : FERRY_E_STATE,
+                  "producer already started or shut down");
+    ferry_status st = p->start_threads(errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    p->state = HandleState::kStarted;
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(p, "producer");
+    if (p->on_callback_thread())
+      return fail(errbuf, errlen, FERRY_E_STATE, "shutdown called from the producer's own callback");
+    std::lock_guard lock(p->life_mu);
+    HandleState was = p->state.exchange(HandleState::kClosed);
+    if (was != HandleState::kStarted) return FERRY_OK;
+    {
+      std::unique_lock lk(p->inflight_mu);
+      p->inflight_cv.wait_for(lk, std::chrono::milliseconds(p->s.send_timeout_ms + p->s.request_timeout_ms + 1000),
+                              [&] { return p->inflight == 0; });
+    }
+    unregister_everywhere(*p);
+    p->io->stop();
+    p->callbacks->stop();
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT void ferry_producer_destroy(ferry_producer* p) {
+  if (!p) return;
+  ferry_producer_shutdown(p, nullptr, 0);
+  guarded_value<int>(0, [&] {
+    delete p;
+    return 0;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send(ferry_producer* p, ferry_client_message* msg,
+                                              ferry_send_result* result, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    ferry_status st = check_send_args(p, msg, errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    auto op = std::make_shared<SendOp>();
+    st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    return send_and_wait(p, op, result, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_batch(ferry_producer* p, ferry_client_message* const* msgs,
+                                                    size_t count, ferry_send_result* result, char* errbuf,
+                                                    size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(p, "producer");
+    FERRY_REQUIRE_ARG(msgs, "msgs");
+    ferry_status st = p->check_running(errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    auto op = std::make_shared<SendOp>();
+    st = build_op(p, msgs, count, op.get(), errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    return send_and_wait(p, op, result, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer* p, ferry_client_message* msg,
+                                                    ferry_send_cb cb, void* user_data, char* errbuf,
+                                                    size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    ferry_status st = check_send_args(p, msg, errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    FERRY_REQUIRE_ARG(cb, "cb");
+    auto op = std::make_shared<SendOp>();
+    st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    op->done = [p, cb, user_data](Error e, Outcome o) {
+      // Completions run on the callback thread, never on the I/O thread.
+      bool posted = p->callbacks->post([p, cb, user_data, e, o] {
+        ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+        fill_result(&r, e.status, o);
+        cb(user_data, e.status, &r, e.message.c_str());
+        p->end_op();
+      });
+      if (!posted) p->end_op();
+    };
+    p->begin_op();
+    if (!p->io->post([p, op] { p->run(op); })) {
+      op->done = nullptr;
+      p->end_op();
+      return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
+    }
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_oneway(ferry_producer* p, ferry_client_message* msg, char* errbuf,
+                                                     size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    ferry_status st = check_send_args(p, msg, errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    auto op = std::make_shared<SendOp>();
+    st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    op->oneway = true;
+    return send_and_wait(p, op, nullptr, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_select(ferry_producer* p, ferry_client_message* msg,
+                                                     ferry_queue_selector selector, void* user_data,
+                                                     ferry_send_result* result, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    ferry_status st = check_send_args(p, msg, errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    FERRY_REQUIRE_ARG(selector, "selector");
+    // The route is needed to know the queue count before asking the selector.
+    size_t count = 0;
+    std::string topic = msg->topic_s;
+    Error e = p->call<size_t>(p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1),
+                              [p, topic](std::shared_ptr<Promise<size_t>> pr) {
+                                p->io->route(topic, false, [pr](const Error& err, std::shared_ptr<const Route> r) {
+                                  if (!err.ok()) return pr->set(err);
+                                  pr->set({}, r->write_queues.size());
+                                });
+                              },
+                              &count);
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+    if (count == 0) return fail(errbuf, errlen, FERRY_E_NO_ROUTE, "topic '" + topic + "' has no writable queue");
+    auto op = std::make_shared<SendOp>();
+    st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    op->fixed = true;
+    op->fixed_index = selector(user_data, msg, count) % count;
+    return send_and_wait(p, op, result, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_ordered(ferry_producer* p, ferry_client_message* msg, const void* key,
+                                                      size_t key_len, ferry_send_result* result, char* errbuf,
+                                                      size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    if (!key && key_len) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "key is NULL");
+    // FNV-1a: stable across processes and languages (same key -> same queue).
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < key_len; ++i) h = (h ^ static_cast<const unsigned char*>(key)[i]) * 1099511628211ull;
+    return ferry_producer_send_select(
+        p, msg, [](void* ud, const ferry_client_message*, size_t n) { return static_cast<size_t>(*static_cast<uint64_t*>(ud) % n); },
+        &h, result, errbuf, errlen);
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_transaction_producer_new(const ferry_config* conf, ferry_check_transaction_cb check,
+                                                         void* user_data, ferry_transaction_producer** out,
+                                                         char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    (void)conf;
+    (void)check;
+    (void)user_data;
+    if (out) *out = nullptr;
+    return fail(errbuf, errlen, FERRY_E_NOT_SUPPORTED,
+                "transactional producer is not supported yet (no transaction plugin behind the broker)");
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_transaction_producer_send(ferry_transaction_producer* tp, ferry_client_message* msg,
+                                                          ferry_local_transaction_cb local, void* arg,
+                                                          ferry_send_result* result, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    (void)msg;
+    (void)local;
+    (void)arg;
+    (void)result;
+    FERRY_REQUIRE_ARG(tp, "transaction producer");
+    return fail(errbuf, errlen, FERRY_E_NOT_SUPPORTED, "transactional producer is not supported yet");
+  });
+}
+
+FERRY_EXPORT void ferry_transaction_producer_destroy(ferry_transaction_producer* tp) { (void)tp; }
+
+}  // extern "C"
