@@ -144,11 +144,12 @@ TEST(Codec, BadPayloadsAreInvalidArgumentWithAMessage) {
   std::memcpy(other.data() + 4, "XXXX", 4);
   EXPECT_EQ(decode_register(slice(other), &c).status, FERRY_E_INVALID_ARGUMENT);
 
-  // A required field missing (RegisterBroker without its broker).
+  // A required field missing: an FNSV buffer whose root has no field 0,
+  // read as a RegisterBroker (whose field 0, broker, is required). Built
+  // from GetClusterInfo because the builder itself asserts on a missing
+  // required field.
   flatbuffers::FlatBufferBuilder fbb;
-  fb::RegisterBrokerBuilder rb(fbb);
-  rb.add_round_id(1);
-  fbb.Finish(rb.Finish(), fb::RegisterBrokerIdentifier());
+  fbb.Finish(fb::CreateGetClusterInfo(fbb), fb::RegisterBrokerIdentifier());
   Buffer no_broker = fbb.Release();
   EXPECT_EQ(decode_register(as_slice(no_broker), &c).status, FERRY_E_INVALID_ARGUMENT);
 
