@@ -175,6 +175,15 @@ typedef struct ferry_storage_ops {
 
   /* Register the dispatcher's notification. [loop], before start. */
   void (*set_dispatch_listener)(void *inst, ferry_dispatch_fn fn, void *user_data);
+
+  /* ---- appended in ABI 0.1 (check FERRY_HAS_FIELD before calling) ---- */
+
+  /* The VISIBLE watermark advanced to `visible`: wake the dispatcher now
+   * rather than at its next poll of api->watermark_get. The kernel calls it
+   * at most once per loop iteration, however many advances it coalesced.
+   * [any], must not block (a flag and a condition-variable notify).
+   * Optional: NULL means the storage polls the watermark. */
+  void (*on_visible)(void *inst, uint64_t visible);
 } ferry_storage_ops;
 
 FERRY_EXTERN_C_END

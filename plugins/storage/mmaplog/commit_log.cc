@@ -1,0 +1,561 @@
+#include "commit_log.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "ferry_common/record_encoder.h"
+#include "ferry_common/record_verify.h"
+
+namespace ferry::mmaplog {
+
+namespace {
+
+const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+
+std::string errno_text(int neg_errno) { return std::strerror(-neg_errno); }
+
+void fetch_max(std::atomic<uint64_t>& a, uint64_t v) {
+  uint64_t cur = a.load(std::memory_order_relaxed);
+  while (cur < v && !a.compare_exchange_weak(cur, v, std::memory_order_acq_rel)) {
+  }
+}
+
+ferry_status io_status(int neg_errno) {
+  return neg_errno == -ENOSPC || neg_errno == -EDQUOT ? FERRY_E_DISK_FULL : FERRY_E_IO;
+}
+
+}  // namespace
+
+CommitLog::CommitLog(const Options& opt, Io& io, const Env& env)
+    : opt_(opt), io_(io), env_(env), dir_(opt.dir + "/commitlog") {}
+
+CommitLog::~CommitLog() { stop(); }
+
+SegmentPtr CommitLog::create_segment(uint64_t base, std::string* error) {
+  int err = 0;
+  const char* what = "";
+  SegmentPtr s = Segment::open(io_, dir_, base, opt_.segment_size,
+                               opt_.write_mode == WriteMode::Mmap, true, &err, &what);
+  if (!s) {
+    *error = "cannot create commit log segment " + dir_ + "/" + Segment::file_name(base) +
+             ": " + what + ": " + errno_text(err);
+    return nullptr;
+  }
+  io_.sync_dir(dir_);
+  return s;
+}
+
+ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std::string* error,
+                             bool* truncated) {
+  *truncated = false;
+  if (int rc = io_.mkdirs(dir_); rc < 0) {
+    *error = "cannot create " + dir_ + ": " + errno_text(rc);
+    return FERRY_E_IO;
+  }
+  std::vector<std::string> names;
+  if (int rc = io_.list_dir(dir_, &names); rc < 0) {
+    *error = "cannot list " + dir_ + ": " + errno_text(rc);
+    return FERRY_E_IO;
+  }
+  std::vector<uint64_t> bases;
+  for (const auto& n : names) {
+    uint64_t b;
+    if (Segment::parse_name(n, &b)) bases.push_back(b);
+  }
+  std::sort(bases.begin(), bases.end());
+  std::vector<SegmentPtr> segs;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    if (bases[i] % opt_.segment_size != 0 || (i > 0 && bases[i] != bases[i - 1] + opt_.segment_size)) {
+      *error = "commit log segments in " + dir_ + " are not contiguous at " +
+               Segment::file_name(bases[i]) + " (segment_size changed, or a file is missing)";
+      return FERRY_E_CORRUPTED;
+    }
+    int err = 0;
+    const char* what = "";
+    // A short last file is a segment whose creation a crash interrupted.
+    SegmentPtr s = Segment::open(io_, dir_, bases[i], opt_.segment_size,
+                                 opt_.write_mode == WriteMode::Mmap, false, &err, &what);
+    uint64_t fsize = 0;
+    if (s && io_.file_size(s->fd(), &fsize) == 0 && fsize != opt_.segment_size) {
+      if (fsize > opt_.segment_size || i + 1 != bases.size()) {
+        *error = "commit log segment " + s->path() + " is " + std::to_string(fsize) +
+                 " bytes, expected segment_size " + std::to_string(opt_.segment_size);
+        return FERRY_E_CORRUPTED;
+      }
+      io_.ftruncate(s->fd(), static_cast<off_t>(opt_.segment_size));
+    }
+    if (!s) {
+      *error = "cannot open commit log segment " + dir_ + "/" + Segment::file_name(bases[i]) +
+               ": " + what + ": " + errno_text(err);
+      return FERRY_E_IO;
+    }
+    segs.push_back(std::move(s));
+  }
+  if (segs.empty()) {
+    SegmentPtr s = create_segment(0, error);
+    if (!s) return FERRY_E_IO;
+    segs.push_back(std::move(s));
+  }
+
+  uint64_t pos = std::max(scan_from, segs.front()->base());
+  if (pos > segs.back()->end()) pos = segs.front()->base();  // checkpoint from elsewhere
+  size_t si = 0;
+  while (si < segs.size() && segs[si]->end() <= pos && si + 1 < segs.size()) ++si;
+  uint64_t scan_start = pos;
+  const char* why = nullptr;
+  for (;;) {
+    const SegmentPtr& seg = segs[si];
+    uint64_t rem = seg->end() - pos;
+    if (rem < FERRY_RECORD_MIN_BLANK) {
+      // The segment is full (a record ended exactly at its end, or a short
+      // remainder that is never written).
+      if (si + 1 < segs.size()) {
+        ++si;
+        pos = segs[si]->base();
+        continue;
+      }
+      pos = seg->end();
+      break;
+    }
+    ferry_record_view v;
+    const char* p = seg->data() + (pos - seg->base());
+    ferry_status st = common::verify_record(p, rem, &v, &why);
+    if (st == FERRY_OK && static_cast<uint64_t>(v.physical_offset) == pos) {
+      on_record(v, pos);
+      pos += v.total_size;
+      continue;
+    }
+    if (st == FERRY_E_NOT_FOUND && v.total_size == rem) {
+      if (si + 1 < segs.size()) {
+        ++si;
+        pos = segs[si]->base();
+        continue;
+      }
+      pos = seg->end();
+      break;
+    }
+    if (st == FERRY_OK) why = "record's PHYSICALOFFSET does not match its position";
+    if (st == FERRY_E_NOT_FOUND) why = "blank record that does not end the segment";
+    // Is there anything valid after this point? Then this is damage in the
+    // middle of the log, not a torn tail.
+    bool zero_header = std::memcmp(p, "\0\0\0\0\0\0\0\0", 8) == 0;
+    bool more = valid_record_after(seg, pos + 1);
+    for (size_t j = si + 1; !more && j < segs.size(); ++j) more = valid_record_after(segs[j], segs[j]->base());
+    if (more) {
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    "commit log corrupted at offset %llu in %s: %s; valid records follow",
+                    static_cast<unsigned long long>(pos), seg->path().c_str(),
+                    zero_header ? "zeroed bytes" : why);
+      if (!opt_.truncate_on_corruption) {
+        *error = std::string(buf) +
+                 "; refusing to start (recovery_on_corruption = \"refuse\"); set "
+                 "recovery_on_corruption = \"truncate\" to drop everything from offset " +
+                 std::to_string(pos);
+        return FERRY_E_CORRUPTED;
+      }
+      if (env_.log) env_.log(FERRY_LOG_ERROR, std::string(buf) + "; truncating the log there (recovery_on_corruption = \"truncate\")");
+    } else if (!zero_header && env_.log) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "commit log torn tail at offset %llu (%s): truncated",
+                    static_cast<unsigned long long>(pos), why);
+      env_.log(FERRY_LOG_WARN, buf);
+    }
+    // Truncate: zero the rest of this segment's written bytes, drop later segments.
+    if (ferry_status zs = zero_range(seg, pos, error); zs != FERRY_OK) return zs;
+    if (!zero_header || more) *truncated = true;
+    while (segs.size() > si + 1) {
+      std::string path = segs.back()->path();
+      segs.pop_back();
+      io_.unlink(path);
+      *truncated = true;
+    }
+    io_.sync_dir(dir_);
+    break;
+  }
+  {
+    std::lock_guard lk(seg_mu_);
+    segments_ = std::move(segs);
+    active_ = segments_.back();
+    min_offset_.store(segments_.front()->base());
+  }
+  head_ = pos;
+  write_offset_.store(pos, std::memory_order_release);
+  synced_.store(std::min(scan_start, pos));
+  faulted_.store(pos);
+  return FERRY_OK;
+}
+
+bool CommitLog::valid_record_after(const SegmentPtr& seg, uint64_t from) const {
+  // Only data regions can hold records: skip holes with SEEK_DATA.
+  static const unsigned char kMagic[4] = {0xDA, 0xA3, 0x20, 0xA7};
+  uint64_t off = from - seg->base();
+  while (off < seg->size()) {
+    int64_t d = io_.seek_data(seg->fd(), off, false);
+    if (d < 0) {
+      if (d == -ENXIO) return false;
+      d = static_cast<int64_t>(off);  // no SEEK_DATA: scan everything
+    }
+    int64_t h = io_.seek_data(seg->fd(), static_cast<uint64_t>(d), true);
+    uint64_t region_end = h < 0 ? seg->size() : std::min<uint64_t>(static_cast<uint64_t>(h), seg->size());
+    uint64_t start = std::max<uint64_t>(static_cast<uint64_t>(d), off);
+    const char* base = seg->data();
+    uint64_t i = start;
+    while (i + 4 <= region_end) {
+      auto* m = static_cast<const char*>(memmem(base + i, region_end - i, kMagic, 4));
+      if (!m) break;
+      uint64_t at = static_cast<uint64_t>(m - base);
+      if (at >= 4 && at - 4 >= from - seg->base()) {
+        uint64_t rec = at - 4;
+        ferry_record_view v;
+        const char* why = nullptr;
+        if (common::verify_record(base + rec, seg->size() - rec, &v, &why) == FERRY_OK &&
+            static_cast<uint64_t>(v.physical_offset) == seg->base() + rec)
+          return true;
+      }
+      i = at + 1;
+    }
+    off = region_end;
+  }
+  return false;
+}
+
+ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, std::string* error) {
+  static const char kZeros[64 * 1024] = {};
+  uint64_t off = from - seg->base();
+  bool wrote = false;
+  while (off < seg->size()) {
+    int64_t d = io_.seek_data(seg->fd(), off, false);
+    if (d == -ENXIO) break;
+    if (d < 0) d = static_cast<int64_t>(off);
+    int64_t h = io_.seek_data(seg->fd(), static_cast<uint64_t>(d), true);
+    uint64_t end = h < 0 ? seg->size() : std::min<uint64_t>(static_cast<uint64_t>(h), seg->size());
+    // Zero only what is not zero already: data regions may be long runs of
+    // pre-faulted zeros.
+    for (uint64_t pos = std::max<uint64_t>(static_cast<uint64_t>(d), off); pos < end;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof kZeros, end - pos));
+      if (std::memcmp(seg->data() + pos, kZeros, n) != 0) {
+        if (int rc = write_all(io_, seg->fd(), kZeros, n, static_cast<off_t>(pos)); rc < 0) {
+          *error = "cannot truncate " + seg->path() + ": " + errno_text(rc);
+          return FERRY_E_IO;
+        }
+        wrote = true;
+      }
+      pos += n;
+    }
+    off = end;
+  }
+  if (wrote) {
+    if (int rc = io_.fdatasync(seg->fd()); rc < 0) {
+      *error = "cannot sync truncated " + seg->path() + ": " + errno_text(rc);
+      return FERRY_E_IO;
+    }
+  }
+  return FERRY_OK;
+}
+
+void CommitLog::start() {
+  std::lock_guard lk(alloc_mu_);
+  stopping_ = false;
+  want_next_ = true;
+  if (!allocator_.joinable()) allocator_ = std::thread([this] { allocator_loop(); });
+  alloc_cv_.notify_one();
+}
+
+void CommitLog::stop() {
+  {
+    std::lock_guard lk(alloc_mu_);
+    stopping_ = true;
+  }
+  alloc_cv_.notify_all();
+  if (allocator_.joinable()) allocator_.join();
+}
+
+void CommitLog::allocator_loop() {
+  std::unique_lock lk(alloc_mu_);
+  while (!stopping_) {
+    uint64_t base;
+    {
+      std::lock_guard sl(seg_mu_);
+      base = segments_.back()->end();
+    }
+    if (want_next_ && (!next_ || next_->base() != base)) {
+      lk.unlock();
+      std::string err;
+      SegmentPtr s = create_segment(base, &err);
+      if (s && opt_.write_mode == WriteMode::Mmap && opt_.prefault_window)
+        io_.populate(s->data(), std::min(opt_.prefault_window, s->size()));
+      lk.lock();
+      if (s) {
+        next_ = std::move(s);
+        want_next_ = false;
+      } else {
+        alloc_error_ = err;
+        want_next_ = false;  // the writer creates it itself and reports
+      }
+      continue;
+    }
+    uint64_t target = fault_request_.load();
+    uint64_t from = faulted_.load();
+    if (target > from) {
+      lk.unlock();
+      if (SegmentPtr seg = pin(from)) {
+        uint64_t end = std::min(target, seg->end());
+        uint64_t a = (from - seg->base()) & ~(kPage - 1);
+        if (end > from && io_.populate(seg->data() + a, end - seg->base() - a) == 0)
+          fetch_max(faulted_, end);
+      }
+      lk.lock();
+      if (fault_request_.load() <= faulted_.load()) continue;
+      if (faulted_.load() == from) {
+        // Could not advance (error, or the head is in a newer segment):
+        // wait for the writer to ask again.
+        fault_request_.store(0);
+      }
+      continue;
+    }
+    alloc_cv_.wait(lk);
+  }
+}
+
+SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
+  SegmentPtr s;
+  {
+    std::lock_guard lk(alloc_mu_);
+    if (next_ && next_->base() == base) s = std::move(next_);
+    next_.reset();
+    want_next_ = true;
+  }
+  alloc_cv_.notify_one();
+  if (!s) {
+    // The allocator has not caught up (or failed): create it here.
+    s = create_segment(base, error);
+    if (!s) return nullptr;
+    if (env_.log) env_.log(FERRY_LOG_WARN, "next commit log segment was not ready: created it on the writer");
+  } else if (opt_.write_mode == WriteMode::Mmap && opt_.prefault_window) {
+    fetch_max(faulted_, base + std::min(opt_.prefault_window, s->size()));
+  }
+  {
+    std::lock_guard lk(seg_mu_);
+    segments_.push_back(s);
+  }
+  {
+    std::lock_guard lk(alloc_mu_);
+    want_next_ = true;
+  }
+  alloc_cv_.notify_one();
+  return s;
+}
+
+ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
+  if (opt_.write_mode != WriteMode::Mmap || opt_.prefault_window == 0) return FERRY_OK;
+  uint64_t f = faulted_.load(std::memory_order_acquire);
+  if (end <= f && f > active_->base()) {
+    if (f - end < opt_.prefault_window / 2 && f < active_->end()) {
+      fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
+      alloc_cv_.notify_one();
+    }
+    return FERRY_OK;
+  }
+  // The window fell behind: fault in what this write needs on the writer.
+  uint64_t from = std::max(f, head_);
+  if (from < active_->base()) from = active_->base();
+  uint64_t to = std::min(end + opt_.prefault_window, active_->end());
+  uint64_t a = (from - active_->base()) & ~(kPage - 1);
+  int rc = io_.populate(active_->data() + a, to - active_->base() - a);
+  if (rc < 0) {
+    *error = "cannot allocate commit log space in " + active_->path() + ": " + errno_text(rc);
+    return io_status(rc);
+  }
+  fetch_max(faulted_, to);
+  return FERRY_OK;
+}
+
+void CommitLog::begin_batch() {
+  write_mu_.lock();
+  batch_start_ = head_;
+  staging_.clear();
+  staged_from_ = head_;
+}
+
+ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std::string* error) {
+  if (size > active_->size()) {
+    *error = "record of " + std::to_string(size) + " bytes is larger than a segment";
+    return FERRY_E_MESSAGE_TOO_LARGE;
+  }
+  uint64_t rem = active_->end() - head_;
+  if (size != rem && static_cast<uint64_t>(size) + FERRY_RECORD_MIN_BLANK > rem) {
+    // Does not fit: a blank record fills the rest, the next segment begins.
+    if (rem >= FERRY_RECORD_MIN_BLANK) {
+      if (opt_.write_mode == WriteMode::Mmap) {
+        if (ferry_status st = ensure_faulted(head_ + FERRY_RECORD_MIN_BLANK, error); st != FERRY_OK)
+          return st;
+        common::encode_blank(active_->data() + (head_ - active_->base()), static_cast<uint32_t>(rem));
+      } else {
+        size_t at = staging_.size();
+        staging_.resize(at + FERRY_RECORD_MIN_BLANK);
+        common::encode_blank(staging_.data() + at, static_cast<uint32_t>(rem));
+      }
+    }
+    if (opt_.write_mode == WriteMode::Pwrite) {
+      if (ferry_status st = flush_staged(error); st != FERRY_OK) return st;
+    }
+    SegmentPtr next = take_next(active_->end(), error);
+    if (!next) return FERRY_E_IO;
+    // Everything up to the old segment's end is published with the batch.
+    active_ = std::move(next);
+    head_ = active_->base();
+    staged_from_ = head_;
+    staging_.clear();
+  }
+  *offset = head_;
+  if (opt_.write_mode == WriteMode::Mmap) {
+    if (ferry_status st = ensure_faulted(head_ + size, error); st != FERRY_OK) return st;
+    *dst = active_->data() + (head_ - active_->base());
+  } else {
+    size_t at = staging_.size();
+    staging_.resize(at + size);
+    *dst = staging_.data() + at;
+  }
+  head_ += size;
+  return FERRY_OK;
+}
+
+ferry_status CommitLog::flush_staged(std::string* error) {
+  if (staging_.empty()) return FERRY_OK;
+  int rc = write_all(io_, active_->fd(), staging_.data(), staging_.size(),
+                     static_cast<off_t>(staged_from_ - active_->base()));
+  if (rc < 0) {
+    *error = "cannot write commit log segment " + active_->path() + ": " + errno_text(rc);
+    head_ = staged_from_;
+    staging_.clear();
+    return io_status(rc);
+  }
+  staged_from_ += staging_.size();
+  staging_.clear();
+  return FERRY_OK;
+}
+
+ferry_status CommitLog::end_batch(uint64_t* new_head, std::string* error) {
+  ferry_status st = FERRY_OK;
+  if (opt_.write_mode == WriteMode::Pwrite) st = flush_staged(error);
+  write_offset_.store(head_, std::memory_order_release);
+  *new_head = head_;
+  write_mu_.unlock();
+  return st;
+}
+
+ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* error) {
+  // The caller verified that `bytes` are whole records (and blanks ending
+  // segments) starting at the head; copy them segment by segment.
+  size_t done = 0;
+  while (done < len) {
+    if (head_ == active_->end()) {
+      SegmentPtr next = take_next(active_->end(), error);
+      if (!next) return FERRY_E_IO;
+      active_ = std::move(next);
+      head_ = active_->base();
+      staged_from_ = head_;
+    }
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, active_->end() - head_));
+    if (opt_.write_mode == WriteMode::Mmap) {
+      if (ferry_status st = ensure_faulted(head_ + n, error); st != FERRY_OK) return st;
+      std::memcpy(active_->data() + (head_ - active_->base()), bytes + done, n);
+    } else {
+      int rc = write_all(io_, active_->fd(), bytes + done, n,
+                         static_cast<off_t>(head_ - active_->base()));
+      if (rc < 0) {
+        *error = "cannot write commit log segment " + active_->path() + ": " + errno_text(rc);
+        return io_status(rc);
+      }
+    }
+    head_ += n;
+    staged_from_ = head_;
+    done += n;
+  }
+  return FERRY_OK;
+}
+
+SegmentPtr CommitLog::pin(uint64_t offset) const {
+  std::lock_guard lk(seg_mu_);
+  if (segments_.empty() || offset < segments_.front()->base()) return nullptr;
+  size_t i = static_cast<size_t>((offset - segments_.front()->base()) / opt_.segment_size);
+  if (i >= segments_.size()) return nullptr;
+  return segments_[i];
+}
+
+std::vector<SegmentPtr> CommitLog::segments() const {
+  std::lock_guard lk(seg_mu_);
+  return segments_;
+}
+
+ferry_status CommitLog::sync(uint64_t upto, uint64_t* synced, std::string* error) {
+  std::lock_guard lk(sync_mu_);
+  uint64_t from = synced_.load();
+  uint64_t target = std::min(upto, write_offset());
+  if (target <= from) {
+    *synced = from;
+    return FERRY_OK;
+  }
+  for (uint64_t pos = from; pos < target;) {
+    SegmentPtr seg = pin(pos);
+    if (!seg) {  // deleted by retention: nothing left to sync there
+      pos = std::max(pos + 1, min_offset());
+      continue;
+    }
+    uint64_t end = std::min(target, seg->end());
+    int rc;
+    if (opt_.write_mode == WriteMode::Mmap) {
+      uint64_t a = (pos - seg->base()) & ~(kPage - 1);
+      rc = io_.msync(seg->data() + a, end - seg->base() - a);
+    } else {
+      rc = io_.fdatasync(seg->fd());
+    }
+    if (rc < 0) {
+      *error = "cannot sync commit log segment " + seg->path() + ": " + errno_text(rc);
+      *synced = synced_.load();
+      return io_status(rc) == FERRY_E_DISK_FULL ? FERRY_E_DISK_FULL : FERRY_E_IO;
+    }
+    // A segment that ended is synced through its end (its blank included).
+    pos = end == target && end < seg->end() ? end : seg->end();
+    if (pos > target) pos = target;
+    synced_.store(pos, std::memory_order_release);
+  }
+  *synced = synced_.load();
+  return FERRY_OK;
+}
+
+bool CommitLog::delete_oldest(std::string* path) {
+  SegmentPtr victim;
+  {
+    std::lock_guard lk(seg_mu_);
+    if (segments_.size() < 2) return false;
+    if (segments_.front()->end() > write_offset()) return false;
+    victim = segments_.front();
+    segments_.erase(segments_.begin());
+    min_offset_.store(segments_.front()->base(), std::memory_order_release);
+  }
+  *path = victim->path();
+  io_.unlink(*path);
+  return true;
+}
+
+bool CommitLog::resident(const Segment& seg, uint64_t offset, uint64_t len) const {
+  uint64_t start = (offset - seg.base()) & ~(kPage - 1);
+  uint64_t end = std::min(offset - seg.base() + len, seg.size());
+  unsigned char vec[256];
+  while (start < end) {
+    uint64_t n = std::min<uint64_t>(end - start, sizeof vec * kPage);
+    if (::mincore(seg.data() + start, n, vec) != 0) return true;  // cannot tell: assume hot
+    for (uint64_t i = 0; i < (n + kPage - 1) / kPage; ++i)
+      if (!(vec[i] & 1)) return false;
+    start += n;
+  }
+  return true;
+}
+
+}  // namespace ferry::mmaplog

@@ -1,0 +1,118 @@
+#pragma once
+// The commit log: one sequence of fixed-size segments for all topics.
+//
+// Concurrency. One writer thread (the loop) appends: begin_batch, reserve
+// per record, end_batch — one lock acquisition per batch. Any thread may
+// pin segments for reading, sync, or read the offsets. An allocator thread
+// creates the next segment before the head needs it and keeps a bounded
+// window ahead of the head faulted in (mmap path), so neither a rollover nor
+// a fresh page stalls the writer in the common case.
+//
+// Durability. Appended bytes are in the page cache (mmap) or written with
+// pwrite; sync() makes them durable (msync / fdatasync) — "appended, not yet
+// flushed" until then.
+#include <ferry/record.h>
+#include <ferry/status.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "options.h"
+#include "segment.h"
+
+namespace ferry::mmaplog {
+
+class CommitLog {
+ public:
+  CommitLog(const Options& opt, Io& io, const Env& env);
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  using RecordFn = std::function<void(const ferry_record_view&, uint64_t offset)>;
+  // Load segments and recover: verify every record from `scan_from` on
+  // (clamped to the first segment), calling on_record for each; stop at the
+  // first bad or absent record. A torn tail (nothing valid after it) is
+  // truncated; a bad record with valid ones after it is refused (error names
+  // the offset) unless opt.truncate_on_corruption. *recovered_end is the
+  // new write offset. *truncated says whether bytes were dropped.
+  ferry_status open(uint64_t scan_from, const RecordFn& on_record, std::string* error,
+                    bool* truncated);
+  void start();
+  void stop();
+
+  // ---- writer (one thread) ----
+  void begin_batch();
+  // Space for a `size`-byte record at the head (rolling to the next segment
+  // behind a blank record when it does not fit). *dst is where to encode,
+  // *offset the record's commit log offset.
+  ferry_status reserve(uint32_t size, char** dst, uint64_t* offset, std::string* error);
+  // Publish the batch: the pwrite path writes the staged bytes. On error the
+  // head stays at *durable_head (bytes before it are in the log), error set.
+  ferry_status end_batch(uint64_t* new_head, std::string* error);
+  // Raw bytes starting exactly at the head (a slave): verified by the caller.
+  ferry_status append_raw(const char* bytes, size_t len, std::string* error);
+
+  // ---- any thread ----
+  uint64_t write_offset() const { return write_offset_.load(std::memory_order_acquire); }
+  uint64_t min_offset() const { return min_offset_.load(std::memory_order_acquire); }
+  uint64_t synced_offset() const { return synced_.load(std::memory_order_acquire); }
+  // The segment holding `offset`, or nullptr (before min / no such segment).
+  SegmentPtr pin(uint64_t offset) const;
+  std::vector<SegmentPtr> segments() const;
+  ferry_status sync(uint64_t upto, uint64_t* synced, std::string* error);
+  // Drop the oldest segment (retention). Never the one holding the head.
+  // The file is unlinked now; its mapping lives while pinned.
+  bool delete_oldest(std::string* path);
+  const std::string& dir() const { return dir_; }
+  uint64_t segment_size() const { return opt_.segment_size; }
+  // Mapping-backed bytes [offset, offset+len) are resident (mincore).
+  bool resident(const Segment& seg, uint64_t offset, uint64_t len) const;
+
+ private:
+  SegmentPtr create_segment(uint64_t base, std::string* error);
+  SegmentPtr take_next(uint64_t base, std::string* error);
+  ferry_status ensure_faulted(uint64_t end, std::string* error);
+  ferry_status flush_staged(std::string* error);
+  void allocator_loop();
+  bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
+  ferry_status zero_range(const SegmentPtr& seg, uint64_t from, std::string* error);
+
+  const Options& opt_;
+  Io& io_;
+  const Env& env_;
+  std::string dir_;
+
+  mutable std::mutex seg_mu_;            // segments_ shape
+  std::vector<SegmentPtr> segments_;
+  std::atomic<uint64_t> write_offset_{0};
+  std::atomic<uint64_t> min_offset_{0};
+  std::atomic<uint64_t> synced_{0};
+  std::mutex sync_mu_;
+
+  // Writer state (writer thread only).
+  std::mutex write_mu_;                  // the one lock per batch
+  SegmentPtr active_;
+  uint64_t head_ = 0;
+  uint64_t batch_start_ = 0;
+  std::vector<char> staging_;            // pwrite path: the batch's bytes
+  uint64_t staged_from_ = 0;             // commit offset of staging_[0]
+
+  // Allocator thread.
+  std::mutex alloc_mu_;
+  std::condition_variable alloc_cv_;
+  SegmentPtr next_;
+  bool want_next_ = false;
+  std::atomic<uint64_t> faulted_{0};     // head may write below this (mmap)
+  std::atomic<uint64_t> fault_request_{0};
+  bool stopping_ = false;
+  std::thread allocator_;
+  std::string alloc_error_;
+};
+
+}  // namespace ferry::mmaplog

@@ -1,0 +1,367 @@
+#include "consume_queue.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "segment.h"
+
+namespace ferry::mmaplog {
+
+namespace {
+
+void put_be64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    p[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+void put_be32(char* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i) {
+    p[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+uint64_t be64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint32_t be32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+CqEntry decode(const char* p) {
+  return CqEntry{be64(p), be32(p + 8), static_cast<int64_t>(be64(p + 12))};
+}
+bool safe_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '%' || c == '|';
+}
+std::string hex_decode(std::string_view s) {
+  std::string out;
+  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    out.push_back(static_cast<char>(nib(s[i]) * 16 + nib(s[i + 1])));
+  return out;
+}
+bool parse_int(const std::string& s, int32_t* out) {
+  if (s.empty() || s.size() > 10) return false;
+  long long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v > INT32_MAX) return false;
+  *out = static_cast<int32_t>(v);
+  return true;
+}
+
+}  // namespace
+
+std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)[160]) {
+  size_t n = std::min<size_t>(topic.size(), sizeof buf - 5);
+  std::memcpy(buf, topic.data(), n);
+  buf[n] = '\0';
+  std::memcpy(buf + n + 1, &queue_id, 4);
+  return std::string_view(buf, n + 5);
+}
+
+ConsumeQueues::ConsumeQueues(const Options& opt, Io& io, const Env& env)
+    : opt_(opt), io_(io), env_(env), root_(opt.dir + "/consumequeue"),
+      cache_(io, opt.max_mapped_queue_files) {}
+
+// Topic names become directory names: kept as they are when made of safe
+// characters, else "~" + hex (no "..", "/" or odd bytes on disk).
+std::string ConsumeQueues::topic_dir(std::string_view topic) const {
+  bool safe = !topic.empty() && std::all_of(topic.begin(), topic.end(), safe_char);
+  if (safe) return root_ + "/" + std::string(topic);
+  std::string out = root_ + "/~";
+  static const char* kHex = "0123456789abcdef";
+  for (unsigned char c : topic) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::string ConsumeQueues::file_path(const ConsumeQueue& q, uint64_t file_no) const {
+  return q.dir + "/" + Segment::file_name(file_no * file_bytes());
+}
+
+ConsumeQueuePtr ConsumeQueues::insert_locked(std::string_view topic, int32_t queue_id) {
+  char buf[160];
+  std::string_view key = queue_key(topic, queue_id, buf);
+  auto q = std::make_shared<ConsumeQueue>(std::string(topic), queue_id, next_serial_++,
+                                          topic_dir(topic) + "/" + std::to_string(queue_id));
+  queues_.emplace(std::string(key), q);
+  by_serial_[q->serial] = q;
+  return q;
+}
+
+ConsumeQueuePtr ConsumeQueues::find(std::string_view topic, int32_t queue_id) const {
+  char buf[160];
+  std::string_view key = queue_key(topic, queue_id, buf);
+  std::shared_lock lk(mu_);
+  auto it = queues_.find(key);
+  return it == queues_.end() ? nullptr : it->second;
+}
+
+ConsumeQueuePtr ConsumeQueues::find_or_create(std::string_view topic, int32_t queue_id) {
+  if (auto q = find(topic, queue_id)) return q;
+  std::unique_lock lk(mu_);
+  char buf[160];
+  auto it = queues_.find(queue_key(topic, queue_id, buf));
+  if (it != queues_.end()) return it->second;
+  return insert_locked(topic, queue_id);
+}
+
+void ConsumeQueues::for_each(const std::function<void(const ConsumeQueuePtr&)>& fn) const {
+  std::vector<ConsumeQueuePtr> all;
+  {
+    std::shared_lock lk(mu_);
+    all.reserve(queues_.size());
+    for (auto& [k, q] : queues_) all.push_back(q);
+  }
+  for (auto& q : all) fn(q);
+}
+
+size_t ConsumeQueues::count() const {
+  std::shared_lock lk(mu_);
+  return queues_.size();
+}
+
+std::vector<uint64_t> ConsumeQueues::list_files(const ConsumeQueue& q) const {
+  std::vector<std::string> names;
+  std::vector<uint64_t> files;
+  if (io_.list_dir(q.dir, &names) < 0) return files;
+  for (auto& n : names) {
+    uint64_t b;
+    if (Segment::parse_name(n, &b) && b % file_bytes() == 0) files.push_back(b / file_bytes());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+ferry_status ConsumeQueues::load(uint64_t log_end, std::string* error) {
+  if (int rc = io_.mkdirs(root_); rc < 0) {
+    *error = "cannot create " + root_ + ": " + std::strerror(-rc);
+    return FERRY_E_IO;
+  }
+  std::vector<std::string> topics;
+  io_.list_dir(root_, &topics);
+  for (const auto& tdir : topics) {
+    std::string topic = tdir.size() > 1 && tdir[0] == '~' ? hex_decode(tdir.substr(1)) : tdir;
+    std::vector<std::string> qids;
+    io_.list_dir(root_ + "/" + tdir, &qids);
+    for (const auto& qs : qids) {
+      int32_t qid;
+      if (!parse_int(qs, &qid)) continue;
+      ConsumeQueuePtr q;
+      {
+        std::unique_lock lk(mu_);
+        q = insert_locked(topic, qid);
+      }
+      std::vector<uint64_t> files = list_files(*q);
+      if (files.empty()) continue;
+      const uint64_t per = opt_.queue_file_entries;
+      q->min_offset.store(files.front() * per);
+      // The last file holds the tail: entries are contiguous from its start,
+      // so binary-search the last non-empty one; then drop entries whose
+      // records the commit log no longer has.
+      uint64_t last = files.back();
+      int err = 0;
+      MappedFilePtr f = cache_.open(FileKey{q->serial, last}, file_path(*q, last), file_bytes(),
+                                    false, &err);
+      if (!f) {
+        *error = "cannot open consume queue " + file_path(*q, last) + ": " + std::strerror(-err);
+        return FERRY_E_IO;
+      }
+      uint64_t lo = 0, hi = per;  // first empty index in [lo, hi]
+      while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (decode(f->data() + mid * kCqEntrySize).size != 0) lo = mid + 1; else hi = mid;
+      }
+      uint64_t n = lo;
+      while (n > 0) {
+        CqEntry e = decode(f->data() + (n - 1) * kCqEntrySize);
+        if (e.size != 0 && e.commit_offset + e.size <= log_end) break;
+        std::memset(f->data() + (n - 1) * kCqEntrySize, 0, kCqEntrySize);
+        --n;
+      }
+      q->max_offset.store(std::max(last * per + n, q->min_offset.load()));
+    }
+  }
+  return FERRY_OK;
+}
+
+ferry_status ConsumeQueues::put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e,
+                                MappedFilePtr* hold, FileKey* hold_key,
+                                std::vector<FileKey>* touched, std::string* error) {
+  const uint64_t per = opt_.queue_file_entries;
+  FileKey key{q.serial, qoff / per};
+  if (!*hold || !(*hold_key == key)) {
+    hold->reset();
+    *hold = cache_.lookup(key);
+    if (!*hold) {
+      int err = 0;
+      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, &err);
+      if (!*hold && err == -ENOENT && io_.mkdirs(q.dir) == 0)  // the queue's first file
+        *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, &err);
+      if (!*hold) {
+        *error = "cannot map consume queue " + file_path(q, key.file_no) + ": " +
+                 std::strerror(-err);
+        return err == -ENOSPC ? FERRY_E_DISK_FULL : FERRY_E_IO;
+      }
+    }
+    *hold_key = key;
+    touched->push_back(key);
+  }
+  char* p = (*hold)->data() + (qoff % per) * kCqEntrySize;
+  put_be64(p, e.commit_offset);
+  put_be32(p + 8, e.size);
+  put_be64(p + 12, static_cast<uint64_t>(e.tag_hash));
+  return FERRY_OK;
+}
+
+void ConsumeQueues::mark_dirty(std::vector<FileKey>* touched) {
+  if (touched->empty()) return;
+  std::lock_guard lk(dirty_mu_);
+  dirty_.insert(touched->begin(), touched->end());
+  touched->clear();
+}
+
+bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
+                        FileKey* hold_key) const {
+  const uint64_t per = opt_.queue_file_entries;
+  FileKey key{q.serial, qoff / per};
+  if (!*hold || !(*hold_key == key)) {
+    hold->reset();
+    *hold = cache_.lookup(key);
+    if (!*hold) {
+      int err = 0;
+      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), false, &err);
+      if (!*hold) return false;
+    }
+    *hold_key = key;
+  }
+  *e = decode((*hold)->data() + (qoff % per) * kCqEntrySize);
+  return e->size != 0;
+}
+
+uint64_t ConsumeQueues::first_at_or_after(const ConsumeQueue& q, uint64_t log_min) const {
+  uint64_t lo = q.min_offset.load(), hi = q.max_offset.load();
+  MappedFilePtr hold;
+  FileKey key{};
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    CqEntry e;
+    if (!get(q, mid, &e, &hold, &key) || e.commit_offset < log_min) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+uint64_t ConsumeQueues::offset_for_time(
+    const ConsumeQueue& q, int64_t timestamp_ms,
+    const std::function<bool(uint64_t, int64_t*)>& store_time) const {
+  uint64_t lo = q.min_offset.load(), hi = q.max_offset.load();
+  MappedFilePtr hold;
+  FileKey key{};
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    CqEntry e;
+    int64_t ts = 0;
+    // An entry whose record is gone (retention) counts as "too old".
+    if (!get(q, mid, &e, &hold, &key) || !store_time(e.commit_offset, &ts) || ts < timestamp_ms)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+ferry_status ConsumeQueues::flush(std::string* error) {
+  std::unordered_set<FileKey, FileKeyHash> dirty;
+  {
+    std::lock_guard lk(dirty_mu_);
+    dirty.swap(dirty_);
+  }
+  for (const FileKey& k : dirty) {
+    ConsumeQueuePtr q;
+    {
+      std::shared_lock lk(mu_);
+      auto it = by_serial_.find(k.owner);
+      if (it != by_serial_.end()) q = it->second.lock();
+    }
+    if (!q || q->deleted.load()) continue;
+    int rc;
+    if (MappedFilePtr f = cache_.peek(k)) {
+      rc = f->msync();
+    } else {
+      // Evicted since: its dirty pages are still in the page cache.
+      std::string path = file_path(*q, k.file_no);
+      int fd = io_.open(path, O_RDWR, 0644);
+      if (fd == -ENOENT) continue;  // trimmed by retention meanwhile
+      rc = fd < 0 ? fd : io_.fdatasync(fd);
+      if (fd >= 0) io_.close(fd);
+    }
+    if (rc < 0) {
+      *error = "cannot sync consume queue " + file_path(*q, k.file_no) + ": " + std::strerror(-rc);
+      std::lock_guard lk(dirty_mu_);
+      dirty_.insert(dirty.begin(), dirty.end());
+      return FERRY_E_IO;
+    }
+  }
+  return FERRY_OK;
+}
+
+void ConsumeQueues::trim(uint64_t log_min) {
+  const uint64_t per = opt_.queue_file_entries;
+  for_each([&](const ConsumeQueuePtr& q) {
+    std::vector<uint64_t> files = list_files(*q);
+    // Keep the file holding max_offset whatever happens: it is being written.
+    uint64_t active = q->max_offset.load() / per;
+    for (uint64_t fno : files) {
+      if (fno >= active) break;
+      MappedFilePtr hold;
+      FileKey key{};
+      CqEntry last;
+      if (get(*q, fno * per + per - 1, &last, &hold, &key) &&
+          last.commit_offset + last.size > log_min)
+        break;
+      hold.reset();
+      cache_.drop(FileKey{q->serial, fno});
+      io_.unlink(file_path(*q, fno));
+      q->min_offset.store(std::max(q->min_offset.load(), (fno + 1) * per));
+    }
+  });
+}
+
+void ConsumeQueues::remove_topic(std::string_view topic) {
+  std::vector<ConsumeQueuePtr> gone;
+  {
+    std::unique_lock lk(mu_);
+    for (auto it = queues_.begin(); it != queues_.end();) {
+      if (it->second->topic == topic) {
+        gone.push_back(it->second);
+        by_serial_.erase(it->second->serial);
+        it = queues_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& q : gone) {
+    q->deleted.store(true);
+    cache_.drop_owner(q->serial);
+    for (uint64_t fno : list_files(*q)) io_.unlink(file_path(*q, fno));
+    io_.rmdir(q->dir);
+  }
+  io_.rmdir(topic_dir(topic));
+}
+
+}  // namespace ferry::mmaplog

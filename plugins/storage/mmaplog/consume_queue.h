@@ -1,0 +1,120 @@
+#pragma once
+// Consume queues: one per topic/queue id, fixed 20-byte big-endian entries
+// (commit log offset u64, record size u32, tag hash i64) at position
+// queue_offset * 20, in files of `queue_file_entries` entries named by the
+// 20-digit byte offset of their first entry, created lazily and sparse:
+//   <dir>/consumequeue/<topic>/<queue id>/<20 digits>
+// Written only by the dispatcher; read by any thread. An entry is published
+// by the release store of the queue's max offset after its bytes.
+#include <ferry/status.h>
+
+#include <atomic>
+#include <functional>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "mapped_file_cache.h"
+#include "options.h"
+
+namespace ferry::mmaplog {
+
+inline constexpr size_t kCqEntrySize = 20;
+
+struct CqEntry {
+  uint64_t commit_offset = 0;
+  uint32_t size = 0;
+  int64_t tag_hash = 0;
+};
+
+class ConsumeQueue {
+ public:
+  ConsumeQueue(std::string topic, int32_t queue_id, uint64_t serial, std::string dir)
+      : topic(std::move(topic)), queue_id(queue_id), serial(serial), dir(std::move(dir)) {}
+  const std::string topic;
+  const int32_t queue_id;
+  const uint64_t serial;   // cache key; never reused within a process
+  const std::string dir;
+  std::atomic<uint64_t> min_offset{0};
+  std::atomic<uint64_t> max_offset{0};  // entries below are readable
+  std::atomic<bool> deleted{false};
+};
+using ConsumeQueuePtr = std::shared_ptr<ConsumeQueue>;
+
+// Builds a lookup key "topic\0<qid 4 bytes>" in `buf` without allocating.
+std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)[160]);
+
+class ConsumeQueues {
+ public:
+  ConsumeQueues(const Options& opt, Io& io, const Env& env);
+
+  // Load existing queues; zero entries that point at or past log_end (the
+  // log lost them in recovery). Each queue's min/max are set from its files.
+  ferry_status load(uint64_t log_end, std::string* error);
+
+  ConsumeQueuePtr find(std::string_view topic, int32_t queue_id) const;
+  ConsumeQueuePtr find_or_create(std::string_view topic, int32_t queue_id);
+  void for_each(const std::function<void(const ConsumeQueuePtr&)>& fn) const;
+  size_t count() const;
+
+  // Write the entry for queue offset `qoff` (dispatcher). `hold` caches the
+  // last file mapping across calls (pass the same object each time); files
+  // written are appended to *touched, to hand to mark_dirty before the
+  // entries are published (so a checkpoint never misses a file).
+  ferry_status put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e, MappedFilePtr* hold,
+                   FileKey* hold_key, std::vector<FileKey>* touched, std::string* error);
+  void mark_dirty(std::vector<FileKey>* touched);
+  // Read entry `qoff`. false when its file is gone (retention) or unreadable.
+  bool get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
+           FileKey* hold_key) const;
+
+  // First queue offset whose entry points at or past `log_min`, found by
+  // binary search (entries are ordered by commit offset).
+  uint64_t first_at_or_after(const ConsumeQueue& q, uint64_t log_min) const;
+  // First queue offset whose record was stored at or after timestamp_ms;
+  // store_time(commit_offset) reads the record's STORETIMESTAMP.
+  uint64_t offset_for_time(const ConsumeQueue& q, int64_t timestamp_ms,
+                           const std::function<bool(uint64_t, int64_t*)>& store_time) const;
+
+  // Make every entry written so far durable (checkpoint).
+  ferry_status flush(std::string* error);
+  // Retention: delete files wholly below log_min; raise min offsets.
+  void trim(uint64_t log_min);
+  // Drop a topic's queues and files.
+  void remove_topic(std::string_view topic);
+
+  uint32_t entries_per_file() const { return opt_.queue_file_entries; }
+  MappedFileCache& cache() { return cache_; }
+  size_t cache_size() const { return cache_.size(); }
+
+ private:
+  std::string topic_dir(std::string_view topic) const;
+  std::string file_path(const ConsumeQueue& q, uint64_t file_no) const;
+  size_t file_bytes() const { return size_t{opt_.queue_file_entries} * kCqEntrySize; }
+  ConsumeQueuePtr insert_locked(std::string_view topic, int32_t queue_id);
+  std::vector<uint64_t> list_files(const ConsumeQueue& q) const;
+
+  const Options& opt_;
+  Io& io_;
+  const Env& env_;
+  std::string root_;
+  mutable MappedFileCache cache_;
+  mutable std::shared_mutex mu_;
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, ConsumeQueuePtr, SvHash, std::equal_to<>> queues_;
+  std::unordered_map<uint64_t, std::weak_ptr<ConsumeQueue>> by_serial_;
+  uint64_t next_serial_ = 1;
+  std::mutex dirty_mu_;
+  std::unordered_set<FileKey, FileKeyHash> dirty_;
+};
+
+}  // namespace ferry::mmaplog

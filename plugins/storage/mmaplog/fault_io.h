@@ -1,0 +1,100 @@
+#pragma once
+// An Io for tests: wraps another Io, injects failures by rule, and records
+// for each file the prefix a successful sync made durable — what a machine
+// that loses power would keep (the power-cut test truncates or garbles
+// everything after it). Thread-safe.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "io.h"
+
+namespace ferry::mmaplog {
+
+class FaultIo : public Io {
+ public:
+  enum class Op { Open, Pwrite, Pread, Ftruncate, Fdatasync, Mmap, Msync, Unlink, Rename, Populate };
+
+  // A failure to inject. A call matches when its op is `op` and its file
+  // path contains `path_contains` (empty matches all). The first `skip`
+  // matching calls pass; then `count` calls (-1: all) fail with `-error` —
+  // or, for Pwrite with short_bytes > 0, write only short_bytes and report
+  // that (a short write), leaving the rest unwritten.
+  struct Rule {
+    Op op;
+    std::string path_contains;
+    int error = 5;  // EIO
+    int skip = 0;
+    int count = -1;
+    size_t short_bytes = 0;
+  };
+
+  explicit FaultIo(std::shared_ptr<Io> inner = std::make_shared<PosixIo>());
+
+  void add_rule(const Rule& rule);
+  void clear_rules();
+  // Pretend the file system is this full (disk_used_ratio); < 0 = real value.
+  void set_disk_used_ratio(double ratio);
+  // Number of calls a rule made fail so far (all rules).
+  int injected() const;
+
+  // Durable prefix of `path` per the last successful syncs: msync of a
+  // mapping covers up to the end of the synced range; fdatasync covers the
+  // highest byte written with pwrite, or the whole mapped length for a file
+  // mapped writable (the sync flushes every dirty page of the file).
+  // 0 when the file was never synced.
+  uint64_t synced_prefix(const std::string& path) const;
+  std::map<std::string, uint64_t> synced_prefixes() const;
+
+  int open(const std::string& path, int flags, int mode) override;
+  int close(int fd) override;
+  ssize_t pwrite(int fd, const void* buf, size_t len, off_t off) override;
+  ssize_t pread(int fd, void* buf, size_t len, off_t off) override;
+  int ftruncate(int fd, off_t len) override;
+  int fdatasync(int fd) override;
+  void* mmap(int fd, size_t len, bool writable, int* err) override;
+  int munmap(void* addr, size_t len) override;
+  int msync(void* addr, size_t len) override;
+  int unlink(const std::string& path) override;
+  int rename(const std::string& from, const std::string& to) override;
+  int mkdirs(const std::string& path) override;
+  int sync_dir(const std::string& path) override;
+  int list_dir(const std::string& path, std::vector<std::string>* names) override;
+  int disk_used_ratio(const std::string& path, double* ratio) override;
+  int mtime_ms(const std::string& path, int64_t* out) override;
+  int file_size(int fd, uint64_t* out) override;
+  int64_t seek_data(int fd, uint64_t off, bool hole) override;
+  int rmdir(const std::string& path) override;
+  int populate(void* addr, size_t len) override;
+
+ private:
+  std::string path_of_addr(const void* addr, uint64_t* file_off) const;
+  struct RuleState {
+    Rule rule;
+    int seen = 0;
+    int failed = 0;
+  };
+  struct Mapping {
+    std::string path;
+    size_t len;
+    bool writable;
+  };
+  // Returns the rule to apply to this call, or nullptr. Caller holds mu_.
+  RuleState* match(Op op, const std::string& path);
+  std::string path_of(int fd) const;
+
+  std::shared_ptr<Io> inner_;
+  mutable std::mutex mu_;
+  std::vector<RuleState> rules_;
+  std::map<int, std::string> fd_paths_;
+  std::map<uintptr_t, Mapping> mappings_;   // by start address
+  std::map<std::string, uint64_t> written_; // highest pwrite end per path
+  std::map<std::string, uint64_t> mapped_writable_; // largest writable mapping
+  std::map<std::string, uint64_t> synced_;
+  double disk_ratio_ = -1;
+  int injected_ = 0;
+};
+
+}  // namespace ferry::mmaplog

@@ -1,0 +1,103 @@
+#include "mapped_file_cache.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+
+namespace ferry::mmaplog {
+
+MappedFile::~MappedFile() {
+  io_.munmap(data_, size_);
+  io_.close(fd_);
+}
+
+int MappedFile::msync() { return io_.msync(data_, size_); }
+
+MappedFilePtr MappedFileCache::peek(const FileKey& key) {
+  std::lock_guard lk(mu_);
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second->file;
+}
+
+MappedFilePtr MappedFileCache::lookup(const FileKey& key) {
+  std::lock_guard lk(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->file;
+}
+
+MappedFilePtr MappedFileCache::open(const FileKey& key, const std::string& path, size_t size,
+                                    bool create, int* error) {
+  if (MappedFilePtr f = lookup(key)) return f;
+  // Map outside the lock: opening a file must not stall other readers.
+  int fd = io_.open(path, O_RDWR | (create ? O_CREAT : 0), 0644);
+  if (fd < 0) {
+    *error = fd;
+    return nullptr;
+  }
+  uint64_t have = 0;
+  // A file shorter than expected is one whose creation a crash cut short.
+  if (io_.file_size(fd, &have) == 0 && have < size) {
+    if (int rc = io_.ftruncate(fd, static_cast<off_t>(size)); rc < 0) {
+      io_.close(fd);
+      *error = rc;
+      return nullptr;
+    }
+  }
+  int err = 0;
+  void* p = io_.mmap(fd, size, true, &err);
+  if (!p) {
+    io_.close(fd);
+    *error = -err;
+    return nullptr;
+  }
+  auto file = std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size);
+  std::vector<MappedFilePtr> evicted;  // unmapped after the lock is released
+  std::lock_guard lk(mu_);
+  auto it = index_.find(key);
+  if (it != index_.end()) {  // raced with another get: keep theirs
+    lru_.splice(lru_.begin(), lru_, it->second);
+    evicted.push_back(std::move(file));
+    return it->second->file;
+  }
+  lru_.push_front(Entry{key, file});
+  index_[key] = lru_.begin();
+  while (lru_.size() > capacity_) {
+    evicted.push_back(std::move(lru_.back().file));
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+  return file;
+}
+
+void MappedFileCache::drop_owner(uint64_t owner) {
+  std::vector<MappedFilePtr> dropped;
+  std::lock_guard lk(mu_);
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    if (it->key.owner == owner) {
+      dropped.push_back(std::move(it->file));
+      index_.erase(it->key);
+      it = lru_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void MappedFileCache::drop(const FileKey& key) {
+  MappedFilePtr dropped;
+  std::lock_guard lk(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return;
+  dropped = std::move(it->second->file);
+  lru_.erase(it->second);
+  index_.erase(it);
+}
+
+size_t MappedFileCache::size() const {
+  std::lock_guard lk(mu_);
+  return lru_.size();
+}
+
+}  // namespace ferry::mmaplog

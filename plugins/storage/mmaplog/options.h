@@ -1,0 +1,49 @@
+#pragma once
+// What a Store is built from: validated settings (from the plugin's config
+// block, docs/storage.md lists the keys) and the environment it reaches the
+// outside world through (clock, VISIBLE watermark, log) — callbacks rather
+// than the host table so the engine can be tested without a kernel.
+#include <ferry/abi.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "io.h"
+
+namespace ferry::mmaplog {
+
+enum class WriteMode { Mmap, Pwrite };
+
+struct Options {
+  std::string dir;                        // root: commitlog/, consumequeue/, index/, checkpoint
+  uint64_t segment_size = 1ull << 30;
+  WriteMode write_mode = WriteMode::Mmap;
+  uint64_t prefault_window = 4ull << 20;  // bytes ahead of the head kept faulted in
+  uint32_t max_message_size = 4u << 20;
+  uint32_t queue_file_entries = 300'000;
+  uint32_t max_mapped_queue_files = 8192;
+  uint32_t index_slots = 5'000'000;
+  uint32_t index_entries = 20'000'000;
+  bool truncate_on_corruption = false;    // recovery_on_corruption = "truncate"
+  int64_t file_reserved_ms = 72ll * 3600 * 1000;
+  int delete_hour = 4;                    // local hour when expired segments go
+  double disk_clean_ratio = 0.75;         // above: expired segments go at once
+  double disk_max_used_ratio = 0.90;      // above: appends refused
+  int64_t housekeeping_interval_ms = 1000;   // disk check, checkpoint
+  int64_t retention_interval_ms = 10'000;
+  int64_t dispatch_poll_ms = 1;           // dispatcher's wait when not woken
+  uint64_t hot_read_distance = 0;         // 0: 40% of RAM; farther reads check mincore
+  std::string store_host;                 // 4 or 16 address bytes written into records
+  uint32_t store_port = 0;
+};
+
+struct Env {
+  std::function<int64_t()> now_ms;
+  // The kernel's VISIBLE watermark: the dispatcher indexes only below it.
+  std::function<uint64_t()> visible;
+  std::function<void(ferry_log_level, const std::string&)> log;
+};
+
+}  // namespace ferry::mmaplog

@@ -1,0 +1,352 @@
+// ferry_storage_mmaplog: descriptor, config schema and the C entry points
+// over Store. Every entry catches everything: no exception crosses the ABI.
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "mmaplog.h"
+#include "store.h"
+
+namespace ferry::mmaplog {
+
+namespace {
+
+const ferry_config_key kConfig[] = {
+    FERRY_CONFIG_KEY("path", FERRY_CONFIG_STRING, "", nullptr, nullptr, nullptr,
+                     "Storage directory; empty means <data_dir>/store."),
+    FERRY_CONFIG_KEY("segment_size", FERRY_CONFIG_SIZE, "1GiB", "1MiB", "4GiB", nullptr,
+                     "Size of each commit log segment file."),
+    FERRY_CONFIG_KEY("write_mode", FERRY_CONFIG_ENUM, "mmap", nullptr, nullptr, "mmap|pwrite",
+                     "Write records through the mapping, or with pwrite (reads still map)."),
+    FERRY_CONFIG_KEY("prefault_window", FERRY_CONFIG_SIZE, "4MiB", "0", "1GiB", nullptr,
+                     "Bytes ahead of the write head kept faulted in (mmap path); 0 disables."),
+    FERRY_CONFIG_KEY("max_message_size", FERRY_CONFIG_SIZE, "4MiB", "1KiB", "1GiB", nullptr,
+                     "Largest record accepted (capped below segment_size)."),
+    FERRY_CONFIG_KEY("queue_file_entries", FERRY_CONFIG_INT, "300000", "16", "50000000", nullptr,
+                     "Entries (20 bytes each) per consume queue file."),
+    FERRY_CONFIG_KEY("max_mapped_queue_files", FERRY_CONFIG_INT, "8192", "16", "60000", nullptr,
+                     "Consume queue files kept mapped at once (least recently used closed)."),
+    FERRY_CONFIG_KEY("index_slots", FERRY_CONFIG_INT, "5000000", "16", "100000000", nullptr,
+                     "Hash slots per index file."),
+    FERRY_CONFIG_KEY("index_entries", FERRY_CONFIG_INT, "20000000", "16", "200000000", nullptr,
+                     "Entries per index file before it rolls over."),
+    FERRY_CONFIG_KEY("recovery_on_corruption", FERRY_CONFIG_ENUM, "refuse", nullptr, nullptr,
+                     "refuse|truncate",
+                     "A bad record followed by valid ones: refuse to start, or truncate there."),
+    FERRY_CONFIG_KEY("file_reserved_time", FERRY_CONFIG_DURATION, "72h", "1ms", nullptr, nullptr,
+                     "Segments older than this (by last write) may be deleted."),
+    FERRY_CONFIG_KEY("delete_when", FERRY_CONFIG_INT, "4", "0", "23", nullptr,
+                     "Local hour at which expired segments are deleted."),
+    FERRY_CONFIG_KEY("disk_clean_ratio", FERRY_CONFIG_DOUBLE, "0.75", "0.01", "0.999", nullptr,
+                     "Above this used fraction, expired segments are deleted at once."),
+    FERRY_CONFIG_KEY("disk_max_used_ratio", FERRY_CONFIG_DOUBLE, "0.90", "0.01", "0.999",
+                     nullptr, "Above this used fraction, appends are refused (reads continue)."),
+    FERRY_CONFIG_KEY("checkpoint_interval", FERRY_CONFIG_DURATION, "1s", "10ms", "1h", nullptr,
+                     "How often queues and index are synced and the checkpoint written."),
+    FERRY_CONFIG_KEY("retention_interval", FERRY_CONFIG_DURATION, "10s", "10ms", "1d", nullptr,
+                     "How often retention runs."),
+    FERRY_CONFIG_KEY("dispatch_poll_interval", FERRY_CONFIG_DURATION, "1ms", "1ms", "1s",
+                     nullptr, "Dispatcher's wait for the VISIBLE watermark when not woken."),
+    FERRY_CONFIG_KEY("hot_read_distance", FERRY_CONFIG_SIZE, "0", "0", nullptr, nullptr,
+                     "Reads within this distance of the head never block; 0 = 40% of RAM."),
+    FERRY_CONFIG_KEY("store_host", FERRY_CONFIG_STRING, "", nullptr, nullptr, nullptr,
+                     "ip:port written as STOREHOST; empty = the kernel's advertised address."),
+};
+
+struct Instance {
+  const ferry_host_api* api = nullptr;
+  ferry_host* host = nullptr;
+  std::unique_ptr<Store> store;
+};
+
+Instance* I(void* p) { return static_cast<Instance*>(p); }
+
+ferry_status fail(const ferry_host_api* api, ferry_error* err, ferry_status st,
+                  const std::string& text) {
+  return api->set_error(err, st, text.c_str());
+}
+
+// "1.2.3.4:10911" or "[::1]:10911" -> address bytes + port. False if neither.
+bool parse_host(const std::string& s, std::string* addr, uint32_t* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string h = s.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  unsigned char buf[16];
+  char* end = nullptr;
+  unsigned long p = std::strtoul(s.c_str() + colon + 1, &end, 10);
+  if (!end || *end || p > 65535) return false;
+  if (inet_pton(AF_INET, h.c_str(), buf) == 1) {
+    addr->assign(reinterpret_cast<char*>(buf), 4);
+  } else if (inet_pton(AF_INET6, h.c_str(), buf) == 1) {
+    addr->assign(reinterpret_cast<char*>(buf), 16);
+  } else {
+    return false;
+  }
+  *port = static_cast<uint32_t>(p);
+  return true;
+}
+
+ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, ferry_error* err) {
+  const char* s = nullptr;
+  uint64_t sz = 0;
+  int64_t iv = 0;
+  double dv = 0;
+  std::string bad;
+  auto str = [&](const char* k) -> std::string {
+    if (api->config_string(h, k, &s) != FERRY_OK || !s) { bad = k; return {}; }
+    return s;
+  };
+  auto size = [&](const char* k) -> uint64_t {
+    if (api->config_size_bytes(h, k, &sz) != FERRY_OK) bad = k;
+    return sz;
+  };
+  auto integer = [&](const char* k) -> int64_t {
+    if (api->config_int(h, k, &iv) != FERRY_OK) bad = k;
+    return iv;
+  };
+  auto dur = [&](const char* k) -> int64_t {
+    if (api->config_duration_ms(h, k, &iv) != FERRY_OK) bad = k;
+    return iv;
+  };
+  auto dbl = [&](const char* k) -> double {
+    if (api->config_double(h, k, &dv) != FERRY_OK) bad = k;
+    return dv;
+  };
+  o->dir = str("path");
+  o->segment_size = size("segment_size");
+  o->write_mode = str("write_mode") == "pwrite" ? WriteMode::Pwrite : WriteMode::Mmap;
+  o->prefault_window = size("prefault_window");
+  o->max_message_size = static_cast<uint32_t>(std::min<uint64_t>(size("max_message_size"), UINT32_MAX));
+  o->queue_file_entries = static_cast<uint32_t>(integer("queue_file_entries"));
+  o->max_mapped_queue_files = static_cast<uint32_t>(integer("max_mapped_queue_files"));
+  o->index_slots = static_cast<uint32_t>(integer("index_slots"));
+  o->index_entries = static_cast<uint32_t>(integer("index_entries"));
+  o->truncate_on_corruption = str("recovery_on_corruption") == "truncate";
+  o->file_reserved_ms = dur("file_reserved_time");
+  o->delete_hour = static_cast<int>(integer("delete_when"));
+  o->disk_clean_ratio = dbl("disk_clean_ratio");
+  o->disk_max_used_ratio = dbl("disk_max_used_ratio");
+  o->housekeeping_interval_ms = dur("checkpoint_interval");
+  o->retention_interval_ms = dur("retention_interval");
+  o->dispatch_poll_ms = dur("dispatch_poll_interval");
+  o->hot_read_distance = size("hot_read_distance");
+  std::string host = str("store_host");
+  if (!bad.empty()) return fail(api, err, FERRY_E_CONFIG, "cannot read config key " + bad);
+
+  ferry_kernel_info info = FERRY_STRUCT_INIT(ferry_kernel_info);
+  bool have_info = api->kernel_info(h, &info) == FERRY_OK;
+  if (o->dir.empty()) {
+    if (!have_info || !info.data_dir)
+      return fail(api, err, FERRY_E_CONFIG, "no storage path and no kernel data_dir");
+    o->dir = std::string(info.data_dir) + "/store";
+  }
+  if (host.empty() && have_info && info.advertised_address) host = info.advertised_address;
+  if (!host.empty() && !parse_host(host, &o->store_host, &o->store_port)) {
+    if (api->config_string(h, "store_host", &s) == FERRY_OK && s && *s)
+      return fail(api, err, FERRY_E_CONFIG, "store_host \"" + host + "\" is not ip:port");
+    o->store_host.assign("\x7f\0\0\x01", 4);  // the kernel's address was not an IP
+  }
+  if (o->store_host.empty()) o->store_host.assign("\x7f\0\0\x01", 4);
+  if (o->max_message_size + FERRY_RECORD_MIN_BLANK > o->segment_size) {
+    o->max_message_size = static_cast<uint32_t>(o->segment_size / 2);
+    api->log(h, FERRY_LOG_INFO,
+             ("max_message_size capped to half of segment_size: " +
+              std::to_string(o->max_message_size) + " bytes").c_str());
+  }
+  return FERRY_OK;
+}
+
+template <class F>
+ferry_status guard(void* inst, ferry_error* err, F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return I(inst)->api->set_error(err, FERRY_E_NO_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, e.what());
+  } catch (...) {
+    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, "unknown exception");
+  }
+}
+
+ferry_status ret(void* inst, ferry_error* err, ferry_status st, const std::string& text) {
+  if (st == FERRY_OK) return st;
+  return I(inst)->api->set_error(err, st, text.c_str());
+}
+
+std::string_view sv(ferry_slice s) {
+  return std::string_view(static_cast<const char*>(s.data), s.len);
+}
+
+// ---- ops ----
+
+ferry_status op_append(void* inst, const ferry_message* const* msgs, size_t n,
+                       ferry_append_result* results, size_t* appended, uint64_t* write_offset,
+                       ferry_error* err) {
+  *appended = 0;
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->append(msgs, n, results, appended, write_offset, &e), e);
+  });
+}
+ferry_status op_sync(void* inst, uint64_t upto, uint64_t* synced, ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->sync(upto, synced, &e), e);
+  });
+}
+uint64_t op_write_offset(void* inst) { return I(inst)->store->write_offset(); }
+ferry_status op_read_queue(void* inst, const ferry_read_request* req, ferry_read_result** out,
+                           ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->read_queue(*req, out, &e), e);
+  });
+}
+ferry_status op_read_at(void* inst, uint64_t off, ferry_read_result** out, ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->read_at(off, out, &e), e);
+  });
+}
+ferry_status op_read_log(void* inst, uint64_t off, uint32_t max_bytes, ferry_read_result** out,
+                         ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->read_log(off, max_bytes, out, &e), e);
+  });
+}
+ferry_status op_append_raw(void* inst, uint64_t off, ferry_slice bytes, uint64_t* write_offset,
+                           ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->append_raw(off, bytes, write_offset, &e), e);
+  });
+}
+ferry_status op_queue_range(void* inst, ferry_slice topic, int32_t qid, uint64_t* min,
+                            uint64_t* max, ferry_error* err) {
+  return guard(inst, err, [&] { return I(inst)->store->queue_range(sv(topic), qid, min, max); });
+}
+ferry_status op_offset_for_time(void* inst, ferry_slice topic, int32_t qid, int64_t ts,
+                                uint64_t* qoff, ferry_error* err) {
+  return guard(inst, err,
+               [&] { return I(inst)->store->offset_for_time(sv(topic), qid, ts, qoff); });
+}
+ferry_status op_query_key(void* inst, ferry_slice topic, ferry_slice key, int64_t begin_ms,
+                          int64_t end_ms, uint32_t max_count, ferry_read_result** out,
+                          ferry_error* err) {
+  return guard(inst, err, [&] {
+    return I(inst)->store->query_key(sv(topic), sv(key), begin_ms, end_ms, max_count, out);
+  });
+}
+ferry_status op_delete_topic(void* inst, ferry_slice topic, ferry_error* err) {
+  return guard(inst, err, [&] { return I(inst)->store->delete_topic(sv(topic)); });
+}
+ferry_status op_stats(void* inst, ferry_storage_stats* out) {
+  try {
+    I(inst)->store->stats(out);
+    return FERRY_OK;
+  } catch (...) {
+    return FERRY_E_INTERNAL;
+  }
+}
+void op_set_dispatch_listener(void* inst, ferry_dispatch_fn fn, void* user_data) {
+  I(inst)->store->set_dispatch_listener(fn, user_data);
+}
+void op_on_visible(void* inst, uint64_t) {
+  try {
+    I(inst)->store->on_visible();
+  } catch (...) {
+  }
+}
+
+const ferry_storage_ops kOps = {
+    sizeof(ferry_storage_ops), op_append,       op_sync,         op_write_offset,
+    op_read_queue,             op_read_at,      op_read_log,     op_append_raw,
+    op_queue_range,            op_offset_for_time, op_query_key, op_delete_topic,
+    op_stats,                  op_set_dispatch_listener, op_on_visible,
+};
+
+// ---- lifecycle ----
+
+ferry_status do_create(const ferry_host_api* api, ferry_host* host, std::shared_ptr<Io> io,
+                       void** instance, ferry_error* err) {
+  try {
+    auto inst = std::make_unique<Instance>();
+    inst->api = api;
+    inst->host = host;
+    Options opt;
+    if (ferry_status st = read_options(api, host, &opt, err); st != FERRY_OK) return st;
+    Env env;
+    env.now_ms = [api, host] { return api->now_ms(host); };
+    env.visible = [api, host] { return api->watermark_get(host, FERRY_WATERMARK_VISIBLE); };
+    env.log = [api, host](ferry_log_level lv, const std::string& t) { api->log(host, lv, t.c_str()); };
+    std::string e;
+    ferry_status st = Store::open(opt, std::move(io), std::move(env), &inst->store, &e);
+    if (st != FERRY_OK) return api->set_error(err, st, e.c_str());
+    *instance = inst.release();
+    return FERRY_OK;
+  } catch (const std::exception& ex) {
+    return api->set_error(err, FERRY_E_PLUGIN_INIT, ex.what());
+  } catch (...) {
+    return api->set_error(err, FERRY_E_PLUGIN_INIT, "unknown exception");
+  }
+}
+
+ferry_status p_create(const ferry_host_api* api, ferry_host* host, void** instance,
+                      ferry_error* err) {
+  return do_create(api, host, std::make_shared<PosixIo>(), instance, err);
+}
+ferry_status p_start(void* inst, ferry_error* err) {
+  return guard(inst, err, [&] {
+    I(inst)->store->start();
+    return FERRY_OK;
+  });
+}
+void p_stop(void* inst) {
+  try {
+    I(inst)->store->stop();
+  } catch (...) {
+  }
+}
+void p_destroy(void* inst) {
+  try {
+    std::unique_ptr<Instance> owned(I(inst));
+  } catch (...) {
+  }
+}
+const void* p_ops(void*) { return &kOps; }
+
+const ferry_plugin_desc kDesc = {
+    FERRY_PLUGIN_FINGERPRINT(FERRY_KIND_STORAGE, "mmaplog", "0.1.0"),
+    "Commit log in mapped segment files, consume queues, key index, recovery, retention",
+    kConfig,
+    sizeof(ferry_config_key),
+    sizeof(kConfig) / sizeof(kConfig[0]),
+    nullptr,
+    sizeof(ferry_requirement),
+    0,
+    p_create,
+    p_start,
+    p_stop,
+    p_destroy,
+    p_ops,
+};
+
+}  // namespace
+
+const ferry_plugin_desc* descriptor() { return &kDesc; }
+
+ferry_status create_with_io(const ferry_host_api* api, ferry_host* host, std::shared_ptr<Io> io,
+                            void** instance, ferry_error* err) {
+  return do_create(api, host, std::move(io), instance, err);
+}
+
+Store* store_of(void* instance) { return I(instance)->store.get(); }
+
+void abandon_for_test(void* instance) { I(instance)->store->abandon(); }
+
+}  // namespace ferry::mmaplog

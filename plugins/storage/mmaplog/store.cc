@@ -1,0 +1,510 @@
+#include "store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "checkpoint.h"
+#include "ferry_common/record_encoder.h"
+#include "ferry_common/record_verify.h"
+
+namespace ferry::mmaplog {
+
+namespace {
+
+std::string_view sv(ferry_slice s) {
+  return std::string_view(static_cast<const char*>(s.data), s.len);
+}
+
+int64_t tag_hash_of(ferry_slice props) {
+  ferry_slice tag;
+  if (!ferry_property_find(props, FERRY_PROP_TAGS, &tag)) return 0;
+  return ferry_tag_hash(tag);
+}
+
+}  // namespace
+
+Store::Store(const Options& opt, std::shared_ptr<Io> io, Env env)
+    : opt_(opt), io_(std::move(io)), env_(std::move(env)), log_(opt_, *io_, env_),
+      queues_(opt_, *io_, env_), index_(opt_, *io_, env_) {
+  store_host_ = opt_.store_host;
+  hot_distance_ = opt_.hot_read_distance;
+  if (hot_distance_ == 0) {
+    // RocketMQ's accessMessageInMemoryMaxRatio: data within 40% of RAM of
+    // the head is assumed to be in the page cache.
+    long pages = ::sysconf(_SC_PHYS_PAGES);
+    long page = ::sysconf(_SC_PAGESIZE);
+    hot_distance_ = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * page / 10 * 4 : (1ull << 30);
+  }
+  undo_.reserve(256);
+}
+
+Store::~Store() { stop(); }
+
+void Store::log(ferry_log_level level, const std::string& text) const {
+  if (env_.log) env_.log(level, text);
+}
+
+ferry_status Store::open(const Options& opt, std::shared_ptr<Io> io, Env env,
+                         std::unique_ptr<Store>* out, std::string* error) {
+  if (opt.max_message_size + FERRY_RECORD_MIN_BLANK > opt.segment_size) {
+    *error = "max_message_size must be smaller than segment_size";
+    return FERRY_E_CONFIG;
+  }
+  std::unique_ptr<Store> s(new Store(opt, std::move(io), std::move(env)));
+  if (ferry_status st = s->recover(error); st != FERRY_OK) return st;
+  *out = std::move(s);
+  return FERRY_OK;
+}
+
+void Store::note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset) {
+  char buf[160];
+  std::string_view key = queue_key(topic, queue_id, buf);
+  auto it = next_qoff_.find(key);
+  if (it == next_qoff_.end()) it = next_qoff_.emplace(std::string(key), 0).first;
+  it->second = std::max(it->second, queue_offset + 1);
+}
+
+ferry_status Store::recover(std::string* error) {
+  if (int rc = io_->mkdirs(opt_.dir); rc < 0) {
+    *error = "cannot create storage directory " + opt_.dir + ": " + std::strerror(-rc);
+    return FERRY_E_IO;
+  }
+  Checkpoint cp;
+  bool have_cp = read_checkpoint(*io_, opt_.dir, &cp);
+  std::string abort_path = opt_.dir + "/abort";
+  int afd = io_->open(abort_path, O_RDONLY, 0);
+  bool crashed = afd >= 0;
+  if (afd >= 0) io_->close(afd);
+  recovered_dirty_ = crashed || !have_cp;
+  // Clean: only records the consume queues lack are scanned. After a crash:
+  // from the older of "durable" and "indexed" — everything after either may
+  // be torn, so every record from there is verified.
+  uint64_t scan_from = !have_cp ? 0 : crashed ? std::min(cp.dispatched, cp.log_synced) : cp.dispatched;
+  if (crashed) {
+    log(FERRY_LOG_WARN, "storage was not shut down cleanly: recovering from commit log offset " +
+                            std::to_string(scan_from));
+  }
+  // Mark the store open: a crash from here on is recovered next time.
+  int fd = io_->open(abort_path, O_WRONLY | O_CREAT, 0644);
+  if (fd < 0) {
+    *error = "cannot create " + abort_path + ": " + std::strerror(-fd);
+    return FERRY_E_IO;
+  }
+  io_->fdatasync(fd);
+  io_->close(fd);
+  io_->sync_dir(opt_.dir);
+
+  bool truncated = false;
+  uint64_t scanned = 0;
+  ferry_status st = log_.open(
+      scan_from,
+      [&](const ferry_record_view& v, uint64_t) {
+        note_record(sv(v.topic), v.queue_id, static_cast<uint64_t>(v.queue_offset));
+        ++scanned;
+      },
+      error, &truncated);
+  if (st != FERRY_OK) return st;
+  uint64_t end = log_.write_offset();
+  if ((st = queues_.load(end, error)) != FERRY_OK) return st;
+  queues_.for_each([&](const ConsumeQueuePtr& q) {
+    if (q->max_offset.load() > 0) note_record(q->topic, q->queue_id, q->max_offset.load() - 1);
+  });
+  if ((st = index_.load(recovered_dirty_ || truncated, error)) != FERRY_OK) return st;
+  uint64_t from = have_cp ? std::min(cp.dispatched, end) : log_.min_offset();
+  dispatched_.store(std::max(from, log_.min_offset()));
+  refresh_disk_usage();
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "storage at %s: commit log %llu..%llu (%zu records verified), %zu consume queues, "
+                "write_mode %s; disk_max_used_ratio %.2f, disk is %.1f%% used",
+                opt_.dir.c_str(), static_cast<unsigned long long>(log_.min_offset()),
+                static_cast<unsigned long long>(end), static_cast<size_t>(scanned),
+                queues_.count(), opt_.write_mode == WriteMode::Mmap ? "mmap" : "pwrite",
+                opt_.disk_max_used_ratio, disk_ratio_.load() * 100);
+  log(FERRY_LOG_INFO, buf);
+  return FERRY_OK;
+}
+
+void Store::start() {
+  std::lock_guard lk(mu_);
+  if (running_) return;
+  running_ = true;
+  stopped_ = false;
+  log_.start();
+  dispatcher_ = std::thread([this] { dispatch_loop(); });
+  housekeeper_ = std::thread([this] { housekeeping_loop(); });
+}
+
+void Store::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    running_ = false;
+  }
+  dispatch_cv_.notify_all();
+  house_cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  log_.stop();
+  std::string err;
+  uint64_t synced = 0;
+  if (log_.sync(log_.write_offset(), &synced, &err) != FERRY_OK ||
+      checkpoint_now(&err) != FERRY_OK) {
+    log(FERRY_LOG_ERROR, "storage shutdown is not clean: " + err);
+    return;  // the abort marker stays: the next start recovers
+  }
+  io_->unlink(opt_.dir + "/abort");
+  io_->sync_dir(opt_.dir);
+}
+
+void Store::abandon() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    running_ = false;
+  }
+  dispatch_cv_.notify_all();
+  house_cv_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  log_.stop();
+}
+
+void Store::refresh_disk_usage() {
+  double ratio = 0;
+  if (io_->disk_used_ratio(opt_.dir, &ratio) == 0) {
+    disk_ratio_.store(ratio);
+    disk_full_.store(ratio > opt_.disk_max_used_ratio);
+  }
+}
+
+ferry_status Store::append(const ferry_message* const* msgs, size_t n,
+                           ferry_append_result* results, size_t* appended,
+                           uint64_t* write_offset, std::string* error) {
+  *appended = 0;
+  *write_offset = log_.write_offset();
+  if (disk_full_.load(std::memory_order_relaxed)) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "disk full: %s is %.1f%% used, above disk_max_used_ratio %.2f; appends are "
+                  "refused until retention or an operator frees space (reads continue)",
+                  log_.dir().c_str(), disk_ratio_.load() * 100, opt_.disk_max_used_ratio);
+    *error = buf;
+    return FERRY_E_DISK_FULL;
+  }
+  const ferry_slice host{store_host_.data(), store_host_.size()};
+  const int64_t now = env_.now_ms();
+  ferry_status st = FERRY_OK;
+  size_t i = 0;
+  undo_.clear();
+  log_.begin_batch();
+  for (; i < n; ++i) {
+    const ferry_message& m = *msgs[i];
+    if (m.queue_id < 0) {
+      *error = "message " + std::to_string(i) + ": queue_id " + std::to_string(m.queue_id) +
+               " (the core picks a queue before storage)";
+      st = FERRY_E_INVALID_ARGUMENT;
+      break;
+    }
+    common::RecordPlan plan;
+    const char* why = nullptr;
+    st = common::plan_record(m, host.len, opt_.max_message_size, &plan, &why);
+    if (st != FERRY_OK) {
+      *error = "message " + std::to_string(i) + ": " + why;
+      break;
+    }
+    char buf[160];
+    std::string_view key = queue_key(sv(m.topic), m.queue_id, buf);
+    auto it = next_qoff_.find(key);
+    if (it == next_qoff_.end()) it = next_qoff_.emplace(std::string(key), 0).first;
+    char* dst = nullptr;
+    uint64_t off = 0;
+    st = log_.reserve(plan.size, &dst, &off, error);
+    if (st != FERRY_OK) break;
+    common::RecordStamp stamp;
+    stamp.queue_offset = it->second;
+    stamp.physical_offset = off;
+    stamp.store_timestamp_ms = now;
+    stamp.store_host = host;
+    stamp.store_port = opt_.store_port;
+    common::encode_record(m, plan, stamp, dst);
+    ferry_append_result& r = results[i];
+    r.struct_size = sizeof(r);
+    r.commit_offset = off;
+    r.size = plan.size;
+    r.queue_id = m.queue_id;
+    r.queue_offset = it->second;
+    r.store_timestamp_ms = now;
+    undo_.push_back(Undo{&it->second, it->second});
+    ++it->second;
+  }
+  uint64_t head = 0;
+  std::string end_error;
+  ferry_status est = log_.end_batch(&head, &end_error);
+  size_t stored = i;
+  if (est != FERRY_OK) {
+    // The pwrite path failed part-way: keep the prefix that reached the file.
+    stored = 0;
+    while (stored < i && results[stored].commit_offset + results[stored].size <= head) ++stored;
+    if (st == FERRY_OK) {
+      st = est;
+      *error = end_error;
+    }
+  }
+  for (size_t k = undo_.size(); k > stored; --k) *undo_[k - 1].slot = undo_[k - 1].value;
+  if (st == FERRY_E_DISK_FULL) disk_full_.store(true);
+  *appended = stored;
+  *write_offset = head;
+  return st;
+}
+
+ferry_status Store::sync(uint64_t upto, uint64_t* synced, std::string* error) {
+  return log_.sync(upto, synced, error);
+}
+
+ferry_status Store::append_raw(uint64_t offset, ferry_slice bytes, uint64_t* write_offset,
+                               std::string* error) {
+  *write_offset = log_.write_offset();
+  if (offset != *write_offset) {
+    *error = "append_raw at offset " + std::to_string(offset) + " but the log ends at " +
+             std::to_string(*write_offset);
+    return FERRY_E_INVALID_ARGUMENT;
+  }
+  if (disk_full_.load()) {
+    *error = "disk full: " + log_.dir() + " is above disk_max_used_ratio";
+    return FERRY_E_DISK_FULL;
+  }
+  // Verify everything before writing anything.
+  auto* p = static_cast<const char*>(bytes.data);
+  size_t pos = 0;
+  undo_.clear();
+  struct Seen {
+    ferry_slice topic;
+    int32_t qid;
+    uint64_t qoff;
+  };
+  std::vector<Seen> seen;
+  while (pos < bytes.len) {
+    uint64_t at = offset + pos;
+    uint64_t seg_end = (at / opt_.segment_size + 1) * opt_.segment_size;
+    uint64_t rem = seg_end - at;
+    ferry_record_view v;
+    const char* why = nullptr;
+    ferry_status vs = common::verify_record(p + pos, std::min<uint64_t>(bytes.len - pos, rem), &v, &why);
+    if (vs == FERRY_E_NOT_FOUND && v.total_size == rem) {
+      pos += v.total_size;
+      continue;
+    }
+    if (vs != FERRY_OK || static_cast<uint64_t>(v.physical_offset) != at) {
+      *error = "append_raw: bad record at commit offset " + std::to_string(at) + ": " +
+               (vs == FERRY_OK ? "PHYSICALOFFSET does not match" : why);
+      return FERRY_E_CORRUPTED;
+    }
+    seen.push_back(Seen{v.topic, v.queue_id, static_cast<uint64_t>(v.queue_offset)});
+    pos += v.total_size;
+  }
+  log_.begin_batch();
+  ferry_status st = log_.append_raw(p, bytes.len, error);
+  uint64_t head = 0;
+  std::string end_error;
+  log_.end_batch(&head, &end_error);
+  *write_offset = head;
+  if (st != FERRY_OK) return st;
+  for (auto& s : seen) note_record(sv(s.topic), s.qid, s.qoff);
+  return FERRY_OK;
+}
+
+void Store::set_dispatch_listener(ferry_dispatch_fn fn, void* user_data) {
+  listener_ = fn;
+  listener_data_ = user_data;
+}
+
+void Store::on_visible() {
+  {
+    std::lock_guard lk(mu_);
+    dispatch_wake_ = true;
+  }
+  dispatch_cv_.notify_one();
+}
+
+void Store::dispatch_loop() {
+  for (;;) {
+    uint64_t limit = std::min(env_.visible ? env_.visible() : log_.write_offset(), log_.write_offset());
+    if (dispatched_.load() < limit && dispatch_some(limit) > 0) continue;
+    std::unique_lock lk(mu_);
+    if (!running_) return;
+    if (!dispatch_wake_)
+      dispatch_cv_.wait_for(lk, std::chrono::milliseconds(opt_.dispatch_poll_ms));
+    dispatch_wake_ = false;
+    if (!running_) return;
+  }
+}
+
+// Index records in [dispatched, limit), at most a bounded batch, then report
+// them to the listener in one call. Returns how many bytes it advanced.
+size_t Store::dispatch_some(uint64_t limit) {
+  constexpr size_t kMaxBatch = 1024;
+  thread_local std::vector<ferry_dispatch_entry> batch;
+  thread_local std::vector<FileKey> touched;
+  thread_local std::vector<SegmentPtr> pins;
+  batch.clear();
+  pins.clear();
+  uint64_t start = dispatched_.load();
+  uint64_t pos = start;
+  MappedFilePtr hold;
+  FileKey hold_key{};
+  ConsumeQueuePtr cq;
+  std::string error;
+  SegmentPtr seg;
+  while (pos < limit && batch.size() < kMaxBatch) {
+    if (!seg || pos >= seg->end()) {
+      seg = log_.pin(pos);
+      if (!seg) {  // retention removed it: resume at the log's start
+        pos = std::max(pos, log_.min_offset());
+        if (pos >= limit) break;
+        continue;
+      }
+      pins.push_back(seg);
+    }
+    uint64_t rem = seg->end() - pos;
+    if (rem < FERRY_RECORD_MIN_BLANK) {
+      pos = seg->end();
+      continue;
+    }
+    ferry_record_view v;
+    ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
+    if (st == FERRY_E_NOT_FOUND) {
+      pos = seg->end();
+      continue;
+    }
+    if (st != FERRY_OK) {
+      log(FERRY_LOG_ERROR, "dispatcher: unreadable record at commit offset " + std::to_string(pos));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      break;
+    }
+    std::string_view topic = sv(v.topic);
+    if (!cq || cq->queue_id != v.queue_id || cq->topic != topic)
+      cq = queues_.find_or_create(topic, v.queue_id);
+    CqEntry e{pos, v.total_size, tag_hash_of(v.properties)};
+    uint64_t qoff = static_cast<uint64_t>(v.queue_offset);
+    if (!cq->deleted.load(std::memory_order_relaxed)) {
+      if (queues_.put(*cq, qoff, e, &hold, &hold_key, &touched, &error) != FERRY_OK) {
+        // Logged once per distinct failure, not once per retry.
+        thread_local std::string last_error;
+        if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
+        last_error = error;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        break;
+      }
+      if (cq->max_offset.load(std::memory_order_relaxed) <= qoff)
+        cq->max_offset.store(qoff + 1, std::memory_order_release);
+    }
+    // Keys: every space-separated word of KEYS, and UNIQ_KEY.
+    ferry_slice keys;
+    if (ferry_property_find(v.properties, FERRY_PROP_KEYS, &keys)) {
+      std::string_view ks = sv(keys);
+      size_t b = 0;
+      while (b < ks.size()) {
+        size_t sp = ks.find(' ', b);
+        if (sp == std::string_view::npos) sp = ks.size();
+        if (sp > b && index_.put(topic, ks.substr(b, sp - b), pos, v.store_timestamp_ms, &error) != FERRY_OK)
+          log(FERRY_LOG_ERROR, "index: " + error);
+        b = sp + 1;
+      }
+    }
+    ferry_slice uniq;
+    if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0 &&
+        index_.put(topic, sv(uniq), pos, v.store_timestamp_ms, &error) != FERRY_OK)
+      log(FERRY_LOG_ERROR, "index: " + error);
+    ferry_dispatch_entry de;
+    de.struct_size = sizeof(de);
+    de.topic = v.topic;
+    de.queue_id = v.queue_id;
+    de.queue_offset = qoff;
+    de.tag_hash = e.tag_hash;
+    batch.push_back(de);
+    pos += v.total_size;
+  }
+  hold.reset();
+  queues_.mark_dirty(&touched);
+  if (pos == start) return 0;
+  dispatched_.store(pos, std::memory_order_release);
+  if (listener_ && !batch.empty()) listener_(listener_data_, batch.data(), batch.size(), pos);
+  pins.clear();
+  return static_cast<size_t>(pos - start);
+}
+
+ferry_status Store::checkpoint_now(std::string* error) {
+  std::lock_guard lk(checkpoint_mu_);
+  Checkpoint cp;
+  cp.dispatched = dispatched_.load();
+  cp.log_synced = log_.synced_offset();
+  cp.log_end = log_.write_offset();
+  if (ferry_status st = queues_.flush(error); st != FERRY_OK) return st;
+  if (ferry_status st = index_.flush(error); st != FERRY_OK) return st;
+  if (int rc = write_checkpoint(*io_, opt_.dir, cp); rc < 0) {
+    *error = "cannot write checkpoint in " + opt_.dir + ": " + std::strerror(-rc);
+    return FERRY_E_IO;
+  }
+  return FERRY_OK;
+}
+
+size_t Store::run_retention(bool force) {
+  size_t deleted = 0;
+  const int64_t now = env_.now_ms();
+  // Oldest first, only a contiguous prefix of expired segments, never the
+  // one being written; a bounded number per pass so one pass stays short.
+  for (int k = 0; k < 16; ++k) {
+    std::vector<SegmentPtr> segs = log_.segments();
+    if (segs.size() < 2) break;
+    int64_t mtime = 0;
+    if (io_->mtime_ms(segs.front()->path(), &mtime) < 0) break;
+    if (mtime + opt_.file_reserved_ms > now) break;  // only expired data ever goes
+    segs.clear();
+    std::string path;
+    if (!log_.delete_oldest(&path)) break;
+    log(FERRY_LOG_INFO, std::string("retention: deleted ") + path +
+                            (force ? " (disk above disk_clean_ratio)" : ""));
+    ++deleted;
+  }
+  if (deleted) {
+    uint64_t min = log_.min_offset();
+    queues_.trim(min);
+    index_.trim(min);
+  }
+  return deleted;
+}
+
+void Store::housekeeping_loop() {
+  using clock = std::chrono::steady_clock;
+  auto last_retention = clock::now();
+  for (;;) {
+    {
+      std::unique_lock lk(mu_);
+      house_cv_.wait_for(lk, std::chrono::milliseconds(opt_.housekeeping_interval_ms),
+                         [this] { return !running_; });
+      if (!running_) return;
+    }
+    refresh_disk_usage();
+    std::string err;
+    if (checkpoint_now(&err) != FERRY_OK) log(FERRY_LOG_ERROR, "checkpoint: " + err);
+    if (clock::now() - last_retention >= std::chrono::milliseconds(opt_.retention_interval_ms)) {
+      last_retention = clock::now();
+      time_t t = static_cast<time_t>(env_.now_ms() / 1000);
+      struct tm lt {};
+      localtime_r(&t, &lt);
+      bool over = disk_ratio_.load() > opt_.disk_clean_ratio;
+      if (over || lt.tm_hour == opt_.delete_hour) run_retention(over);
+    }
+  }
+}
+
+}  // namespace ferry::mmaplog
