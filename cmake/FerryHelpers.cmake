@@ -1,3 +1,6 @@
+# `ferry_plugins` builds every plugin (scripts/run-standalone.sh builds it with ferryd).
+add_custom_target(ferry_plugins)
+
 # ferry_add_plugin(<kind> <name> SOURCES ... [LIBS ...])
 # Builds ferry_<kind>_<name>.so into lib/ferry/plugins (build and install tree alike).
 function(ferry_add_plugin kind name)
@@ -7,8 +10,12 @@ function(ferry_add_plugin kind name)
   set_target_properties(${target} PROPERTIES PREFIX ""
     LIBRARY_OUTPUT_DIRECTORY ${FERRY_PLUGIN_OUTPUT_DIR})
   target_link_libraries(${target} PRIVATE ferry::abi ferry_warnings ${P_LIBS})
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  # One exported symbol, whatever the plugin's C++ instantiates.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined
+    -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/ferry_plugin.map)
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/ferry_plugin.map)
   install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/ferry/plugins)
+  add_dependencies(ferry_plugins ${target})
 endfunction()
 
 # ferry_add_test(<name> LABELS <label...> SOURCES ... [LIBS ...] [TIMEOUT s])

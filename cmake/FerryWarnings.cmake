@@ -1,7 +1,8 @@
 # Warnings and sanitizers applied to every project target (not to dependencies).
 add_library(ferry_warnings INTERFACE)
 target_compile_options(ferry_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+  -Wall -Wextra -Wpedantic -Wshadow=local
+  $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>
   $<$<COMPILE_LANGUAGE:CXX>:-Wno-missing-field-initializers>
   $<$<BOOL:${FERRY_WERROR}>:-Werror>)
 if(FERRY_SANITIZE)

@@ -106,6 +106,22 @@ std::vector<std::string> Kernel::instance_names() const {
   return out;
 }
 
+std::optional<ferry_service> Kernel::find_service(uint32_t kind, const std::string& name) const {
+  for (const auto& inst : instances_) {
+    if (inst->library->kind() != kind || (!name.empty() && inst->instance_name != name)) continue;
+    if (inst->state != host::InstanceState::kCreated && inst->state != host::InstanceState::kStarted)
+      continue;
+    ferry_service s = FERRY_STRUCT_INIT(ferry_service);
+    auto ops = inst->library->ops_fn();
+    s.kind = kind;
+    s.instance_name = inst->instance_name.c_str();
+    s.ops = ops ? ops(inst->instance) : nullptr;
+    s.instance = inst->instance;
+    return s;
+  }
+  return std::nullopt;
+}
+
 void Kernel::request_stop() {
   // After close the loop is already shutting down: nothing to do.
   (void)bridge_->post([this] { begin_shutdown(); });

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ class Kernel {
   const log::Logger& logger() const { return logger_; }
   const config::Values& kernel_config() const { return assembly_.file.kernel(); }
   std::vector<std::string> instance_names() const;  // start order
+  // A created instance by kind (and name, when several), as service_find
+  // gives it to plugins; the core's way to reach storage, flush and filters.
+  // nullopt when absent. [loop], or [any] while serving() (the list does not
+  // change then).
+  std::optional<ferry_service> find_service(uint32_t kind, const std::string& name = "") const;
 
  private:
   bool bring_up();

@@ -9,6 +9,7 @@ TEST(Units, DurationsInEveryUnit) {
   EXPECT_EQ(parse_duration_ms("500ms"), 500);
   EXPECT_EQ(parse_duration_ms("30s"), 30'000);
   EXPECT_EQ(parse_duration_ms("2m"), 120'000);
+  EXPECT_EQ(parse_duration_ms("10min"), 600'000);
   EXPECT_EQ(parse_duration_ms("1h"), 3'600'000);
   EXPECT_EQ(parse_duration_ms("3d"), 3 * 86'400'000LL);
   EXPECT_EQ(parse_duration_ms("250"), 250);  // bare number: milliseconds

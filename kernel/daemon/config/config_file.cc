@@ -319,6 +319,11 @@ void ConfigFile::validate_structure(const Schema& kernel, const Schema& broker,
     block.library = *lib->value<std::string>();
     plugins_.push_back(std::move(block));
   }
+  // TOML tables iterate by key; the file's order is the operator's intent
+  // (and the start order between instances that do not require each other).
+  std::stable_sort(plugins_.begin(), plugins_.end(), [](const PluginBlock& x, const PluginBlock& y) {
+    return x.where.line < y.where.line;
+  });
 }
 
 Values ConfigFile::validate_plugin(const PluginBlock& block, const Schema& schema,

@@ -35,8 +35,13 @@ std::optional<uint64_t> scale(std::string_view text, const std::array<Unit, N>& 
   return std::nullopt;
 }
 
-constexpr std::array<Unit, 6> kDurationUnits{{
-    {"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}};
+constexpr std::array<Unit, 7> kDurationUnits{{{"", 1},
+                                               {"ms", 1},
+                                               {"s", 1000},
+                                               {"m", 60'000},
+                                               {"min", 60'000},
+                                               {"h", 3'600'000},
+                                               {"d", 86'400'000}}};
 
 constexpr uint64_t KiB = 1024;
 constexpr std::array<Unit, 10> kSizeUnits{{{"", 1},

@@ -9,7 +9,7 @@
 
 namespace ferry::config {
 
-// "500ms", "30s", "2m", "1h", "3d" (a bare integer is milliseconds) ->
+// "500ms", "30s", "2m" (or "2min"), "1h", "3d" (a bare integer is milliseconds) ->
 // milliseconds. nullopt on anything else (empty, negative, unknown unit,
 // overflow). Whitespace between number and unit is not accepted.
 std::optional<int64_t> parse_duration_ms(std::string_view text);
