@@ -318,9 +318,9 @@ ferry_status Core::topic_foreach(ferry_topic_visit_fn fn, void* user_data) const
   return FERRY_OK;
 }
 
-ferry_status Core::hook_pre_append(const char* property, ferry_pre_append_fn fn, void* user_data) {
-  if (!property || !*property || !fn) return FERRY_E_INVALID_ARGUMENT;
-  hooks_.add(property, fn, user_data);
+ferry_status Core::hook_pre_append(const char* property, PreAppendHook hook) {
+  if (!property || !*property || !hook) return FERRY_E_INVALID_ARGUMENT;
+  hooks_.add(property, std::move(hook));
   return FERRY_OK;
 }
 

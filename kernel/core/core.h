@@ -94,7 +94,9 @@ class Core {
   ferry_status topic_get(std::string_view name, ferry_topic_info* out) const;
   ferry_status topic_foreach(ferry_topic_visit_fn fn, void* user_data) const;
   ferry_status put_message(const ferry_message* msg, ferry_put_fn on_put, void* user_data);
-  ferry_status hook_pre_append(const char* property, ferry_pre_append_fn fn, void* user_data);
+  // The kernel wraps a plugin's ferry_pre_append_fn in `hook` (handing the
+  // plugin its own ferry_message_edit that forwards to the MessageEdit).
+  ferry_status hook_pre_append(const char* property, PreAppendHook hook);
   std::optional<uint64_t> producer_conn(std::string_view group) const;
 
   // ---- admin used by tools and tests ----
@@ -200,7 +202,7 @@ class Core {
   std::vector<ferry_message> msgs_;
   std::vector<const ferry_message*> msg_ptrs_;
   std::vector<ferry_append_result> append_results_;
-  std::deque<ferry_message_edit> edits_;
+  std::deque<MessageEdit> edits_;
 
   // long polls by queue key hash (a collision only costs a spurious re-read)
   std::unordered_multimap<uint64_t, std::unique_ptr<PullJob>> held_;

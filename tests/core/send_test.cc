@@ -150,15 +150,13 @@ TEST_F(SendTest, StorageErrorIsReturnedWithItsMessage) {
 TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
   make_core();
   create_topic("T");
-  ASSERT_EQ(core_->hook_pre_append(
-                "DELAY",
-                [](void*, ferry_message_edit* e) {
-                  std::string_view sched = "SCHEDULE_TOPIC_XXXX";
-                  edit::set_property(e, "REAL_TOPIC", {"T", 1});
-                  edit::set_queue(e, 2);
-                  return edit::set_topic(e, {sched.data(), sched.size()});
-                },
-                nullptr),
+  ASSERT_EQ(core_->hook_pre_append("DELAY",
+                                   [](MessageEdit& e) {
+                                     std::string_view sched = "SCHEDULE_TOPIC_XXXX";
+                                     e.set_property("REAL_TOPIC", {"T", 1});
+                                     e.set_queue(2);
+                                     return e.set_topic({sched.data(), sched.size()});
+                                   }),
             FERRY_OK);
   Msg m{"later"};
   auto [p, att] = send_request("T", {m});
@@ -176,6 +174,12 @@ TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
   ASSERT_NE(sched, nullptr);
   EXPECT_TRUE(sched->flags & FERRY_TOPIC_SYSTEM);
   ASSERT_EQ(storage_.queues.count({"SCHEDULE_TOPIC_XXXX", 2}), 1u);
+  ferry_record_view v;
+  const std::string& rec = storage_.records.begin()->second;
+  ASSERT_EQ(ferry_record_decode(rec.data(), rec.size(), &v), FERRY_OK);
+  ferry_slice real{};
+  ASSERT_TRUE(ferry_property_find(v.properties, "REAL_TOPIC", &real));
+  EXPECT_EQ(std::string(static_cast<const char*>(real.data), real.len), "T");
 
   struct Got {
     bool called = false;
