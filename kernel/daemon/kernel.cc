@@ -6,6 +6,7 @@
 #include <ferry/flush.h>
 
 #include "host/host_api.h"
+#include "host/net_bridge.h"
 
 namespace ferry {
 namespace {
@@ -84,6 +85,7 @@ Kernel::Kernel(Assembly assembly, KernelOptions options)
 Kernel::~Kernel() {
   // run() leaves the loop closed; a Kernel that never ran closes it here.
   if (!ran_) {
+    net_->close_all();
     bridge_->close();
     uv_run(&loop_, UV_RUN_DEFAULT);
     uv_loop_close(&loop_);
@@ -93,6 +95,16 @@ Kernel::~Kernel() {
 void Kernel::attach_net(std::unique_ptr<host::NetSeam> net) {
   net_ = std::move(net);
   context_.net = net_.get();
+}
+
+void Kernel::attach_transport() {
+  host::NetBridge::Options o;
+  o.listen_address = listen_;
+  o.advertised_address = assembly_.file.broker().str("advertised_address");
+  o.max_frame_bytes = context_.info.max_frame_bytes;
+  attach_net(std::make_unique<host::NetBridge>(&loop_, std::move(o),
+                                               log::Logger(sink_, &threshold_, "net")));
+  transport_ = true;
 }
 
 void Kernel::attach_core(std::unique_ptr<host::CoreSeam> core) {
@@ -215,6 +227,21 @@ bool Kernel::bring_up() {
     exit_code_ = 1;
     return false;
   }
+  // Bound before plugins are created so they see the real address (port 0
+  // picks one); nothing is accepted until the loop runs, after every start.
+  std::string net_error;
+  if (net_->start_listening(&net_error) != FERRY_OK) {
+    last_error_ = net_error;
+    logger_.error(net_error);
+    exit_code_ = 1;
+    return false;
+  }
+  if (std::string bound = net_->bound_address(); !bound.empty()) {
+    if (advertised_ == listen_) advertised_ = bound;
+    listen_ = bound;
+    context_.info.listen_address = listen_.c_str();
+    context_.info.advertised_address = advertised_.c_str();
+  }
   for (auto& inst : instances_)
     if (!create_instance(*inst)) return false;
   for (auto& inst : instances_)
@@ -222,8 +249,9 @@ bool Kernel::bring_up() {
   configure_watermarks();
   std::string names;
   for (const auto& inst : instances_) names += (names.empty() ? "" : ", ") + inst->instance_name;
-  logger_.info("ferryd serving: data_dir " + data_dir_ + ", listen " + listen_ + " (transport " +
-               "not attached yet), plugins in start order: " + (names.empty() ? "none" : names));
+  logger_.info("ferryd serving: data_dir " + data_dir_ + ", listen " + listen_ +
+               (transport_ ? "" : " (transport not attached)") +
+               ", plugins in start order: " + (names.empty() ? "none" : names));
   serving_ = true;
   return true;
 }
@@ -237,6 +265,12 @@ void Kernel::begin_shutdown() {
     uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
   }
+  // Stop accepting and answer (or close) what is in flight first, while
+  // every plugin can still answer; then stop the plugins.
+  net_->shutdown([this] { stop_plugins(); });
+}
+
+void Kernel::stop_plugins() {
   // Dependents stop before what they require.
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) stop_instance(**it);
   // Completions posted during stop arrive before destroy (plugin.h's promise).
@@ -259,6 +293,7 @@ void Kernel::begin_shutdown() {
 void Kernel::finish_shutdown() {
   bridge_->drain();
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) destroy_instance(**it);
+  net_->close_all();
   bridge_->close();
   logger_.info("stopped");
 }

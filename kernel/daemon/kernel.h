@@ -40,6 +40,8 @@ class Kernel {
 
   uv_loop_t* loop() { return &loop_; }
   void attach_net(std::unique_ptr<host::NetSeam> net);    // before run()
+  // The real transport (kernel/net) on kernel.listen, as ferryd runs it.
+  void attach_transport();                                 // before run()
   void attach_core(std::unique_ptr<host::CoreSeam> core);  // before run()
 
   // Returns 0 after a clean stop, 1 when an instance failed to create or
@@ -55,6 +57,10 @@ class Kernel {
   host::MetricsRegistry& metrics() { return metrics_; }
   bool read_only() const { return context_.read_only.load(); }
   const log::Logger& logger() const { return logger_; }
+  // "ip:port" the listener is bound to once run() has started it (the
+  // configured address until then; differs for port 0). [loop], or [any]
+  // while serving().
+  const std::string& listen_address() const { return listen_; }
   const config::Values& kernel_config() const { return assembly_.file.kernel(); }
   std::vector<std::string> instance_names() const;  // start order
   // A created instance by kind (and name, when several), as service_find
@@ -66,6 +72,7 @@ class Kernel {
  private:
   bool bring_up();
   void begin_shutdown();
+  void stop_plugins();
   void finish_shutdown();
   void configure_watermarks();
   bool create_instance(ferry_host& inst);
@@ -92,6 +99,7 @@ class Kernel {
   uv_signal_t sigint_{}, sigterm_{};
   uv_timer_t drain_timer_{};
   bool signals_ = false;
+  bool transport_ = false;
   bool shutting_down_ = false;
   bool ran_ = false;
   std::atomic<bool> serving_{false};

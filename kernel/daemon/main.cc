@@ -64,5 +64,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   ferry::Kernel kernel(std::move(*assembly), ferry::KernelOptions{});
+  kernel.attach_transport();
   return kernel.run();
 }

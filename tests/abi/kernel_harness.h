@@ -37,11 +37,15 @@ inline std::vector<std::string> assembly_errors(const std::string& text) {
 class KernelRun {
  public:
   // Assembles `text`; ok() is false (and errors() says why) when that fails.
-  explicit KernelRun(const std::string& text, const std::string& data_dir) {
+  // With `transport`, the kernel listens on 127.0.0.1 (a free port) through
+  // kernel/net, as ferryd does.
+  explicit KernelRun(const std::string& text, const std::string& data_dir,
+                     bool transport = false) {
     AssemblyInput in;
     in.config_path = "test.toml";
     in.config_text = text;
     in.overrides = {"kernel.data_dir=" + data_dir};
+    if (transport) in.overrides.push_back("kernel.listen=127.0.0.1:0");
     in.exe_dir = build_dir() + "/bin";
     auto a = assemble(in, errors_);
     if (!a) return;
@@ -49,6 +53,7 @@ class KernelRun {
     opts.sink = &sink_;
     opts.handle_signals = false;
     kernel_ = std::make_unique<Kernel>(std::move(*a), opts);
+    if (transport) kernel_->attach_transport();
   }
   ~KernelRun() {
     if (thread_.joinable()) {

@@ -42,14 +42,19 @@ class Ferryd : public ::testing::Test {
     std::ofstream(path) << text;
     return path;
   }
+  // conf/standalone.toml with a temp data_dir and a free port (the
+  // registration instance registers with the registry at that port).
   std::vector<std::string> standalone_args() {
-    return {"--config", source_dir() + "/conf/standalone.toml", "--set",
-            "kernel.data_dir=" + dir_.str() + "/data", "--set",
-            "kernel.listen=" + loopback(free_port())};
+    port_ = free_port();
+    return {"--config", source_dir() + "/conf/standalone.toml",
+            "--set",    "kernel.data_dir=" + dir_.str() + "/data",
+            "--set",    "kernel.listen=" + loopback(port_),
+            "--set",    "plugins.registration.name_servers=[\"" + loopback(port_) + "\"]"};
   }
 
   TempDir dir_{"ferry-ferryd"};
   int runs_ = 0;
+  uint16_t port_ = 0;
 };
 
 TEST_F(Ferryd, StandaloneStartsAndExitsZeroOnSigterm) {
@@ -60,6 +65,15 @@ TEST_F(Ferryd, StandaloneStartsAndExitsZeroOnSigterm) {
       << child->log();
   ASSERT_TRUE(child->running()) << child->log();
   EXPECT_TRUE(std::filesystem::is_directory(dir_.str() + "/data"));
+  // The routing library runs twice over the real listener: the registration
+  // instance registers this broker with the registry instance.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return child->log().find("registered with name server " + loopback(port_)) !=
+               std::string::npos;
+      },
+      10s))
+      << child->log();
   child->signal(SIGTERM);
   EXPECT_EQ(exit_status(child->wait_for(10s)), 0) << child->log();
   EXPECT_NE(child->log().find("received SIGTERM"), std::string::npos) << child->log();
@@ -74,6 +88,30 @@ TEST_F(Ferryd, SigintStopsItToo) {
       << child->log();
   child->signal(SIGINT);
   EXPECT_EQ(exit_status(child->wait_for(10s)), 0) << child->log();
+}
+
+// conf/namesrv.toml and conf/broker.toml as two processes: the broker
+// registers with the name server; both stop with exit 0.
+TEST_F(Ferryd, NameServerAndBrokerConfigsRunAsTwoProcesses) {
+  std::string ns = loopback(free_port());
+  auto namesrv = spawn({"--config", source_dir() + "/conf/namesrv.toml", "--set",
+                        "kernel.data_dir=" + dir_.str() + "/ns", "--set", "kernel.listen=" + ns});
+  ASSERT_TRUE(wait_until([&] { return namesrv->log().find("ferryd serving") != std::string::npos ||
+                                      !namesrv->running(); },
+                         20s))
+      << namesrv->log();
+  auto broker = spawn({"--config", source_dir() + "/conf/broker.toml", "--set",
+                       "kernel.data_dir=" + dir_.str() + "/broker", "--set",
+                       "kernel.listen=" + loopback(free_port()), "--set",
+                       "plugins.registration.name_servers=[\"" + ns + "\"]"});
+  EXPECT_TRUE(wait_until(
+      [&] { return broker->log().find("registered with name server " + ns) != std::string::npos; },
+      20s))
+      << broker->log() << namesrv->log();
+  broker->signal(SIGTERM);
+  EXPECT_EQ(exit_status(broker->wait_for(10s)), 0) << broker->log();
+  namesrv->signal(SIGTERM);
+  EXPECT_EQ(exit_status(namesrv->wait_for(10s)), 0) << namesrv->log();
 }
 
 TEST_F(Ferryd, ShippedConfigsPassCheckConfig) {

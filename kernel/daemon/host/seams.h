@@ -6,6 +6,7 @@
 // Kernel::attach_net / attach_core before start; nothing else changes.
 #include <ferry/host.h>
 
+#include <functional>
 #include <string>
 
 // Opaque to plugins; the transport derives its request type from this.
@@ -58,8 +59,21 @@ class NetSeam {
                                       uint32_t timeout_ms, bool oneway, ferry_response_fn fn,
                                       void* user_data) = 0;
   // Everything the instance registered goes (handlers, connections,
-  // listeners). Called after its destroy. [loop]
+  // listeners); nothing of it calls the plugin again. Called after its
+  // destroy. [loop]
   virtual void release(ferry_host* h) = 0;
+
+  // ---- the kernel's side ----
+  // Bind the kernel's listener (before plugins are created: nothing is
+  // accepted until the loop runs, which is after every start). [loop]
+  virtual ferry_status start_listening(std::string* error) = 0;
+  // "ip:port" actually bound; empty when not listening.
+  virtual std::string bound_address() const = 0;
+  // Stop accepting, answer or close what is in flight, then run `done`. [loop]
+  virtual void shutdown(std::function<void()> done) = 0;
+  // Drop every remaining server, client and listener (after every instance
+  // is destroyed; the loop keeps running until their handles are closed).
+  virtual void close_all() = 0;
 };
 
 // The messaging core's part of the host table. [loop]
@@ -91,6 +105,12 @@ class UnavailableNet final : public NetSeam {
   ferry_status client_request(ferry_host* h, uint64_t, uint32_t, ferry_slice, ferry_slice,
                               uint32_t, bool, ferry_response_fn, void*) override;
   void release(ferry_host*) override {}
+  ferry_status start_listening(std::string*) override { return FERRY_OK; }
+  std::string bound_address() const override { return {}; }
+  void shutdown(std::function<void()> done) override {
+    if (done) done();
+  }
+  void close_all() override {}
 };
 
 // Before kernel/core is attached (and on a name server, where it stays off).
