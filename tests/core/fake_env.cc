@@ -34,7 +34,9 @@ FakeEnv::FakeEnv(std::string data_dir, ferry::test::FakeHost* host)
   identity_.cluster_name = "test";
 }
 
-FakeEnv::~FakeEnv() = default;
+// Like a real loop at close: what was posted still runs (a task may own
+// memory it frees when it runs).
+FakeEnv::~FakeEnv() { run_loop(); }
 
 bool FakeEnv::post(ferry_task_fn fn, void* user_data) {
   std::lock_guard<std::mutex> lock(mu_);
