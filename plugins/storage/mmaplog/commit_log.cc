@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -261,7 +262,6 @@ ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, std::st
 void CommitLog::start() {
   std::lock_guard lk(alloc_mu_);
   stopping_ = false;
-  want_next_ = true;
   if (!allocator_.joinable()) allocator_ = std::thread([this] { allocator_loop(); });
   alloc_cv_.notify_one();
 }
@@ -283,20 +283,24 @@ void CommitLog::allocator_loop() {
       std::lock_guard sl(seg_mu_);
       base = segments_.back()->end();
     }
-    if (want_next_ && (!next_ || next_->base() != base)) {
+    // Keep exactly one segment ready past the last one (state, not a
+    // request flag, so a wake-up raced with a roll is never lost).
+    if ((!next_ || next_->base() != base) && failed_base_ != base) {
+      creating_ = base;
       lk.unlock();
       std::string err;
       SegmentPtr s = create_segment(base, &err);
       if (s && opt_.write_mode == WriteMode::Mmap && opt_.prefault_window)
         io_.populate(s->data(), std::min(opt_.prefault_window, s->size()));
       lk.lock();
+      creating_ = UINT64_MAX;
       if (s) {
         next_ = std::move(s);
-        want_next_ = false;
       } else {
         alloc_error_ = err;
-        want_next_ = false;  // the writer creates it itself and reports
+        failed_base_ = base;  // the writer creates it itself and reports
       }
+      created_cv_.notify_all();
       continue;
     }
     uint64_t target = fault_request_.load();
@@ -325,10 +329,11 @@ void CommitLog::allocator_loop() {
 SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   SegmentPtr s;
   {
-    std::lock_guard lk(alloc_mu_);
+    std::unique_lock lk(alloc_mu_);
+    // Being created right now: waiting costs less than creating it twice.
+    created_cv_.wait_for(lk, std::chrono::seconds(5), [&] { return creating_ != base; });
     if (next_ && next_->base() == base) s = std::move(next_);
     next_.reset();
-    want_next_ = true;
   }
   alloc_cv_.notify_one();
   if (!s) {
@@ -342,10 +347,6 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   {
     std::lock_guard lk(seg_mu_);
     segments_.push_back(s);
-  }
-  {
-    std::lock_guard lk(alloc_mu_);
-    want_next_ = true;
   }
   alloc_cv_.notify_one();
   return s;

@@ -107,7 +107,9 @@ class CommitLog {
   std::mutex alloc_mu_;
   std::condition_variable alloc_cv_;
   SegmentPtr next_;
-  bool want_next_ = false;
+  uint64_t failed_base_ = UINT64_MAX;    // creation failed: do not spin on it
+  uint64_t creating_ = UINT64_MAX;       // base the allocator is creating now
+  std::condition_variable created_cv_;
   std::atomic<uint64_t> faulted_{0};     // head may write below this (mmap)
   std::atomic<uint64_t> fault_request_{0};
   bool stopping_ = false;

@@ -172,28 +172,40 @@ ferry_status ConsumeQueues::load(uint64_t log_end, std::string* error) {
       q->min_offset.store(files.front() * per);
       // The last file holds the tail: entries are contiguous from its start,
       // so binary-search the last non-empty one; then drop entries whose
-      // records the commit log no longer has.
-      uint64_t last = files.back();
-      int err = 0;
-      MappedFilePtr f = cache_.open(FileKey{q->serial, last}, file_path(*q, last), file_bytes(),
-                                    false, &err);
-      if (!f) {
-        *error = "cannot open consume queue " + file_path(*q, last) + ": " + std::strerror(-err);
-        return FERRY_E_IO;
+      // records the commit log no longer has — into earlier files if the
+      // log lost more than a file's worth.
+      uint64_t max = files.front() * per;
+      while (!files.empty()) {
+        uint64_t last = files.back();
+        int err = 0;
+        MappedFilePtr f = cache_.open(FileKey{q->serial, last}, file_path(*q, last),
+                                      file_bytes(), false, &err);
+        if (!f) {
+          *error = "cannot open consume queue " + file_path(*q, last) + ": " + std::strerror(-err);
+          return FERRY_E_IO;
+        }
+        uint64_t lo = 0, hi = per;  // first empty index in [lo, hi]
+        while (lo < hi) {
+          uint64_t mid = (lo + hi) / 2;
+          if (decode(f->data() + mid * kCqEntrySize).size != 0) lo = mid + 1; else hi = mid;
+        }
+        uint64_t n = lo;
+        while (n > 0) {
+          CqEntry e = decode(f->data() + (n - 1) * kCqEntrySize);
+          if (e.size != 0 && e.commit_offset + e.size <= log_end) break;
+          std::memset(f->data() + (n - 1) * kCqEntrySize, 0, kCqEntrySize);
+          --n;
+        }
+        if (n > 0 || files.size() == 1) {
+          max = last * per + n;
+          break;
+        }
+        f.reset();
+        cache_.drop(FileKey{q->serial, last});
+        io_.unlink(file_path(*q, last));
+        files.pop_back();
       }
-      uint64_t lo = 0, hi = per;  // first empty index in [lo, hi]
-      while (lo < hi) {
-        uint64_t mid = (lo + hi) / 2;
-        if (decode(f->data() + mid * kCqEntrySize).size != 0) lo = mid + 1; else hi = mid;
-      }
-      uint64_t n = lo;
-      while (n > 0) {
-        CqEntry e = decode(f->data() + (n - 1) * kCqEntrySize);
-        if (e.size != 0 && e.commit_offset + e.size <= log_end) break;
-        std::memset(f->data() + (n - 1) * kCqEntrySize, 0, kCqEntrySize);
-        --n;
-      }
-      q->max_offset.store(std::max(last * per + n, q->min_offset.load()));
+      q->max_offset.store(std::max(max, q->min_offset.load()));
     }
   }
   return FERRY_OK;

@@ -1,0 +1,244 @@
+// Recovery and the corruption suite, in the spirit of LevelDB's log_test.cc:
+// bad length, checksum mismatch in body / topic / properties, truncated
+// record, torn tail, zeroed tail, garbage in the middle. After a crash every
+// record from the checkpoint on is verified; a torn tail is truncated; a bad
+// record with valid ones after it refuses to start (naming the offset)
+// unless recovery_on_corruption = "truncate".
+#include <random>
+
+#include "store_harness.h"
+
+namespace ferry::storage_test {
+namespace {
+
+class Recovery : public ::testing::Test {
+ protected:
+  Harness h;
+  std::vector<ferry_append_result> res;
+
+  // 30 records in queue ("t", 0), with properties, then a crash.
+  void write_and_crash(int n = 30) {
+    h.open_ok();
+    std::vector<OwnedMessage> msgs;
+    for (int i = 0; i < n; ++i)
+      msgs.emplace_back("t", 0, "body-" + std::to_string(i) + std::string(200, 'x'),
+                        std::vector<std::pair<std::string, std::string>>{
+                            {"KEYS", "key" + std::to_string(i)}, {"TAGS", "A"}});
+    res = h.append_ok(msgs);
+    ASSERT_TRUE(h.wait_dispatched());
+    h.crash();
+  }
+  uint64_t rec_off(int i) const { return res[i].commit_offset; }
+  uint64_t rec_end(int i) const { return res[i].commit_offset + res[i].size; }
+  std::string seg0() const { return h.segment_path(0); }
+  // Offset of `what` inside record i (first occurrence).
+  uint64_t field_off(int i, const std::string& what) {
+    std::string rec = Harness::peek(seg0(), rec_off(i), res[i].size);
+    size_t p = rec.find(what);
+    EXPECT_NE(p, std::string::npos) << what;
+    return rec_off(i) + p;
+  }
+  void flip(uint64_t off) {
+    std::string b = Harness::peek(seg0(), off, 1);
+    b[0] ^= 0x40;
+    Harness::poke(seg0(), off, b);
+  }
+  // After recovery ends at record `keep` (exclusive): the queue holds
+  // exactly records 0..keep-1 and the next append continues at `keep`.
+  void expect_log_ends_at(int keep) {
+    EXPECT_EQ(h.store->write_offset(), keep ? rec_end(keep - 1) : 0);
+    ASSERT_TRUE(h.wait_dispatched());
+    uint64_t mn = 0, mx = 0;
+    h.store->queue_range("t", 0, &mn, &mx);
+    EXPECT_EQ(mx, static_cast<uint64_t>(keep));
+    auto bodies = h.read("t", 0, 0).bodies();
+    ASSERT_EQ(bodies.size(), static_cast<size_t>(keep));
+    for (int i = 0; i < keep; ++i) {
+      std::string want = "body-" + std::to_string(i) + "x";
+      EXPECT_EQ(bodies[i].substr(0, want.size()), want);
+    }
+    auto next = h.append_ok(messages("t", 0, 1, 50, "after"));
+    EXPECT_EQ(next[0].queue_offset, static_cast<uint64_t>(keep));
+    EXPECT_EQ(next[0].commit_offset, keep ? rec_end(keep - 1) : 0);
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, keep).bodies().size(), 1u);
+  }
+};
+
+TEST_F(Recovery, CleanCrashKeepsEverything) {
+  write_and_crash();
+  h.open_ok();
+  EXPECT_TRUE(h.store->recovered_dirty());
+  expect_log_ends_at(30);
+}
+
+TEST_F(Recovery, CleanShutdownNeedsNoScanAndKeepsEverything) {
+  h.open_ok();
+  h.append_ok(messages("t", 0, 30));
+  ASSERT_TRUE(h.wait_dispatched());
+  h.close();
+  h.open_ok();
+  EXPECT_FALSE(h.store->recovered_dirty());
+  EXPECT_TRUE(h.logged("(0 records verified)"));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), 30u);
+}
+
+TEST_F(Recovery, TornTailIsTruncated) {
+  write_and_crash();
+  // The last record half-written: its second half never reached the disk.
+  uint64_t mid = rec_off(29) + res[29].size / 2;
+  Harness::poke(seg0(), mid, std::string(res[29].size - res[29].size / 2, '\0'));
+  h.open_ok();
+  EXPECT_TRUE(h.logged("torn tail at offset " + std::to_string(rec_off(29))));
+  expect_log_ends_at(29);
+}
+
+TEST_F(Recovery, GarbageAfterTheLastRecordIsTornTail) {
+  write_and_crash();
+  std::mt19937 rng(7);
+  std::string junk(3000, '\0');
+  for (auto& c : junk) c = static_cast<char>(rng());
+  Harness::poke(seg0(), rec_end(29), junk);
+  h.open_ok();
+  expect_log_ends_at(30);
+  // The junk is gone from the file (zeroed), not merely skipped.
+  EXPECT_EQ(Harness::peek(seg0(), rec_end(29) + 200, 100).find_first_not_of('\0'), std::string::npos);
+}
+
+TEST_F(Recovery, ZeroedTailIsTruncated) {
+  write_and_crash();
+  Harness::poke(seg0(), rec_off(27), std::string(rec_end(29) - rec_off(27), '\0'));
+  h.open_ok();
+  expect_log_ends_at(27);
+}
+
+TEST_F(Recovery, TruncatedLastRecord) {
+  write_and_crash();
+  Harness::poke(seg0(), rec_end(29) - 10, std::string(10, '\0'));
+  h.open_ok();
+  expect_log_ends_at(29);
+}
+
+TEST_F(Recovery, BadLengthInTheMiddleRefusesToStartAndNamesTheOffset) {
+  write_and_crash();
+  Harness::poke(seg0(), rec_off(10), std::string("\x00\x00\x10\x00", 4));
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("offset " + std::to_string(rec_off(10))), std::string::npos) << h.open_error;
+  EXPECT_NE(h.open_error.find("recovery_on_corruption"), std::string::npos);
+  // Refusing changed nothing: the same answer again.
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+}
+
+TEST_F(Recovery, BodyChecksumMismatchInTheMiddle) {
+  write_and_crash();
+  flip(field_off(12, "body-12") + 3);
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find(std::to_string(rec_off(12))), std::string::npos) << h.open_error;
+  EXPECT_NE(h.open_error.find("checksum"), std::string::npos) << h.open_error;
+}
+
+TEST_F(Recovery, TopicChecksumMismatchInTheMiddle) {
+  write_and_crash();
+  // The topic byte sits right after the body: "...xxx" 0x01 't'.
+  flip(field_off(5, std::string("\x01t", 2)) + 1);
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find(std::to_string(rec_off(5))), std::string::npos) << h.open_error;
+}
+
+TEST_F(Recovery, PropertiesChecksumMismatchInTheMiddle) {
+  write_and_crash();
+  flip(field_off(8, "key8") + 1);
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find(std::to_string(rec_off(8))), std::string::npos) << h.open_error;
+}
+
+TEST_F(Recovery, ChecksumMismatchInTheLastRecordIsATornTail) {
+  write_and_crash();
+  flip(field_off(29, "key29") + 2);
+  h.open_ok();
+  expect_log_ends_at(29);
+}
+
+TEST_F(Recovery, GarbageInTheMiddleRefusesThenTruncatesWhenConfigured) {
+  write_and_crash();
+  std::mt19937 rng(11);
+  std::string junk(res[15].size + res[16].size, '\0');
+  for (auto& c : junk) c = static_cast<char>(rng());
+  Harness::poke(seg0(), rec_off(15), junk);
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("offset " + std::to_string(rec_off(15))), std::string::npos);
+  h.opt.truncate_on_corruption = true;
+  h.open_ok();
+  EXPECT_TRUE(h.logged("truncating the log there"));
+  expect_log_ends_at(15);
+}
+
+TEST_F(Recovery, ZeroedBlockInTheMiddleIsCorruptionNotAnEnd) {
+  write_and_crash();
+  Harness::poke(seg0(), rec_off(3), std::string(res[3].size, '\0'));
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("zeroed"), std::string::npos) << h.open_error;
+}
+
+TEST_F(Recovery, DamageInALaterSegmentIsFoundAcrossSegments) {
+  h.open_ok();
+  auto r = h.append_ok(messages("t", 0, 150, 1000));  // ~3 segments
+  h.crash();
+  // Garble a record in the first segment: valid records follow in later ones.
+  uint64_t off = r[20].commit_offset;
+  Harness::poke(h.segment_path(0), off + 40, "garbage!");
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find(std::to_string(off)), std::string::npos);
+  h.opt.truncate_on_corruption = true;
+  h.open_ok();
+  EXPECT_EQ(h.store->write_offset(), off);
+  EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
+}
+
+TEST_F(Recovery, ConsumeQueueEntriesPastTheRecoveredEndAreDropped) {
+  write_and_crash();
+  // The queue had 30 entries; the log loses its last 5.
+  Harness::poke(seg0(), rec_off(25), std::string(rec_end(29) - rec_off(25), '\0'));
+  h.open_ok(false);  // no dispatcher yet: what recovery alone leaves
+  uint64_t mn = 0, mx = 0;
+  h.store->queue_range("t", 0, &mn, &mx);
+  EXPECT_EQ(mx, 25u);
+  h.store->start();
+  expect_log_ends_at(25);
+}
+
+TEST_F(Recovery, IndexAndQueuesAreRebuiltAfterACrashWithoutCheckpoint) {
+  write_and_crash();
+  // Remove everything derived: the log alone must rebuild it.
+  std::filesystem::remove_all(h.opt.dir + "/consumequeue");
+  std::filesystem::remove_all(h.opt.dir + "/index");
+  std::filesystem::remove(h.opt.dir + "/checkpoint");
+  h.open_ok();
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), 30u);
+  Result q;
+  ASSERT_EQ(h.store->query_key("t", "key17", 0, INT64_MAX / 2, 10, &q.r), FERRY_OK);
+  ASSERT_EQ(q->count, 1u);
+  EXPECT_EQ(str(decode(q->records[0]).body).substr(0, 7), "body-17");
+}
+
+TEST_F(Recovery, CheckpointBoundsTheScanAfterACrash) {
+  h.open_ok();
+  h.append_ok(messages("t", 0, 20));
+  ASSERT_TRUE(h.wait_dispatched());
+  uint64_t synced = 0;
+  std::string e;
+  ASSERT_EQ(h.store->sync(UINT64_MAX, &synced, &e), FERRY_OK);
+  ASSERT_EQ(h.store->checkpoint_now(&e), FERRY_OK) << e;
+  h.append_ok(messages("t", 0, 5, 100, "late"));
+  h.crash();
+  h.open_ok();
+  // Only the 5 records after the checkpoint were scanned and verified.
+  EXPECT_TRUE(h.logged("(5 records verified)"));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), 25u);
+}
+
+}  // namespace
+}  // namespace ferry::storage_test
