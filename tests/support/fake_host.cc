@@ -1,5 +1,7 @@
 #include "ferry_test/fake_host.h"
 
+#include <ferry/storage.h>
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -315,6 +317,8 @@ struct FakeHost::Impl {
   // Watermarks.
   std::atomic<uint64_t> write{0}, durable{0}, replicated{0};
   std::atomic<bool> on_appended_pending{false};
+  std::atomic<bool> on_visible_pending{false};
+  std::atomic<uint64_t> visible_notified{0};
   std::atomic<bool> replication_configured{false};
   std::atomic<int> flush_mode{0};
   std::atomic<uint32_t> ack_timeout_ms{0};
@@ -460,6 +464,30 @@ struct FakeHost::Impl {
   void wake_waiters() {
     { std::lock_guard g(wm_m); }
     wm_cv.notify_all();
+  }
+  // As the kernel: when VISIBLE moved, one coalesced storage.on_visible on
+  // the loop (optional op, appended in ABI 0.1).
+  void notify_visible() {
+    if (ack_watermark() <= visible_notified.load()) return;
+    if (on_visible_pending.exchange(true)) return;
+    post([this] {
+      on_visible_pending = false;
+      uint64_t v = ack_watermark();
+      visible_notified = v;
+      std::vector<Service> storages;
+      {
+        std::lock_guard g(inst_m);
+        for (const auto& s : services) {
+          if (s.kind == FERRY_KIND_STORAGE) storages.push_back(s);
+        }
+      }
+      for (const auto& s : storages) {
+        const auto* ops = static_cast<const ferry_storage_ops*>(s.ops);
+        if (ops && FERRY_HAS_FIELD(ferry_storage_ops, ops->struct_size, on_visible) && ops->on_visible) {
+          ops->on_visible(s.instance, v);
+        }
+      }
+    });
   }
 
   // ---- instances ----
@@ -688,6 +716,7 @@ void h_watermark_advance(ferry_host* h, ferry_watermark which, uint64_t offset) 
   else if (which == FERRY_WATERMARK_REPLICATED) atomic_max(impl->replicated, offset);
   else return;  // WRITE and VISIBLE are read only for plugins
   impl->wake_waiters();
+  impl->notify_visible();
 }
 
 uint64_t h_watermark_get(ferry_host* h, ferry_watermark which) { return h->impl->get(which); }
@@ -893,6 +922,12 @@ void FakeHost::register_service(ferry_host* h, uint32_t kind, const void* ops, v
   }
 }
 
+void FakeHost::unregister_service(ferry_host* h) {
+  std::lock_guard g(impl_->inst_m);
+  auto& s = impl_->services;
+  s.erase(std::remove_if(s.begin(), s.end(), [h](const Impl::Service& x) { return x.host == h; }), s.end());
+}
+
 const std::string& FakeHost::instance_name(ferry_host* h) const { return h->name; }
 
 bool FakeHost::on_loop_thread() const { return std::this_thread::get_id() == impl_->loop_id; }
@@ -928,6 +963,7 @@ void FakeHost::advance_clock(std::chrono::milliseconds by) {
 void FakeHost::publish_write(uint64_t write_offset) {
   atomic_max(impl_->write, write_offset);
   impl_->wake_waiters();
+  impl_->notify_visible();
   // Coalesced: at most one on_appended pending, carrying the latest WRITE.
   if (impl_->on_appended_pending.exchange(true)) return;
   Impl* impl = impl_.get();
@@ -1120,6 +1156,9 @@ void PluginHandle::destroy() {
   if (!created_) return;
   if (started_) stop();
   created_ = false;
+  // Unfindable first: a kernel notification already posted (on_appended,
+  // on_visible) then runs before destroy on the loop, never after it.
+  host_.unregister_service(host_handle_);
   host_.run_on_loop([&] { desc_->destroy(instance_); });
   host_.remove_instance(host_handle_);
   host_handle_ = nullptr;

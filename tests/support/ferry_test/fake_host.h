@@ -13,6 +13,8 @@
 //  - watermarks: atomics. VISIBLE and the ack rule are computed as the
 //    kernel will: min(DURABLE under sync flush / WRITE otherwise,
 //    REPLICATED when a replication service exists / WRITE otherwise).
+//    Like the kernel, publish_write posts one coalesced flush.on_appended,
+//    and a VISIBLE advance one coalesced storage.on_visible (when present).
 //  - clock: real, or manual (tests move it; timers follow it).
 //  - metrics: counters that only keep their value; log: a buffer (+stderr
 //    when FERRY_TEST_VERBOSE is set).
@@ -89,6 +91,7 @@ class FakeHost {
   // decides the ack/visibility rule; a REPLICATION service makes REPLICATED
   // count.
   void register_service(ferry_host* h, uint32_t kind, const void* ops, void* instance);
+  void unregister_service(ferry_host* h);
   const std::string& instance_name(ferry_host* h) const;
 
   // ---- the loop ----
