@@ -7,6 +7,7 @@ namespace ferry::net {
 Attachment& Attachment::operator=(Attachment&& o) noexcept {
   if (this != &o) {
     reset();
+    if (o.slices_.empty() && o.owned_.capacity() == 0 && !o.release_) return *this;  // empty
     // A moved vector keeps its heap buffer, so iovecs into owned_ stay valid.
     owned_ = std::move(o.owned_);
     slices_ = std::move(o.slices_);
@@ -45,9 +46,9 @@ Attachment Attachment::borrow(const ferry_slice* slices, size_t count, ReleaseFn
 }
 
 void Attachment::reset() {
+  if (slices_.empty() && owned_.capacity() == 0 && !release_) return;  // empty: the common case
   slices_.clear();
-  owned_.clear();
-  owned_.shrink_to_fit();
+  std::vector<uint8_t>().swap(owned_);
   size_ = 0;
   if (auto fn = std::exchange(release_, nullptr)) fn(std::exchange(ctx_, nullptr));
 }

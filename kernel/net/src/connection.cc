@@ -146,7 +146,7 @@ void Connection::process() {
         r.message = f.message;
         r.payload = f.payload;
         r.attachment = f.attachment;
-        r.buffer = rbuf_.share();
+        r.block = &rbuf_.block();
         if (fn) fn(r);
       } else {
         log(FERRY_LOG_DEBUG, "answer to unknown request " + std::to_string(f.request_id) +
@@ -186,7 +186,7 @@ void Connection::note_pending() {
   max_pending_seen_ = std::max(max_pending_seen_, pending_write_bytes());
 }
 
-void Connection::stage_frame(const EnvelopeFields& f, Attachment attachment) {
+void Connection::stage_frame(const EnvelopeFields& f, Attachment&& attachment) {
   if (!staged_) {
     if (!spare_.empty()) {
       staged_ = std::move(spare_.back());
@@ -225,7 +225,7 @@ void Connection::stage_frame(const EnvelopeFields& f, Attachment attachment) {
 
 void Connection::queue_response(uint64_t request_id, uint32_t code, ferry_status status,
                                 std::string_view message, std::span<const uint8_t> payload,
-                                Attachment attachment) {
+                                Attachment&& attachment) {
   if (closing_) return;  // the attachment is released on return
   if (inflight_ > 0) --inflight_;
   if (kFramePrefixBytes + kEnvelopeOverhead + message.size() + payload.size() + attachment.size() >
@@ -243,7 +243,7 @@ void Connection::queue_response(uint64_t request_id, uint32_t code, ferry_status
 }
 
 ferry_status Connection::send_request(uint32_t code, std::span<const uint8_t> payload,
-                                      Attachment attachment, uint32_t timeout_ms, bool oneway,
+                                      Attachment&& attachment, uint32_t timeout_ms, bool oneway,
                                       ResponseFn fn) {
   if (closing_ || !started_) return FERRY_E_NOT_CONNECTED;
   if (kFramePrefixBytes + kEnvelopeOverhead + payload.size() + attachment.size() >
@@ -254,9 +254,11 @@ ferry_status Connection::send_request(uint32_t code, std::span<const uint8_t> pa
     stage_frame(EnvelopeFields{0, code, kFlagOneway, 0, {}, payload}, std::move(attachment));
     return FERRY_OK;
   }
-  const uint64_t id = pending_.add(std::move(fn), uv_now(loop_) + timeout_ms);
+  const uint64_t deadline = uv_now(loop_) + timeout_ms;
+  const uint64_t id = pending_.add(std::move(fn), deadline);
   stage_frame(EnvelopeFields{id, code, 0, 0, {}, payload}, std::move(attachment));
-  arm_timer();
+  // Usually a later deadline than the armed one: nothing to do.
+  if (armed_deadline_ == 0 || deadline < armed_deadline_) arm_timer();
   return FERRY_OK;
 }
 
@@ -270,6 +272,32 @@ void Connection::flush() {
                                   static_cast<unsigned>(p.len)));
   }
   staged_bytes_ -= b->total;
+  ++writes_;
+  frames_written_ += b->frames;
+  // Nothing queued in libuv: try the socket directly. A completed uv_write
+  // costs a deferred callback and an epoll_ctl on its way out; most
+  // batches fit in the socket buffer and need neither.
+  size_t skip = 0;
+  if (writing_bytes_ == 0) {
+    const int n = uv_try_write(stream(), b->bufs.data(), static_cast<unsigned>(b->bufs.size()));
+    if (n == static_cast<int>(b->total)) {
+      b->clear();  // releases borrowed attachments: the socket has the bytes
+      if (spare_.size() < 4) spare_.push_back(std::move(b));
+      update_reading();
+      return;
+    }
+    if (n > 0) skip = static_cast<size_t>(n);
+  }
+  if (skip > 0) {
+    // Drop what the socket took; the rest goes through uv_write.
+    size_t first = 0;
+    while (skip >= b->bufs[first].len) skip -= b->bufs[first++].len;
+    b->bufs.erase(b->bufs.begin(), b->bufs.begin() + static_cast<long>(first));
+    b->bufs[0].base += skip;
+    b->bufs[0].len -= skip;
+    b->total = 0;
+    for (const auto& buf : b->bufs) b->total += buf.len;
+  }
   writing_bytes_ += b->total;
   b->conn = this;
   b->req.data = b.get();
@@ -280,8 +308,6 @@ void Connection::flush() {
     close(std::string("write failed: ") + uv_strerror(rc), FERRY_LOG_INFO);
     return;  // b released here: the callback is never called on error
   }
-  ++writes_;
-  frames_written_ += b->frames;
   b.release();  // owned by the write request until on_write
 }
 

@@ -59,10 +59,10 @@ class Connection {
   // Queues the answer to request `request_id` (counted in flight until then).
   void queue_response(uint64_t request_id, uint32_t code, ferry_status status,
                       std::string_view message, std::span<const uint8_t> payload,
-                      Attachment attachment);
+                      Attachment&& attachment);
   // Queues a request. Errors are returned, fn is then not called.
   ferry_status send_request(uint32_t code, std::span<const uint8_t> payload,
-                            Attachment attachment, uint32_t timeout_ms, bool oneway,
+                            Attachment&& attachment, uint32_t timeout_ms, bool oneway,
                             ResponseFn fn);
   // Writes what was queued (one uv_write). Called by the host once per
   // loop iteration for dirty connections.
@@ -105,7 +105,7 @@ class Connection {
   void process();
   void update_reading();
   void set_reading(bool want);
-  void stage_frame(const EnvelopeFields& f, Attachment attachment);
+  void stage_frame(const EnvelopeFields& f, Attachment&& attachment);
   void note_pending();
   void arm_timer();
   void fail_pending(ferry_status status);

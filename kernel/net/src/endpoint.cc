@@ -61,14 +61,18 @@ void Endpoint::on_check(uv_check_t* h) {
 }
 
 void Endpoint::forget_dirty(Connection& c) {
+  if (last_conn_ == &c) last_conn_ = nullptr;
   if (c.dirty) std::erase(dirty_, &c);
   c.dirty = false;
 }
 
 void Endpoint::send_response(uint64_t conn_id, uint64_t request_id, uint32_t code,
                              ferry_status status, std::string_view message,
-                             std::span<const uint8_t> payload, Attachment attachment) {
-  if (Connection* c = find_conn(conn_id)) {
+                             std::span<const uint8_t> payload, Attachment&& attachment) {
+  // Answers mostly go to the connection the last one went to.
+  Connection* c = (last_conn_ && last_conn_->id() == conn_id) ? last_conn_ : find_conn(conn_id);
+  if (c) {
+    last_conn_ = c;
     c->queue_response(request_id, code, status, message, payload, std::move(attachment));
   }
 }

@@ -35,7 +35,7 @@ class Endpoint : public ConnectionHost, public ResponseSink {
   // Closes the flush handles and the gate (3 handles; base_handle_closed
   // runs for each).
   void close_base();
-  // Before freeing a connection.
+  // Before freeing a connection (REQUIRED: also clears a cached pointer).
   void forget_dirty(Connection& c);
   void log(ferry_log_level level, const std::string& line) {
     if (log_) log_(level, line);
@@ -45,7 +45,7 @@ class Endpoint : public ConnectionHost, public ResponseSink {
   void conn_log(ferry_log_level level, const std::string& line) override { log(level, line); }
   void send_response(uint64_t conn_id, uint64_t request_id, uint32_t code, ferry_status status,
                      std::string_view message, std::span<const uint8_t> payload,
-                     Attachment attachment) override;
+                     Attachment&& attachment) override;
 
   uv_loop_t* loop_;
   LogFn log_;
@@ -61,6 +61,7 @@ class Endpoint : public ConnectionHost, public ResponseSink {
   std::vector<Connection*> dirty_;
   std::vector<Connection*> flushing_;
   bool flush_armed_ = false;
+  Connection* last_conn_ = nullptr;  // send_response's cache; cleared by forget_dirty
 };
 
 }  // namespace ferry::net

@@ -40,7 +40,9 @@ DecodeStatus FrameDecoder::decode(const uint8_t* data, size_t len, FrameView* ou
   opts.max_depth = 8;    // the envelope is flat: anything deeper is not ours
   opts.max_tables = 16;
   flatbuffers::Verifier verifier(copy, header_len, opts);
-  if (!wire::VerifyEnvelopeBuffer(verifier)) {
+  // Identifier compared here (4-byte memcmp; the generated check uses strncmp).
+  if (std::memcmp(copy + 4, wire::EnvelopeIdentifier(), 4) != 0 ||
+      !verifier.VerifyBuffer<wire::Envelope>(nullptr)) {
     return fail("header does not verify as a ferry.wire.Envelope");
   }
   const wire::Envelope* env = wire::GetEnvelope(copy);

@@ -18,7 +18,8 @@ uint64_t PendingTable::add(ResponseFn fn, uint64_t deadline_ms) {
   slots_[slot].id = id;
   slots_[slot].fn = std::move(fn);
   ++live_;
-  heap_.push(Deadline{deadline_ms, id});
+  heap_.push_back(Deadline{deadline_ms, id});
+  std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
   if (heap_.size() > 2 * live_ + 1024) compact();
   return id;
 }
@@ -35,9 +36,9 @@ bool PendingTable::take(uint64_t id, ResponseFn* fn) {
 }
 
 void PendingTable::take_expired(uint64_t now_ms, std::vector<ResponseFn>* out) {
-  while (!heap_.empty() && heap_.top().at <= now_ms) {
-    const uint64_t id = heap_.top().id;
-    heap_.pop();
+  while (!heap_.empty() && heap_.front().at <= now_ms) {
+    const uint64_t id = heap_.front().id;
+    pop();
     ResponseFn fn;
     if (take(id, &fn)) out->push_back(std::move(fn));
   }
@@ -53,33 +54,30 @@ void PendingTable::take_all(std::vector<ResponseFn>* out) {
   }
   slots_.clear();
   free_.clear();
-  heap_ = {};
+  heap_.clear();
   live_ = 0;
 }
 
 bool PendingTable::next_deadline(uint64_t* deadline_ms) {
   while (!heap_.empty()) {
-    const auto& top = heap_.top();
-    const size_t slot = top.id & ((uint64_t{1} << kSlotBits) - 1);
-    if (slot < slots_.size() && slots_[slot].id == top.id) {
-      *deadline_ms = top.at;
+    if (live(heap_.front().id)) {
+      *deadline_ms = heap_.front().at;
       return true;
     }
-    heap_.pop();  // stale: answered already
+    pop();  // stale: answered already
   }
   return false;
 }
 
+void PendingTable::pop() {
+  std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+  heap_.pop_back();
+}
+
 void PendingTable::compact() {
-  std::vector<Deadline> live;
-  live.reserve(live_);
-  while (!heap_.empty()) {
-    const auto d = heap_.top();
-    heap_.pop();
-    const size_t slot = d.id & ((uint64_t{1} << kSlotBits) - 1);
-    if (slot < slots_.size() && slots_[slot].id == d.id) live.push_back(d);
-  }
-  heap_ = decltype(heap_)(std::greater<>(), std::move(live));
+  // O(n): drop answered entries, re-heapify.
+  std::erase_if(heap_, [this](const Deadline& d) { return !live(d.id); });
+  std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
 }
 
 }  // namespace ferry::net

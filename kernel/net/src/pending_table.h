@@ -5,7 +5,7 @@
 // a min-heap; answered entries leave stale heap entries that are skipped
 // (and compacted away when they outnumber live ones).
 #include <cstdint>
-#include <queue>
+#include <algorithm>
 #include <vector>
 
 #include "ferry/net/request.h"
@@ -37,11 +37,16 @@ class PendingTable {
     uint64_t id;
     bool operator>(const Deadline& o) const { return at > o.at; }
   };
+  bool live(uint64_t id) const {
+    const size_t slot = id & ((uint64_t{1} << kSlotBits) - 1);
+    return slot < slots_.size() && slots_[slot].id == id;
+  }
+  void pop();
   void compact();
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
-  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> heap_;
+  std::vector<Deadline> heap_;  // min-heap by `at` (std::greater)
   uint64_t seq_ = 1;
   size_t live_ = 0;
 };

@@ -26,6 +26,7 @@ class ReadBuffer {
   void consume(size_t n) { pos_ += n; }
   // Shared ownership of the current block (for views handed out).
   std::shared_ptr<const void> share() const { return block_; }
+  const std::shared_ptr<uint8_t[]>& block() const { return block_; }
 
  private:
   void replace(size_t capacity);

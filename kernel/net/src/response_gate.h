@@ -29,7 +29,7 @@ class ResponseSink {
  public:
   virtual void send_response(uint64_t conn_id, uint64_t request_id, uint32_t code,
                              ferry_status status, std::string_view message,
-                             std::span<const uint8_t> payload, Attachment attachment) = 0;
+                             std::span<const uint8_t> payload, Attachment&& attachment) = 0;
 
  protected:
   ~ResponseSink() = default;

@@ -23,8 +23,12 @@ class Attachment {
   using ReleaseFn = void (*)(void* ctx);
 
   Attachment() = default;
-  ~Attachment() { reset(); }
-  Attachment(Attachment&& o) noexcept { *this = std::move(o); }
+  ~Attachment() {
+    if (!trivially_empty()) reset();
+  }
+  Attachment(Attachment&& o) noexcept {
+    if (!o.trivially_empty()) *this = std::move(o);
+  }
   Attachment& operator=(Attachment&& o) noexcept;
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
@@ -50,6 +54,12 @@ class Attachment {
   void reset();
 
  private:
+  // Nothing to release or free: the common case on the answer path, kept
+  // inline so empty attachments cost nothing.
+  bool trivially_empty() const {
+    return release_ == nullptr && slices_.empty() && owned_.capacity() == 0;
+  }
+
   std::vector<uint8_t> owned_;
   std::vector<iovec> slices_;  // views into owned_ or the borrowed memory
   size_t size_ = 0;

@@ -8,7 +8,6 @@
 // FrameDecoder is pure (no I/O): the connection and the fuzz target share it.
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -92,21 +91,12 @@ struct EnvelopeFields {
 };
 
 // Appends a whole frame's prefix + header to `out` for an attachment of
-// attachment_len bytes that the caller sends right after. Reuses its
-// builder's memory across calls (one encoder per connection / thread).
+// attachment_len bytes that the caller sends right after. Stateless; writes
+// the envelope's fixed layout directly (frame_encoder.cc has the byte map).
 class FrameEncoder {
  public:
-  FrameEncoder();
-  ~FrameEncoder();
-  FrameEncoder(const FrameEncoder&) = delete;
-  FrameEncoder& operator=(const FrameEncoder&) = delete;
-
   // Returns the bytes appended (prefix + header).
   size_t append(const EnvelopeFields& f, size_t attachment_len, std::vector<uint8_t>& out);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;  // pimpl keeps flatbuffers out of this header
 };
 
 // Convenience for tests and tools: one complete frame (attachment copied).

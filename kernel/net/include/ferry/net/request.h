@@ -77,8 +77,14 @@ struct Response {
   std::string_view message;
   std::span<const uint8_t> payload;
   std::span<const uint8_t> attachment;
-  std::shared_ptr<const void> buffer;
-  std::shared_ptr<const void> retain_buffer() const { return buffer; }
+  // Keeps the memory of the views alive after the callback (no copy). Empty
+  // for locally produced failures.
+  std::shared_ptr<const void> retain_buffer() const {
+    return block ? std::shared_ptr<const void>(*block) : nullptr;
+  }
+  // Internal: the read buffer block holding the views (not owned: taking a
+  // reference per answer would cost an atomic increment nobody needs).
+  const std::shared_ptr<uint8_t[]>* block = nullptr;
 };
 
 // Runs on the loop thread, exactly once per accepted request.
