@@ -33,6 +33,8 @@ const ferry_config_key kKeys[] = {
                      "Messages one batch send may carry."),
     FERRY_CONFIG_KEY("max_pull_count", FERRY_CONFIG_INT, "1024", "1", "65536", nullptr,
                      "Cap on a pull's max_count."),
+    FERRY_CONFIG_KEY("max_pull_bytes", FERRY_CONFIG_SIZE, "4MiB", "1KiB", "1GiB", nullptr,
+                     "Cap on a pull's max_bytes (one record is always returned); keep it under the frame limit."),
 };
 
 }  // namespace

@@ -23,6 +23,7 @@ struct CoreConfig {
   uint64_t queue_lock_lease_ms = 60'000;
   uint32_t max_batch_messages = 1'024;
   uint32_t max_pull_count = 1'024;               // cap on a pull's max_count
+  uint64_t max_pull_bytes = 4ull << 20;          // cap on a pull's max_bytes (frame limit)
 };
 
 // Keys with types and defaults, in static storage.

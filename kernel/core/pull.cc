@@ -72,7 +72,8 @@ void Core::handle_pull(RequestPtr req) {
   job->queue_id = p->queue_id();
   job->offset = p->queue_offset();
   job->max_count = std::clamp<uint32_t>(p->max_count(), 1, config_.max_pull_count);
-  job->max_bytes = std::max<uint32_t>(p->max_bytes(), 1);
+  job->max_bytes = static_cast<uint32_t>(
+      std::clamp<uint64_t>(p->max_bytes(), 1, std::min<uint64_t>(config_.max_pull_bytes, UINT32_MAX)));
   uint64_t hold = std::min<uint64_t>(p->hold_ms(), config_.long_poll_max_hold_ms);
   job->deadline_ms = hold ? env_.monotonic_ms() + hold : 0;
   job->key = queue_key(job->topic, job->queue_id);

@@ -158,6 +158,12 @@ TEST(CoreConfigKeys, DefaultsMatchTheStruct) {
   EXPECT_EQ(c.queue_lock_lease_ms, 60'000u);
   EXPECT_STREQ(find("send_queue_capacity")->default_value, "10000");
   EXPECT_EQ(c.send_queue_capacity, 10'000u);
+  EXPECT_STREQ(find("max_pull_bytes")->default_value, "4MiB");
+  EXPECT_EQ(c.max_pull_bytes, 4u << 20);
+  EXPECT_STREQ(find("offset_persist_interval")->default_value, "5s");
+  EXPECT_EQ(c.offset_persist_interval_ms, 5'000u);
+  EXPECT_STREQ(find("topic_persist_delay")->default_value, "1s");
+  EXPECT_EQ(c.topic_persist_delay_ms, 1'000u);
   for (const auto& k : keys) {
     EXPECT_EQ(k.struct_size, sizeof(ferry_config_key));
     EXPECT_NE(k.description, nullptr);
