@@ -148,6 +148,7 @@ void Connection::process() {
         r.attachment = f.attachment;
         r.block = &rbuf_.block();
         if (fn) fn(r);
+        rbuf_.note_retained();
       } else {
         log(FERRY_LOG_DEBUG, "answer to unknown request " + std::to_string(f.request_id) +
                                  " (timed out?) ignored");

@@ -51,7 +51,7 @@ class Connection {
   uv_tcp_t* tcp() { return &tcp_; }
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   const std::shared_ptr<const std::string>& peer() const { return peer_; }
-  std::shared_ptr<const void> read_block() const { return rbuf_.share(); }
+  std::shared_ptr<const void> read_block() { return rbuf_.share(); }
 
   // After accept / connect: starts reading. Returns a libuv error.
   int start();

@@ -15,6 +15,7 @@ void ReadBuffer::replace(size_t capacity) {
   const size_t partial = end_ - pos_;
   if (partial > 0) std::memcpy(fresh.get(), block_.get() + pos_, partial);
   block_ = std::move(fresh);
+  shared_ = false;
   capacity_ = capacity;
   pos_ = 0;
   end_ = partial;
@@ -22,7 +23,7 @@ void ReadBuffer::replace(size_t capacity) {
 
 uv_buf_t ReadBuffer::prepare(size_t frame_bytes) {
   const size_t partial = end_ - pos_;
-  const bool sole = block_ && block_.use_count() == 1;
+  const bool sole = block_ && !shared_;
   if (!block_) {
     replace(std::max(block_bytes_, frame_bytes));
   } else if (partial == 0 && sole) {
@@ -34,7 +35,7 @@ uv_buf_t ReadBuffer::prepare(size_t frame_bytes) {
   const size_t want = std::max(frame_bytes > partial ? frame_bytes - partial : 0, kMinRead);
   if (capacity_ - end_ < want) {
     const size_t need = std::max(block_bytes_, partial + want);
-    if (block_.use_count() == 1 && capacity_ >= need) {
+    if (!shared_ && capacity_ >= need) {
       std::memmove(block_.get(), block_.get() + pos_, partial);
       pos_ = 0;
       end_ = partial;

@@ -2,7 +2,10 @@
 // Read buffer of one connection: reference-counted blocks. A request handed
 // to a handler keeps its block alive (payload and attachment are views into
 // it: a send body is copied once, from here into the commit log). A block
-// nobody else holds is reused in place.
+// that was never handed out is reused in place; one that was is only filled
+// further and then dropped (its last holder frees it) — never rewritten
+// while another thread may still read it. (Checking use_count() instead
+// would be a relaxed load: no happens-before with the other thread's reads.)
 #include <uv.h>
 
 #include <cstddef>
@@ -25,8 +28,16 @@ class ReadBuffer {
   size_t size() const { return end_ - pos_; }
   void consume(size_t n) { pos_ += n; }
   // Shared ownership of the current block (for views handed out).
-  std::shared_ptr<const void> share() const { return block_; }
+  std::shared_ptr<const void> share() {
+    shared_ = true;
+    return block_;
+  }
+  // The block, for a view that may be retained during a callback; call
+  // note_retained() after the callback.
   const std::shared_ptr<uint8_t[]>& block() const { return block_; }
+  void note_retained() {
+    if (block_.use_count() > 1) shared_ = true;  // loop thread copied it: exact here
+  }
 
  private:
   void replace(size_t capacity);
@@ -36,6 +47,7 @@ class ReadBuffer {
   size_t capacity_ = 0;
   size_t pos_ = 0;  // first unconsumed byte
   size_t end_ = 0;  // one past the last byte read
+  bool shared_ = false;  // block_ was handed out: never rewrite it
 };
 
 }  // namespace ferry::net

@@ -10,6 +10,7 @@
 // destroyed on the loop thread without being handled.
 #include <uv.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,7 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
   // [any thread] Moves from `item` only when it returns true.
   bool push(T& item) {
     std::lock_guard lock(mu_);
-    if (closed_) return false;
+    if (closed_.load(std::memory_order_relaxed)) return false;
     const bool wake = pending_.empty();
     pending_.push_back(std::move(item));
     if (wake) uv_async_send(&async_);  // under the lock: never after close
@@ -49,8 +50,8 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
     std::vector<T> dropped;
     {
       std::lock_guard lock(mu_);
-      if (closed_) return;
-      closed_ = true;
+      if (closed_.load(std::memory_order_relaxed)) return;
+      closed_.store(true, std::memory_order_relaxed);
       dropped.swap(pending_);
     }
     if (on_drop) {
@@ -71,7 +72,7 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
       q->draining_.swap(q->pending_);
     }
     for (auto& item : q->draining_) {
-      if (q->closing()) break;
+      if (q->closed_.load(std::memory_order_relaxed)) break;  // a handler closed the queue
       q->handler_(item);
     }
     q->draining_.clear();
@@ -81,16 +82,14 @@ class AsyncQueue : public std::enable_shared_from_this<AsyncQueue<T>> {
     auto self = std::move(q->self_);  // may free q when this scope ends
     if (auto fn = std::move(q->on_closed_)) fn();
   }
-  bool closing() {
-    std::lock_guard lock(mu_);
-    return closed_;
-  }
 
   uv_async_t async_{};
   std::mutex mu_;
   std::vector<T> pending_;   // guarded by mu_
   std::vector<T> draining_;  // loop thread only
-  bool closed_ = false;      // guarded by mu_
+  // Written under mu_ (on the loop thread); read without it on the loop
+  // thread between items, where only the loop itself can have changed it.
+  std::atomic<bool> closed_{false};
   Handler handler_;
   std::function<void()> on_closed_;
   std::shared_ptr<AsyncQueue> self_;
