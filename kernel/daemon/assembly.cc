@@ -29,7 +29,8 @@ std::optional<Assembly> assemble(const AssemblyInput& input, config::ErrorList& 
                         : config::ConfigFile::load(input.config_path, errors);
   if (!file) return std::nullopt;
   for (const std::string& o : input.overrides) file->apply_override(o, errors);
-  file->validate_structure(config::kernel_schema(), config::broker_schema(), errors);
+  file->validate_structure(config::kernel_schema(), config::broker_schema(),
+                           config::core_schema(), errors);
 
   Assembly out{std::move(*file), {}, {}};
   const config::ConfigFile& cf = out.file;

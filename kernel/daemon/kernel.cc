@@ -5,8 +5,9 @@
 
 #include <ferry/flush.h>
 
+#include "config/kernel_schema.h"
+#include "core_glue.h"
 #include "host/host_api.h"
-#include "host/net_bridge.h"
 
 namespace ferry {
 namespace {
@@ -93,6 +94,8 @@ Kernel::~Kernel() {
 }
 
 void Kernel::attach_net(std::unique_ptr<host::NetSeam> net) {
+  net_bridge_ = nullptr;
+  transport_ = false;
   net_ = std::move(net);
   context_.net = net_.get();
 }
@@ -102,8 +105,11 @@ void Kernel::attach_transport() {
   o.listen_address = listen_;
   o.advertised_address = assembly_.file.broker().str("advertised_address");
   o.max_frame_bytes = context_.info.max_frame_bytes;
-  attach_net(std::make_unique<host::NetBridge>(&loop_, std::move(o),
-                                               log::Logger(sink_, &threshold_, "net")));
+  auto bridge = std::make_unique<host::NetBridge>(&loop_, std::move(o),
+                                                 log::Logger(sink_, &threshold_, "net"));
+  host::NetBridge* raw = bridge.get();
+  attach_net(std::move(bridge));
+  net_bridge_ = raw;
   transport_ = true;
 }
 
@@ -244,15 +250,48 @@ bool Kernel::bring_up() {
   }
   for (auto& inst : instances_)
     if (!create_instance(*inst)) return false;
+  if (!open_core()) return false;
   for (auto& inst : instances_)
     if (!start_instance(*inst)) return false;
   configure_watermarks();
+  if (core_glue_) core_glue_->start();
   std::string names;
   for (const auto& inst : instances_) names += (names.empty() ? "" : ", ") + inst->instance_name;
   logger_.info("ferryd serving: data_dir " + data_dir_ + ", listen " + listen_ +
                (transport_ ? "" : " (transport not attached)") +
                ", plugins in start order: " + (names.empty() ? "none" : names));
   serving_ = true;
+  return true;
+}
+
+bool Kernel::open_core() {
+  if (!core_wanted_ || !context_.info.core_enabled) return true;
+  CoreGlue::Parts parts{.loop = &loop_,
+                        .bridge = bridge_.get(),
+                        .watermarks = &watermarks_,
+                        .net = net_bridge_,
+                        .clock = context_.clock,
+                        .logger = log::Logger(sink_, &threshold_, "core"),
+                        .identity = {advertised_, cluster_, broker_name_, context_.info.broker_id},
+                        .data_dir = data_dir_};
+  auto glue = std::make_unique<CoreGlue>(std::move(parts));
+  std::string why;
+  ferry_status st = glue->open(*this, config::core_config(assembly_.file.core()), &why);
+  if (st != FERRY_OK) {
+    last_error_ = "messaging core: " + std::string(ferry_status_name(st)) + ": " + why;
+    logger_.error(last_error_);
+    exit_code_ = 1;
+    return false;
+  }
+  core_glue_ = glue.get();
+  if (net_bridge_) {
+    net_bridge_->set_kernel_handler(glue->handler());
+    net_bridge_->set_connection_closed([this](uint64_t id) {
+      if (core_glue_) core_glue_->on_connection_closed(id);
+    });
+  }
+  core_ = std::move(glue);
+  context_.core = core_.get();
   return true;
 }
 
@@ -268,6 +307,23 @@ void Kernel::begin_shutdown() {
   // Stop accepting and answer (or close) what is in flight first, while
   // every plugin can still answer; then stop the plugins.
   net_->shutdown([this] { stop_plugins(); });
+  if (core_glue_) {
+    // Make what was written durable, let acks follow, then answer held pulls
+    // and leftover sends (docs/core.md, "Integration into ferryd").
+    for (const auto& inst : instances_) {
+      if (inst->library->kind() != FERRY_KIND_FLUSH || inst->state != host::InstanceState::kStarted)
+        continue;
+      auto ops_fn = inst->library->ops_fn();
+      const auto* ops = ops_fn ? static_cast<const ferry_flush_ops*>(ops_fn(inst->instance)) : nullptr;
+      if (ops && FERRY_HAS_FIELD(ferry_flush_ops, ops->struct_size, flush_all) && ops->flush_all) {
+        ferry_error err;
+        if (ops->flush_all(inst->instance, &err) != FERRY_OK)
+          logger_.warn("flush_all of '" + inst->instance_name + "' failed: " + err.message);
+      }
+    }
+    if (core_glue_->core()) core_glue_->core()->on_watermarks();
+    core_glue_->stop();
+  }
 }
 
 void Kernel::stop_plugins() {
@@ -293,6 +349,16 @@ void Kernel::stop_plugins() {
 void Kernel::finish_shutdown() {
   bridge_->drain();
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) destroy_instance(**it);
+  // The core goes after the plugins it calls (its timers closed at stop).
+  if (core_glue_) {
+    core_glue_ = nullptr;
+    if (net_bridge_) {
+      net_bridge_->set_kernel_handler({});
+      net_bridge_->set_connection_closed({});
+    }
+    core_ = std::make_unique<host::UnavailableCore>();
+    context_.core = core_.get();
+  }
   net_->close_all();
   bridge_->close();
   logger_.info("stopped");

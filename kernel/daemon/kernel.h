@@ -20,10 +20,13 @@
 #include "assembly.h"
 #include "host/clock.h"
 #include "host/instance.h"
+#include "host/net_bridge.h"
 #include "log/log_sink.h"
 #include "log/logger.h"
 
 namespace ferry {
+
+class CoreGlue;
 
 struct KernelOptions {
   const host::Clock* clock = nullptr;  // nullptr: the system clock
@@ -42,6 +45,12 @@ class Kernel {
   void attach_net(std::unique_ptr<host::NetSeam> net);    // before run()
   // The real transport (kernel/net) on kernel.listen, as ferryd runs it.
   void attach_transport();                                 // before run()
+  // The messaging core (kernel/core) when a storage instance is configured:
+  // built after every instance is created, started after every start,
+  // stopped before them. Without storage the core stays off.  Before run().
+  void enable_core() { core_wanted_ = true; }
+  // The core once running (nullptr otherwise). [loop]
+  CoreGlue* core_glue() { return core_glue_; }
   void attach_core(std::unique_ptr<host::CoreSeam> core);  // before run()
 
   // Returns 0 after a clean stop, 1 when an instance failed to create or
@@ -100,6 +109,10 @@ class Kernel {
   uv_timer_t drain_timer_{};
   bool signals_ = false;
   bool transport_ = false;
+  host::NetBridge* net_bridge_ = nullptr;  // net_ when it is the transport
+  bool core_wanted_ = false;
+  CoreGlue* core_glue_ = nullptr;          // core_ when the core runs
+  bool open_core();
   bool shutting_down_ = false;
   bool ran_ = false;
   std::atomic<bool> serving_{false};

@@ -65,5 +65,6 @@ int main(int argc, char** argv) {
   }
   ferry::Kernel kernel(std::move(*assembly), ferry::KernelOptions{});
   kernel.attach_transport();
+  kernel.enable_core();
   return kernel.run();
 }

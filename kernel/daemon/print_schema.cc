@@ -39,6 +39,8 @@ int print_schema(std::ostream& out, const std::string& plugin_dir) {
   print_keys(out, config::kernel_schema());
   out << "[broker]\n";
   print_keys(out, config::broker_schema());
+  out << "# The messaging core (on when a storage plugin is configured).\n[core]\n";
+  print_keys(out, config::core_schema());
 
   std::vector<std::filesystem::path> libs;
   std::error_code ec;

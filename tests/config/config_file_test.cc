@@ -14,7 +14,7 @@ std::vector<std::string> errors_of(const std::string& text,
   auto file = ConfigFile::parse(text, "test.toml", errors);
   if (file) {
     for (const auto& o : overrides) file->apply_override(o, errors);
-    file->validate_structure(kernel_schema(), broker_schema(), errors);
+    file->validate_structure(kernel_schema(), broker_schema(), core_schema(), errors);
   }
   std::vector<std::string> out;
   for (const auto& e : errors.all()) out.push_back(e.text());
@@ -27,7 +27,7 @@ TEST(ConfigFile, EmptyFileGetsEveryDefault) {
   ErrorList errors;
   auto file = ConfigFile::parse("", "test.toml", errors);
   ASSERT_TRUE(file);
-  file->validate_structure(kernel_schema(), broker_schema(), errors);
+  file->validate_structure(kernel_schema(), broker_schema(), core_schema(), errors);
   EXPECT_TRUE(errors.empty()) << errors.text();
   EXPECT_EQ(file->kernel().str("listen"), "127.0.0.1:10911");
   EXPECT_EQ(file->kernel().str("data_dir"), "./data");
@@ -38,7 +38,7 @@ TEST(ConfigFile, EmptyFileGetsEveryDefault) {
 
 TEST(ConfigFile, UnknownTopLevelKeyListsTheValidOnes) {
   EXPECT_EQ(errors_of("colour = 3\n"),
-            Lines{"test.toml:1:1: unknown key 'colour'; valid keys: kernel, broker, plugins"});
+            Lines{"test.toml:1:1: unknown key 'colour'; valid keys: kernel, broker, core, plugins"});
 }
 
 TEST(ConfigFile, UnknownKernelKeyListsTheValidOnes) {
@@ -106,7 +106,7 @@ TEST(ConfigFile, EveryErrorIsReportedTogether) {
       "[plugins.a]\n"
       "nolib = 1\n");
   EXPECT_EQ(errors,
-            (Lines{"test.toml:1:1: unknown key 'bogus'; valid keys: kernel, broker, plugins",
+            (Lines{"test.toml:1:1: unknown key 'bogus'; valid keys: kernel, broker, core, plugins",
                    "test.toml:3:1: unknown key 'kernel.lissten'; valid keys: listen, data_dir, "
                    "plugin_dir, log_level, max_frame_bytes",
                    "test.toml:4:1: key 'kernel.log_level' = \"loud\" is not one of: trace, debug, "
@@ -122,7 +122,7 @@ TEST(ConfigFile, OverridesReplaceFileValuesAndAreNamedInErrors) {
   file->apply_override("kernel.data_dir=/tmp/ferry x", errors);
   file->apply_override("kernel.listen=127.0.0.1:0", errors);
   file->apply_override("broker.id=3", errors);
-  file->validate_structure(kernel_schema(), broker_schema(), errors);
+  file->validate_structure(kernel_schema(), broker_schema(), core_schema(), errors);
   EXPECT_TRUE(errors.empty()) << errors.text();
   EXPECT_EQ(file->kernel().str("data_dir"), "/tmp/ferry x");
   EXPECT_EQ(file->kernel().str("listen"), "127.0.0.1:0");
@@ -159,7 +159,7 @@ TEST(ConfigFile, PluginKeysAreCheckedAgainstTheirSchema) {
       "colour = 1\n",
       "test.toml", errors);
   ASSERT_TRUE(file);
-  file->validate_structure(kernel_schema(), broker_schema(), errors);
+  file->validate_structure(kernel_schema(), broker_schema(), core_schema(), errors);
   ASSERT_EQ(file->plugins().size(), 1u);
   EXPECT_EQ(file->plugins()[0].library, "ferry_storage_x");
   file->validate_plugin(file->plugins()[0], *schema, errors);
@@ -193,7 +193,7 @@ TEST(ConfigFile, PluginValuesGetDefaultsAndUnits) {
       "[plugins.b]\nlibrary = \"l\"\n",
       "test.toml", errors);
   ASSERT_TRUE(file);
-  file->validate_structure(kernel_schema(), broker_schema(), errors);
+  file->validate_structure(kernel_schema(), broker_schema(), core_schema(), errors);
   Values a = file->validate_plugin(file->plugins()[0], *schema, errors);
   EXPECT_TRUE(errors.empty()) << errors.text();
   EXPECT_EQ(a.u64("segment_size"), 1ull << 30);

@@ -267,8 +267,8 @@ void ConfigFile::apply_override(std::string_view assignment, ErrorList& errors) 
 }
 
 void ConfigFile::validate_structure(const Schema& kernel, const Schema& broker,
-                                    ErrorList& errors) {
-  static const std::vector<std::string> kSections{"kernel", "broker", "plugins"};
+                                    const Schema& core, ErrorList& errors) {
+  static const std::vector<std::string> kSections{"kernel", "broker", "core", "plugins"};
   auto section = [&](const char* name) -> const toml::table* {
     const toml::node* n = root_.get(name);
     if (n == nullptr) return nullptr;
@@ -290,6 +290,8 @@ void ConfigFile::validate_structure(const Schema& kernel, const Schema& broker,
   kernel_ = validate_table(k ? *k : empty, kernel, "kernel", {}, label_, errors);
   const toml::table* b = section("broker");
   broker_ = validate_table(b ? *b : empty, broker, "broker", {}, label_, errors);
+  const toml::table* c = section("core");
+  core_ = validate_table(c ? *c : empty, core, "core", {}, label_, errors);
 
   plugins_.clear();
   const toml::table* p = section("plugins");

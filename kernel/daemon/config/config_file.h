@@ -6,6 +6,7 @@
 // Layout:
 //   [kernel]                 kernel keys (kernel_schema.h)
 //   [broker]                 broker identity keys
+//   [core]                   the messaging core's keys (kernel/core/config.h)
 //   [plugins.<instance>]     library = "ferry_<kind>_<name>" + the plugin's keys
 #include <optional>
 #include <set>
@@ -41,8 +42,10 @@ class ConfigFile {
   // (3, true, "x"), else as a plain string (/tmp/data, 127.0.0.1:0).
   void apply_override(std::string_view assignment, ErrorList& errors);
 
-  // Checks the top level, [kernel] and [broker], and lists [plugins.*].
-  void validate_structure(const Schema& kernel, const Schema& broker, ErrorList& errors);
+  // Checks the top level, [kernel], [broker] and [core], and lists
+  // [plugins.*].
+  void validate_structure(const Schema& kernel, const Schema& broker, const Schema& core,
+                          ErrorList& errors);
 
   // Validates one plugin block against the library's schema.
   Values validate_plugin(const PluginBlock& block, const Schema& schema, ErrorList& errors) const;
@@ -52,12 +55,13 @@ class ConfigFile {
   std::string directory() const;
   const Values& kernel() const { return kernel_; }
   const Values& broker() const { return broker_; }
+  const Values& core() const { return core_; }
   const std::vector<PluginBlock>& plugins() const { return plugins_; }
 
  private:
   std::string label_;
   toml::table root_;
-  Values kernel_, broker_;
+  Values kernel_, broker_, core_;
   std::vector<PluginBlock> plugins_;
 };
 

@@ -53,4 +53,30 @@ const Schema& broker_schema() {
   return schema;
 }
 
+const Schema& core_schema() {
+  static const Schema schema = build(core::core_config_keys().data(), core::core_config_keys().size());
+  return schema;
+}
+
+core::CoreConfig core_config(const Values& v) {
+  auto u32 = [&](const char* k) { return static_cast<uint32_t>(v.i64(k)); };
+  auto ms = [&](const char* k) { return static_cast<uint64_t>(v.i64(k)); };
+  core::CoreConfig c;
+  c.max_message_size = v.u64("max_message_size");
+  c.auto_create_topics = std::get<bool>(v.find("auto_create_topics")->value);
+  c.default_queue_count = u32("default_queue_count");
+  c.long_poll_max_hold_ms = ms("long_poll_max_hold");
+  c.max_held_pulls = u32("max_held_pulls");
+  c.client_expiry_ms = ms("client_expiry");
+  c.client_sweep_interval_ms = ms("client_sweep_interval");
+  c.offset_persist_interval_ms = ms("offset_persist_interval");
+  c.topic_persist_delay_ms = ms("topic_persist_delay");
+  c.send_queue_capacity = u32("send_queue_capacity");
+  c.ack_timeout_ms = ms("ack_timeout");
+  c.queue_lock_lease_ms = ms("queue_lock_lease");
+  c.max_batch_messages = u32("max_batch_messages");
+  c.max_pull_count = u32("max_pull_count");
+  return c;
+}
+
 }  // namespace ferry::config

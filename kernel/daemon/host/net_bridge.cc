@@ -88,6 +88,9 @@ NetBridge::NetBridge(uv_loop_t* loop, Options options, log::Logger logger)
   o.advertised_address = options_.advertised_address;
   o.limits.max_frame_bytes = options_.max_frame_bytes;
   o.on_request = [this](net::Request req) { dispatch(std::move(req)); };
+  o.on_event = [this](uint64_t id, net::ConnEvent ev, std::string_view) {
+    if (ev == net::ConnEvent::kClosed && connection_closed_) connection_closed_(id);
+  };
   o.log = log_to(logger_);
   server_ = std::make_unique<net::Server>(loop_, std::move(o));
 }

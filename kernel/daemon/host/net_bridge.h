@@ -39,6 +39,11 @@ class NetBridge final : public NetSeam {
   ~NetBridge() override;
 
   void set_kernel_handler(KernelHandler handler) { kernel_handler_ = std::move(handler); }
+  // Told when a connection to the kernel's listener closes (the core drops
+  // that client's state).
+  void set_connection_closed(std::function<void(uint64_t conn_id)> fn) {
+    connection_closed_ = std::move(fn);
+  }
 
   ferry_status handler_register(ferry_host* h, uint32_t code, ferry_request_fn fn,
                                 void* user_data) override;
@@ -78,6 +83,7 @@ class NetBridge final : public NetSeam {
   log::Logger logger_;
   std::unique_ptr<net::Server> server_;
   KernelHandler kernel_handler_;
+  std::function<void(uint64_t)> connection_closed_;
   std::unordered_map<uint32_t, Handler> handlers_;
   std::unordered_map<ferry_conn*, std::unique_ptr<ferry_conn>> conns_;
   std::unordered_map<ferry_listener*, std::unique_ptr<ferry_listener>> listeners_;
