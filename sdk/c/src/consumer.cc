@@ -1,0 +1,794 @@
+#include "consumer.h"
+
+#include <ferry/codes.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "rebalance.h"
+#include "wire.h"
+
+namespace ferry::sdk {
+namespace {
+
+constexpr uint64_t kRetryMs = 1000;       // after a failed pull / offset lookup
+constexpr uint64_t kFlowControlMs = 50;   // re-check of a paused queue
+
+uint64_t subscription_fingerprint(const std::map<std::string, std::string>& subs) {
+  uint64_t h = 1469598103934665603ull;
+  for (const auto& [t, e] : subs)
+    for (unsigned char c : t + '\x01' + e + '\x02') h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+Consumer::~Consumer() {
+  char buf[8];
+  shutdown(buf, sizeof buf);
+}
+
+std::vector<uint8_t> Consumer::heartbeat_payload() const {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fbc::Subscription>> subs;
+  for (const auto& [topic, expr] : subscriptions)
+    subs.push_back(fbc::CreateSubscription(fbb, fbb.CreateString(topic), fbb.CreateString("TAG"),
+                                           fbb.CreateString(expr == "*" ? "" : expr)));
+  auto sv = fbb.CreateVector(subs);
+  auto g = fbb.CreateString(s.group);
+  auto model = s.message_model == MessageModel::kBroadcasting ? fbc::ConsumeModel::Broadcasting
+                                                             : fbc::ConsumeModel::Clustering;
+  std::vector<flatbuffers::Offset<fbc::ConsumerGroupHeartbeat>> groups{
+      fbc::CreateConsumerGroupHeartbeat(fbb, g, model, subscription_fingerprint(subscriptions), sv)};
+  auto gv = fbb.CreateVector(groups);
+  auto id = fbb.CreateString(s.client_id);
+  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, 0, gv));
+}
+
+void Consumer::on_server_request(net::Request r) {
+  if (r.code() == FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED) {
+    io->log(FERRY_LOG_INFO, "membership changed: rebalancing now");
+    r.respond(FERRY_OK);
+    rebalance();
+    return;
+  }
+  r.respond(FERRY_E_UNKNOWN_REQUEST, "client does not handle this request");
+}
+
+ferry_status Consumer::start(char* errbuf, size_t errlen) {
+  std::lock_guard lock(life_mu);
+  if (state != HandleState::kNew)
+    return fail(errbuf, errlen, state == HandleState::kClosed ? FERRY_E_CLOSED : FERRY_E_STATE,
+                "consumer already started or shut down");
+  if (kind_ == ConsumerKind::kPushConcurrent && !listener && !orderly_listener)
+    return fail(errbuf, errlen, FERRY_E_STATE, "no listener set (ferry_push_consumer_set_listener)");
+  if (kind_ != ConsumerKind::kPull && subscriptions.empty())
+    return fail(errbuf, errlen, FERRY_E_STATE, "no subscription (ferry_push_consumer_subscribe)");
+  if (orderly_listener) kind_ = ConsumerKind::kPushOrderly;
+  if (s.message_model == MessageModel::kBroadcasting) load_local_offsets();
+  io->set_server_request_handler([this](net::Request r) { on_server_request(std::move(r)); });
+  io->set_heartbeat_source([this] { return heartbeat_payload(); });
+  ferry_status st = start_threads(errbuf, errlen);
+  if (st != FERRY_OK) return st;
+  if (kind_ != ConsumerKind::kPull) pool_ = std::make_unique<Workers>(s.consume_threads);
+  state = HandleState::kStarted;
+  // First routes + heartbeat, so the brokers know this member before it
+  // asks who the members are.
+  int unused = 0;
+  Error e = call<int>(s.request_timeout_ms * (s.name_servers.size() + 2) + 1000,
+                      [this](std::shared_ptr<Promise<int>> p) {
+                        auto left = std::make_shared<size_t>(subscriptions.size() + 1);
+                        auto errors = std::make_shared<std::string>();
+                        auto one_done = [this, p, left, errors] {
+                          if (--*left) return;
+                          io->heartbeat_all([p, errors] { p->set({}); });
+                        };
+                        for (const auto& [topic, expr] : subscriptions)
+                          io->route(topic, false, [this, one_done, topic = topic](const Error& err, std::shared_ptr<const Route>) {
+                            if (!err.ok()) io->log(FERRY_LOG_WARN, "subscribe " + topic + ": " + err.message);
+                            one_done();
+                          });
+                        one_done();
+                      },
+                      &unused);
+  if (!e.ok()) io->log(FERRY_LOG_WARN, "start: " + e.message);
+  io->post([this] {
+    rebalance();
+    rebalance_timer_ = std::make_unique<LoopTimer>(io->loop(), [this] {
+      io->heartbeat_all({});
+      rebalance();
+    });
+    rebalance_timer_->start(s.rebalance_interval_ms, s.rebalance_interval_ms);
+    commit_timer_ = std::make_unique<LoopTimer>(io->loop(), [this] {
+      if (kind_ == ConsumerKind::kPull && !s.enable_auto_commit) return;
+      commit({}, false, {});
+    });
+    commit_timer_->start(s.commit_interval_ms, s.commit_interval_ms);
+    if (kind_ == ConsumerKind::kPushOrderly) {
+      lock_timer_ = std::make_unique<LoopTimer>(io->loop(), [this] { renew_locks(); });
+      lock_timer_->start(s.lock_renew_ms, s.lock_renew_ms);
+    }
+  });
+  return FERRY_OK;
+}
+
+ferry_status Consumer::shutdown(char* errbuf, size_t errlen) {
+  if (on_callback_thread() || (pool_ && pool_->on_worker()))
+    return fail(errbuf, errlen, FERRY_E_STATE, "shutdown called from the consumer's own callback");
+  std::lock_guard lock(life_mu);
+  HandleState was = state.exchange(HandleState::kClosed);
+  if (was != HandleState::kStarted) return FERRY_OK;
+  stopping_ = true;
+  int unused = 0;
+  // 1. No more pulls or timers.
+  call<int>(s.request_timeout_ms, [this](std::shared_ptr<Promise<int>> p) {
+    rebalance_timer_.reset();
+    commit_timer_.reset();
+    lock_timer_.reset();
+    for (auto& [k, pq] : pqs_) pq->dropped = true;
+    p->set({});
+  }, &unused);
+  // 2. Running listeners finish; queued batches are skipped (not acked).
+  if (pool_) pool_->stop();
+  {
+    std::lock_guard rl(ready_mu_);
+    ready_cv_.notify_all();
+  }
+  // 3. Acks are in (posted before this); commit everything synchronously.
+  Error committed;
+  Error e = call<int>(s.request_timeout_ms + 1000, [this](std::shared_ptr<Promise<int>> p) {
+    std::vector<PqPtr> all;
+    for (auto& [k, pq] : pqs_) all.push_back(pq);
+    bool honor = !(kind_ == ConsumerKind::kPull && !s.enable_auto_commit);
+    auto finish_commit = [this, p, all](Error ce) {
+      if (kind_ == ConsumerKind::kPushOrderly) unlock(all);
+      p->set(std::move(ce));
+    };
+    if (!honor) return finish_commit({});
+    commit(all, true, finish_commit);
+  }, &unused);
+  if (!e.ok()) io->log(FERRY_LOG_WARN, "offsets at shutdown: " + e.message);
+  unregister_everywhere(*this);
+  io->stop();
+  callbacks->stop();
+  {
+    std::lock_guard rl(ready_mu_);
+    ready_.clear();
+  }
+  if (!e.ok()) return fail(errbuf, errlen, e.status, "shut down, but offsets were not all committed: " + e.message);
+  return FERRY_OK;
+}
+
+// ---------------------------------------------------------------- assignment
+
+void Consumer::rebalance() {
+  if (stopping_) return;
+  if (assigned_mode_) return apply_assignment("", assigned_, false);
+  if (rebalance_running_) {
+    rebalance_again_ = true;
+    return;
+  }
+  rebalance_running_ = true;
+  auto left = std::make_shared<size_t>(subscriptions.size());
+  auto done_one = [this, left] {
+    if (--*left) return;
+    rebalance_running_ = false;
+    if (std::exchange(rebalance_again_, false)) rebalance();
+  };
+  for (const auto& [topic_, expr_] : subscriptions) {
+    std::string topic = topic_;
+    io->route(topic, false, [this, topic, done_one](const Error& e, std::shared_ptr<const Route> r) {
+      if (!e.ok() || !r || r->read_queues.empty()) {
+        if (!e.ok()) io->log(FERRY_LOG_INFO, "rebalance " + topic + ": " + e.message);
+        return done_one();
+      }
+      if (s.message_model == MessageModel::kBroadcasting) {
+        rebalance_topic(topic, r, {s.client_id});
+        return done_one();
+      }
+      // Members from one broker of the topic (every member heartbeats all).
+      std::string addr = r->masters.begin()->second;
+      flatbuffers::FlatBufferBuilder fbb(64);
+      auto payload = finish_core(fbb, fbc::CreateGroupMembersRequest(fbb, fbb.CreateString(s.group)));
+      io->request(addr, FERRY_CODE_GROUP_MEMBERS, std::move(payload), {}, s.request_timeout_ms, false,
+                  [this, topic, r, done_one](const net::Response& resp) {
+                    if (resp.status != FERRY_OK) {
+                      io->log(FERRY_LOG_INFO, "group members: " + std::string(resp.message));
+                      return done_one();
+                    }
+                    auto d = read_core<fbc::GroupMembersResponse>(resp.payload);
+                    std::vector<std::string> members;
+                    if (d && d->client_ids())
+                      for (const auto* id : *d->client_ids()) members.push_back(id->str());
+                    if (std::find(members.begin(), members.end(), s.client_id) == members.end()) {
+                      // The broker has not seen our heartbeat yet: send one, try later.
+                      io->heartbeat_all({});
+                      io->after(200, [this] { rebalance(); });
+                      return done_one();
+                    }
+                    rebalance_topic(topic, r, members);
+                    done_one();
+                  });
+    });
+  }
+}
+
+void Consumer::rebalance_topic(const std::string& topic, std::shared_ptr<const Route> route,
+                               const std::vector<std::string>& members) {
+  if (stopping_) return;
+  std::vector<QueueKey> mine = s.message_model == MessageModel::kBroadcasting
+                                   ? route->read_queues
+                                   : allocate_queues(s.rebalance_strategy, route->read_queues, members, s.client_id);
+  apply_assignment(topic, mine, true);
+}
+
+void Consumer::apply_assignment(const std::string& topic, const std::vector<QueueKey>& mine, bool only_topic) {
+  std::set<QueueKey> want(mine.begin(), mine.end());
+  std::vector<PqPtr> gone;
+  for (auto it = pqs_.begin(); it != pqs_.end();) {
+    if ((!only_topic || it->first.topic == topic) && !want.count(it->first)) {
+      gone.push_back(it->second);
+      it = pqs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& pq : gone) drop_queue(pq);
+  std::vector<PqPtr> added;
+  for (const auto& k : mine) {
+    if (pqs_.count(k)) continue;
+    auto sub = subscriptions.find(k.topic);
+    add_queue(k, sub == subscriptions.end() ? std::string() : sub->second);
+    added.push_back(pqs_[k]);
+  }
+  if (!gone.empty() || !added.empty())
+    io->log(FERRY_LOG_INFO, "rebalance: +" + std::to_string(added.size()) + " -" + std::to_string(gone.size()) +
+                                " queues, now " + std::to_string(pqs_.size()));
+  if (kind_ == ConsumerKind::kPushOrderly) {
+    if (!added.empty()) lock_queues(added);
+  } else {
+    for (auto& pq : added) resolve_offset(pq);
+  }
+}
+
+void Consumer::add_queue(const QueueKey& k, const std::string& expr) {
+  auto pq = std::make_shared<ProcessQueue>();
+  pq->key = k;
+  pq->expression = expr;
+  pqs_[k] = pq;
+}
+
+void Consumer::drop_queue(const PqPtr& pq) {
+  pq->dropped = true;
+  // Hand the queue over with its offset committed (the next owner starts there).
+  commit({pq}, true, [this, pq](Error) {
+    if (kind_ == ConsumerKind::kPushOrderly && !pq->consuming) unlock({pq});
+  });
+  if (kind_ == ConsumerKind::kPull) {
+    std::lock_guard rl(ready_mu_);
+    std::erase_if(ready_, [&](const auto& e) { return e.first == pq; });
+  }
+}
+
+std::string Consumer::master_of(const QueueKey& k) const {
+  auto r = io->cached_route(k.topic);
+  if (!r) return {};
+  auto it = r->masters.find(k.broker);
+  return it == r->masters.end() ? std::string() : it->second;
+}
+
+void Consumer::resolve_offset(PqPtr pq) {
+  if (pq->dropped) return;
+  if (s.message_model == MessageModel::kBroadcasting) {
+    auto it = local_offsets_.find(pq->key);
+    if (it != local_offsets_.end()) {
+      pq->next_offset = pq->last_committed = it->second;
+      return pull(pq);
+    }
+    return start_from_policy(pq);
+  }
+  std::string addr = master_of(pq->key);
+  if (addr.empty()) {
+    // Route not cached yet (assigned queues): fetch it, then try again.
+    io->route(pq->key.topic, false, [this, pq](const Error& e, std::shared_ptr<const Route>) {
+      if (!e.ok() || master_of(pq->key).empty()) return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
+      resolve_offset(pq);
+    });
+    return;
+  }
+  io->request(addr, FERRY_CODE_QUERY_OFFSET, encode_query_offset(s.group, pq->key.topic, pq->key.queue_id), {},
+              s.request_timeout_ms, false, [this, pq](const net::Response& r) {
+                if (r.status == FERRY_OK) {
+                  auto d = read_core<fbc::QueryOffsetResponse>(r.payload);
+                  if (d) {
+                    pq->next_offset = pq->last_committed = static_cast<int64_t>(d->offset());
+                    return pull(pq);
+                  }
+                }
+                if (r.status == FERRY_E_NOT_FOUND) return start_from_policy(pq);
+                io->log(FERRY_LOG_INFO, "offset of " + pq->key.text() + ": " + std::string(r.message));
+                io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
+              });
+}
+
+void Consumer::start_from_policy(PqPtr pq) {
+  std::string addr = master_of(pq->key);
+  if (s.consume_from == ConsumeFrom::kTimestamp) {
+    io->request(addr, FERRY_CODE_OFFSET_BY_TIME,
+                encode_offset_by_time(pq->key.topic, pq->key.queue_id, s.consume_timestamp_ms), {}, s.request_timeout_ms,
+                false, [this, pq](const net::Response& r) {
+                  auto d = read_core<fbc::OffsetByTimeResponse>(r.payload);
+                  if (r.status != FERRY_OK || !d) return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
+                  pq->next_offset = static_cast<int64_t>(d->offset());
+                  pull(pq);
+                });
+    return;
+  }
+  io->request(addr, FERRY_CODE_QUEUE_RANGE, encode_queue_request(pq->key.topic, pq->key.queue_id), {},
+              s.request_timeout_ms, false, [this, pq](const net::Response& r) {
+                auto d = read_core<fbc::QueueRangeResponse>(r.payload);
+                if (r.status != FERRY_OK || !d) {
+                  io->log(FERRY_LOG_INFO, "queue range of " + pq->key.text() + ": " + std::string(r.message));
+                  return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
+                }
+                pq->next_offset = static_cast<int64_t>(s.consume_from == ConsumeFrom::kFirst ? d->min_offset()
+                                                                                             : d->max_offset());
+                pull(pq);
+              });
+}
+
+// ---------------------------------------------------------------- pulling
+
+void Consumer::pull_later(PqPtr pq, uint64_t ms) {
+  pq->pulling = true;
+  io->after(ms, [this, pq] {
+    pq->pulling = false;
+    pull(pq);
+  });
+}
+
+void Consumer::pull(PqPtr pq) {
+  if (pq->dropped || stopping_ || pq->pulling) return;
+  if (kind_ == ConsumerKind::kPushOrderly && !(pq->locked && pq->lock_until > mono_ms())) return;
+  // Flow control: a queue whose consumer lags stops pulling.
+  size_t cached = kind_ == ConsumerKind::kPull ? pq->ready_count.load() : pq->cache.size();
+  if (cached >= s.queue_max_cached_messages || pq->cache_bytes >= s.queue_max_cached_bytes)
+    return pull_later(pq, kFlowControlMs);
+  std::string addr = master_of(pq->key);
+  if (addr.empty()) {
+    io->route(pq->key.topic, true, [](const Error&, std::shared_ptr<const Route>) {});
+    return pull_later(pq, kRetryMs);
+  }
+  flatbuffers::FlatBufferBuilder fbb(128);
+  std::string expr = pq->expression == "*" ? std::string() : pq->expression;
+  auto g = fbb.CreateString(s.group);
+  auto t = fbb.CreateString(pq->key.topic);
+  auto et = fbb.CreateString("TAG");
+  auto ex = fbb.CreateString(expr);
+  auto payload = finish_core(fbb, fbc::CreatePullRequest(fbb, g, t, pq->key.queue_id,
+                                                         static_cast<uint64_t>(pq->next_offset), s.pull_batch_size,
+                                                         4u << 20, et, ex, s.long_poll_ms, -1));
+  pq->pulling = true;
+  uint64_t epoch = pq->epoch;
+  io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, s.long_poll_ms + s.request_timeout_ms, false,
+              [this, pq, epoch](const net::Response& r) {
+                pq->pulling = false;
+                on_pulled(pq, epoch, r);
+              });
+}
+
+void Consumer::on_pulled(PqPtr pq, uint64_t epoch, const net::Response& r) {
+  if (pq->dropped || stopping_) return;
+  if (epoch != pq->epoch) return pull(pq);  // seeked meanwhile
+  auto d = read_core<fbc::PullResponse>(r.payload);
+  switch (r.status) {
+    case FERRY_OK: {
+      if (!d) return pull_later(pq, kRetryMs);
+      std::string why;
+      auto msgs = decode_records(r.retain_buffer(), r.attachment.data(), r.attachment.size(), pq->key.broker, &why);
+      if (!why.empty()) io->log(FERRY_LOG_WARN, pq->key.text() + ": " + why);
+      pq->next_offset = static_cast<int64_t>(d->next_offset());
+      deliver(pq, std::move(msgs));
+      return pull(pq);
+    }
+    case FERRY_E_NO_NEW_MESSAGE:
+      if (d) pq->next_offset = static_cast<int64_t>(d->next_offset());
+      return pull(pq);
+    case FERRY_E_OFFSET_MOVED:
+    case FERRY_E_OFFSET_OUT_OF_RANGE:
+      io->log(FERRY_LOG_WARN, pq->key.text() + ": " + std::string(r.message) + "; moving to " +
+                                  (d ? std::to_string(d->next_offset()) : std::string("?")));
+      if (d) pq->next_offset = static_cast<int64_t>(d->next_offset());
+      return pull(pq);
+    default:
+      io->log(FERRY_LOG_INFO, "pull " + pq->key.text() + ": " + ferry_status_name(r.status) + " " + std::string(r.message));
+      io->route(pq->key.topic, true, [](const Error&, std::shared_ptr<const Route>) {});
+      return pull_later(pq, kRetryMs);
+  }
+}
+
+// ---------------------------------------------------------------- delivery
+
+void Consumer::deliver(PqPtr pq, std::vector<MessagePtr> msgs) {
+  // The broker filters by tag hash; a collision is caught here.
+  std::erase_if(msgs, [&](const MessagePtr& m) { return !tag_matches(pq->expression, m->property(FERRY_PROP_TAGS)); });
+  if (msgs.empty()) return;
+  if (kind_ == ConsumerKind::kPull) {
+    {
+      std::lock_guard rl(ready_mu_);
+      pq->ready_count += msgs.size();
+      for (auto& m : msgs) ready_.emplace_back(pq, std::move(m));
+    }
+    ready_cv_.notify_all();
+    return;
+  }
+  std::vector<SharedMessage> fresh;
+  for (auto& m : msgs) {
+    int64_t off = m->rec.queue_offset;
+    pq->cache_bytes += m->rec.body.len;
+    SharedMessage sm(m.release());
+    pq->cache[off] = sm;
+    fresh.push_back(std::move(sm));
+  }
+  if (kind_ == ConsumerKind::kPushOrderly) return consume_orderly(pq);
+  for (size_t i = 0; i < fresh.size(); i += s.consume_batch_size) {
+    size_t end = std::min(fresh.size(), i + s.consume_batch_size);
+    submit_batch(pq, std::vector<SharedMessage>(fresh.begin() + static_cast<long>(i), fresh.begin() + static_cast<long>(end)));
+  }
+}
+
+void Consumer::submit_batch(PqPtr pq, std::vector<SharedMessage> batch) {
+  if (pq->dropped || stopping_) return;
+  pool_->post([this, pq, batch = std::move(batch)] {
+    if (pq->dropped || stopping_) return;  // not acked: re-delivered after restart/rebalance
+    std::vector<ferry_client_message*> ptrs;
+    for (const auto& m : batch) ptrs.push_back(m.get());
+    ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
+    try {
+      st = listener(listener_user, ptrs.data(), ptrs.size());
+    } catch (...) {
+      st = FERRY_CONSUME_RECONSUME_LATER;
+    }
+    io->post([this, pq, batch, st] {
+      if (st == FERRY_CONSUME_SUCCESS) {
+        for (const auto& m : batch) {
+          auto it = pq->cache.find(m->rec.queue_offset);
+          if (it != pq->cache.end()) {
+            pq->cache_bytes -= it->second->rec.body.len;
+            pq->cache.erase(it);
+          }
+        }
+        return;
+      }
+      // RECONSUME_LATER: stays in the cache (the commit offset waits for it).
+      io->after(s.reconsume_delay_ms, [this, pq, batch] { submit_batch(pq, batch); });
+    });
+  });
+}
+
+void Consumer::consume_orderly(PqPtr pq) {
+  if (pq->consuming || pq->dropped || stopping_ || pq->cache.empty()) return;
+  if (!(pq->locked && pq->lock_until > mono_ms())) return;
+  std::vector<SharedMessage> batch;
+  for (auto it = pq->cache.begin(); it != pq->cache.end() && batch.size() < s.consume_batch_size; ++it)
+    batch.push_back(it->second);
+  pq->consuming = true;
+  pool_->post([this, pq, batch] {
+    ferry_orderly_status st = FERRY_ORDERLY_SUSPEND;
+    bool ran = false;
+    if (!pq->dropped && !stopping_) {
+      std::vector<ferry_client_message*> ptrs;
+      for (const auto& m : batch) ptrs.push_back(m.get());
+      try {
+        st = orderly_listener(listener_user, ptrs.data(), ptrs.size());
+      } catch (...) {
+        st = FERRY_ORDERLY_SUSPEND;
+      }
+      ran = true;
+    }
+    io->post([this, pq, batch, st, ran] {
+      if (ran && st == FERRY_ORDERLY_SUCCESS) {
+        for (const auto& m : batch) {
+          auto it = pq->cache.find(m->rec.queue_offset);
+          if (it != pq->cache.end()) {
+            pq->cache_bytes -= it->second->rec.body.len;
+            pq->cache.erase(it);
+          }
+        }
+        pq->consuming = false;
+        if (pq->dropped) {
+          commit({pq}, true, [this, pq](Error) { unlock({pq}); });
+          return;
+        }
+        consume_orderly(pq);
+        return pull(pq);
+      }
+      if (pq->dropped || stopping_) {
+        pq->consuming = false;
+        return;
+      }
+      // SUSPEND: the same messages again after a pause, nothing after them.
+      io->after(s.reconsume_delay_ms, [this, pq] {
+        pq->consuming = false;
+        consume_orderly(pq);
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- locks
+
+void Consumer::lock_queues(std::vector<PqPtr> pqs) {
+  std::map<std::string, std::vector<PqPtr>> by_addr;
+  for (auto& pq : pqs)
+    if (!pq->dropped) by_addr[master_of(pq->key)].push_back(pq);
+  for (auto& [addr, list] : by_addr) {
+    flatbuffers::FlatBufferBuilder fbb(256);
+    std::vector<flatbuffers::Offset<fbc::QueueRef>> refs;
+    for (auto& pq : list) refs.push_back(fbc::CreateQueueRef(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id));
+    auto g = fbb.CreateString(s.group);
+    auto c = fbb.CreateString(s.client_id);
+    auto v = fbb.CreateVector(refs);
+    auto payload = finish_core(fbb, fbc::CreateLockQueuesRequest(fbb, g, c, v));
+    io->request(addr, FERRY_CODE_LOCK_QUEUES, std::move(payload), {}, s.request_timeout_ms, false,
+                [this, list](const net::Response& r) {
+                  auto d = read_core<fbc::LockQueuesResponse>(r.payload);
+                  std::set<std::pair<std::string, int32_t>> held;
+                  uint64_t lease = 60000;
+                  if (r.status == FERRY_OK && d) {
+                    lease = d->lease_ms();
+                    if (d->locked())
+                      for (const auto* q : *d->locked()) held.emplace(q->topic()->str(), q->queue_id());
+                  }
+                  uint64_t now = mono_ms();
+                  for (auto& pq : list) {
+                    bool got = held.count({pq->key.topic, pq->key.queue_id}) > 0;
+                    bool was = pq->locked;
+                    pq->locked = got;
+                    if (got) pq->lock_until = now + lease;
+                    if (got && !was && !pq->dropped) {
+                      if (pq->next_offset < 0) resolve_offset(pq);
+                      else pull(pq);
+                    }
+                    if (!got && !pq->dropped) io->after(kRetryMs, [this, pq] { lock_queues({pq}); });
+                  }
+                });
+  }
+}
+
+void Consumer::renew_locks() {
+  std::vector<PqPtr> all;
+  for (auto& [k, pq] : pqs_) all.push_back(pq);
+  if (!all.empty()) lock_queues(all);
+}
+
+void Consumer::unlock(const std::vector<PqPtr>& pqs) {
+  std::map<std::string, std::vector<PqPtr>> by_addr;
+  for (auto& pq : pqs) {
+    pq->locked = false;
+    by_addr[master_of(pq->key)].push_back(pq);
+  }
+  for (auto& [addr, list] : by_addr) {
+    flatbuffers::FlatBufferBuilder fbb(256);
+    std::vector<flatbuffers::Offset<fbc::QueueRef>> refs;
+    for (auto& pq : list) refs.push_back(fbc::CreateQueueRef(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id));
+    auto g = fbb.CreateString(s.group);
+    auto c = fbb.CreateString(s.client_id);
+    auto v = fbb.CreateVector(refs);
+    io->request(addr, FERRY_CODE_UNLOCK_QUEUES, finish_core(fbb, fbc::CreateUnlockQueuesRequest(fbb, g, c, v)), {},
+                s.request_timeout_ms, false, [](const net::Response&) {});
+  }
+}
+
+// ---------------------------------------------------------------- offsets
+
+int64_t Consumer::commit_offset_of(const PqPtr& pq) {
+  if (kind_ == ConsumerKind::kPull) {
+    std::lock_guard rl(ready_mu_);
+    auto it = polled_.find(pq->key);
+    return it == polled_.end() ? -1 : it->second;
+  }
+  return pq->next_offset < 0 ? -1 : pq->ack_offset();
+}
+
+void Consumer::commit(std::vector<PqPtr> pqs, bool force, std::function<void(Error)> done) {
+  if (pqs.empty())
+    for (auto& [k, pq] : pqs_) pqs.push_back(pq);
+  std::map<std::string, std::vector<std::pair<PqPtr, int64_t>>> by_addr;
+  for (auto& pq : pqs) {
+    int64_t off = commit_offset_of(pq);
+    if (off < 0 || (!force && off == pq->last_committed)) continue;
+    if (s.message_model == MessageModel::kBroadcasting) {
+      local_offsets_[pq->key] = off;
+      pq->last_committed = off;
+      continue;
+    }
+    by_addr[master_of(pq->key)].emplace_back(pq, off);
+  }
+  if (s.message_model == MessageModel::kBroadcasting) {
+    Error e = save_local_offsets();
+    if (done) done(e);
+    return;
+  }
+  if (by_addr.empty()) {
+    if (done) done({});
+    return;
+  }
+  struct State {
+    size_t left;
+    Error first;
+    std::function<void(Error)> done;
+  };
+  auto st = std::make_shared<State>(State{by_addr.size(), {}, std::move(done)});
+  for (auto& [addr, list] : by_addr) {
+    flatbuffers::FlatBufferBuilder fbb(256);
+    std::vector<flatbuffers::Offset<fbc::QueueOffset>> offs;
+    for (auto& [pq, off] : list)
+      offs.push_back(fbc::CreateQueueOffset(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id, static_cast<uint64_t>(off)));
+    auto g = fbb.CreateString(s.group);
+    auto v = fbb.CreateVector(offs);
+    auto payload = finish_core(fbb, fbc::CreateCommitOffsetsRequest(fbb, g, v));
+    io->request(addr, FERRY_CODE_COMMIT_OFFSETS, std::move(payload), {}, s.request_timeout_ms, false,
+                [this, st, list = list, addr = addr](const net::Response& r) {
+                  if (r.status == FERRY_OK) {
+                    for (auto& [pq, off] : list) pq->last_committed = off;
+                  } else if (st->first.ok()) {
+                    st->first = {r.status, "commit to " + addr + ": " + std::string(r.message)};
+                    io->log(FERRY_LOG_WARN, st->first.message);
+                  }
+                  if (--st->left == 0 && st->done) st->done(st->first);
+                });
+  }
+}
+
+void Consumer::load_local_offsets() {
+  std::filesystem::path file = std::filesystem::path(s.offset_store_dir) / (s.group + ".offsets");
+  std::ifstream in(file);
+  std::string topic, broker;
+  int32_t qid;
+  int64_t off;
+  while (in >> topic >> broker >> qid >> off) local_offsets_[QueueKey{topic, broker, qid}] = off;
+}
+
+Error Consumer::save_local_offsets() {
+  // Written whole to a temp file and renamed: a crash leaves the old or the new.
+  std::error_code ec;
+  std::filesystem::create_directories(s.offset_store_dir, ec);
+  std::filesystem::path file = std::filesystem::path(s.offset_store_dir) / (s.group + ".offsets");
+  std::filesystem::path tmp = file;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    for (const auto& [k, off] : local_offsets_) out << k.topic << ' ' << k.broker << ' ' << k.queue_id << ' ' << off << '\n';
+    out.flush();
+    if (!out) return {FERRY_E_IO, "cannot write " + tmp.string()};
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return {FERRY_E_IO, "cannot rename " + tmp.string() + ": " + ec.message()};
+  return {};
+}
+
+// ---------------------------------------------------------------- pull consumer
+
+ferry_status Consumer::assign(std::vector<QueueKey> queues, char* errbuf, size_t errlen) {
+  if (!subscriptions.empty())
+    return fail(errbuf, errlen, FERRY_E_STATE, "assign cannot be combined with subscribe");
+  assigned_mode_ = true;
+  if (state != HandleState::kStarted) {
+    assigned_ = std::move(queues);
+    return FERRY_OK;
+  }
+  int unused = 0;
+  Error e = call<int>(s.request_timeout_ms * (s.name_servers.size() + 2), [this, queues](std::shared_ptr<Promise<int>> p) {
+    assigned_ = queues;
+    std::set<std::string> topics;
+    for (const auto& q : queues) topics.insert(q.topic);
+    auto left = std::make_shared<size_t>(topics.size() + 1);
+    auto one = [this, p, left] {
+      if (--*left) return;
+      apply_assignment("", assigned_, false);
+      p->set({});
+    };
+    for (const auto& t : topics) io->route(t, false, [one](const Error&, std::shared_ptr<const Route>) { one(); });
+    one();
+  }, &unused);
+  if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+  return FERRY_OK;
+}
+
+ferry_status Consumer::poll(int32_t timeout_ms, ferry_client_message** msgs, size_t max, size_t* count) {
+  *count = 0;
+  std::unique_lock rl(ready_mu_);
+  ready_cv_.wait_for(rl, std::chrono::milliseconds(std::max(0, timeout_ms)),
+                     [&] { return !ready_.empty() || stopping_; });
+  while (*count < max && !ready_.empty()) {
+    auto [pq, m] = std::move(ready_.front());
+    ready_.pop_front();
+    --pq->ready_count;
+    int64_t& polled = polled_[pq->key];
+    polled = std::max(polled, m->rec.queue_offset + 1);
+    msgs[(*count)++] = m.release();
+  }
+  if (stopping_ && *count == 0) return FERRY_E_CLOSED;
+  return FERRY_OK;
+}
+
+Error Consumer::commit_polled_sync() {
+  int unused = 0;
+  return call<int>(s.request_timeout_ms + 1000, [this](std::shared_ptr<Promise<int>> p) {
+    commit({}, false, [p](Error e) { p->set(std::move(e)); });
+  }, &unused);
+}
+
+void Consumer::commit_polled_async(std::function<void(Error)> done) {
+  if (!io->post([this, done] {
+        commit({}, false, [this, done](Error e) {
+          if (!callbacks->post([done, e] { done(e); })) done(e);
+        });
+      }))
+    done(Error{FERRY_E_CLOSED, "consumer was shut down"});
+}
+
+ferry_status Consumer::seek(const QueueKey& q, int64_t offset, char* errbuf, size_t errlen) {
+  bool found = false;
+  Error e = call<bool>(s.request_timeout_ms, [this, q, offset](std::shared_ptr<Promise<bool>> p) {
+    auto it = pqs_.find(q);
+    if (it == pqs_.end()) return p->set({}, false);
+    PqPtr pq = it->second;
+    {
+      std::lock_guard rl(ready_mu_);
+      std::erase_if(ready_, [&](const auto& e2) {
+        if (e2.first != pq) return false;
+        --pq->ready_count;
+        return true;
+      });
+      polled_[q] = offset;
+    }
+    pq->next_offset = offset;
+    ++pq->epoch;
+    pull(pq);
+    p->set({}, true);
+  }, &found);
+  if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+  if (!found) return fail(errbuf, errlen, FERRY_E_NOT_FOUND, "queue " + q.text() + " is not owned by this consumer");
+  return FERRY_OK;
+}
+
+Error Consumer::offset_for_time(const QueueKey& q, int64_t ms, int64_t* out) {
+  return call<int64_t>(s.request_timeout_ms * (s.name_servers.size() + 2), [this, q, ms](std::shared_ptr<Promise<int64_t>> p) {
+    io->route(q.topic, false, [this, q, ms, p](const Error& e, std::shared_ptr<const Route> r) {
+      if (!e.ok()) return p->set(e);
+      auto it = r->masters.find(q.broker);
+      if (it == r->masters.end()) return p->set(Error{FERRY_E_NO_ROUTE, "broker " + q.broker + " has no live master"});
+      io->request(it->second, FERRY_CODE_OFFSET_BY_TIME, encode_offset_by_time(q.topic, q.queue_id, ms), {},
+                  s.request_timeout_ms, false, [p](const net::Response& resp) {
+                    auto d = read_core<fbc::OffsetByTimeResponse>(resp.payload);
+                    if (resp.status != FERRY_OK || !d) return p->set(Error{resp.status == FERRY_OK ? FERRY_E_BAD_FRAME : resp.status, std::string(resp.message)});
+                    p->set({}, static_cast<int64_t>(d->offset()));
+                  });
+    });
+  }, out);
+}
+
+Error Consumer::fetch_queues(const std::string& topic, std::vector<QueueKey>* out) {
+  return call<std::vector<QueueKey>>(s.request_timeout_ms * (s.name_servers.size() + 2),
+                                     [this, topic](std::shared_ptr<Promise<std::vector<QueueKey>>> p) {
+                                       io->route(topic, false, [p](const Error& e, std::shared_ptr<const Route> r) {
+                                         if (!e.ok()) return p->set(e);
+                                         p->set({}, r->read_queues);
+                                       });
+                                     },
+                                     out);
+}
+
+size_t Consumer::queue_count() {
+  if (state != HandleState::kStarted) return 0;
+  size_t n = 0;
+  call<size_t>(s.request_timeout_ms, [this](std::shared_ptr<Promise<size_t>> p) { p->set({}, pqs_.size()); }, &n);
+  return n;
+}
+
+}  // namespace ferry::sdk

@@ -1,0 +1,60 @@
+#pragma once
+// An in-process stand-in for name servers and brokers, built on kernel/net's
+// Server and answering the core and name-server wire protocol from memory,
+// so the SDK's unit tests run without ferryd. It implements what the client
+// relies on: routes, send (single/batch), long-poll pull, heartbeats with
+// membership notifications, offsets, queue locks, ranges, queries, topics.
+// Fault hooks: kill a broker or name server, make the next sends fail.
+//
+// Threads: one LoopThread runs every server; the test's calls hop onto it.
+#include <ferry/net/loop_thread.h>
+#include <ferry/net/server.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ferry::sdk::test {
+
+class FakeCluster {
+ public:
+  struct Options {
+    int brokers = 1;
+    int name_servers = 1;
+    uint32_t queues = 4;           // per topic per broker
+    bool auto_create = false;
+    uint64_t lock_lease_ms = 60000;
+  };
+  explicit FakeCluster(Options o);
+  ~FakeCluster();
+
+  std::string name_servers() const;  // "a;b"
+  std::string broker_address(int i) const;
+  std::string broker_name(int i) const { return "broker-" + std::to_string(i); }
+
+  void create_topic(const std::string& topic, uint32_t queues = 0);  // on every live broker
+  void kill_broker(int i);
+  void kill_name_server(int i);
+  // The next n sends to broker i are answered `status` (e.g. FERRY_E_BUSY).
+  void fail_sends(int i, int n, int32_t status);
+  // Messages stored on broker i (all topics), and in one queue.
+  size_t stored(int i) const;
+  size_t stored(int i, const std::string& topic, int32_t queue_id) const;
+  int64_t committed(int i, const std::string& group, const std::string& topic, int32_t queue_id) const;
+  size_t sends_received(int i) const;
+  size_t members(int i, const std::string& group) const;
+
+  struct Broker;
+  struct NameServer;
+
+ private:
+  Options o_;
+  std::unique_ptr<net::LoopThread> loop_;
+  std::vector<std::unique_ptr<Broker>> brokers_;
+  std::vector<std::unique_ptr<NameServer>> ns_;
+};
+
+}  // namespace ferry::sdk::test
