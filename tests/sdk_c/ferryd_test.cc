@@ -1,0 +1,227 @@
+// libferry against a real ferryd (conf/standalone.toml: name server + one
+// master broker in one process, mmaplog storage, sync flush): every send
+// mode, both consumer kinds, both message models, graceful restart.
+#include <ferry_test/child_process.h>
+#include <ferry_test/free_port.h>
+#include <ferry_test/paths.h>
+#include <ferry_test/temp_dir.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "sdk_fixture.h"
+
+namespace ferry::sdk::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ferry::test::wait_until;
+
+class FerrydSdk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = ferry::test::free_port();
+    addr_ = "127.0.0.1:" + std::to_string(port_);
+    daemon_ = std::make_unique<ferry::test::ChildProcess>(
+        std::vector<std::string>{ferry::test::bin_path("ferryd"), "--config",
+                                 ferry::test::source_dir() + "/conf/standalone.toml", "--set",
+                                 "kernel.data_dir=" + dir_.str() + "/data", "--set", "kernel.listen=" + addr_,
+                                 "--set", "plugins.registration.name_servers=[\"" + addr_ + "\"]", "--set",
+                                 "plugins.registration.register_interval=1s", "--set",
+                                 "plugins.registration.change_debounce=50ms"},
+        dir_.str() + "/ferryd.log");
+    conf_ = make_conf(addr_);
+    ferry_admin* a = nullptr;
+    char err[512];
+    ASSERT_EQ(FERRY_OK, ferry_admin_new(conf_.get(), &a, err, sizeof err));
+    admin_.reset(a);
+    ASSERT_EQ(FERRY_OK, ferry_admin_start(a, err, sizeof err));
+    ASSERT_TRUE(wait_until([&] {
+      char* json = nullptr;
+      if (ferry_admin_runtime_stats(a, addr_.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+      ferry_string_free(json);
+      return true;
+    }, 20s)) << daemon_->log();
+  }
+  void TearDown() override {
+    admin_.reset();
+    if (daemon_) {
+      daemon_->signal(SIGTERM);
+      daemon_->wait_for(20s);
+    }
+  }
+  // Creates the topic on the broker and waits until the name server routes it.
+  void create_topic(const std::string& name, uint32_t queues = 4) {
+    ferry_topic_settings t = FERRY_STRUCT_INIT(ferry_topic_settings);
+    t.name = name.c_str();
+    t.read_queues = t.write_queues = queues;
+    t.perm = 6;
+    char err[512];
+    ASSERT_EQ(FERRY_OK, ferry_admin_create_topic(admin_.get(), addr_.c_str(), &t, err, sizeof err)) << err;
+    ASSERT_TRUE(wait_until([&] {
+      char* json = nullptr;
+      if (ferry_admin_topic_route(admin_.get(), name.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+      ferry_string_free(json);
+      return true;
+    }, 20s)) << daemon_->log();
+  }
+
+  ferry::test::TempDir dir_{"ferry-sdk-ferryd"};
+  uint16_t port_ = 0;
+  std::string addr_;
+  std::unique_ptr<ferry::test::ChildProcess> daemon_;
+  Conf conf_;
+  Admin admin_;
+};
+
+struct Bag {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  size_t size() {
+    std::lock_guard l(mu);
+    return bodies.size();
+  }
+};
+
+ferry_consume_status collect(void* ud, ferry_client_message* const* msgs, size_t n) {
+  auto* b = static_cast<Bag*>(ud);
+  std::lock_guard l(b->mu);
+  for (size_t i = 0; i < n; ++i) b->bodies.push_back(body_of(msgs[i]));
+  return FERRY_CONSUME_SUCCESS;
+}
+
+ferry_orderly_status collect_orderly(void* ud, ferry_client_message* const* msgs, size_t n) {
+  collect(ud, msgs, n);
+  return FERRY_ORDERLY_SUCCESS;
+}
+
+Push push_consumer(const Conf& conf, const std::string& topic, Bag* bag, bool ordered = false) {
+  ferry_push_consumer* c = nullptr;
+  char err[512];
+  EXPECT_EQ(FERRY_OK, ferry_push_consumer_new(conf.get(), &c, err, sizeof err)) << err;
+  EXPECT_EQ(FERRY_OK, ferry_push_consumer_subscribe(c, topic.c_str(), "*", err, sizeof err));
+  if (ordered) {
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_set_orderly_listener(c, collect_orderly, bag, err, sizeof err));
+  } else {
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_set_listener(c, collect, bag, err, sizeof err));
+  }
+  EXPECT_EQ(FERRY_OK, ferry_push_consumer_start(c, err, sizeof err)) << err;
+  return Push(c);
+}
+
+TEST_F(FerrydSdk, EverySendModeThenPullConsumerReadsAll) {
+  create_topic("SdkModes");
+  auto p = start_producer(conf_);
+  char err[512];
+  ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+  auto m = make_msg("SdkModes", "sync-0", "TagA", "k1");
+  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), &r, err, sizeof err)) << err;
+  EXPECT_EQ(1u, r.attempts);
+  EXPECT_STREQ("broker-a", r.broker_name);
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 10; ++i) {
+    auto am = make_msg("SdkModes", "async-" + std::to_string(i));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p.get(), am.get(), [](void* ud, ferry_status s, const ferry_send_result*, const char*) {
+      if (s == FERRY_OK) ++*static_cast<std::atomic<int>*>(ud);
+    }, &acked, err, sizeof err));
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto om = make_msg("SdkModes", "oneway-" + std::to_string(i));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_oneway(p.get(), om.get(), err, sizeof err)) << err;
+  }
+  std::vector<Msg> batch;
+  std::vector<ferry_client_message*> raw;
+  for (int i = 0; i < 4; ++i) {
+    batch.push_back(make_msg("SdkModes", "batch-" + std::to_string(i)));
+    raw.push_back(batch.back().get());
+  }
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_batch(p.get(), raw.data(), raw.size(), &r, err, sizeof err)) << err;
+  for (int i = 0; i < 5; ++i) {
+    std::string key = "order-" + std::to_string(i % 2);
+    auto om = make_msg("SdkModes", "ordered-" + std::to_string(i));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_ordered(p.get(), om.get(), key.data(), key.size(), nullptr, err, sizeof err)) << err;
+  }
+  ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err));
+  EXPECT_EQ(10, acked.load());
+
+  auto cconf = make_conf(addr_, {{"group", "SdkPull"}, {"consume_from", "first"}});
+  ferry_pull_consumer* c = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_new(cconf.get(), &c, err, sizeof err));
+  Pull pull(c);
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_subscribe(c, "SdkModes", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(c, err, sizeof err)) << err;
+  std::set<std::string> got;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (got.size() < 25 && std::chrono::steady_clock::now() < deadline) {
+    ferry_client_message* msgs[32];
+    size_t n = 0;
+    ASSERT_EQ(FERRY_OK, ferry_pull_consumer_poll(c, 200, msgs, 32, &n, err, sizeof err)) << err;
+    for (size_t i = 0; i < n; ++i) {
+      got.insert(body_of(msgs[i]));
+      ferry_message_destroy(msgs[i]);
+    }
+  }
+  EXPECT_EQ(25u, got.size()) << daemon_->log();
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_commit_sync(c, err, sizeof err)) << err;
+  char* json = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_admin_consumer_progress(admin_.get(), "SdkPull", "SdkModes", &json, err, sizeof err)) << err;
+  std::string progress = json;
+  ferry_string_free(json);
+  EXPECT_NE(std::string::npos, progress.find("\"total_lag\":0")) << progress;
+}
+
+TEST_F(FerrydSdk, PushClusteringRestartRedeliversNothing) {
+  create_topic("SdkPush");
+  auto p = start_producer(conf_);
+  send_n(p.get(), "SdkPush", 50, "a");
+  auto cconf = make_conf(addr_, {{"group", "SdkPushG"}, {"consume_from", "first"}});
+  {
+    Bag bag;
+    auto c = push_consumer(cconf, "SdkPush", &bag);
+    ASSERT_TRUE(wait_until([&] { return bag.size() >= 50; }, 20s)) << bag.size();
+    char err[256];
+    ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(c.get(), err, sizeof err)) << err;
+  }
+  send_n(p.get(), "SdkPush", 5, "b");
+  Bag bag2;
+  auto c2 = push_consumer(cconf, "SdkPush", &bag2);
+  ASSERT_TRUE(wait_until([&] { return bag2.size() >= 5; }, 20s));
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(5u, bag2.size());
+  for (auto& b : bag2.bodies) EXPECT_EQ('b', b[0]) << b;
+}
+
+TEST_F(FerrydSdk, BroadcastingAndOrderly) {
+  create_topic("SdkBcast");
+  auto p = start_producer(conf_);
+  auto bconf1 = make_conf(addr_, {{"group", "SdkB"}, {"message_model", "broadcasting"}, {"consume_from", "first"},
+                                  {"offset_store_dir", dir_.str() + "/b1"}});
+  auto bconf2 = make_conf(addr_, {{"group", "SdkB"}, {"message_model", "broadcasting"}, {"consume_from", "first"},
+                                  {"offset_store_dir", dir_.str() + "/b2"}});
+  auto oconf = make_conf(addr_, {{"group", "SdkO"}, {"consume_from", "first"}});
+  char err[256];
+  for (int i = 0; i < 30; ++i) {
+    std::string key = "k" + std::to_string(i % 3);
+    auto m = make_msg("SdkBcast", key + ":" + std::to_string(i / 3));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_ordered(p.get(), m.get(), key.data(), key.size(), nullptr, err, sizeof err)) << err;
+  }
+  Bag b1, b2, ordered;
+  auto c1 = push_consumer(bconf1, "SdkBcast", &b1);
+  auto c2 = push_consumer(bconf2, "SdkBcast", &b2);
+  auto co = push_consumer(oconf, "SdkBcast", &ordered, true);
+  ASSERT_TRUE(wait_until([&] { return b1.size() >= 30 && b2.size() >= 30 && ordered.size() >= 30; }, 20s))
+      << b1.size() << " " << b2.size() << " " << ordered.size();
+  std::map<std::string, int> next;
+  for (auto& body : ordered.bodies) {
+    auto colon = body.find(':');
+    std::string key = body.substr(0, colon);
+    EXPECT_EQ(next[key], std::stoi(body.substr(colon + 1))) << key;
+    next[key] = std::stoi(body.substr(colon + 1)) + 1;
+  }
+}
+
+}  // namespace
+}  // namespace ferry::sdk::test
