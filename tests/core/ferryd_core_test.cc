@@ -1,0 +1,274 @@
+// The messaging core inside a real ferryd, driven over loopback with
+// kernel/net's Client, under two assemblies (mmaplog + sync flush, memory +
+// async flush) that no test body knows about.
+#include <ferry/net/client.h>
+#include <ferry/net/loop_thread.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <mutex>
+
+#include "client_wire.h"
+#include "ferry_test/child_process.h"
+#include "ferry_test/free_port.h"
+#include "ferry_test/paths.h"
+#include "ferry_test/temp_dir.h"
+
+namespace ferry::core::test {
+namespace {
+
+using namespace std::chrono_literals;
+using ferry::test::wait_until;
+
+struct Reply {
+  ferry_status status = FERRY_E_TIMEOUT;
+  std::string message;
+  std::vector<uint64_t> payload;  // aligned copy
+  size_t payload_len = 0;
+  std::string attachment;
+  template <class T>
+  const T* as() const {
+    return read_payload<T>(ferry_slice{payload.data(), payload_len}).root;
+  }
+};
+
+// A client on its own loop thread that records what the broker sends it.
+class CoreClient {
+ public:
+  explicit CoreClient(const std::string& address) {
+    loop_.run_sync([&] {
+      net::ClientOptions o;
+      o.address = address;
+      o.on_request = [this](net::Request req) {
+        std::lock_guard<std::mutex> lock(mu_);
+        notes_.emplace_back(req.code(), std::string(req.payload().begin(), req.payload().end()));
+      };
+      client_ = std::make_unique<net::Client>(loop_.loop(), std::move(o));
+      std::string error;
+      return client_->start(&error);
+    });
+    EXPECT_TRUE(wait_until([&] { return loop_.run_sync([&] { return client_->connected(); }); }, 5s));
+  }
+  ~CoreClient() { close(); }
+  void close() {
+    if (!client_) return;
+    loop_.run_sync([&] {
+      client_->close({});
+      return 0;
+    });
+    client_.reset();
+    loop_.stop();
+  }
+  std::future<Reply> ask_async(uint32_t code, std::string payload, std::string attachment = "",
+                               uint32_t timeout_ms = 3000) {
+    auto promise = std::make_shared<std::promise<Reply>>();
+    auto fut = promise->get_future();
+    loop_.post([this, promise, code, payload = std::move(payload), att = std::move(attachment), timeout_ms] {
+      std::span<const uint8_t> p(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+      std::span<const uint8_t> a(reinterpret_cast<const uint8_t*>(att.data()), att.size());
+      ferry_status st = client_->request(code, p, net::Attachment::copy(a), timeout_ms, false,
+                                         [promise](const net::Response& r) {
+                                           Reply out;
+                                           out.status = r.status;
+                                           out.message = std::string(r.message);
+                                           out.payload_len = r.payload.size();
+                                           out.payload.assign((r.payload.size() + 7) / 8, 0);
+                                           if (!r.payload.empty())
+                                             std::memcpy(out.payload.data(), r.payload.data(), r.payload.size());
+                                           out.attachment.assign(r.attachment.begin(), r.attachment.end());
+                                           promise->set_value(std::move(out));
+                                         });
+      if (st != FERRY_OK) {
+        Reply out;
+        out.status = st;
+        promise->set_value(std::move(out));
+      }
+    });
+    return fut;
+  }
+  Reply ask(uint32_t code, std::string payload, std::string attachment = "") {
+    auto f = ask_async(code, std::move(payload), std::move(attachment));
+    if (f.wait_for(10s) != std::future_status::ready) return Reply{};
+    return f.get();
+  }
+  // Member lists of the membership notifications received so far.
+  std::vector<std::vector<std::string>> memberships() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::vector<std::string>> out;
+    for (const auto& [code, payload] : notes_) {
+      if (code != FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED) continue;
+      std::vector<uint64_t> aligned((payload.size() + 7) / 8);
+      std::memcpy(aligned.data(), payload.data(), payload.size());
+      auto* m = read_payload<fb::MembershipChanged>(ferry_slice{aligned.data(), payload.size()}).root;
+      if (!m) continue;
+      std::vector<std::string> ids;
+      for (const auto* s : *m->client_ids()) ids.emplace_back(sv(s));
+      out.push_back(std::move(ids));
+    }
+    return out;
+  }
+
+ private:
+  net::LoopThread loop_;
+  std::unique_ptr<net::Client> client_;
+  std::mutex mu_;
+  std::vector<std::pair<uint32_t, std::string>> notes_;
+};
+
+struct Assembly {
+  std::string storage, flush;
+};
+
+class FerrydCore : public ::testing::TestWithParam<Assembly> {
+ protected:
+  void SetUp() override {
+    std::ofstream(config_) << "[kernel]\nlisten = \"" << address_ << "\"\ndata_dir = \"" << dir_.str()
+                           << "/data\"\nlog_level = \"info\"\n\n"
+                           << "[core]\nmax_message_size = \"64KiB\"\nlong_poll_max_hold = \"10s\"\n"
+                           << "client_sweep_interval = \"100ms\"\noffset_persist_interval = \"100ms\"\n\n"
+                           << "[plugins.storage]\nlibrary = \"ferry_storage_" << GetParam().storage << "\"\n"
+                           << (GetParam().storage == "mmaplog" ? "segment_size = \"4MiB\"\n" : "")
+                           << "\n[plugins.flush]\nlibrary = \"ferry_flush_" << GetParam().flush << "\"\n\n"
+                           << "[plugins.tag]\nlibrary = \"ferry_filter_tag\"\n";
+    ASSERT_NO_FATAL_FAILURE(start());
+  }
+  void TearDown() override {
+    if (child_ && child_->running()) {
+      EXPECT_EQ(stop(), 0) << child_->log();
+    }
+  }
+  void start() {
+    child_ = std::make_unique<ferry::test::ChildProcess>(
+        std::vector<std::string>{ferry::test::bin_path("ferryd"), "--config", config_},
+        dir_.str() + "/ferryd-" + std::to_string(++runs_) + ".log");
+    ASSERT_TRUE(wait_until([&] {
+      return child_->log().find("ferryd serving") != std::string::npos || !child_->running();
+    }, 20s)) << child_->log();
+    ASSERT_TRUE(child_->running()) << child_->log();
+  }
+  int stop() {
+    child_->signal(SIGTERM);
+    auto status = child_->wait_for(15s);
+    if (!status) return -1;
+    return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  }
+  std::string topic_payload(const std::string& name) {
+    flatbuffers::FlatBufferBuilder fbb;
+    return finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString(name)));
+  }
+
+  ferry::test::TempDir dir_{"ferry-ferryd-core"};
+  std::string address_ = ferry::test::loopback(ferry::test::free_port());
+  std::string config_ = dir_.str() + "/broker.toml";
+  std::unique_ptr<ferry::test::ChildProcess> child_;
+  int runs_ = 0;
+};
+
+TEST_P(FerrydCore, HeldPullGetsAMessageLongBeforeItsHoldEnds) {
+  CoreClient producer(address_), consumer(address_);
+  ASSERT_EQ(producer.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Orders", 2, 2)).status, FERRY_OK);
+  auto started = std::chrono::steady_clock::now();
+  auto held = consumer.ask_async(FERRY_CODE_PULL_MESSAGE, pull_request("Orders", 1, 0, 5000, "Paid"), "", 8000);
+  // The pull is held (nothing to read yet) before anything is sent.
+  ASSERT_TRUE(wait_until([&] {
+    flatbuffers::FlatBufferBuilder fbb;
+    Reply s = producer.ask(FERRY_CODE_RUNTIME_STATS, finish(fbb, fb::CreateRuntimeStatsRequest(fbb)));
+    for (const auto* st : *s.as<fb::RuntimeStatsResponse>()->stats())
+      if (sv(st->name()) == "held_pulls") return st->value() == 1;
+    return false;
+  }, 3s));
+  auto [p, att] = send_request("Orders", {{"skip", "Other", "", "", 1}, {"paid-1", "Paid", "order-1", "U1", 1}});
+  Reply sent = producer.ask(FERRY_CODE_SEND_BATCH, p, att);
+  ASSERT_EQ(sent.status, FERRY_OK) << sent.message;
+  ASSERT_EQ(held.wait_for(8s), std::future_status::ready);
+  Reply got = held.get();
+  // Woken by the dispatch of the new record, not by the 5 s hold running out.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  ASSERT_EQ(got.status, FERRY_OK) << got.message;
+  ASSERT_NE(got.as<fb::PullResponse>(), nullptr);
+  EXPECT_EQ(got.as<fb::PullResponse>()->count(), 1u);
+  ferry_record_view rec;
+  ASSERT_EQ(ferry_record_decode(got.attachment.data(), got.attachment.size(), &rec), FERRY_OK);
+  EXPECT_EQ(std::string(static_cast<const char*>(rec.body.data), rec.body.len), "paid-1");
+}
+
+TEST_P(FerrydCore, BadRequestsGetSpecificStatusesAndTheBrokerKeepsServing) {
+  CoreClient bad(address_), good(address_);
+  ASSERT_EQ(good.ask(FERRY_CODE_TOPIC_CREATE, topic_create("T")).status, FERRY_OK);
+  auto send = [&](CoreClient& c, const std::string& topic, const std::string& body) {
+    auto [p, att] = send_request(topic, {{body}});
+    return c.ask(FERRY_CODE_SEND_MESSAGE, p, att);
+  };
+  Reply r = send(bad, "Nope", "x");
+  EXPECT_EQ(r.status, FERRY_E_TOPIC_NOT_FOUND) << r.message;
+  r = send(bad, "T", std::string(65 * 1024, 'x'));
+  EXPECT_EQ(r.status, FERRY_E_MESSAGE_TOO_LARGE) << r.message;
+  EXPECT_NE(r.message.find("max_message_size"), std::string::npos);
+  r = send(bad, "bad name", "x");
+  EXPECT_EQ(r.status, FERRY_E_INVALID_NAME) << r.message;
+  r = bad.ask(FERRY_CODE_PULL_MESSAGE, pull_request("T", 0, 0, 0, "A ||"));
+  EXPECT_EQ(r.status, FERRY_E_BAD_SUBSCRIPTION) << r.message;
+  r = bad.ask(FERRY_CODE_PULL_MESSAGE, pull_request("T", 0, 42));
+  EXPECT_EQ(r.status, FERRY_E_OFFSET_OUT_OF_RANGE) << r.message;
+  r = bad.ask(4242, "");
+  EXPECT_EQ(r.status, FERRY_E_UNKNOWN_REQUEST) << r.message;
+  r = bad.ask(FERRY_CODE_SEND_MESSAGE, "not a flatbuffer", "x");
+  EXPECT_EQ(r.status, FERRY_E_INVALID_ARGUMENT) << r.message;
+  r = send(good, "T", "fine");
+  EXPECT_EQ(r.status, FERRY_OK) << r.message;
+}
+
+TEST_P(FerrydCore, MembershipChangesNotifyTheRemainingConsumers) {
+  CoreClient a(address_);
+  auto b = std::make_unique<CoreClient>(address_);
+  ASSERT_EQ(a.ask(FERRY_CODE_TOPIC_CREATE, topic_create("T")).status, FERRY_OK);
+  ASSERT_EQ(a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 1, true, {{"T", "*"}}}})).status, FERRY_OK);
+  ASSERT_EQ(b->ask(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 1, true, {{"T", "*"}}}})).status, FERRY_OK);
+  using Members = std::vector<std::string>;
+  ASSERT_TRUE(wait_until([&] {
+    auto m = a.memberships();
+    return !m.empty() && m.back() == Members{"A", "B"};
+  }, 5s)) << "A was not told that B joined";
+  b->close();  // connection closed: B leaves at once, not after expiry
+  ASSERT_TRUE(wait_until([&] {
+    auto m = a.memberships();
+    return !m.empty() && m.back() == Members{"A"};
+  }, 5s)) << "A was not told that B left";
+}
+
+TEST_P(FerrydCore, TopicsAndOffsetsSurviveARestart) {
+  {
+    CoreClient c(address_);
+    ASSERT_EQ(c.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Kept", 3, 3)).status, FERRY_OK);
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<fb::QueueOffset>> v{fb::CreateQueueOffset(fbb, fbb.CreateString("Kept"), 2, 17)};
+    ASSERT_EQ(c.ask(FERRY_CODE_COMMIT_OFFSETS,
+                    finish(fbb, fb::CreateCommitOffsetsRequest(fbb, fbb.CreateString("cg"), fbb.CreateVector(v))))
+                  .status,
+              FERRY_OK);
+  }
+  ASSERT_EQ(stop(), 0) << child_->log();
+  ASSERT_NO_FATAL_FAILURE(start());
+  CoreClient c(address_);
+  Reply t = c.ask(FERRY_CODE_TOPIC_GET, topic_payload("Kept"));
+  ASSERT_EQ(t.status, FERRY_OK) << t.message;
+  EXPECT_EQ(t.as<fb::TopicResponse>()->topic()->write_queues(), 3u);
+  flatbuffers::FlatBufferBuilder fbb;
+  Reply q = c.ask(FERRY_CODE_QUERY_OFFSET,
+                  finish(fbb, fb::CreateQueryOffsetRequest(fbb, fbb.CreateString("cg"), fbb.CreateString("Kept"), 2)));
+  ASSERT_EQ(q.status, FERRY_OK) << q.message;
+  EXPECT_EQ(q.as<fb::QueryOffsetResponse>()->offset(), 17u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,
+                         ::testing::Values(Assembly{"mmaplog", "sync"}, Assembly{"memory", "async"}),
+                         [](const ::testing::TestParamInfo<Assembly>& p) {
+                           return p.param.storage + "_" + p.param.flush;
+                         });
+
+}  // namespace
+}  // namespace ferry::core::test
