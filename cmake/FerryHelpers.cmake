@@ -11,8 +11,13 @@ function(ferry_add_plugin kind name)
     LIBRARY_OUTPUT_DIRECTORY ${FERRY_PLUGIN_OUTPUT_DIR})
   target_link_libraries(${target} PRIVATE ferry::abi ferry_warnings ${P_LIBS})
   # One exported symbol, whatever the plugin's C++ instantiates.
-  target_link_options(${target} PRIVATE -Wl,--no-undefined
+  target_link_options(${target} PRIVATE
     -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/ferry_plugin.map)
+  # Sanitizer runtimes live in the executable (clang), so a sanitized plugin
+  # has undefined __asan_* symbols until it is loaded.
+  if(NOT FERRY_SANITIZE)
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/ferry_plugin.map)
   install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/ferry/plugins)
   add_dependencies(ferry_plugins ${target})

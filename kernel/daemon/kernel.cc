@@ -351,6 +351,7 @@ void Kernel::finish_shutdown() {
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) destroy_instance(**it);
   // The core goes after the plugins it calls (its timers closed at stop).
   if (core_glue_) {
+    watermarks_.on_advance({});  // no plugin thread advances any more
     core_glue_ = nullptr;
     if (net_bridge_) {
       net_bridge_->set_kernel_handler({});

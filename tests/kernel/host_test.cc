@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "config/kernel_schema.h"
+#include "ferry_test/paths.h"
 #include "host/host_api.h"
 #include "host/instance.h"
 #include "log/log_sink.h"
@@ -210,6 +211,31 @@ TEST_F(HostTest, MetricUpdatesFromManyThreadsAreNotLost) {
 TEST_F(HostTest, ServiceFindByKindSkipsTheCallerAndRefusesAmbiguity) {
   ferry_service svc = FERRY_STRUCT_INIT(ferry_service);
   EXPECT_EQ(api_->service_find(me(), FERRY_KIND_STORAGE, nullptr, &svc), FERRY_E_NOT_FOUND);
+
+  std::string error;
+  auto lib = loader::PluginLibrary::open(
+      ferry::test::build_dir() + "/lib/ferry/test-plugins/ferry_storage_fakestore.so", &error);
+  ASSERT_NE(lib, nullptr) << error;
+  int a = 1, b = 2;
+  for (auto [name, inst] : {std::pair{"s1", &a}, std::pair{"s2", &b}}) {
+    instances_.push_back(std::make_unique<ferry_host>(&ctx_, name, lib,
+                                                      log::Logger(&sink_, &threshold_, name),
+                                                      config::Values(), &loop_));
+    instances_.back()->instance = inst;
+    instances_.back()->state = InstanceState::kCreated;
+  }
+  // Two storage instances: the caller must name one.
+  EXPECT_EQ(api_->service_find(me(), FERRY_KIND_STORAGE, nullptr, &svc), FERRY_E_INVALID_ARGUMENT);
+  ASSERT_EQ(api_->service_find(me(), FERRY_KIND_STORAGE, "s2", &svc), FERRY_OK);
+  EXPECT_STREQ(svc.instance_name, "s2");
+  EXPECT_EQ(svc.instance, &b);
+  EXPECT_EQ(svc.kind, static_cast<uint32_t>(FERRY_KIND_STORAGE));
+  EXPECT_EQ(svc.ops, nullptr);  // the fake storage offers no ops table
+  // A destroyed instance is not found.
+  instances_[2]->state = InstanceState::kDestroyed;
+  ASSERT_EQ(api_->service_find(me(), FERRY_KIND_STORAGE, nullptr, &svc), FERRY_OK);
+  EXPECT_STREQ(svc.instance_name, "s1");
+  EXPECT_EQ(api_->service_find(me(), FERRY_KIND_FLUSH, nullptr, &svc), FERRY_E_NOT_FOUND);
 }
 
 TEST_F(HostTest, PostsFromOtherThreadsRunOnTheLoop) {
