@@ -22,7 +22,10 @@ struct Harness {
   test::TempDir tmp{"ferry-mmaplog"};
   std::shared_ptr<mmaplog::FaultIo> io = std::make_shared<mmaplog::FaultIo>();
   mmaplog::Options opt;
-  std::atomic<int64_t> now{1'700'000'000'000};
+  // Starts at the real time: retention compares it with file mtimes.
+  std::atomic<int64_t> now{std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count()};
   std::vector<std::string> logs;
   std::mutex log_mu;
   std::unique_ptr<mmaplog::Store> store;

@@ -302,6 +302,14 @@ ferry_status ConsumeQueues::flush(std::string* error) {
     std::lock_guard lk(dirty_mu_);
     dirty.swap(dirty_);
   }
+  auto restore = [&] {
+    std::lock_guard lk(dirty_mu_);
+    dirty_.insert(dirty.begin(), dirty.end());
+  };
+  // Files evicted since they were written: their dirty pages are still in
+  // the page cache. Past a handful, one syncfs beats an fdatasync each.
+  constexpr size_t kPerFileLimit = 64;
+  std::vector<std::pair<FileKey, ConsumeQueuePtr>> unmapped;
   for (const FileKey& k : dirty) {
     ConsumeQueuePtr q;
     {
@@ -310,21 +318,33 @@ ferry_status ConsumeQueues::flush(std::string* error) {
       if (it != by_serial_.end()) q = it->second.lock();
     }
     if (!q || q->deleted.load()) continue;
-    int rc;
     if (MappedFilePtr f = cache_.peek(k)) {
-      rc = f->msync();
+      if (int rc = f->msync(); rc < 0) {
+        *error = "cannot sync consume queue " + f->path() + ": " + std::strerror(-rc);
+        restore();
+        return FERRY_E_IO;
+      }
     } else {
-      // Evicted since: its dirty pages are still in the page cache.
-      std::string path = file_path(*q, k.file_no);
-      int fd = io_.open(path, O_RDWR, 0644);
-      if (fd == -ENOENT) continue;  // trimmed by retention meanwhile
-      rc = fd < 0 ? fd : io_.fdatasync(fd);
-      if (fd >= 0) io_.close(fd);
+      unmapped.emplace_back(k, std::move(q));
     }
+  }
+  if (unmapped.size() > kPerFileLimit) {
+    if (int rc = io_.sync_filesystem(root_); rc < 0) {
+      *error = "cannot sync the file system of " + root_ + ": " + std::strerror(-rc);
+      restore();
+      return FERRY_E_IO;
+    }
+    return FERRY_OK;
+  }
+  for (auto& [k, q] : unmapped) {
+    std::string path = file_path(*q, k.file_no);
+    int fd = io_.open(path, O_RDWR, 0644);
+    if (fd == -ENOENT) continue;  // trimmed by retention meanwhile
+    int rc = fd < 0 ? fd : io_.fdatasync(fd);
+    if (fd >= 0) io_.close(fd);
     if (rc < 0) {
-      *error = "cannot sync consume queue " + file_path(*q, k.file_no) + ": " + std::strerror(-rc);
-      std::lock_guard lk(dirty_mu_);
-      dirty_.insert(dirty.begin(), dirty.end());
+      *error = "cannot sync consume queue " + path + ": " + std::strerror(-rc);
+      restore();
       return FERRY_E_IO;
     }
   }

@@ -238,4 +238,6 @@ int FaultIo::populate(void* addr, size_t len) {
   return inner_->populate(addr, len);
 }
 
+int FaultIo::sync_filesystem(const std::string& path) { return inner_->sync_filesystem(path); }
+
 }  // namespace ferry::mmaplog

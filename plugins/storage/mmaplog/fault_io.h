@@ -68,6 +68,7 @@ class FaultIo : public Io {
   int64_t seek_data(int fd, uint64_t off, bool hole) override;
   int rmdir(const std::string& path) override;
   int populate(void* addr, size_t len) override;
+  int sync_filesystem(const std::string& path) override;
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;

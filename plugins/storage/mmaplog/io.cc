@@ -111,6 +111,14 @@ int PosixIo::populate(void* addr, size_t len) {
   return 0;
 }
 
+int PosixIo::sync_filesystem(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int rc = ::syncfs(fd) < 0 ? -errno : 0;
+  ::close(fd);
+  return rc;
+}
+
 int write_all(Io& io, int fd, const void* buf, size_t len, off_t off) {
   auto* p = static_cast<const char*>(buf);
   while (len > 0) {

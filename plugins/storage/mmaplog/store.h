@@ -83,6 +83,7 @@ class Store {
   void housekeeping_loop();
   void note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset);
   bool store_time_at(uint64_t commit_offset, int64_t* ts) const;
+  uint64_t readable_min(const ConsumeQueue& q) const;
   bool cold(const Segment& seg, uint64_t off, uint32_t size) const;
   void log(ferry_log_level level, const std::string& text) const;
 

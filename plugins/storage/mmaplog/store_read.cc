@@ -40,8 +40,8 @@ ferry_status Store::read_queue(const ferry_read_request& req, ferry_read_result*
                                std::string* error) {
   auto r = std::make_unique<ReadResult>();
   ConsumeQueuePtr q = queues_.find(sv(req.topic), req.queue_id);
-  uint64_t min = q ? q->min_offset.load() : 0;
   uint64_t max = q ? q->max_offset.load(std::memory_order_acquire) : 0;
+  uint64_t min = q ? readable_min(*q) : 0;
   const uint64_t log_min = log_.min_offset();
   ferry_read_result& pub = r->pub;
   pub.min_offset = min;
@@ -200,19 +200,25 @@ ferry_status Store::read_log(uint64_t offset, uint32_t max_bytes, ferry_read_res
   return FERRY_OK;
 }
 
+// The smallest queue offset whose record still exists: q->min_offset moves
+// by whole queue files, retention by whole segments, so the entries between
+// may point below the log's minimum.
+uint64_t Store::readable_min(const ConsumeQueue& q) const {
+  uint64_t min = q.min_offset.load();
+  if (min >= q.max_offset.load()) return min;
+  CqEntry e;
+  MappedFilePtr hold;
+  FileKey key{};
+  const uint64_t log_min = log_.min_offset();
+  if (queues_.get(q, min, &e, &hold, &key) && e.commit_offset >= log_min) return min;
+  return queues_.first_at_or_after(q, log_min);
+}
+
 ferry_status Store::queue_range(std::string_view topic, int32_t queue_id, uint64_t* min,
                                 uint64_t* max) {
   ConsumeQueuePtr q = queues_.find(topic, queue_id);
-  *min = q ? q->min_offset.load() : 0;
+  *min = q ? readable_min(*q) : 0;
   *max = q ? q->max_offset.load() : 0;
-  if (q && *min < *max) {
-    // Entries whose records retention removed are not readable any more.
-    CqEntry e;
-    MappedFilePtr hold;
-    FileKey key{};
-    if (!queues_.get(*q, *min, &e, &hold, &key) || e.commit_offset < log_.min_offset())
-      *min = queues_.first_at_or_after(*q, log_.min_offset());
-  }
   return FERRY_OK;
 }
 

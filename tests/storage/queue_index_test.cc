@@ -1,0 +1,199 @@
+// Consume queues (entry format, file naming and roll, lazy sparse files, LRU
+// of mappings under 100,000 queues) and the key index (collisions, rollover).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store_harness.h"
+
+namespace ferry::storage_test {
+namespace {
+
+uint64_t be(const std::string& s, size_t off, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(s[off + i]);
+  return v;
+}
+
+size_t mapping_count() {
+  std::ifstream maps("/proc/self/maps");
+  size_t n = 0;
+  std::string line;
+  while (std::getline(maps, line)) ++n;
+  return n;
+}
+
+TEST(ConsumeQueue, EntriesAreTwentyBigEndianBytesInFilesNamedByByteOffset) {
+  Harness h;
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  for (int i = 0; i < 40; ++i)
+    msgs.emplace_back("orders", 2, "b" + std::to_string(i),
+                      std::vector<std::pair<std::string, std::string>>{{"TAGS", "tag" + std::to_string(i % 3)}});
+  auto res = h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  std::string err;
+  ASSERT_EQ(h.store->checkpoint_now(&err), FERRY_OK) << err;
+  std::string dir = h.opt.dir + "/consumequeue/orders/2/";
+  // 16 entries per file: 0, 16*20, 32*20.
+  for (const char* f : {"00000000000000000000", "00000000000000000320", "00000000000000000640"}) {
+    ASSERT_TRUE(std::filesystem::exists(dir + f)) << f;
+    EXPECT_EQ(std::filesystem::file_size(dir + f), 320u);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "00000000000000000960"));
+  for (int i = 0; i < 40; ++i) {
+    std::string file = dir + mmaplog::Segment::file_name((i / 16) * 320);
+    std::string e = Harness::peek(file, (i % 16) * 20, 20);
+    EXPECT_EQ(be(e, 0, 8), res[i].commit_offset);
+    EXPECT_EQ(be(e, 8, 4), res[i].size);
+    std::string tag = "tag" + std::to_string(i % 3);
+    EXPECT_EQ(static_cast<int64_t>(be(e, 12, 8)), ferry_tag_hash(sl(tag)));
+  }
+  // Queues that never received a message have no files at all.
+  EXPECT_FALSE(std::filesystem::exists(h.opt.dir + "/consumequeue/orders/0"));
+}
+
+TEST(ConsumeQueue, FilesAreCreatedSparse) {
+  Harness h;
+  h.opt.queue_file_entries = 300'000;
+  h.open_ok();
+  h.append_ok(messages("t", 0, 3));
+  ASSERT_TRUE(h.wait_dispatched());
+  std::string f = h.opt.dir + "/consumequeue/t/0/00000000000000000000";
+  EXPECT_EQ(std::filesystem::file_size(f), 6'000'000u);
+  struct stat st {};
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, 256u * 1024);  // not 6 MB on disk
+}
+
+TEST(ConsumeQueue, TopicNamesThatAreNotSafeFileNamesAreHexEncoded) {
+  Harness h;
+  h.open_ok();
+  h.append_ok(messages("../evil/t", 0, 2));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_FALSE(std::filesystem::exists(h.opt.dir + "/evil"));
+  EXPECT_EQ(h.read("../evil/t", 0, 0).bodies().size(), 2u);
+  h.close();
+  h.open_ok();  // and the name comes back on reload
+  uint64_t mn = 0, mx = 0;
+  h.store->queue_range("../evil/t", 0, &mn, &mx);
+  EXPECT_EQ(mx, 2u);
+}
+
+TEST(ConsumeQueue, HundredThousandQueuesStayWithinTheMappingBound) {
+  // 100,000 queue files: on tmpfs when available, the subject is the
+  // mapping bound, not the disk's file-creation speed.
+  std::string shm_dir;
+  if (std::filesystem::is_directory("/dev/shm"))
+    shm_dir = "/dev/shm/ferry-cq-test-" + std::to_string(::getpid());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty()) std::filesystem::remove_all(dir);
+    }
+  } cleanup{shm_dir};
+  Harness h;
+  if (!shm_dir.empty()) h.opt.dir = shm_dir;
+  h.opt.max_mapped_queue_files = 64;
+  h.opt.segment_size = 16u << 20;
+  h.open_ok();
+  const size_t base_maps = mapping_count();
+  constexpr int kTopics = 1000, kQueues = 100;
+  std::vector<OwnedMessage> batch;
+  std::vector<ferry_append_result> res;
+  for (int t = 0; t < kTopics; ++t) {
+    batch.clear();
+    for (int q = 0; q < kQueues; ++q)
+      batch.emplace_back("topic" + std::to_string(t), q, "t" + std::to_string(t) + "q" + std::to_string(q));
+    ASSERT_EQ(h.append(batch, &res), FERRY_OK);
+  }
+  ASSERT_TRUE(test::wait_until([&] { return h.store->dispatched_offset() >= h.store->write_offset(); },
+                               std::chrono::seconds(120), std::chrono::milliseconds(10)));
+  EXPECT_EQ(h.store->queues().count(), 100'000u);
+  EXPECT_LE(h.store->queues().cache_size(), 64u);
+  // Segments (a few) + at most 64 queue files + index: far below one per queue.
+  EXPECT_LT(mapping_count(), base_maps + 200);
+  for (int t = 0; t < kTopics; t += 97) {
+    for (int q = 0; q < kQueues; q += 13) {
+      Result r = h.read("topic" + std::to_string(t), q, 0);
+      ASSERT_EQ(r->count, 1u);
+      EXPECT_EQ(str(decode(r->records[0]).body), "t" + std::to_string(t) + "q" + std::to_string(q));
+    }
+  }
+  EXPECT_LE(h.store->queues().cache_size(), 64u);
+  // A restart loads all 100,000 queues and their offsets.
+  h.close();
+  h.open_ok();
+  EXPECT_EQ(h.store->queues().count(), 100'000u);
+  EXPECT_LE(h.store->queues().cache_size(), 64u);
+  auto more = h.append_ok({OwnedMessage("topic999", 99, "again")});
+  EXPECT_EQ(more[0].queue_offset, 1u);
+}
+
+TEST(KeyIndex, CollisionsInOneSlotReturnOnlyTheMatchingRecords) {
+  Harness h;
+  h.opt.index_slots = 1;  // every key in the same chain
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  for (int i = 0; i < 100; ++i)
+    msgs.emplace_back("t", 0, "v" + std::to_string(i),
+                      std::vector<std::pair<std::string, std::string>>{{"KEYS", "key-" + std::to_string(i)}});
+  h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  for (int i : {0, 1, 50, 99}) {
+    Result r;
+    ASSERT_EQ(h.store->query_key("t", "key-" + std::to_string(i), 0, INT64_MAX / 2, 10, &r.r), FERRY_OK);
+    ASSERT_EQ(r->count, 1u) << i;
+    EXPECT_EQ(str(decode(r->records[0]).body), "v" + std::to_string(i));
+  }
+  // Same hash, different text: Java's hashCode("Aa") == hashCode("BB").
+  std::vector<OwnedMessage> twins;
+  twins.emplace_back("x", 0, "Aa", std::vector<std::pair<std::string, std::string>>{{"KEYS", "Aa"}});
+  twins.emplace_back("x", 0, "BB", std::vector<std::pair<std::string, std::string>>{{"KEYS", "BB"}});
+  EXPECT_EQ(mmaplog::KeyIndex::key_hash("x", "Aa"), mmaplog::KeyIndex::key_hash("x", "BB"));
+  h.append_ok(twins);
+  ASSERT_TRUE(h.wait_dispatched());
+  Result r;
+  ASSERT_EQ(h.store->query_key("x", "BB", 0, INT64_MAX / 2, 10, &r.r), FERRY_OK);
+  ASSERT_EQ(r->count, 1u);
+  EXPECT_EQ(str(decode(r->records[0]).body), "BB");
+}
+
+TEST(KeyIndex, FilesRollOverAndQueriesSpanThem) {
+  Harness h;
+  h.opt.index_entries = 16;
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  for (int i = 0; i < 100; ++i)
+    msgs.emplace_back("t", 0, "v" + std::to_string(i),
+                      std::vector<std::pair<std::string, std::string>>{
+                          {"KEYS", i % 10 == 0 ? "common" : "k" + std::to_string(i)}});
+  h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_GE(h.store->index().file_count(), 6u);
+  EXPECT_GE(std::distance(std::filesystem::directory_iterator(h.opt.dir + "/index"),
+                          std::filesystem::directory_iterator()), 6);
+  Result all;
+  ASSERT_EQ(h.store->query_key("t", "common", 0, INT64_MAX / 2, 100, &all.r), FERRY_OK);
+  auto bodies = all.bodies();
+  ASSERT_EQ(bodies.size(), 10u);
+  EXPECT_EQ(bodies.front(), "v90");  // newest first
+  EXPECT_EQ(bodies.back(), "v0");
+  Result few;
+  ASSERT_EQ(h.store->query_key("t", "common", 0, INT64_MAX / 2, 3, &few.r), FERRY_OK);
+  EXPECT_EQ(few->count, 3u);
+  Result old;
+  ASSERT_EQ(h.store->query_key("t", "k1", 0, INT64_MAX / 2, 3, &old.r), FERRY_OK);
+  EXPECT_EQ(old->count, 1u);
+  // After a restart the files are read back.
+  h.close();
+  h.open_ok();
+  Result again;
+  ASSERT_EQ(h.store->query_key("t", "k77", 0, INT64_MAX / 2, 3, &again.r), FERRY_OK);
+  EXPECT_EQ(again->count, 1u);
+}
+
+}  // namespace
+}  // namespace ferry::storage_test
