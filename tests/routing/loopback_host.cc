@@ -57,6 +57,9 @@ struct LoopbackWorld::Impl {
   std::list<std::unique_ptr<ferry_timer>> timers;
   std::list<std::unique_ptr<ferry_conn>> conns;
   std::deque<std::function<void()>> tasks;
+  // queue_work items: run when no task is left, as if a worker finished
+  // them while the loop delivered everything else.
+  std::deque<std::function<void()>> idle_tasks;
   std::map<std::string, bool> up;  // address -> serving
   std::map<uint32_t, size_t> request_counts;
   std::vector<std::string> logs;
@@ -241,6 +244,13 @@ void h_conn_close(ferry_host* h, ferry_conn* c) {
   W(h)->close_conn(c, false);
   W(h)->conns.remove_if([c](const auto& x) { return x.get() == c; });
 }
+ferry_status h_queue_work(ferry_host* h, ferry_task_fn work, ferry_task_fn done, void* ud) {
+  W(h)->idle_tasks.push_back([work, done, ud] {
+    work(ud);
+    done(ud);
+  });
+  return FERRY_OK;
+}
 ferry_status h_topic_foreach(ferry_host* h, ferry_topic_visit_fn fn, void* ud) {
   if (!h->topics) return FERRY_E_NOT_SUPPORTED;
   for (const TopicConfig& t : *h->topics) {
@@ -283,6 +293,7 @@ LoopbackWorld::LoopbackWorld() : impl_(std::make_unique<Impl>()) {
   a.conn_request = h_conn_request;
   a.conn_close = h_conn_close;
   a.topic_foreach = h_topic_foreach;
+  a.queue_work = h_queue_work;
 }
 
 LoopbackWorld::~LoopbackWorld() = default;
@@ -320,12 +331,14 @@ void LoopbackWorld::set_up(const std::string& address, bool up) {
 }
 
 void LoopbackWorld::run() {
-  for (int i = 0; i < 10'000'000 && !impl_->tasks.empty(); ++i) {
-    auto task = std::move(impl_->tasks.front());
-    impl_->tasks.pop_front();
+  for (int i = 0; i < 10'000'000; ++i) {
+    auto& queue = !impl_->tasks.empty() ? impl_->tasks : impl_->idle_tasks;
+    if (queue.empty()) return;
+    auto task = std::move(queue.front());
+    queue.pop_front();
     task();
   }
-  if (!impl_->tasks.empty()) throw std::runtime_error("loopback world: tasks never settle");
+  throw std::runtime_error("loopback world: tasks never settle");
 }
 
 void LoopbackWorld::advance(int64_t ms) {

@@ -9,7 +9,8 @@
 //
 // Simplifications (what the kernel does and this does not): no frames, no
 // timeouts (a server that is up always answers), no threads: everything runs
-// inside run()/advance(), which play the loop.
+// inside run()/advance(), which play the loop; queue_work runs its work and
+// done once no other task is queued.
 #include <cstdint>
 #include <deque>
 #include <functional>

@@ -1,6 +1,7 @@
 #include "registration_mode.h"
 
 #include <algorithm>
+#include <chrono>
 #include <new>
 #include <span>
 
@@ -92,19 +93,46 @@ void RegistrationMode::stop() {
     host_.api->timer_stop(host_.host, debounce_timer_);
     debounce_timer_ = nullptr;
   }
-  // Best effort: the answers (or their timeouts) arrive while the kernel
-  // drains the loop after stop, or complete as closed in the destructor.
+  // Best effort with a bounded wait: the answers (or their timeouts) arrive
+  // on the loop while a kernel worker holds destroy back for them (the
+  // kernel destroys an instance only once its queued work is done); without
+  // that wait the connections would close before the answers came back.
   UnregisterRequest req{config_.broker.cluster, config_.broker.broker_name,
                         config_.broker.broker_id, config_.broker.address};
   Buffer payload = encode_unregister(req);
   const auto timeout = static_cast<uint32_t>(std::min(config_.timeout_ms, kUnregisterTimeoutMs));
+  size_t sent = 0;
   for (auto& link : links_) {
     if (!link->conn || !link->connected) continue;
-    host_.api->conn_request(host_.host, link->conn, FERRY_NAMESRV_UNREGISTER_BROKER,
-                            as_slice(payload), ferry_slice{nullptr, 0}, timeout, 0,
-                            &RegistrationMode::on_unregister_answer, link.get());
+    {
+      std::lock_guard lk(stop_wait_.m);
+      ++stop_wait_.outstanding;  // before the request: its answer may decrement
+    }
+    ferry_status s = host_.api->conn_request(host_.host, link->conn, FERRY_NAMESRV_UNREGISTER_BROKER,
+                                             as_slice(payload), ferry_slice{nullptr, 0}, timeout, 0,
+                                             &RegistrationMode::on_unregister_answer, link.get());
+    if (s == FERRY_OK) {
+      ++sent;
+    } else {
+      std::lock_guard lk(stop_wait_.m);
+      --stop_wait_.outstanding;
+    }
   }
+  if (sent == 0) return;
+  // A little past the requests' own timeout, so their answers always land.
+  stop_wait_.limit_ms = timeout + 500;
+  if (host_.api->queue_work(host_.host, &RegistrationMode::wait_unregisters,
+                            &RegistrationMode::unregisters_done, this) != FERRY_OK)
+    host_.log(FERRY_LOG_DEBUG, "no worker to wait for unregister answers; not waiting");
 }
+
+void RegistrationMode::wait_unregisters(void* self_ptr) {
+  auto& w = static_cast<RegistrationMode*>(self_ptr)->stop_wait_;
+  std::unique_lock lk(w.m);
+  w.cv.wait_for(lk, std::chrono::milliseconds(w.limit_ms), [&] { return w.outstanding == 0; });
+}
+
+void RegistrationMode::unregisters_done(void*) {}
 
 void RegistrationMode::info(ferry_routing_info* out) const {
   out->mode = FERRY_ROUTING_REGISTRATION;
@@ -279,6 +307,12 @@ void RegistrationMode::on_chunk_answer(void* link_ptr, const ferry_response* res
 
 void RegistrationMode::on_unregister_answer(void* link_ptr, const ferry_response* resp) {
   auto& link = *static_cast<Link*>(link_ptr);
+  {
+    StopWait& w = link.owner->stop_wait_;
+    std::lock_guard lk(w.m);
+    if (w.outstanding > 0) --w.outstanding;
+    w.cv.notify_all();
+  }
   try {
     link.registered = false;
     link.owner->host_.log(resp->status == FERRY_OK ? FERRY_LOG_INFO : FERRY_LOG_WARN,

@@ -9,8 +9,10 @@
 //
 // All state lives on the loop thread (timers, connection events and
 // responses all run there), so nothing here locks.
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,8 @@ class RegistrationMode final : public Instance {
   static void on_heartbeat_answer(void* link, const ferry_response* resp);
   static void on_chunk_answer(void* link, const ferry_response* resp);
   static void on_unregister_answer(void* link, const ferry_response* resp);
+  static void wait_unregisters(void* self);
+  static void unregisters_done(void* self);
 
   // Re-read the topic table into a new round, then kick every server.
   void register_all();
@@ -87,6 +91,17 @@ class RegistrationMode final : public Instance {
   ferry_timer* debounce_timer_ = nullptr;
   bool debounce_pending_ = false;
   bool stopping_ = false;
+
+  // The bounded wait for unregister answers at stop: a kernel worker
+  // (api->queue_work) waits on this while the loop delivers the answers, and
+  // the kernel destroys the instance only after that work is done.
+  struct StopWait {
+    std::mutex m;
+    std::condition_variable cv;
+    size_t outstanding = 0;
+    int64_t limit_ms = 0;
+  };
+  StopWait stop_wait_;
 };
 
 }  // namespace ferry::namesrv
