@@ -6,17 +6,26 @@
 
 namespace ferry::net {
 
+namespace {
+// Local failure of a submitted request; the callback must not unwind into libuv.
+void fail_submit(SubmittedRequest& r, ferry_status st, const char* why) {
+  if (r.oneway || !r.fn) return;
+  Response resp;
+  resp.status = st;
+  resp.message = why;
+  try {
+    r.fn(resp);
+  } catch (...) {
+  }
+}
+}  // namespace
+
 ClientImpl::ClientImpl(uv_loop_t* loop, ClientOptions options)
     : Endpoint(loop, options.log), opts_(std::move(options)) {
   submits_ = AsyncQueue<SubmittedRequest>::create(loop_, [this](SubmittedRequest& r) {
     const ferry_status st = request(r.code, r.payload, std::move(r.attachment), r.timeout_ms,
                                     r.oneway, r.fn);
-    if (st != FERRY_OK && !r.oneway && r.fn) {
-      Response resp;
-      resp.status = st;
-      resp.message = "request could not be sent";
-      r.fn(resp);
-    }
+    if (st != FERRY_OK) fail_submit(r, st, "request could not be sent");
   });
   if (!submits_) throw std::runtime_error("uv_async_init failed");
   uv_timer_init(loop_, &connect_timer_);
@@ -165,12 +174,7 @@ void ClientImpl::close(std::function<void()> done) {
   uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &ClientImpl::on_handle_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), &ClientImpl::on_handle_close);
   submits_->close([this] { handle_closed(); }, [](SubmittedRequest& r) {
-    if (!r.oneway && r.fn) {
-      Response resp;
-      resp.status = FERRY_E_CLOSED;
-      resp.message = "client closed before the request was sent";
-      r.fn(resp);
-    }
+    fail_submit(r, FERRY_E_CLOSED, "client closed before the request was sent");
   });
   current_ = nullptr;
   connected_ = false;

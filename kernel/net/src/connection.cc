@@ -13,6 +13,18 @@ namespace {
 constexpr size_t kEnvelopeOverhead = 96;
 }  // namespace
 
+// Callbacks run inside libuv's C callbacks: nothing may unwind through them.
+void Connection::deliver(ResponseFn& fn, const Response& r) {
+  if (!fn) return;
+  try {
+    fn(r);
+  } catch (const std::exception& e) {
+    log(FERRY_LOG_ERROR, std::string("response callback threw: ") + e.what());
+  } catch (...) {
+    log(FERRY_LOG_ERROR, "response callback threw a non-exception");
+  }
+}
+
 // Everything one uv_write carries: headers and small attachments copied into
 // `bytes`, large attachments written from where they are and released when
 // the write completes.
@@ -147,7 +159,7 @@ void Connection::process() {
         r.payload = f.payload;
         r.attachment = f.attachment;
         r.block = &rbuf_.block();
-        if (fn) fn(r);
+        deliver(fn, r);
         rbuf_.note_retained();
       } else {
         log(FERRY_LOG_DEBUG, "answer to unknown request " + std::to_string(f.request_id) +
@@ -348,7 +360,7 @@ void Connection::on_timer(uv_timer_t* t) {
     Response r;
     r.status = FERRY_E_TIMEOUT;
     r.message = "no answer within the request timeout";
-    if (fn) fn(r);
+    c->deliver(fn, r);
   }
   c->arm_timer();
 }
@@ -360,7 +372,7 @@ void Connection::fail_pending(ferry_status status) {
     Response r;
     r.status = status;
     r.message = "connection closed before the answer arrived";
-    if (fn) fn(r);
+    deliver(fn, r);
   }
 }
 

@@ -110,6 +110,7 @@ class Connection {
   void arm_timer();
   void fail_pending(ferry_status status);
   void log(ferry_log_level level, const std::string& line);
+  void deliver(ResponseFn& fn, const Response& r);
 
   uv_loop_t* loop_;
   ConnectionHost& host_;

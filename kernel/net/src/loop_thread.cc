@@ -6,7 +6,13 @@ namespace ferry::net {
 
 LoopThread::LoopThread() {
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
-  tasks_ = AsyncQueue<Task>::create(&loop_, [](Task& t) { t(); });
+  // A task must not unwind through libuv's C frames.
+  tasks_ = AsyncQueue<Task>::create(&loop_, [](Task& t) {
+    try {
+      t();
+    } catch (...) {
+    }
+  });
   if (!tasks_) {
     uv_loop_close(&loop_);
     throw std::runtime_error("uv_async_init failed");

@@ -30,7 +30,9 @@ class LoopThread {
   std::thread::id thread_id() const { return thread_.get_id(); }
   bool in_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
-  // [any] Runs task on the loop thread soon. False after stop().
+  // [any] Runs task on the loop thread soon. False after stop(). A task that
+  // throws is dropped (nothing unwinds through libuv); run_sync() hands the
+  // exception back to its caller instead.
   bool post(Task task);
   // [any, not the loop thread] Runs fn on the loop and waits for its result.
   template <class Fn>
