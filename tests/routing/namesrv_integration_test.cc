@@ -78,10 +78,11 @@ std::string registry_body(const std::string& expiry) {
          "broker_expiry = \"" + expiry + "\"\n";
 }
 
-std::string broker_body(const std::vector<std::string>& name_servers) {
+std::string broker_body(const std::vector<std::string>& name_servers,
+                        const std::string& name = "broker-it") {
   std::string list;
   for (const auto& ns : name_servers) list += (list.empty() ? "\"" : ", \"") + ns + "\"";
-  return "[broker]\ncluster = \"ItCluster\"\nname = \"broker-it\"\nid = 0\n\n"
+  return "[broker]\ncluster = \"ItCluster\"\nname = \"" + name + "\"\nid = 0\n\n"
          "[plugins.storage]\nlibrary = \"ferry_storage_mmaplog\"\n\n"
          "[plugins.flush]\nlibrary = \"ferry_flush_async\"\n\n"
          "[plugins.registration]\nlibrary = \"ferry_routing_namesrv\"\nmode = \"registration\"\n"
@@ -222,6 +223,50 @@ TEST_F(NamesrvIntegration, StoppedBrokerUnregistersFromBoth) {
   }
   EXPECT_FALSE(route(*c1, "it-stop"));
   EXPECT_FALSE(route(*c2, "it-stop"));
+}
+
+// A topic spread over two brokers; the route follows a broker that dies
+// (after expiry) and one that comes back.
+TEST_F(NamesrvIntegration, RouteFollowsASecondBrokerThatDiesAndReturns) {
+  auto second = std::make_unique<Ferryd>(dir, "broker-b",
+                                         broker_body({ns1->address(), ns2->address()}, "broker-b"));
+  auto cb2 = std::make_unique<NetClient>(second->address());
+  ASSERT_TRUE(cb2->wait_connected(10s)) << second->log();
+  ASSERT_EQ(cb->call(FERRY_CODE_TOPIC_CREATE, topic_create("it-spread")).status, FERRY_OK);
+  ASSERT_EQ(cb2->call(FERRY_CODE_TOPIC_CREATE, topic_create("it-spread")).status, FERRY_OK);
+  auto groups = [&](NetClient& ns) {
+    auto r = route(ns, "it-spread");
+    return r ? r->queues.size() : 0u;
+  };
+  for (NetClient* ns : {c1.get(), c2.get()})
+    ASSERT_TRUE(wait_until([&] { return groups(*ns) == 2; }, 15s)) << second->log();
+  auto r = route(*c1, "it-spread");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->queues[0].broker_name, "broker-b");  // sorted by name
+  EXPECT_EQ(r->queues[1].broker_name, "broker-it");
+  ASSERT_EQ(r->groups.size(), 2u);
+  EXPECT_EQ(r->groups[0].members[0].address, second->address());
+  EXPECT_EQ(r->groups[1].members[0].address, broker->address());
+
+  cb2.reset();
+  second->proc().kill_now();
+  for (NetClient* ns : {c1.get(), c2.get()})
+    EXPECT_TRUE(wait_until([&] { return groups(*ns) == 1; }, 20s));
+  EXPECT_EQ(route(*c2, "it-spread")->queues[0].broker_name, "broker-it");
+
+  // Back with the same config and data directory. The core persists topic
+  // configs debounced, so a topic created just before a SIGKILL may be gone:
+  // create it again (or find it there) as an operator would.
+  second->start();
+  cb2 = std::make_unique<NetClient>(second->address());
+  ASSERT_TRUE(cb2->wait_connected(10s)) << second->log();
+  ferry_status again = cb2->call(FERRY_CODE_TOPIC_CREATE, topic_create("it-spread")).status;
+  EXPECT_TRUE(again == FERRY_OK || again == FERRY_E_ALREADY_EXISTS) << ferry_status_name(again);
+  for (NetClient* ns : {c1.get(), c2.get()})
+    EXPECT_TRUE(wait_until([&] { return groups(*ns) == 2; }, 20s)) << second->log();
+  cb2.reset();
+  second->proc().signal(SIGTERM);
+  EXPECT_TRUE(second->proc().wait_for(15s));
 }
 
 // The standalone assembly: one ferryd holding the registry and a
