@@ -3,11 +3,15 @@
 // free port, a temp data dir; ChildProcess always reaps it. When ferryd
 // cannot start with it or does not serve the core requests yet, skip()
 // names what is missing and the tests GTEST_SKIP with it.
+// FERRY_SDK_TEST_BROKER="name_servers=ADDR broker=ADDR" runs the tests
+// against a broker someone else started instead (e.g. the fake of
+// ferry_sdk_cpp_send_bench --serve).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -25,6 +29,16 @@ namespace ferry::test {
 class Ferryd {
  public:
   Ferryd() : address_(loopback(free_port())) {
+    broker_address_ = address_;  // standalone: one process is both
+    if (const char* external = std::getenv("FERRY_SDK_TEST_BROKER")) {
+      // "name_servers=ADDR broker=ADDR": a broker someone else runs.
+      std::istringstream fields(external);
+      for (std::string f; fields >> f;) {
+        if (f.rfind("name_servers=", 0) == 0) address_ = f.substr(13);
+        if (f.rfind("broker=", 0) == 0) broker_address_ = f.substr(7);
+      }
+      return;
+    }
     std::ifstream in(source_dir() + "/tests/sdk_python/ferryd_standalone.toml");
     std::stringstream text;
     text << in.rdbuf();
@@ -53,7 +67,7 @@ class Ferryd {
       ferry::TopicSettings t;
       t.name = topic;
       t.read_queues = t.write_queues = queues;
-      admin.create_topic(address_, t);
+      admin.create_topic(broker_address_, t);
       std::string last;
       bool routed = wait_until(
           [&] {
@@ -81,6 +95,7 @@ class Ferryd {
 
   TempDir dir_{"ferry-sdkcpp"};
   std::string address_;
+  std::string broker_address_;
   std::unique_ptr<ChildProcess> child_;
   std::string skip_;
 };

@@ -8,7 +8,7 @@
 //       [--name-servers ADDR --topic T]   a running broker (ferryd), or
 //                                          else an in-process fake broker
 //   ferry_sdk_cpp_send_bench --serve      start the fake broker, print
-//       "name_servers=ADDR topic=B", serve until stdin closes (the Python
+//       "name_servers=ADDR topic=B broker=ADDR", serve until stdin closes (the Python
 //       benchmark drives it)
 #include <algorithm>
 #include <chrono>
@@ -83,7 +83,8 @@ int main(int argc, char** argv) try {
     name_servers = fake->name_servers();
   }
   if (serve) {
-    std::printf("name_servers=%s topic=%s\n", name_servers.c_str(), topic.c_str());
+    std::printf("name_servers=%s topic=%s broker=%s\n", name_servers.c_str(), topic.c_str(),
+                fake ? fake->broker_address(0).c_str() : "");
     std::fflush(stdout);
     std::string line;
     while (std::getline(std::cin, line)) {
