@@ -16,5 +16,7 @@
 #include "ferry/delay.h"
 #include "ferry/transaction.h"
 #include "ferry/filter.h"
+#include "ferry/codes.h"
+#include "ferry/namesrv_codes.h"
 
 #endif /* FERRY_FERRY_H */
