@@ -2,6 +2,7 @@
 // (every member gets all, offsets in a local file), graceful shutdown
 // (restart re-delivers nothing acknowledged), RECONSUME_LATER, orderly.
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -98,6 +99,43 @@ TEST(SdkPushConsumer, ClusteringSharesQueuesAndConsumesEverything) {
   EXPECT_TRUE(ferry::test::wait_until([&] { return ferry_push_consumer_queue_count(ca.get()) == 8; }, 10s));
   send_n(p.get(), "T", 40, "late");
   EXPECT_TRUE(ferry::test::wait_until([&] { return a.size() + b.size() >= 240; }, 10s));
+}
+
+TEST(SdkPushConsumer, RebalanceWhenAThirdJoinsAndOneLeavesLosesNothing) {
+  FakeCluster cluster({.brokers = 2, .queues = 3});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"group", "JG"}, {"consume_from", "first"}});
+  Sink a, b, c;
+  auto ca = start_push(conf, "T", &a);
+  auto cb = start_push(conf, "T", &b);
+  auto pconf = make_conf(cluster.name_servers());
+  auto p = start_producer(pconf);
+  constexpr int kTotal = 600;
+  std::thread producer([&] { send_n(p.get(), "T", kTotal, "r"); });
+  std::this_thread::sleep_for(200ms);
+  auto cc = start_push(conf, "T", &c);  // a third member joins mid-stream
+  EXPECT_TRUE(ferry::test::wait_until([&] { return ferry_push_consumer_queue_count(cc.get()) == 2; }, 10s));
+  char err[256];
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(ca.get(), err, sizeof err)) << err;  // one leaves
+  producer.join();
+  std::set<std::string> seen;
+  size_t deliveries = 0;
+  ASSERT_TRUE(ferry::test::wait_until([&] {
+    std::set<std::string> all;
+    size_t n = 0;
+    for (Sink* s : {&a, &b, &c}) {
+      std::lock_guard l(s->mu);
+      all.insert(s->bodies.begin(), s->bodies.end());
+      n += s->bodies.size();
+    }
+    seen = all;
+    deliveries = n;
+    return all.size() == static_cast<size_t>(kTotal);
+  }, 15s)) << seen.size();
+  // At least once; duplicates can only come from messages consumed but not
+  // yet committed when a queue moved. Reported, not asserted to be zero.
+  RecordProperty("duplicates", static_cast<int>(deliveries - seen.size()));
+  std::printf("rebalance: %zu deliveries for %d messages (%zu duplicates)\n", deliveries, kTotal, deliveries - seen.size());
 }
 
 TEST(SdkPushConsumer, BroadcastingDeliversAllToEveryMemberAndKeepsOffsetsLocally) {
