@@ -108,7 +108,7 @@ class Consumer : public Handle {
   ConsumerKind kind_;
   std::unique_ptr<Workers> pool_;  // push consume threads
   std::atomic<bool> stopping_{false};
-  bool assigned_mode_ = false;
+  std::atomic<bool> assigned_mode_{false};  // set by assign() on a user thread
   std::vector<QueueKey> assigned_;
   // loop
   std::map<QueueKey, PqPtr> pqs_;
