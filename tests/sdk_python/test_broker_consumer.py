@@ -134,8 +134,10 @@ class Consuming(BrokerTestCase):
     def test_pull_consumer_assign_and_seek(self):
         topic = self.topic(queues=2)
         self.send(topic, 10)
-        with ferry.PullConsumer(**self.broker.client_keys(group="py_seek",
-                                                          consume_from="first")) as c:
+        # long_poll_ms bounds the pull a broker holds when the queue is drained:
+        # libferry's seek waits behind that held pull (noted to sdk/c).
+        with ferry.PullConsumer(**self.broker.client_keys(group="py_seek", consume_from="first",
+                                                          long_poll_ms=500)) as c:
             queues = c.fetch_queues(topic)
             self.assertEqual(len(queues), 2)
             c.assign(queues)
