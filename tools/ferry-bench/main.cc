@@ -1,0 +1,65 @@
+// ferry-bench: load generator for Ferry over libferry (docs/tools.md).
+//   ferry-bench produce --mode async --window 256 --size 1024 --duration 10
+//   ferry-bench consume --mode pull --from first --count 100000
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "../ferryctl/sdk_util.h"
+#include "options.h"
+#include "run.h"
+
+int main(int argc, char** argv) {
+  using ferry::bench::Options;
+  Options o;
+  if (const char* ns = std::getenv("FERRY_NAME_SERVERS")) o.name_servers = ns;
+  CLI::App app{"ferry-bench: measure a Ferry broker through libferry. Every run is bounded by --duration."};
+  app.require_subcommand(1);
+  auto common = [&](CLI::App* sc) {
+    sc->add_option("-n,--name-servers", o.name_servers, "host:port;host:port (env FERRY_NAME_SERVERS)")
+        ->capture_default_str();
+    sc->add_option("-t,--topic", o.topic, "topic, or the prefix with --topics > 1")->capture_default_str();
+    sc->add_option("--topics", o.topics, "number of topics (<topic>-0 .. <topic>-N-1)")
+        ->check(CLI::Range(1u, 1000u))->capture_default_str();
+    sc->add_option("-c,--threads", o.threads, "sending / consuming threads")
+        ->check(CLI::Range(1u, 256u))->capture_default_str();
+    sc->add_option("-d,--duration", o.duration_s, "seconds; always bounds the run")
+        ->check(CLI::Range(0.1, 86400.0))->capture_default_str();
+    sc->add_option("-N,--count", o.count, "stop after this many messages (0: run for --duration)")
+        ->capture_default_str();
+    sc->add_option("-g,--group", o.group, "producer / consumer group (consume default: a fresh group)");
+    sc->add_flag("--json", o.json, "summary as one JSON object on stdout");
+    sc->add_flag("--quiet", o.quiet, "no progress lines");
+  };
+  CLI::App* produce = app.add_subcommand("produce", "send messages and measure send latency");
+  common(produce);
+  produce->add_option("-m,--mode", o.mode, "sync | async | oneway | batch")
+      ->check(CLI::IsMember({"sync", "async", "oneway", "batch"}))->capture_default_str();
+  produce->add_option("-s,--size", o.size, "body bytes (>= 16: the timestamp)")
+      ->check(CLI::Range(size_t{16}, size_t{4} << 20))->capture_default_str();
+  produce->add_option("-w,--window", o.window, "async: sends in flight per thread")
+      ->check(CLI::Range(1u, 65536u))->capture_default_str();
+  produce->add_option("-b,--batch", o.batch, "batch: messages per request")
+      ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  produce->add_option("-r,--rate", o.rate, "messages/s over all threads (0: unlimited)")->capture_default_str();
+  produce->add_flag("--create", o.create, "create the topics first (existing ones are kept)");
+  produce->add_option("--create-target", o.create_target, "broker host:port or cluster name for --create")
+      ->capture_default_str();
+  produce->add_option("-q,--queues", o.queues, "queues per topic for --create")
+      ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  CLI::App* consume = app.add_subcommand("consume", "receive messages and measure end-to-end latency");
+  common(consume);
+  consume->add_option("-m,--mode", o.consume_mode, "push | pull")
+      ->check(CLI::IsMember({"push", "pull"}))->capture_default_str();
+  consume->add_option("--from", o.from, "first | last (a new group's starting point)")
+      ->check(CLI::IsMember({"first", "last"}))->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? ferry::tools::kExitOk : ferry::tools::kExitUsage;
+  }
+  if (produce->parsed()) return ferry::bench::run_produce(o);
+  return ferry::bench::run_consume(o);
+}

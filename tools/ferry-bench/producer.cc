@@ -1,0 +1,257 @@
+// ferry-bench produce: N sending threads over one libferry producer.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../ferryctl/sdk_util.h"
+#include "first_error.h"
+#include "report.h"
+#include "run.h"
+#include "stats.h"
+
+namespace ferry::bench {
+
+namespace {
+
+using namespace std::chrono;
+using tools::MessagePtr;
+
+// Bounds the async sends in flight for one thread. Slots are allocated once;
+// a completion returns its slot to the free list.
+class Window {
+ public:
+  struct Slot {
+    Window* owner = nullptr;
+    uint64_t sent_ns = 0;
+    uint32_t index = 0;
+  };
+
+  Window(uint32_t size, Stats& stats, FirstError& first) : slots_(size), stats_(stats), first_(first) {
+    free_.reserve(size);
+    for (uint32_t i = 0; i < size; ++i) {
+      slots_[i].owner = this;
+      slots_[i].index = i;
+      free_.push_back(i);
+    }
+  }
+
+  // A free slot, or nullptr if none frees up before `deadline`.
+  Slot* acquire(steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_until(lock, deadline, [&] { return !free_.empty(); })) return nullptr;
+    uint32_t i = free_.back();
+    free_.pop_back();
+    return &slots_[i];
+  }
+  void release(Slot* s) {
+    std::lock_guard lock(mu_);
+    free_.push_back(s->index);
+    cv_.notify_all();
+  }
+  // Waits until every slot is back; false if `deadline` passed first.
+  bool drain(steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return free_.size() == slots_.size(); });
+  }
+
+  static void on_done(void* ud, ferry_status status, const ferry_send_result*, const char* error) {
+    auto* slot = static_cast<Slot*>(ud);
+    Window* w = slot->owner;
+    if (status == FERRY_OK) {
+      w->stats_.success(w->body_size, now_ns() - slot->sent_ns);
+    } else {
+      w->stats_.failure();
+      w->first_.note(status, error);
+    }
+    w->release(slot);
+  }
+
+  size_t body_size = 0;
+
+ private:
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Stats& stats_;
+  FirstError& first_;
+};
+
+struct Shared {
+  const Options& o;
+  ferry_producer* producer;
+  std::vector<std::string> topics;
+  Stats stats;
+  FirstError first;
+  std::atomic<uint64_t> issued{0};
+  steady_clock::time_point deadline;
+};
+
+// Claims up to `want` messages from the --count budget; 0 once it is spent.
+uint64_t claim(Shared& sh, uint64_t want) {
+  if (sh.o.count == 0) return want;
+  uint64_t before = sh.issued.fetch_add(want);
+  if (before >= sh.o.count) return 0;
+  return std::min(want, sh.o.count - before);
+}
+
+MessagePtr make_message(const std::string& topic, std::string& body, Shared& sh) {
+  stamp_body(body, now_ns());
+  ferry_client_message* raw = nullptr;
+  char err[256] = "";
+  ferry_status s = ferry_message_new(topic.c_str(), body.data(), body.size(), &raw, err, sizeof err);
+  if (s != FERRY_OK) sh.first.note(s, err);
+  return MessagePtr(raw);
+}
+
+void sender(Shared& sh, uint32_t thread_index) {
+  const Options& o = sh.o;
+  std::string body(o.size, 'x');
+  Window window(o.mode == "async" ? o.window : 1, sh.stats, sh.first);
+  window.body_size = o.size;
+  // Pacing: this thread's share of --rate, as a fixed schedule from start.
+  const double interval_ns = o.rate ? 1e9 * o.threads / static_cast<double>(o.rate) : 0;
+  const auto start = steady_clock::now();
+  uint64_t seq = 0;
+  std::vector<MessagePtr> batch;
+  std::vector<ferry_client_message*> raw;
+  char err[512] = "";
+  while (steady_clock::now() < sh.deadline) {
+    uint64_t n = claim(sh, o.mode == "batch" ? o.batch : 1);
+    if (n == 0) break;
+    if (interval_ns > 0) {
+      std::this_thread::sleep_until(start + nanoseconds(static_cast<int64_t>(interval_ns * static_cast<double>(seq))));
+    }
+    const std::string& topic = sh.topics[(seq + thread_index) % sh.topics.size()];
+    seq += n;
+    if (o.mode == "batch") {
+      batch.clear();
+      raw.clear();
+      for (uint64_t i = 0; i < n; ++i) {
+        batch.push_back(make_message(topic, body, sh));
+        if (!batch.back()) return;
+        raw.push_back(batch.back().get());
+      }
+      uint64_t t0 = now_ns();
+      ferry_status s = ferry_producer_send_batch(sh.producer, raw.data(), raw.size(), nullptr, err, sizeof err);
+      if (s == FERRY_OK) {
+        sh.stats.success_n(n, n * o.size, now_ns() - t0);
+      } else {
+        sh.stats.failure(n);
+        sh.first.note(s, err);
+      }
+      continue;
+    }
+    MessagePtr m = make_message(topic, body, sh);
+    if (!m) return;
+    if (o.mode == "async") {
+      Window::Slot* slot = window.acquire(sh.deadline + seconds(1));
+      if (!slot) break;
+      slot->sent_ns = now_ns();
+      ferry_status s = ferry_producer_send_async(sh.producer, m.get(), &Window::on_done, slot, err, sizeof err);
+      if (s != FERRY_OK) {  // the callback will not run
+        sh.stats.failure();
+        sh.first.note(s, err);
+        window.release(slot);
+      }
+      continue;
+    }
+    uint64_t t0 = now_ns();
+    ferry_status s = o.mode == "oneway" ? ferry_producer_send_oneway(sh.producer, m.get(), err, sizeof err)
+                                        : ferry_producer_send(sh.producer, m.get(), nullptr, err, sizeof err);
+    if (s == FERRY_OK) {
+      sh.stats.success(o.size, now_ns() - t0);
+    } else {
+      sh.stats.failure();
+      sh.first.note(s, err);
+    }
+  }
+  // Sends in flight finish within their send timeout (3 s default) + slack.
+  if (!window.drain(steady_clock::now() + seconds(10))) {
+    sh.first.note(FERRY_E_TIMEOUT, "async sends still in flight 10 s after the run ended");
+  }
+}
+
+int create_topics(const Options& o, const ferry_config* conf) {
+  tools::SdkError e;
+  tools::AdminPtr admin = tools::start_admin(conf, &e);
+  if (!admin) {
+    std::fprintf(stderr, "%s\n", tools::describe_failure("admin start", e.status, e.message.c_str()).c_str());
+    return tools::exit_code_for(e.status);
+  }
+  char err[512] = "";
+  for (const std::string& t : o.topic_names()) {
+    ferry_topic_settings ts = FERRY_STRUCT_INIT(ferry_topic_settings);
+    ts.name = t.c_str();
+    ts.read_queues = ts.write_queues = o.queues;
+    ts.perm = 6;  // read + write
+    ferry_status s = ferry_admin_create_topic(admin.get(), o.create_target.c_str(), &ts, err, sizeof err);
+    if (s != FERRY_OK && s != FERRY_E_ALREADY_EXISTS) {
+      std::fprintf(stderr, "%s\n", tools::describe_failure(("create topic " + t).c_str(), s, err).c_str());
+      return tools::exit_code_for(s);
+    }
+    // The route appears at the broker's next registration: wait, bounded.
+    auto until = steady_clock::now() + seconds(30);
+    while (true) {
+      char* json = nullptr;
+      s = ferry_admin_topic_route(admin.get(), t.c_str(), &json, err, sizeof err);
+      tools::JsonString owned(json);
+      if (s == FERRY_OK) break;
+      if (steady_clock::now() > until) {
+        std::fprintf(stderr, "topic %s created but no name server routes it after 30 s: %s\n", t.c_str(), err);
+        return tools::kExitFailed;
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+  return tools::kExitOk;
+}
+
+}  // namespace
+
+int run_produce(const Options& o) {
+  tools::SdkError e;
+  tools::ConfigPtr conf = tools::make_config(
+      {{"name_servers", o.name_servers}, {"group", o.group.empty() ? "ferry_bench_producer" : o.group}}, &e);
+  if (!conf) {
+    std::fprintf(stderr, "bad configuration: %s\n", e.message.c_str());
+    return tools::kExitUsage;
+  }
+  if (o.create) {
+    int rc = create_topics(o, conf.get());
+    if (rc != tools::kExitOk) return rc;
+  }
+  ferry_producer* raw = nullptr;
+  char err[512] = "";
+  ferry_status s = ferry_producer_new(conf.get(), &raw, err, sizeof err);
+  tools::ProducerPtr producer(raw);
+  if (s == FERRY_OK) s = ferry_producer_start(producer.get(), err, sizeof err);
+  if (s != FERRY_OK) {
+    std::fprintf(stderr, "%s\n", tools::describe_failure("producer start", s, err).c_str());
+    return tools::exit_code_for(s);
+  }
+  Shared sh{o, producer.get(), o.topic_names(), {}, {}, {}, {}};
+  auto start = steady_clock::now();
+  sh.deadline = start + duration_cast<steady_clock::duration>(duration<double>(o.duration_s));
+  {
+    Progress progress(sh.stats, !o.quiet);
+    std::vector<std::thread> threads;
+    for (uint32_t t = 0; t < o.threads; ++t) threads.emplace_back([&sh, t] { sender(sh, t); });
+    for (auto& t : threads) t.join();
+  }
+  double elapsed = duration<double>(steady_clock::now() - start).count();
+  ferry_producer_shutdown(producer.get(), err, sizeof err);
+  std::string note = sh.first.text();
+  if (o.mode == "oneway") note += std::string(note.empty() ? "" : "; ") + "oneway latency is the hand-off to the I/O thread, not an ack";
+  if (o.mode == "batch") note += std::string(note.empty() ? "" : "; ") + "one latency sample per batch request";
+  print_summary("produce", o, sh.stats, elapsed, note);
+  if (sh.stats.failed.load() == 0) return tools::kExitOk;
+  if (sh.stats.ok.load() == 0) return tools::exit_code_for(sh.first.status());
+  return tools::kExitFailed;
+}
+
+}  // namespace ferry::bench
