@@ -44,11 +44,20 @@ ferry_status verify_record(const void* data, size_t len, ferry_record_view* out,
     }
     stored = stored * 10 + (tail[i] - '0');
   }
-  if (stored != record_checksum(data, out->total_size)) {
+  // The body is checksummed once and folded into the whole-record CRC
+  // (crc32_combine), as the encoder does: recovery is CRC-bound.
+  auto* body = static_cast<const unsigned char*>(out->body.data);
+  const size_t head_len = static_cast<size_t>(body - rec);
+  const uint32_t body_crc = crc32(0, body, out->body.len);
+  const unsigned char* tail_start = body + out->body.len;
+  const size_t tail_len = static_cast<size_t>(tail - tail_start);
+  uint32_t whole = crc32_combine(crc32(0, rec, head_len), body_crc, out->body.len);
+  whole = crc32_combine(whole, crc32(0, tail_start, tail_len), tail_len);
+  if (stored != whole) {
     *why = "whole-record checksum mismatch";
     return FERRY_E_CORRUPTED;
   }
-  if ((crc32(0, out->body.data, out->body.len) & 0x7fffffffu) != out->body_crc) {
+  if ((body_crc & 0x7fffffffu) != out->body_crc) {
     *why = "body checksum mismatch";
     return FERRY_E_CORRUPTED;
   }
