@@ -57,7 +57,9 @@ TEST(SyncFlush, DurableAdvancesOnlyAfterSyncReturned) {
 
 TEST(SyncFlush, ManyWaitersShareFewSyncs) {
   FlushFixture f("sync", {});
-  f.storage().set_sync_cost(1000us);  // a disk's fdatasync, roughly
+  // A slow disk sync: while it runs, the other appenders (woken through the
+  // fake host's one condition variable, a herd on 2 cores) pile up behind it.
+  f.storage().set_sync_cost(5000us);
   constexpr int kThreads = 64;
   constexpr int kPerThread = 40;
   std::atomic<int> acked{0}, early{0}, failed{0};
