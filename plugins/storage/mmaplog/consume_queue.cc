@@ -71,8 +71,8 @@ std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)
   return std::string_view(buf, n + 5);
 }
 
-ConsumeQueues::ConsumeQueues(const Options& opt, Io& io, const Env& env)
-    : opt_(opt), io_(io), env_(env), root_(opt.dir + "/consumequeue"),
+ConsumeQueues::ConsumeQueues(const Options& opt, Io& io)
+    : opt_(opt), io_(io), root_(opt.dir + "/consumequeue"),
       cache_(io, opt.max_mapped_queue_files) {}
 
 // Topic names become directory names: kept as they are when made of safe

@@ -52,7 +52,7 @@ std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)
 
 class ConsumeQueues {
  public:
-  ConsumeQueues(const Options& opt, Io& io, const Env& env);
+  ConsumeQueues(const Options& opt, Io& io);
 
   // Load existing queues; zero entries that point at or past log_end (the
   // log lost them in recovery). Each queue's min/max are set from its files.
@@ -102,7 +102,6 @@ class ConsumeQueues {
 
   const Options& opt_;
   Io& io_;
-  const Env& env_;
   std::string root_;
   mutable MappedFileCache cache_;
   mutable std::shared_mutex mu_;

@@ -64,8 +64,8 @@ class IndexFile {
   }
 };
 
-KeyIndex::KeyIndex(const Options& opt, Io& io, const Env& env)
-    : opt_(opt), io_(io), env_(env), dir_(opt.dir + "/index") {}
+KeyIndex::KeyIndex(const Options& opt, Io& io)
+    : opt_(opt), io_(io), dir_(opt.dir + "/index") {}
 KeyIndex::~KeyIndex() = default;
 
 int32_t KeyIndex::key_hash(std::string_view topic, std::string_view key) {

@@ -33,7 +33,7 @@ class IndexFile;
 
 class KeyIndex {
  public:
-  KeyIndex(const Options& opt, Io& io, const Env& env);
+  KeyIndex(const Options& opt, Io& io);
   ~KeyIndex();
   // Load existing files. After a crash (`dirty`) the next put starts a new
   // file: the last one's tail may be torn.
@@ -56,7 +56,6 @@ class KeyIndex {
 
   const Options& opt_;
   Io& io_;
-  const Env& env_;
   std::string dir_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<IndexFile>> files_;

@@ -31,7 +31,7 @@ int64_t tag_hash_of(ferry_slice props) {
 
 Store::Store(const Options& opt, std::shared_ptr<Io> io, Env env)
     : opt_(opt), io_(std::move(io)), env_(std::move(env)), log_(opt_, *io_, env_),
-      queues_(opt_, *io_, env_), index_(opt_, *io_, env_) {
+      queues_(opt_, *io_), index_(opt_, *io_) {
   store_host_ = opt_.store_host;
   hot_distance_ = opt_.hot_read_distance;
   if (hot_distance_ == 0) {
