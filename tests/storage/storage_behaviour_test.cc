@@ -194,6 +194,9 @@ TEST_P(StorageBehaviour, QueryKeyByKeysAndUniqKeyWithinTopicAndTimeRange) {
   EXPECT_EQ(q("t", "U-2", 0, INT64_MAX / 2), (std::vector<std::string>{"two"}));
   EXPECT_EQ(q("other", "k2", 0, INT64_MAX / 2), (std::vector<std::string>{"three"}));
   EXPECT_TRUE(q("t", "k", 0, INT64_MAX / 2).empty());
+  // An open range, as clients send it, must not overflow the index's widening.
+  EXPECT_EQ(q("t", "U-2", INT64_MIN, INT64_MAX), (std::vector<std::string>{"two"}));
+  EXPECT_EQ(q("t", "k1", INT64_MIN, INT64_MAX), (std::vector<std::string>{"one"}));
 }
 
 TEST_P(StorageBehaviour, ReadAtReturnsTheRecordAtACommitOffset) {

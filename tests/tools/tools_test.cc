@@ -148,8 +148,7 @@ TEST_F(Tools, CtlTopicSendQueryConsume) {
   ASSERT_EQ(1, by_id["count"].as_int());
   EXPECT_EQ("hi #0", by_id["messages"].items()[0]["body"].as_string());
 
-  // query-key against ferryd: see DISABLED_CtlQueryKeyFindsSentKeys. Here,
-  // a key nobody sent is "operation failed" with the broker's reason.
+  // query-key for found keys: CtlQueryKeyFindsSentKeys. Here, a key nobody sent is "operation failed" with the broker's reason.
   ToolRun missing = ctl({"message", "query-key", "CtlTopic", "no-such-key"});
   EXPECT_EQ(1, missing.code) << missing.out << missing.err;
   EXPECT_NE(std::string::npos, missing.err.find("FERRY_E_NOT_FOUND")) << missing.err;
@@ -176,10 +175,7 @@ TEST_F(Tools, CtlTopicSendQueryConsume) {
   EXPECT_EQ(0, stats.code) << stats.err;
 }
 
-// Disabled: ferryd (mmaplog storage) answered FERRY_E_NOT_FOUND for a key
-// sent 10 s earlier when this was written, while query-id and query-offset
-// find the same messages; to be enabled once the broker side is fixed.
-TEST_F(Tools, DISABLED_CtlQueryKeyFindsSentKeys) {
+TEST_F(Tools, CtlQueryKeyFindsSentKeys) {
   create_topic("KeyTopic", 1);
   ASSERT_EQ(0, ctl({"message", "send", "KeyTopic", "--keys", "order-9 user-1", "-N", "3"}).code);
   Json by_key;

@@ -192,11 +192,14 @@ void KeyIndex::query(std::string_view topic, std::string_view key, int64_t begin
     files = files_;
   }
   int32_t h = key_hash(topic, key);
+  // Seconds granularity in entries: widen by a second each side (the caller
+  // checks the record's exact store time), saturating because clients pass
+  // INT64_MIN / INT64_MAX for an open range.
+  const int64_t lo = begin_ms < INT64_MIN + 1000 ? INT64_MIN : begin_ms - 1000;
+  const int64_t hi = end_ms > INT64_MAX - 1000 ? INT64_MAX : end_ms + 1000;
   for (auto it = files.rbegin(); it != files.rend() && out->size() < max_candidates; ++it) {
     const IndexFile& f = **it;
-    // Seconds granularity in entries: widen by a second each side, the
-    // caller checks the record's exact store time.
-    if (f.end_ms.load() < begin_ms - 1000 || f.begin_ms.load() > end_ms + 1000) continue;
+    if (f.end_ms.load() < lo || f.begin_ms.load() > hi) continue;
     uint32_t count = f.count.load(std::memory_order_acquire);
     uint32_t i = load_slot(f.slot(static_cast<uint32_t>(h) % f.slots));
     // Chains run to older entries; a strictly decreasing index bounds the
@@ -206,7 +209,7 @@ void KeyIndex::query(std::string_view topic, std::string_view key, int64_t begin
       const char* e = f.entry(i);
       if (i < count && static_cast<int32_t>(be_get(e, 4)) == h) {
         int64_t ts = f.begin_ms.load() + static_cast<int64_t>(be_get(e + 12, 4)) * 1000;
-        if (ts >= begin_ms - 1000 && ts <= end_ms + 1000) out->push_back(be_get(e + 4, 8));
+        if (ts >= lo && ts <= hi) out->push_back(be_get(e + 4, 8));
       }
       guard = i;
       i = static_cast<uint32_t>(be_get(e + 16, 4));
