@@ -251,9 +251,12 @@ bool Kernel::bring_up() {
   for (auto& inst : instances_)
     if (!create_instance(*inst)) return false;
   if (!open_core()) return false;
+  // Before any start: plugins' threads (the storage dispatcher) read VISIBLE
+  // from their first moment, and the mode comes from flush info(), which is
+  // valid once the flush instance is created.
+  configure_watermarks();
   for (auto& inst : instances_)
     if (!start_instance(*inst)) return false;
-  configure_watermarks();
   if (core_glue_) core_glue_->start();
   std::string names;
   for (const auto& inst : instances_) names += (names.empty() ? "" : ", ") + inst->instance_name;

@@ -56,9 +56,11 @@ class CoreClient {
     if (!client_) return;
     loop_.run_sync([&] {
       client_->close({});
+      // A Client is loop-thread-only, its destructor included (TSan): the
+      // impl frees itself in its last close callback.
+      client_.reset();
       return 0;
     });
-    client_.reset();
     loop_.stop();
   }
   std::future<Reply> ask_async(uint32_t code, std::string payload, std::string attachment = "",

@@ -35,9 +35,11 @@ class TestClient {
   ~TestClient() {
     loop_.run_sync([&] {
       client_->close({});
+      // A Client is loop-thread-only, its destructor included (TSan): the
+      // impl frees itself in its last close callback.
+      client_.reset();
       return 0;
     });
-    client_.reset();  // the impl frees itself in its last close callback
     loop_.stop();
   }
   bool wait_connected() {

@@ -19,7 +19,8 @@ namespace ferry::host {
 
 class Watermarks {
  public:
-  // Set before plugins start serving; not changed afterwards. [loop]
+  // Set after plugins are created and before any starts (so before any
+  // plugin thread reads it); never changed afterwards. [loop]
   void configure(bool sync_flush, bool replicated) {
     sync_flush_ = sync_flush;
     has_replication_ = replicated;
