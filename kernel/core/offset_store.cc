@@ -3,18 +3,13 @@
 #include <charconv>
 #include <filesystem>
 
+#include "line_file.h"
 #include "topic_table.h"
 
 namespace ferry::core {
 namespace {
 
 constexpr std::string_view kHeader = "# ferry consumer offsets v1: group topic queue_id offset";
-
-template <class T>
-bool parse_num(std::string_view s, T* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
 
 }  // namespace
 
@@ -24,30 +19,20 @@ ferry_status OffsetStore::load(std::string* why) {
   if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
   if (s != FERRY_OK) return s;
   groups_.clear();
-  std::string_view rest = text;
-  size_t line_no = 0;
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    ++line_no;
-    if (line.empty() || line.front() == '#') continue;
+  s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[4];
-    size_t n = 0;
-    while (!line.empty() && n < 4) {
-      size_t sp = line.find(' ');
-      f[n++] = line.substr(0, sp);
-      line.remove_prefix(sp == std::string_view::npos ? line.size() : sp + 1);
-    }
     int32_t qid = 0;
     uint64_t off = 0;
-    if (n != 4 || !line.empty() || f[0].empty() || f[1].empty() || !parse_num(f[2], &qid) ||
-        qid < 0 || static_cast<uint32_t>(qid) >= kMaxQueues || !parse_num(f[3], &off)) {
+    if (!line_file::split(line, f, 4) || f[0].empty() || f[1].empty() ||
+        !line_file::parse_num(f[2], &qid) || qid < 0 ||
+        static_cast<uint32_t>(qid) >= kMaxQueues || !line_file::parse_num(f[3], &off)) {
       *why = path_ + ":" + std::to_string(line_no) + ": malformed offset line";
       return FERRY_E_CORRUPTED;
     }
     commit(f[0], f[1], qid, off);
-  }
+    return FERRY_OK;
+  });
+  if (s != FERRY_OK) return s;
   dirty_ = false;
   return FERRY_OK;
 }

@@ -3,30 +3,13 @@
 #include <charconv>
 #include <filesystem>
 
+#include "line_file.h"
 #include "names.h"
 
 namespace ferry::core {
 namespace {
 
 constexpr std::string_view kHeader = "# ferry topic table v1: name read_queues write_queues perm flags";
-
-bool parse_u32(std::string_view s, uint32_t* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-// Splits on single spaces; returns false unless exactly n fields.
-bool split(std::string_view line, std::string_view* fields, size_t n) {
-  size_t i = 0;
-  while (!line.empty()) {
-    if (i == n) return false;
-    size_t sp = line.find(' ');
-    fields[i++] = line.substr(0, sp);
-    if (sp == std::string_view::npos) break;
-    line.remove_prefix(sp + 1);
-  }
-  return i == n;
-}
 
 }  // namespace
 
@@ -36,19 +19,12 @@ ferry_status TopicTable::load(std::string* why) {
   if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
   if (s != FERRY_OK) return s;
   topics_.clear();
-  std::string_view rest = text;
-  size_t line_no = 0;
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-    ++line_no;
-    if (line.empty() || line.front() == '#') continue;
+  s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[5];
     TopicConfig c;
-    if (!split(line, f, 5) || !parse_u32(f[1], &c.read_queues) ||
-        !parse_u32(f[2], &c.write_queues) || !parse_u32(f[3], &c.perm) ||
-        !parse_u32(f[4], &c.flags)) {
+    if (!line_file::split(line, f, 5) || !line_file::parse_num(f[1], &c.read_queues) ||
+        !line_file::parse_num(f[2], &c.write_queues) || !line_file::parse_num(f[3], &c.perm) ||
+        !line_file::parse_num(f[4], &c.flags)) {
       *why = path_ + ":" + std::to_string(line_no) + ": malformed topic line";
       return FERRY_E_CORRUPTED;
     }
@@ -59,7 +35,9 @@ ferry_status TopicTable::load(std::string* why) {
       return FERRY_E_CORRUPTED;
     }
     topics_[c.name] = std::move(c);
-  }
+    return FERRY_OK;
+  });
+  if (s != FERRY_OK) return s;
   dirty_ = false;
   return FERRY_OK;
 }
