@@ -509,13 +509,10 @@ ferry_status CommitLog::sync(uint64_t upto, uint64_t* synced, std::string* error
       continue;
     }
     uint64_t end = std::min(target, seg->end());
-    int rc;
-    if (opt_.write_mode == WriteMode::Mmap) {
-      uint64_t a = (pos - seg->base()) & ~(kPage - 1);
-      rc = io_.msync(seg->data() + a, end - seg->base() - a);
-    } else {
-      rc = io_.fdatasync(seg->fd());
-    }
+    // Both write modes: fdatasync of the segment file (msync of the same
+    // dirty range cost ~3x in session 1's bench). Bytes below `end` were written before
+    // write_offset() published them, so this sync covers them.
+    int rc = io_.sync_data(seg->fd(), pos - seg->base(), end - seg->base());
     if (rc < 0) {
       *error = "cannot sync commit log segment " + seg->path() + ": " + errno_text(rc);
       *synced = synced_.load();

@@ -172,6 +172,24 @@ int FaultIo::msync(void* addr, size_t len) {
   }
   return rc;
 }
+int FaultIo::sync_data(int fd, uint64_t from, uint64_t end) {
+  std::string path;
+  {
+    std::lock_guard lk(mu_);
+    path = path_of(fd);
+    if (auto* r = match(Op::Fdatasync, path)) return -r->rule.error;
+    if (mapped_writable_.count(path)) {
+      if (auto* r = match(Op::Msync, path)) return -r->rule.error;
+    }
+  }
+  int rc = inner_->sync_data(fd, from, end);
+  if (rc == 0) {
+    std::lock_guard lk(mu_);
+    auto& s = synced_[path];
+    s = std::max(s, end);
+  }
+  return rc;
+}
 int FaultIo::unlink(const std::string& path) {
   {
     std::lock_guard lk(mu_);

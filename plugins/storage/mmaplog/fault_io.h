@@ -43,8 +43,9 @@ class FaultIo : public Io {
   // Durable prefix of `path` per the last successful syncs: msync of a
   // mapping covers up to the end of the synced range; fdatasync covers the
   // highest byte written with pwrite, or the whole mapped length for a file
-  // mapped writable (the sync flushes every dirty page of the file).
-  // 0 when the file was never synced.
+  // mapped writable (the sync flushes every dirty page of the file);
+  // sync_data(fd, from, end) covers exactly `end` (the caller wrote [0, end)
+  // before calling). 0 when the file was never synced.
   uint64_t synced_prefix(const std::string& path) const;
   std::map<std::string, uint64_t> synced_prefixes() const;
 
@@ -57,6 +58,9 @@ class FaultIo : public Io {
   void* mmap(int fd, size_t len, bool writable, int* err) override;
   int munmap(void* addr, size_t len) override;
   int msync(void* addr, size_t len) override;
+  // Fails on an Fdatasync rule, or on an Msync rule when the file is mapped
+  // writable (its dirty bytes live in the mapping, as msync would flush).
+  int sync_data(int fd, uint64_t from, uint64_t end) override;
   int unlink(const std::string& path) override;
   int rename(const std::string& from, const std::string& to) override;
   int mkdirs(const std::string& path) override;

@@ -40,6 +40,11 @@ int PosixIo::munmap(void* addr, size_t len) { return ::munmap(addr, len) < 0 ? -
 int PosixIo::msync(void* addr, size_t len) {
   return ::msync(addr, len, MS_SYNC) < 0 ? -errno : 0;
 }
+int PosixIo::sync_data(int fd, uint64_t, uint64_t) {
+  // fdatasync writes back every dirty page of the file, those dirtied
+  // through a shared mapping included, and waits for the device cache.
+  return ::fdatasync(fd) < 0 ? -errno : 0;
+}
 int PosixIo::unlink(const std::string& path) { return ::unlink(path.c_str()) < 0 ? -errno : 0; }
 int PosixIo::rename(const std::string& from, const std::string& to) {
   return ::rename(from.c_str(), to.c_str()) < 0 ? -errno : 0;

@@ -28,6 +28,12 @@ class Io {
   virtual int munmap(void* addr, size_t len) = 0;
   // Flush [addr, addr+len) of a mapping made by mmap() (MS_SYNC). 0 or -errno.
   virtual int msync(void* addr, size_t len) = 0;
+  // Make bytes [0, end) of fd durable, whether they were written with pwrite
+  // or through a writable mapping of fd, plus the metadata needed to read
+  // them back. `from` is where the bytes not yet durable begin. The commit
+  // log's sync: one fdatasync costs a third of an msync of the same dirty
+  // range here (docs/benchmarks.md, "Flush and durability"). 0 or -errno.
+  virtual int sync_data(int fd, uint64_t from, uint64_t end) = 0;
   virtual int unlink(const std::string& path) = 0;
   virtual int rename(const std::string& from, const std::string& to) = 0;
   virtual int mkdirs(const std::string& path) = 0;
@@ -65,6 +71,7 @@ class PosixIo : public Io {
   void* mmap(int fd, size_t len, bool writable, int* err) override;
   int munmap(void* addr, size_t len) override;
   int msync(void* addr, size_t len) override;
+  int sync_data(int fd, uint64_t from, uint64_t end) override;
   int unlink(const std::string& path) override;
   int rename(const std::string& from, const std::string& to) override;
   int mkdirs(const std::string& path) override;
