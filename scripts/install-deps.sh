@@ -18,6 +18,10 @@ packages=(
 if [[ "${FERRY_WITH_CLANG:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)   # sanitizer presets + libFuzzer targets
 fi
+if [[ "${FERRY_WITH_COMPARE:-0}" == 1 ]]; then
+  # tools/compare.sh only (it sets this): the peers and their C clients.
+  packages+=(nats-server redis-server redis-tools libnats-dev libhiredis-dev strace)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

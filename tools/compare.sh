@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Ferry side by side with NATS JetStream and Redis Streams, on this machine,
+# in one run (docs/benchmarks.md "Side by side"). Installs what it lacks from
+# Debian, builds Ferry and the load generators (tools/compare/), starts each
+# broker on 127.0.0.1 at free ports with its data in a temp dir and
+# persistence on, runs the 7 workloads of issue 7 with 1 KiB messages,
+# stops every process it started (by PID), and prints one table.
+#
+#   scripts/locked tools/compare.sh            # the full run (runs <= 10 min once built)
+#   tools/compare.sh --quick --ferry-only      # smoke run of Ferry's path (ctest)
+#
+# Options:
+#   --quick          1 s per workload, a 20,000-message backlog
+#   --ferry-only     no NATS / Redis (nothing to install for them)
+#   --strace         also count fsync-family calls (strace -c -f) of ferryd
+#                    (sync flush) and redis (appendfsync always) in workload 4
+#   --build-dir DIR  default build-compare; --no-build uses it as it is
+#   --keep           keep the temp dir (data, logs, every raw JSON result)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+quick=0 ferry_only=0 with_strace=0 build=1 keep=0
+build_dir="$here/build-compare"
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --ferry-only) ferry_only=1 ;;
+    --strace) with_strace=1 ;;
+    --no-build) build=0 ;;
+    --keep) keep=1 ;;
+    --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Exit codes: 0 done, 1 a run failed, 2 usage, 77 a needed tool is missing
+# (ctest treats 77 as skipped).
+SKIP=77
+if ((quick)); then
+  D=1 D7=1 BACKLOG=20000 E2E_WARMUP=2
+else
+  D=5 D7=10 BACKLOG=1000000 E2E_WARMUP=3
+fi
+SIZE=1024
+started_at=$(date +%s)
+budget_s=600  # every run below is bounded; this is the whole script's ceiling
+
+log() { printf '[compare %3ds] %s\n' $(($(date +%s) - started_at)) "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+check_budget() {
+  (($(date +%s) - started_at < budget_s)) || die "over the ${budget_s}s budget before: $*"
+}
+
+# ---------------------------------------------------------------- installs
+need_apt=()
+if ((!ferry_only)); then
+  for p in nats-server redis-server redis-tools libnats-dev libhiredis-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+  done
+fi
+if ((with_strace)) && ! command -v strace >/dev/null; then need_apt+=(strace); fi
+if ((build)); then
+  if ((${#need_apt[@]})) || ! dpkg-query -W -f='${Status}' cmake 2>/dev/null | grep -q "install ok installed"; then
+    log "installing Debian packages (scripts/install-deps.sh, compare group)"
+    FERRY_WITH_COMPARE=$((1 - ferry_only)) "$here/scripts/install-deps.sh"
+    if ((with_strace)) && ! command -v strace >/dev/null; then
+      sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends strace
+    fi
+  fi
+  log "building Ferry and the load generators into $build_dir"
+  cmake -S "$here" -B "$build_dir" -G Ninja >/dev/null
+  targets=(ferryd ferry_plugins ferry-bench ferryctl compare-pingpong compare-seqwrite)
+  ((ferry_only)) || targets+=(compare-nats compare-redis)
+  cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" >&2
+fi
+bin="$build_dir/bin"
+for t in ferryd ferry-bench ferryctl compare-pingpong compare-seqwrite; do
+  [[ -x "$bin/$t" ]] || { log "SKIP: $bin/$t is not built"; exit $SKIP; }
+done
+if ((!ferry_only)); then
+  for t in nats-server redis-server redis-cli; do
+    command -v "$t" >/dev/null || { log "SKIP: $t not installed (run without --no-build to install)"; exit $SKIP; }
+  done
+  for t in compare-nats compare-redis; do
+    [[ -x "$bin/$t" ]] || { log "SKIP: $bin/$t not built (libnats-dev / libhiredis-dev missing at configure time)"; exit $SKIP; }
+  done
+fi
+if ((with_strace)) && ! command -v strace >/dev/null; then log "SKIP: strace missing"; exit $SKIP; fi
+started_at=$(date +%s)  # the budget counts the runs, not a first build
+command -v python3 >/dev/null || { log "SKIP: python3 missing (the table)"; exit $SKIP; }
+
+# ------------------------------------------------------- processes and temp
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferry-compare.XXXXXX")
+res="$tmp/results"
+mkdir -p "$res"
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  if ((keep)); then log "kept $tmp"; else rm -rf "$tmp"; fi
+  exit "$rc"
+}
+# SIGTERM to one process we started, SIGKILL after 10 s; always reaped.
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+}
+stop_server() {  # stop_server PID: stop it and forget it
+  local pid=$1 kept=() p
+  stop_pid "$pid"
+  for p in "${pids[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+wait_for() {  # wait_for SECONDS DESCRIPTION CMD...: bounded readiness poll
+  local secs=$1 what=$2 i; shift 2
+  for ((i = 0; i < secs * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  die "$what not ready after ${secs}s"
+}
+cpu_ticks() {  # utime + stime of a live PID, in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+hz=$(getconf CLK_TCK)
+
+# run_row W SYSTEM DURABILITY CLIENT SERVER_PID NAME CMD...
+# Runs one bounded client, its own CPU measured by bash's `time`, the
+# server's from /proc/<pid>/stat over the same interval; appends a row.
+run_row() {
+  local w=$1 sys=$2 dur=$3 client=$4 spid=$5 name=$6; shift 6
+  check_budget "$name"
+  log "workload $w: $sys ($client)"
+  local t0 rc=0 TIMEFORMAT='%3U %3S %3R' bound=(timeout -k 5 120)
+  declare -F "$1" >/dev/null && bound=()  # shell functions bound their own children
+  t0=$(cpu_ticks "$spid")
+  { time "${bound[@]}" "$@" >"$res/$name.json" 2>"$res/$name.err"; } 2>"$res/$name.time" || rc=$?
+  local t1; t1=$(cpu_ticks "$spid")
+  if ((rc != 0)); then
+    log "workload $w $sys exited $rc: $(tail -n 3 "$res/$name.err" | tr '\n' ' ')"
+    failures=$((failures + 1))
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$dur" "$client" "$name" \
+    "$(awk '{ print $1 + $2, $3 }' "$res/$name.time")" "$(((t1 - t0)))" >>"$res/rows.tsv"
+}
+failures=0
+: >"$res/rows.tsv"
+{
+  echo "hz $hz"
+  echo "commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+  echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
+  echo "quick $quick"
+  echo "backlog $BACKLOG"
+} >"$res/meta.txt"
+
+# --------------------------------------------------------------- baselines
+bench=("$bin/ferry-bench")
+run_row 1 "loopback ping-pong" "-" "1 conn, 1 KiB req, 64 B answer" 0 w1.pingpong \
+  "$bin/compare-pingpong" -s $SIZE -d $D
+
+# -------------------------------------------------------------------- Ferry
+ferry_conf() {  # ferry_conf FLUSH_LIBRARY PORT DATA_DIR
+  local flush_extra=""
+  [[ $1 == ferry_flush_sync ]] && flush_extra='timeout = "5s"'
+  cat <<EOF
+[kernel]
+listen = "127.0.0.1:$2"
+data_dir = "$3"
+log_level = "warn"
+max_frame_bytes = "16MiB"
+[broker]
+cluster = "DefaultCluster"
+name = "broker-a"
+id = 0
+[plugins.storage]
+library = "ferry_storage_mmaplog"
+segment_size = "1GiB"
+[plugins.flush]
+library = "$1"
+$flush_extra
+[plugins.registry]
+library = "ferry_routing_namesrv"
+mode = "registry"
+[plugins.registration]
+library = "ferry_routing_namesrv"
+mode = "registration"
+name_servers = ["127.0.0.1:$2"]
+EOF
+}
+ferry_pid=0 ferry_ns=""
+start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...
+  local port dir; port=$(free_port); dir="$tmp/$2"
+  mkdir -p "$dir/data"
+  ferry_conf "$1" "$port" "$dir/data" >"$dir/ferryd.toml"
+  "$bin/ferryd" --config "$dir/ferryd.toml" >"$dir/ferryd.log" 2>&1 &
+  ferry_pid=$!
+  pids+=("$ferry_pid")
+  ferry_ns="127.0.0.1:$port"
+  wait_for 20 "ferryd ($2)" "$bin/ferryctl" -n "$ferry_ns" --timeout 500 cluster list
+  shift 2
+  local t
+  for t in "$@"; do
+    "$bin/ferryctl" -n "$ferry_ns" topic create "$t" -q 4 --target "$ferry_ns" >/dev/null ||
+      die "ferryctl topic create $t (log: $dir/ferryd.log)"
+  done
+  for t in "$@"; do wait_for 30 "route of $t" "$bin/ferryctl" -n "$ferry_ns" --timeout 500 topic route "$t"; done
+}
+fb_produce() { timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --quiet -s $SIZE "$@"; }
+
+log "Ferry: ferryd, mmaplog, async flush"
+start_ferry ferry_flush_async ferry-async W1 W2 W3 W5 W6 W7
+A="async flush (ack before fsync)"
+run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D
+run_row 2 Ferry "$A" "1 thread, async window 256" "$ferry_pid" w2.ferry \
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D
+run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D
+log "workload 5: Ferry backlog of $BACKLOG (fill, not measured)"
+fb_produce -t W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.ferry-fill.json" 2>"$res/w5.ferry-fill.err" ||
+  die "Ferry backlog fill: $(tail -n 2 "$res/w5.ferry-fill.err")"
+filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.ferry-fill.json")
+run_row 5 Ferry "$A" "1 pull consumer, 1 poll thread" "$ferry_pid" w5.ferry \
+  "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W5 -m pull --from first -N "$filled" -d 60
+
+# Workload 6 runs everyone at half of Ferry's peak (workloads 2 and 3).
+peak=$(python3 -c 'import json,sys; print(int(max(json.load(open(f))["msgs_per_s"] for f in sys.argv[1:])))' \
+  "$res/w2.ferry.json" "$res/w3.ferry.json")
+rate=$((peak / 2))
+((rate >= 100)) || die "Ferry's peak rate $peak msgs/s is too low to pace workload 6"
+e2e_count=$((rate * D))
+echo "e2e_rate $rate" >>"$res/meta.txt"
+# e2e_ferry: a push consumer from the last offset, then a paced producer
+# (run_row's `time` covers both: the consumer is waited for here).
+e2e_ferry() {
+  timeout -k 5 120 "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W6 -m push --from last \
+    -N "$e2e_count" -d $((D + E2E_WARMUP + 6)) >"$res/w6.ferry-consumer.json" 2>"$res/w6.ferry-consumer.err" &
+  local consumer=$! prc=0 crc=0
+  sleep "$E2E_WARMUP"
+  timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W6 -s $SIZE -m async -w 256 \
+    -r "$rate" -N "$e2e_count" -d $((D + 2)) >"$res/w6.ferry-producer.json" 2>"$res/w6.ferry-producer.err" || prc=$?
+  wait "$consumer" || crc=$?
+  ((prc == 0 && crc == 0))
+}
+run_row 6 Ferry "$A" "async window 256 at ${rate}/s -> push consumer" "$ferry_pid" w6.ferry e2e_ferry
+# One JSON for the row: the consumer's end-to-end latency, the producer's rate.
+python3 - "$res" <<'PY' || die "workload 6: Ferry produced no summary (see $res/w6.ferry-*.err)"
+import json, sys
+r = sys.argv[1]
+c = json.load(open(r + "/w6.ferry-consumer.json")); p = json.load(open(r + "/w6.ferry-producer.json"))
+c["msgs_per_s"], c["mb_per_s"] = p["msgs_per_s"], p["mb_per_s"]
+c["failed"] = c["failed"] + p["failed"] + max(0, p["ok"] - c["ok"])
+json.dump(c, open(r + "/w6.ferry.json", "w"))
+PY
+run_row 7 Ferry "$A" "1 thread, batch 64 x 1 KiB a request" "$ferry_pid" w7.ferry \
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W7 -s $SIZE -m batch -b 64 -d $D7
+w7_msgs=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$res/w7.ferry.json")
+run_row 7 "plain write()" "one fdatasync at the end" "write() of 64 KiB, same bytes, same disk" 0 w7.seqwrite \
+  "$bin/compare-seqwrite" --stream "$tmp" -s $SIZE -b 64 -N "$w7_msgs" -d $((D7 * 3))
+stop_server "$ferry_pid"
+
+log "Ferry: ferryd, mmaplog, sync flush"
+start_ferry ferry_flush_sync ferry-sync W4
+S="sync flush (fsync before ack)"
+run_row 4 Ferry "$S" "1 thread, async window 64" "$ferry_pid" w4.ferry \
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W4 -s $SIZE -m async -w 64 -d $D
+if ((with_strace)); then
+  log "workload 4: counting ferryd's fsync-family calls (strace -c -f, not a measured row)"
+  strace -c -f -e trace=fsync,fdatasync,msync,sync_file_range -p "$ferry_pid" -o "$res/w4.ferry.strace" &
+  st=$!
+  sleep 1
+  fb_produce -t W4 -m async -w 64 -d 2 >"$res/w4.ferry-strace.json" 2>/dev/null || true
+  kill -INT "$st" 2>/dev/null || true; wait "$st" 2>/dev/null || true
+fi
+stop_server "$ferry_pid"
+
+# ------------------------------------------------------------- NATS, Redis
+if ((!ferry_only)); then
+  log "NATS JetStream: nats-server, file storage"
+  nport=$(free_port)
+  mkdir -p "$tmp/nats"
+  nats-server -a 127.0.0.1 -p "$nport" -js -sd "$tmp/nats" >"$tmp/nats/nats.log" 2>&1 &
+  nats_pid=$!
+  pids+=("$nats_pid")
+  wait_for 20 "nats-server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$nport"
+  N="JetStream file, acks before fsync"
+  nats() { timeout -k 5 120 "$bin/compare-nats" --port "$nport" -s $SIZE "$@"; }
+  run_row 1 "NATS JetStream" "$N" "1 conn, js_Publish" "$nats_pid" w1.nats nats --stream W1 --create -m sync -d $D
+  run_row 2 "NATS JetStream" "$N" "1 conn, PublishAsync MaxPending 256" "$nats_pid" w2.nats \
+    nats --stream W2 --create -m async -w 256 -d $D
+  run_row 3 "NATS JetStream" "$N" "4 conns, MaxPending 256 each" "$nats_pid" w3.nats \
+    nats --stream W3 --create -m async -w 256 -c 4 -d $D
+  log "workload 5: NATS backlog of $BACKLOG (fill, not measured)"
+  nats --stream W5 --create -m async -w 256 -N $BACKLOG -d 90 >"$res/w5.nats-fill.json" 2>"$res/w5.nats-fill.err" ||
+    die "NATS backlog fill: $(tail -n 2 "$res/w5.nats-fill.err")"
+  filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.nats-fill.json")
+  run_row 5 "NATS JetStream" "$N" "1 pull subscriber, Fetch 256, AckAll" "$nats_pid" w5.nats \
+    nats --stream W5 -m consume -N "$filled" -d 60
+  run_row 6 "NATS JetStream" "$N" "PublishAsync at ${rate}/s -> push subscriber" "$nats_pid" w6.nats \
+    nats --stream W6 --create -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2))
+  run_row 7 "NATS JetStream" "$N" "64 PublishAsync + AsyncComplete a batch" "$nats_pid" w7.nats \
+    nats --stream W7 --create -m batch -b 64 -d $D7
+  stop_server "$nats_pid"
+
+  start_redis() {  # start_redis FSYNC_POLICY
+    rport=$(free_port)
+    mkdir -p "$tmp/redis-$1"
+    redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/redis-$1" --appendonly yes \
+      --appendfsync "$1" --save "" --daemonize no --protected-mode yes >"$tmp/redis-$1/redis.log" 2>&1 &
+    redis_pid=$!
+    pids+=("$redis_pid")
+    wait_for 20 "redis-server ($1)" bash -c "redis-cli -p $rport ping | grep -q PONG"
+  }
+  redis() { timeout -k 5 120 "$bin/compare-redis" --port "$rport" -s $SIZE "$@"; }
+  log "Redis Streams: redis-server, appendonly yes, appendfsync everysec"
+  start_redis everysec
+  R="AOF everysec (ack before fsync)"
+  run_row 1 "Redis Streams" "$R" "1 conn, XADD round trip" "$redis_pid" w1.redis redis --stream W1 -m sync -d $D
+  run_row 2 "Redis Streams" "$R" "1 conn, pipeline of 256" "$redis_pid" w2.redis redis --stream W2 -m async -w 256 -d $D
+  run_row 3 "Redis Streams" "$R" "4 conns, pipeline of 256 each" "$redis_pid" w3.redis \
+    redis --stream W3 -m async -w 256 -c 4 -d $D
+  log "workload 5: Redis backlog of $BACKLOG (fill, not measured)"
+  redis --stream W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.redis-fill.json" 2>"$res/w5.redis-fill.err" ||
+    die "Redis backlog fill: $(tail -n 2 "$res/w5.redis-fill.err")"
+  filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.redis-fill.json")
+  run_row 5 "Redis Streams" "$R" "1 conn, XREAD COUNT 512" "$redis_pid" w5.redis redis --stream W5 -m consume -N "$filled" -d 60
+  run_row 6 "Redis Streams" "$R" "pipeline at ${rate}/s -> XREAD BLOCK" "$redis_pid" w6.redis \
+    redis --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2))
+  run_row 7 "Redis Streams" "$R" "64 XADD pipelined a batch" "$redis_pid" w7.redis redis --stream W7 -m batch -b 64 -d $D7
+  stop_server "$redis_pid"
+
+  log "Redis Streams: appendfsync always"
+  start_redis always
+  run_row 4 "Redis Streams" "AOF always (fsync before reply)" "1 conn, pipeline of 64" "$redis_pid" w4.redis \
+    redis --stream W4 -m async -w 64 -d $D
+  if ((with_strace)); then
+    log "workload 4: counting redis's fsync-family calls (strace -c -f, not a measured row)"
+    strace -c -f -e trace=fsync,fdatasync,msync,sync_file_range -p "$redis_pid" -o "$res/w4.redis.strace" &
+    st=$!
+    sleep 1
+    redis --stream W4s -m async -w 64 -d 2 >"$res/w4.redis-strace.json" 2>/dev/null || true
+    kill -INT "$st" 2>/dev/null || true; wait "$st" 2>/dev/null || true
+  fi
+  stop_server "$redis_pid"
+fi
+
+log "done in $(($(date +%s) - started_at)) s"
+python3 "$here/tools/compare/table.py" "$res"
+((failures == 0)) || die "$failures run(s) failed (see the table's notes; --keep keeps the raw output)"

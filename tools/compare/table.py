@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""The table tools/compare.sh prints: one row per (workload, system) from the
+raw results it collected (rows.tsv + one JSON summary per run, in
+ferry-bench's --json shape), Ferry's ratio to every peer, and issue 7's
+targets marked met / missed. Only arithmetic on measured figures here."""
+import json
+import os
+import re
+import sys
+
+WORKLOADS = {
+    "1": "one producer, sync sends one at a time",
+    "2": "one producer, 256 in flight",
+    "3": "four producers, 256 in flight each",
+    "4": "durable acks, 64 in flight",
+    "5": "consume a backlog",
+    "6": "end-to-end latency at 50 % of Ferry's peak",
+    "7": "batch send, 64 x 1 KiB a request",
+}
+
+
+def load(res):
+    meta = {}
+    for line in open(os.path.join(res, "meta.txt")):
+        key, _, value = line.rstrip("\n").partition(" ")
+        meta[key] = value
+    hz = float(meta.get("hz", "100"))
+    rows = []
+    for line in open(os.path.join(res, "rows.tsv")):
+        w, system, durability, client, name, cpu_wall, server_ticks = line.rstrip("\n").split("\t")
+        cpu_s, wall_s = (float(x) for x in cpu_wall.split())
+        try:
+            j = json.load(open(os.path.join(res, name + ".json")))
+        except (OSError, ValueError):
+            j = None
+        rows.append({
+            "w": w, "system": system, "durability": durability, "client": client, "name": name, "j": j,
+            "client_cpu": 100.0 * cpu_s / wall_s if wall_s > 0 else 0.0,
+            "server_cpu": (100.0 * float(server_ticks) / hz / wall_s) if wall_s > 0 and system not in (
+                "loopback ping-pong", "plain write()") else None,
+        })
+    return meta, rows
+
+
+def fmt_rate(v):
+    return f"{v:,.0f}"
+
+
+def ratio_text(ferry, row):
+    """Ferry's figure over the peer's, on the workload's own measure."""
+    if ferry is None or row["j"] is None or ferry["j"] is None or row is ferry:
+        return ""
+    fj, rj = ferry["j"], row["j"]
+    if row["w"] == "6":
+        p99f, p99r = fj["latency_ms"]["p99"], rj["latency_ms"]["p99"]
+        return f"p99 {p99f / p99r:.2f}x (lower: Ferry better)" if p99r > 0 else ""
+    key = "mb_per_s" if row["system"] == "plain write()" else "msgs_per_s"
+    return f"{fj[key] / rj[key]:.2f}x" if rj[key] > 0 else ""
+
+
+def main(res):
+    meta, rows = load(res)
+    rows.sort(key=lambda r: r["w"])  # stable: run order within a workload
+    ferry_of = {r["w"]: r for r in rows if r["system"] == "Ferry"}
+    print(f"Ferry side by side — commit {meta.get('commit')}, {meta.get('date')}, {meta.get('machine')}"
+          f"{' (QUICK smoke run: figures not comparable)' if meta.get('quick') == '1' else ''}")
+    print(f"1 KiB bodies; workload 5 backlog {int(meta.get('backlog', '0')):,} messages; workload 6 paced at "
+          f"{int(meta.get('e2e_rate', '0')):,} msgs/s (half of Ferry's best of workloads 2 and 3). CPU = % of one "
+          f"core over the run (client: the load generator process(es), server: the broker process).")
+    print()
+    head = ["W", "system", "durability", "client", "msgs/s", "MB/s", "p50 ms", "p99 ms", "client CPU", "server CPU",
+            "Ferry / this"]
+    table = []
+    for r in rows:
+        j = r["j"]
+        if j is None:
+            table.append([r["w"], r["system"], r["durability"], r["client"], "FAILED", "", "", "", "", "", ""])
+            continue
+        lat = j["latency_ms"]
+        table.append([
+            r["w"], r["system"], r["durability"], r["client"], fmt_rate(j["msgs_per_s"]), f"{j['mb_per_s']:.1f}",
+            f"{lat['p50']:.3f}" if r["w"] != "5" else "-", f"{lat['p99']:.3f}" if r["w"] != "5" else "-",
+            f"{r['client_cpu']:.0f} %", "-" if r["server_cpu"] is None else f"{r['server_cpu']:.0f} %",
+            ratio_text(ferry_of.get(r["w"]), r),
+        ])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *table)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for t in table:
+        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(t, widths)) + " |")
+    print()
+    print("Workloads: " + "; ".join(f"{k}. {v}" for k, v in WORKLOADS.items()) + ".")
+    print("Client batching: off in every row except workload 7 (libferry has no client-side batching of async "
+          "sends; workload 7 uses each system's explicit batch: Ferry's batch request, 64 pipelined XADDs, 64 "
+          "PublishAsync then PublishAsyncComplete). Workload 5's latency is the backlog's age, not shown. "
+          "Workload 4 has no NATS row: NATS 2.9 acknowledges before it fsyncs.")
+    notes = []
+    for r in rows:
+        j = r["j"]
+        if j is None:
+            notes.append(f"workload {r['w']} {r['system']}: no result (see {r['name']}.err)")
+        else:
+            parts = ([f"{j['failed']:,} failed"] if j.get("failed") else []) + ([j["note"]] if j.get("note") else [])
+            if parts:
+                notes.append(f"workload {r['w']} {r['system']}: " + "; ".join(parts))
+    for n in notes:
+        print("note: " + n)
+
+    # Targets (issue 7), on this run's figures.
+    print()
+    print("Targets (issue 7):")
+
+    def fig(w, system, key="msgs_per_s"):
+        for r in rows:
+            if r["w"] == w and r["system"] == system and r["j"] is not None:
+                return r["j"][key]
+        return None
+
+    def target(label, num, den, need):
+        if num is None or den is None or den == 0:
+            print(f"  {label}: n/a (not measured in this run)")
+            return
+        v = num / den
+        print(f"  {label}: {v:.2f} (need >= {need}) -> {'met' if v >= need else 'MISSED'}")
+
+    target("w1 Ferry / NATS", fig("1", "Ferry"), fig("1", "NATS JetStream"), 2)
+    target("w1 Ferry / loopback ping-pong", fig("1", "Ferry"), fig("1", "loopback ping-pong"), 0.6)
+    for w in ("2", "3"):
+        target(f"w{w} Ferry / NATS", fig(w, "Ferry"), fig(w, "NATS JetStream"), 3)
+        target(f"w{w} Ferry / Redis everysec", fig(w, "Ferry"), fig(w, "Redis Streams"), 2)
+    target("w4 Ferry sync / Redis always", fig("4", "Ferry"), fig("4", "Redis Streams"), 1.5)
+    target("w5 Ferry / NATS pull", fig("5", "Ferry"), fig("5", "NATS JetStream"), 4)
+    f6 = ferry_of.get("6")
+    if f6 and f6["j"]:
+        p99 = f6["j"]["latency_ms"]["p99"]
+        print(f"  w6 Ferry p99 {p99:.3f} ms (need <= 1 ms) -> {'met' if p99 <= 1.0 else 'MISSED'}")
+    target("w7 Ferry / plain write() (MB/s)", fig("7", "Ferry", "mb_per_s"), fig("7", "plain write()", "mb_per_s"),
+           0.7)
+
+    # fsync counts (--strace).
+    for who, name in (("ferryd (sync flush)", "w4.ferry"), ("redis (appendfsync always)", "w4.redis")):
+        path = os.path.join(res, name + ".strace")
+        if not os.path.exists(path):
+            continue
+        calls = {}
+        for line in open(path):
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
+            if m and m.group(2) != "total":
+                calls[m.group(2)] = int(m.group(1))
+        try:
+            acked = json.load(open(os.path.join(res, name + "-strace.json")))["ok"]
+        except (OSError, ValueError, KeyError):
+            acked = 0
+        total = sum(calls.values())
+        per = f", {acked / total:.1f} acked messages per call" if total else ""
+        print(f"strace -c -f {who}: {calls or 'no fsync-family calls'} while {acked:,} messages were acked{per}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
