@@ -27,7 +27,7 @@ void Core::handle_topic_write(RequestPtr req, bool create) {
   flatbuffers::FlatBufferBuilder fbb(128);
   Response r;
   finish_into(fbb, fb::CreateTopicResponse(fbb, to_wire(fbb, *topics_.find(c.name))), &r);
-  req->respond(std::move(r));
+  answer_when_topics_saved(std::move(req), std::move(r));
 }
 
 void Core::handle_topic_delete(RequestPtr req) {
@@ -38,6 +38,7 @@ void Core::handle_topic_delete(RequestPtr req) {
   ferry_status s = topics_.remove(name, false, &why);
   if (s != FERRY_OK) return respond_error(*req, s, why);
   topics_changed();
+  fail_held_pulls(name);
   offsets_.remove_topic(name);
   if (plugins_.storage->delete_topic) {
     err_->reset();
@@ -46,7 +47,7 @@ void Core::handle_topic_delete(RequestPtr req) {
       env_.log(FERRY_LOG_WARN, "core: storage kept queues of deleted topic '" + std::string(name) +
                                    "': " + err_->message());
   }
-  req->respond(Response{});
+  answer_when_topics_saved(std::move(req), Response{});
 }
 
 void Core::handle_topic_list(RequestPtr req) {

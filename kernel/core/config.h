@@ -17,7 +17,7 @@ struct CoreConfig {
   uint64_t client_expiry_ms = 120'000;
   uint64_t client_sweep_interval_ms = 10'000;
   uint64_t offset_persist_interval_ms = 5'000;
-  uint64_t topic_persist_delay_ms = 1'000;       // debounce of topic table writes
+  uint64_t topic_persist_delay_ms = 10;          // group-commit window of topic table writes
   uint32_t send_queue_capacity = 10'000;         // sends waiting for watermarks
   uint64_t ack_timeout_ms = 5'000;               // when no flush plugin says
   uint64_t queue_lock_lease_ms = 60'000;

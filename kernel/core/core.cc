@@ -69,9 +69,6 @@ void Core::start() {
   tick_timer_ = env_.start_timer(100, 100, [this] { tick(); });
   sweep_timer_ = env_.start_timer(config_.client_sweep_interval_ms, config_.client_sweep_interval_ms,
                                   [this] { sweep_clients(); });
-  if (config_.topic_persist_delay_ms > 0)
-    topics_timer_ = env_.start_timer(config_.topic_persist_delay_ms, config_.topic_persist_delay_ms,
-                                     [this] { save_topics(); });
   offsets_timer_ = env_.start_timer(config_.offset_persist_interval_ms,
                                     config_.offset_persist_interval_ms, [this] { persist_offsets(); });
   env_.log(FERRY_LOG_INFO, std::string("core: acks wait for ") +
@@ -87,6 +84,10 @@ void Core::stop() {
   sweep_timer_.reset();
   offsets_timer_.reset();
   topics_timer_.reset();
+  // Topics first: sends to auto-created topics and admin changes wait for it.
+  std::string why;
+  if (persist_now(&why) != FERRY_OK) env_.log(FERRY_LOG_ERROR, "core: " + why);
+  answer_topic_waiters(topics_.dirty() ? FERRY_E_IO : FERRY_OK, why);
   check_acks();
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
@@ -97,8 +98,6 @@ void Core::stop() {
     finish_pull(std::move(job), FERRY_OK, nullptr, "");
   }
   held_.clear();
-  std::string why;
-  if (persist_now(&why) != FERRY_OK) env_.log(FERRY_LOG_ERROR, "core: " + why);
 }
 
 void Core::handle(RequestPtr req) {
@@ -159,7 +158,9 @@ void Core::check_acks() {
   if (pending_.empty()) return;
   ++counters_.watermark_checks;
   uint64_t ack = ack_offset();  // one check per advance, however many sends it covers
-  while (!pending_.empty() && pending_.front().end <= ack) {
+  uint64_t topics_saved = topics_.saved_generation();
+  while (!pending_.empty() && pending_.front().end <= ack &&
+         pending_.front().topic_generation <= topics_saved) {
     Pending p = std::move(pending_.front());
     pending_.pop_front();
     ++counters_.sends_acked;
@@ -263,16 +264,52 @@ void Core::topics_changed() {
   env_.topics_changed();
 }
 
+// Group commit: the first unsaved change arms one timer; every change made
+// before it fires shares its write, and the replies (admin changes, sends
+// that auto-created a topic) wait for that write. A burst of 100,000
+// creations is one write; a topic acknowledged as created survives SIGKILL.
 void Core::schedule_topic_save() {
-  // Debounced: the periodic topic timer writes once for every change made
-  // since its last run; without a delay, write now.
-  if (config_.topic_persist_delay_ms == 0) save_topics();
+  if (config_.topic_persist_delay_ms == 0) return save_topics();
+  arm_topic_save(config_.topic_persist_delay_ms);
+}
+
+void Core::arm_topic_save(uint64_t delay_ms) {
+  if (topics_timer_ || stopped_) return;
+  topics_timer_ = env_.start_timer(delay_ms, 0, [this] {
+    topics_timer_.reset();  // both Envs allow a timer to be destroyed in its callback
+    save_topics();
+  });
 }
 
 void Core::save_topics() {
   std::string why;
-  if (topics_.save(&why, before_rename_) != FERRY_OK)
-    env_.log(FERRY_LOG_ERROR, "core: topic table not saved (retried): " + why);
+  ferry_status s = topics_.save(&why, before_rename_);
+  if (s != FERRY_OK) {
+    env_.log(FERRY_LOG_ERROR, "core: topic table not saved (retried in 1 s): " + why);
+    answer_topic_waiters(s, why);
+    arm_topic_save(std::max<uint64_t>(config_.topic_persist_delay_ms, 1000));
+    return;
+  }
+  answer_topic_waiters(FERRY_OK, "");
+  check_acks();
+}
+
+void Core::answer_when_topics_saved(RequestPtr req, Response r) {
+  if (!topics_.dirty()) return req->respond(std::move(r));
+  topic_waiters_.push_back(TopicWaiter{topics_.generation(), std::move(req), std::move(r)});
+}
+
+void Core::answer_topic_waiters(ferry_status s, const std::string& why) {
+  uint64_t saved = topics_.saved_generation();
+  while (!topic_waiters_.empty()) {
+    TopicWaiter& w = topic_waiters_.front();
+    if (s == FERRY_OK && w.generation > saved) break;
+    if (s == FERRY_OK || w.generation <= saved)
+      w.req->respond(std::move(w.response));
+    else  // applied in memory; the client must not believe it durable
+      respond_error(*w.req, s, "topic change applied but not persisted (the broker retries the write): " + why);
+    topic_waiters_.pop_front();
+  }
 }
 
 void Core::persist_offsets() {

@@ -117,6 +117,12 @@ class Core {
  private:
   struct PullJob;
   struct Pending;
+  // An admin topic change answered once a topic-table write covers it.
+  struct TopicWaiter {
+    uint64_t generation = 0;
+    RequestPtr req;
+    Response response;
+  };
 
   // dispatch by code
   void handle_send(RequestPtr req);
@@ -169,9 +175,14 @@ class Core {
 
   // persistence
   void schedule_topic_save();
+  void arm_topic_save(uint64_t delay_ms);
   void save_topics();
   void topics_changed();
   void persist_offsets();
+  // Answer `req` with `r` once the topic table as it is now is on disk.
+  void answer_when_topics_saved(RequestPtr req, Response r);
+  void answer_topic_waiters(ferry_status s, const std::string& why);
+  void fail_held_pulls(std::string_view topic);
 
   void tick();  // timeouts of held pulls and waiting sends
 
@@ -196,6 +207,8 @@ class Core {
 
   // sends waiting for their watermark, in log order (so in deadline order)
   std::deque<Pending> pending_;
+  // admin topic changes waiting for the topic-table write, in generation order
+  std::deque<TopicWaiter> topic_waiters_;
   uint32_t next_queue_ = 0;
 
   // scratch reused by every send (no per-message allocation once warm)

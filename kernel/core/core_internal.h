@@ -13,6 +13,9 @@ namespace ferry::core {
 // `end`, the commit offset just past its last record.
 struct Core::Pending {
   uint64_t end = 0;
+  // Topic-table generation this send created (auto-create); the ack also
+  // waits until the table is saved past it. 0 = none.
+  uint64_t topic_generation = 0;
   uint64_t deadline_ms = 0;  // monotonic
   RequestPtr req;            // a producer's send, or
   ferry_put_fn put_fn = nullptr;  // a plugin's put_message

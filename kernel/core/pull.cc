@@ -210,6 +210,23 @@ void Core::expire_held() {
   }
 }
 
+// A deleted topic gets no more dispatches: its held pulls are answered now,
+// not left to time out. Deleting is rare, so the whole table is scanned.
+void Core::fail_held_pulls(std::string_view topic) {
+  std::vector<std::unique_ptr<PullJob>> gone;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second->topic == topic) {
+      gone.push_back(std::move(it->second));
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& job : gone)
+    respond_error(*job->req, FERRY_E_TOPIC_NOT_FOUND,
+                  "topic '" + std::string(topic) + "' was deleted while this pull was held");
+}
+
 // [storage's dispatcher thread] Record which queues got entries; one wake-up.
 void Core::on_dispatch(void* self_ptr, const ferry_dispatch_entry* entries, size_t count,
                        uint64_t /*dispatched_offset*/) {

@@ -114,6 +114,7 @@ void Core::handle_send(RequestPtr req) {
   ferry_status s;
   std::string why;
   std::string_view topic = sv(p->topic());
+  const uint64_t topics_before = topics_.generation();
   const TopicConfig* t = resolve_topic(topic, false, &s, &why);
   if (!t) return respond_error(*req, s, why);
   if (!(t->perm & FERRY_PERM_WRITE))
@@ -197,6 +198,8 @@ void Core::handle_send(RequestPtr req) {
   finish_into(fbb, root, &pend.response);
   const ferry_append_result& last = append_results_[n - 1];
   pend.end = last.commit_offset + last.size;
+  // A topic this send created must be on disk before the send is acked.
+  if (topics_.generation() != topics_before) pend.topic_generation = topics_.generation();
   pend.req = std::move(req);
   enqueue_ack(std::move(pend));
 }
@@ -227,6 +230,7 @@ ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, vo
   ferry_status s;
   std::string why;
   std::string_view topic(static_cast<const char*>(msg->topic.data), msg->topic.len);
+  const uint64_t topics_before = topics_.generation();
   const TopicConfig* t = resolve_topic(topic, true, &s, &why);
   if (!t) {
     env_.log(FERRY_LOG_WARN, "core: put_message refused: " + why);
@@ -248,6 +252,7 @@ ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, vo
   pend.put_result = append_results_[0];
   pend.put_msg_id = ids_.encode(append_results_[0].commit_offset);
   pend.end = append_results_[0].commit_offset + append_results_[0].size;
+  if (topics_.generation() != topics_before) pend.topic_generation = topics_.generation();
   enqueue_ack(std::move(pend));
   return FERRY_OK;
 }

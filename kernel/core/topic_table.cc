@@ -38,12 +38,13 @@ ferry_status TopicTable::load(std::string* why) {
     return FERRY_OK;
   });
   if (s != FERRY_OK) return s;
-  dirty_ = false;
+  saved_generation_ = generation_;
   return FERRY_OK;
 }
 
 ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
-  if (!dirty_) return FERRY_OK;
+  if (!dirty()) return FERRY_OK;
+  const uint64_t covered = generation_;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
   std::string text(kHeader);
@@ -59,7 +60,7 @@ ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
   }
   ferry_status s = write_file_atomically(path_, text, why, hook);
   if (s != FERRY_OK) return s;  // still dirty: the next save retries
-  dirty_ = false;
+  saved_generation_ = covered;
   ++writes_;
   return FERRY_OK;
 }
@@ -105,7 +106,7 @@ ferry_status TopicTable::create(TopicConfig c, bool system, std::string* why) {
   }
   std::string name = c.name;
   topics_.emplace(std::move(name), std::move(c));
-  dirty_ = true;
+  ++generation_;
   return FERRY_OK;
 }
 
@@ -118,7 +119,7 @@ ferry_status TopicTable::update(TopicConfig c, bool system, std::string* why) {
     return FERRY_E_TOPIC_NOT_FOUND;
   }
   it->second = std::move(c);
-  dirty_ = true;
+  ++generation_;
   return FERRY_OK;
 }
 
@@ -133,7 +134,7 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
     return FERRY_E_RESERVED_NAME;
   }
   topics_.erase(it);
-  dirty_ = true;
+  ++generation_;
   return FERRY_OK;
 }
 

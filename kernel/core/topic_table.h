@@ -2,7 +2,9 @@
 // The topic table: every topic's queue counts, permission and flags, kept in
 // memory (sorted, for paged listing) and persisted as one small text file
 // replaced atomically. The core debounces save() (topic_persist_delay) so a
-// burst of creations shares one write.
+// burst of creations shares one write, and answers a change only once a
+// save covers its generation (group commit: a topic acknowledged as created
+// survives a crash).
 #include <ferry/host.h>
 #include <ferry/status.h>
 
@@ -52,7 +54,11 @@ class TopicTable {
   void for_each(const std::function<void(const TopicConfig&)>& fn) const;
 
   size_t size() const { return topics_.size(); }
-  bool dirty() const { return dirty_; }
+  bool dirty() const { return generation_ != saved_generation_; }
+  // Every change bumps the generation; a successful save() records the one
+  // it wrote. A change is durable once saved_generation() >= its generation.
+  uint64_t generation() const { return generation_; }
+  uint64_t saved_generation() const { return saved_generation_; }
   uint64_t writes() const { return writes_; }  // files written, for tests and stats
   const std::string& path() const { return path_; }
 
@@ -61,7 +67,8 @@ class TopicTable {
 
   std::string path_;
   std::map<std::string, TopicConfig, std::less<>> topics_;
-  bool dirty_ = false;
+  uint64_t generation_ = 0;
+  uint64_t saved_generation_ = 0;
   uint64_t writes_ = 0;
 };
 

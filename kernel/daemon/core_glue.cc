@@ -163,8 +163,12 @@ class CoreGlue::Env final : public core::Env {
     return p_.net->client_request(nullptr, conn_id, code, pl, ferry_slice{}, 0, true, nullptr,
                                   nullptr) == FERRY_OK;
   }
+  // Every routing instance hears it: a registry-mode one ignores it, a
+  // registration-mode one re-registers (debounced there). Picking one would
+  // pick the registry in a standalone broker and leave new topics unrouted
+  // until the next periodic round.
   void topics_changed() override {
-    if (routing && routing->on_topics_changed) routing->on_topics_changed(routing_inst);
+    for (const auto& [ops, inst] : routing) ops->on_topics_changed(inst);
   }
 
   const ferry_storage_ops* storage = nullptr;
@@ -173,8 +177,7 @@ class CoreGlue::Env final : public core::Env {
   void* flush_inst = nullptr;
   const ferry_replication_ops* replication = nullptr;
   void* replication_inst = nullptr;
-  const ferry_routing_ops* routing = nullptr;
-  void* routing_inst = nullptr;
+  std::vector<std::pair<const ferry_routing_ops*, void*>> routing;  // with on_topics_changed
   std::atomic<bool> watermark_posted{false};
 
  private:
@@ -209,13 +212,10 @@ ferry_status CoreGlue::open(const Kernel& kernel, core::CoreConfig config, std::
           set.replication_inst = s->instance;
           break;
         case FERRY_KIND_ROUTING: {
-          // The registration-mode instance wants topic changes; a registry
+          // Registration-mode instances want topic changes; a registry
           // ignores them (on_topics_changed is optional).
           auto* r = static_cast<const ferry_routing_ops*>(s->ops);
-          if (r->on_topics_changed && !env_->routing) {
-            env_->routing = r;
-            env_->routing_inst = s->instance;
-          }
+          if (r->on_topics_changed) env_->routing.emplace_back(r, s->instance);
           break;
         }
         case FERRY_KIND_FILTER:

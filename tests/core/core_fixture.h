@@ -37,6 +37,9 @@ class CoreFixture : public ::testing::Test {
   using Answer = FakeRequest::Answer;
 
   void SetUp() override {
+    // Topic changes written at once, so admin replies need no clock advance;
+    // tests of the group-commit window set a delay (topics_test.cc).
+    config_.topic_persist_delay_ms = 0;
     tag_ = std::make_unique<ferry::test::PluginHandle>(host_, "filter", "tag");
     tag_->create_and_start("tag");
   }

@@ -22,15 +22,20 @@ struct Assembly {
 class FerrydCore : public ::testing::TestWithParam<Assembly> {
  protected:
   void SetUp() override {
+    write_config("");
+    ASSERT_NO_FATAL_FAILURE(start());
+  }
+  // `core_extra`: more [core] keys.
+  void write_config(const std::string& core_extra) {
     std::ofstream(config_) << "[kernel]\nlisten = \"" << address_ << "\"\ndata_dir = \"" << dir_.str()
                            << "/data\"\nlog_level = \"info\"\n\n"
                            << "[core]\nmax_message_size = \"64KiB\"\nlong_poll_max_hold = \"10s\"\n"
-                           << "client_sweep_interval = \"100ms\"\noffset_persist_interval = \"100ms\"\n\n"
+                           << "client_sweep_interval = \"100ms\"\noffset_persist_interval = \"100ms\"\n"
+                           << core_extra << "\n"
                            << "[plugins.storage]\nlibrary = \"ferry_storage_" << GetParam().storage << "\"\n"
                            << (GetParam().storage == "mmaplog" ? "segment_size = \"4MiB\"\n" : "")
                            << "\n[plugins.flush]\nlibrary = \"ferry_flush_" << GetParam().flush << "\"\n\n"
                            << "[plugins.tag]\nlibrary = \"ferry_filter_tag\"\n";
-    ASSERT_NO_FATAL_FAILURE(start());
   }
   void TearDown() override {
     if (child_ && child_->running()) {
@@ -159,6 +164,34 @@ TEST_P(FerrydCore, TopicsAndOffsetsSurviveARestart) {
                   finish(fbb, fb::CreateQueryOffsetRequest(fbb, fbb.CreateString("cg"), fbb.CreateString("Kept"), 2)));
   ASSERT_EQ(q.status, FERRY_OK) << q.message;
   EXPECT_EQ(q.as<fb::QueryOffsetResponse>()->offset(), 17u);
+}
+
+// Topic creation is acknowledged only once the topic table is on disk: a
+// SIGKILL right after the reply loses neither an admin-created nor an
+// auto-created topic (the group-commit window is long enough that an early
+// reply would be caught).
+TEST_P(FerrydCore, TopicAcknowledgedAsCreatedSurvivesSigkill) {
+  ASSERT_EQ(stop(), 0) << child_->log();
+  write_config("auto_create_topics = true\ntopic_persist_delay = \"300ms\"\n");
+  ASSERT_NO_FATAL_FAILURE(start());
+  {
+    CoreClient c(address_);
+    ASSERT_TRUE(c.connected);
+    Reply created = c.ask(FERRY_CODE_TOPIC_CREATE, topic_create("ByAdmin", 3, 3));
+    ASSERT_EQ(created.status, FERRY_OK) << created.message;
+    auto [p, att] = send_request("ByFirstSend", {{"hello"}});
+    Reply sent = c.ask(FERRY_CODE_SEND_MESSAGE, p, att);
+    ASSERT_EQ(sent.status, FERRY_OK) << sent.message;
+    child_->signal(SIGKILL);  // at once: no shutdown save
+    ASSERT_TRUE(child_->wait_for(10s).has_value());
+  }
+  ASSERT_NO_FATAL_FAILURE(start());
+  CoreClient c(address_);
+  Reply t = c.ask(FERRY_CODE_TOPIC_GET, topic_payload("ByAdmin"));
+  ASSERT_EQ(t.status, FERRY_OK) << t.message;
+  EXPECT_EQ(t.as<fb::TopicResponse>()->topic()->write_queues(), 3u);
+  Reply a = c.ask(FERRY_CODE_TOPIC_GET, topic_payload("ByFirstSend"));
+  EXPECT_EQ(a.status, FERRY_OK) << a.message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,

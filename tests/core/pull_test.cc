@@ -97,6 +97,24 @@ TEST_F(PullTest, HeldPullTimesOutWithNoNewMessage) {
   EXPECT_EQ(a->status, FERRY_E_NO_NEW_MESSAGE);
 }
 
+TEST_F(PullTest, DeletingTheTopicAnswersItsHeldPullsAtOnce) {
+  create_topic("Other");
+  auto a = pull(0, 5000);
+  auto b = pull(0, 5000, "", 1);
+  auto other = call(FERRY_CODE_PULL_MESSAGE, pull_request("Other", 0, 0, 5000));
+  ASSERT_EQ(core_->held_pulls(), 3u);
+  flatbuffers::FlatBufferBuilder fbb;
+  auto del = call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("T"))));
+  ASSERT_EQ(del->status, FERRY_OK) << del->message;
+  // No clock movement: answered by the delete, not by their hold ending.
+  ASSERT_TRUE(a->answered && b->answered);
+  EXPECT_EQ(a->status, FERRY_E_TOPIC_NOT_FOUND);
+  EXPECT_NE(a->message.find("deleted while this pull was held"), std::string::npos) << a->message;
+  EXPECT_EQ(b->status, FERRY_E_TOPIC_NOT_FOUND);
+  EXPECT_FALSE(other->answered) << "another topic's pull keeps waiting";
+  EXPECT_EQ(core_->held_pulls(), 1u);
+}
+
 TEST_F(PullTest, HoldIsCappedByLongPollMaxHold) {
   core_.reset();
   config_.long_poll_max_hold_ms = 1000;

@@ -108,6 +108,70 @@ TEST_F(TopicAdminTest, HundredThousandCreationsShareOneWrite) {
   EXPECT_EQ(reread.size(), 100'000u);
 }
 
+TEST_F(TopicAdminTest, CreateIsAnsweredOnlyOnceTheSharedWriteCoversIt) {
+  config_.topic_persist_delay_ms = 1000;
+  make_core();
+  auto a = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  env_.advance(400);
+  auto b = call(FERRY_CODE_TOPIC_CREATE, topic_create("b"));
+  auto dup = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  EXPECT_EQ(dup->status, FERRY_E_ALREADY_EXISTS) << "refusals need no write";
+  EXPECT_FALSE(a->answered) << "acknowledged before it is on disk";
+  EXPECT_FALSE(b->answered);
+  EXPECT_EQ(core_->topics().writes(), 0u);
+  env_.advance(599);
+  EXPECT_FALSE(a->answered) << "the window runs from the first unsaved change";
+  env_.advance(1);
+  ASSERT_TRUE(a->answered && b->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_EQ(b->status, FERRY_OK) << b->message;
+  EXPECT_EQ(core_->topics().writes(), 1u) << "both share one write";
+  TopicTable reread(dir_.str() + "/core/topics.conf");
+  std::string why;
+  ASSERT_EQ(reread.load(&why), FERRY_OK) << why;
+  EXPECT_NE(reread.find("a"), nullptr);
+  EXPECT_NE(reread.find("b"), nullptr);
+
+  flatbuffers::FlatBufferBuilder fbb;
+  auto del = call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("a"))));
+  EXPECT_FALSE(del->answered);
+  env_.advance(1000);
+  ASSERT_TRUE(del->answered);
+  EXPECT_EQ(del->status, FERRY_OK);
+  EXPECT_EQ(core_->topics().writes(), 2u);
+}
+
+TEST_F(TopicAdminTest, FailedWriteAnswersWithAnErrorAndIsRetried) {
+  config_.topic_persist_delay_ms = 100;
+  make_core();
+  bool fail = true;
+  core_->set_before_rename_hook([&](const std::string&) { return !fail; });
+  auto a = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  env_.advance(100);
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->status, FERRY_E_IO);
+  EXPECT_NE(a->message.find("not persisted"), std::string::npos) << a->message;
+  fail = false;
+  env_.advance(1000);  // retried
+  EXPECT_EQ(core_->topics().writes(), 1u);
+  EXPECT_FALSE(core_->topics().dirty());
+}
+
+TEST_F(TopicAdminTest, SendThatAutoCreatesItsTopicIsAckedOnlyOnceTheTableIsWritten) {
+  config_.topic_persist_delay_ms = 1000;
+  config_.auto_create_topics = true;
+  make_core();  // no flush plugin: acks at WRITE, so only the table holds it
+  auto first = send("auto", {{"m1"}});
+  EXPECT_FALSE(first->answered) << "acked before the auto-created topic is on disk";
+  env_.advance(1000);
+  ASSERT_TRUE(first->answered);
+  EXPECT_EQ(first->status, FERRY_OK) << first->message;
+  auto second = send("auto", {{"m2"}});
+  ASSERT_TRUE(second->answered) << "an existing topic adds no wait";
+  EXPECT_EQ(second->status, FERRY_OK);
+  EXPECT_GE(env_.topics_changed_, 1) << "the routing plugin is told at once";
+}
+
 TEST_F(TopicAdminTest, RequestsCreateGetListUpdateDelete) {
   make_core();
   EXPECT_EQ(call(FERRY_CODE_TOPIC_CREATE, topic_create("orders", 8, 8))->status, FERRY_OK);
@@ -162,8 +226,8 @@ TEST(CoreConfigKeys, DefaultsMatchTheStruct) {
   EXPECT_EQ(c.max_pull_bytes, 4u << 20);
   EXPECT_STREQ(find("offset_persist_interval")->default_value, "5s");
   EXPECT_EQ(c.offset_persist_interval_ms, 5'000u);
-  EXPECT_STREQ(find("topic_persist_delay")->default_value, "1s");
-  EXPECT_EQ(c.topic_persist_delay_ms, 1'000u);
+  EXPECT_STREQ(find("topic_persist_delay")->default_value, "10ms");
+  EXPECT_EQ(c.topic_persist_delay_ms, 10u);
   for (const auto& k : keys) {
     EXPECT_EQ(k.struct_size, sizeof(ferry_config_key));
     EXPECT_NE(k.description, nullptr);

@@ -293,5 +293,43 @@ TEST(NamesrvStandalone, OneProcessServesItsOwnRoutes) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << proc.log();
 }
 
+// A topic auto-created by a send is routed by the change-triggered
+// registration, not the periodic one (60 s here): every routing instance of a
+// standalone broker hears the change, and the registration one acts on it.
+TEST(NamesrvStandalone, TopicAutoCreatedOnSendIsRoutedPromptly) {
+  TempDir dir{"ferry-namesrv-autocreate"};
+  const std::string self = ferry::test::loopback(ferry::test::free_port());
+  std::string broker = broker_body({self});
+  const std::string periodic = "register_interval = \"500ms\"";
+  broker.replace(broker.find(periodic), periodic.size(), "register_interval = \"60s\"");
+  const std::string config = dir.str() + "/standalone.toml";
+  std::ofstream(config) << "[kernel]\nlisten = \"" << self << "\"\ndata_dir = \"" << dir.str()
+                        << "/data\"\nplugin_dir = \"" << ferry::test::plugin_dir() << "\"\nlog_level = \"debug\"\n\n"
+                        << "[core]\nauto_create_topics = true\n\n"
+                        << registry_body("120s") << "\n" << broker;
+  ChildProcess proc({ferry::test::bin_path("ferryd"), "--config", config}, dir.str() + "/log");
+  NetClient c(self);
+  ASSERT_TRUE(c.wait_connected(10s)) << proc.log();
+  // The first (start-up) round has completed: later topics need another.
+  ASSERT_TRUE(wait_until([&] { return max_chunks_logged(proc.log()) >= 1; }, 10s)) << proc.log();
+  EXPECT_FALSE(route(c, "made-by-send"));
+  flatbuffers::FlatBufferBuilder fbb(128);
+  std::vector<flatbuffers::Offset<::ferry::wire::core::MessageMeta>> metas{
+      ::ferry::wire::core::CreateMessageMeta(fbb, -1, 0, 0, 0, 0, 0)};
+  fbb.Finish(::ferry::wire::core::CreateSendRequest(fbb, 0, fbb.CreateString("made-by-send"), 0, 0,
+                                                     fbb.CreateVector(metas)),
+             "FRCO");
+  NetAnswer sent = c.call(FERRY_CODE_SEND_MESSAGE,
+                          std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()));
+  ASSERT_EQ(sent.status, FERRY_OK) << sent.message << proc.log();
+  auto sent_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return route(c, "made-by-send").has_value(); }, 20s)) << proc.log();
+  // Bounded, not timed: far inside the 60 s periodic interval.
+  EXPECT_LT(std::chrono::steady_clock::now() - sent_at, 20s);
+  EXPECT_EQ(route(c, "made-by-send")->groups[0].members[0].address, self);
+  proc.signal(SIGTERM);
+  ASSERT_TRUE(proc.wait_for(15s)) << proc.log();
+}
+
 }  // namespace
 }  // namespace ferry::namesrv
