@@ -16,6 +16,8 @@
 #                    (sync flush) and redis (appendfsync always) in workload 4
 #   --build-dir DIR  default build-compare; --no-build uses it as it is
 #   --keep           keep the temp dir (data, logs, every raw JSON result)
+# To measure exactly one commit while others edit the tree, run it from an
+# export: git archive HEAD | tar -x -C DIR; FERRY_COMMIT=<hash> DIR/tools/compare.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +31,7 @@ while (($#)); do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -160,7 +162,8 @@ failures=0
 : >"$res/rows.tsv"
 {
   echo "hz $hz"
-  echo "commit $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+  # FERRY_COMMIT names the commit when the tree is an export (git archive) of it.
+  echo "commit ${FERRY_COMMIT:-$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$here" diff --quiet HEAD 2>/dev/null || echo '+dirty')}"
   echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
   echo "quick $quick"
