@@ -76,10 +76,25 @@ typedef enum ferry_request_code {
   FERRY_CODE_GROUP_PROGRESS = 420,
   /* RuntimeStatsRequest -> RuntimeStatsResponse. */
   FERRY_CODE_RUNTIME_STATS = 430,
+  /* BrokerConfigRequest -> BrokerConfigResponse (answered by the kernel,
+   * not the messaging core: every running config key). */
+  FERRY_CODE_BROKER_CONFIG = 431,
 
   /* Broker -> client, oneway: MembershipChanged. The client rebalances now
    * instead of at its next timer. */
-  FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED = 500
+  FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED = 500,
+  /* Broker -> client, oneway: OffsetsReset. An admin reset the group's
+   * committed offsets (RESET_OFFSET_BY_TIME): a member owning one of those
+   * queues drops what it buffered and pulls from the given offset. */
+  FERRY_CODE_NOTIFY_OFFSETS_RESET = 501,
+
+  /* Admin, appended (session 2). GroupListRequest -> GroupListResponse. */
+  FERRY_CODE_GROUP_LIST = 230,
+  /* ConsumerConnectionsRequest -> ConsumerConnectionsResponse
+   * (FERRY_E_GROUP_NOT_FOUND: no live member). */
+  FERRY_CODE_CONSUMER_CONNECTIONS = 231,
+  /* ResetOffsetRequest -> ResetOffsetResponse (FERRY_E_TOPIC_NOT_FOUND). */
+  FERRY_CODE_RESET_OFFSET_BY_TIME = 232
 } ferry_request_code;
 
 /* The wire schema's file identifier for every core payload. */
