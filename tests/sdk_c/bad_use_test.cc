@@ -116,3 +116,22 @@ TEST(SdkBadUse, ShutdownFromOwnCallbackIsRefused) {
 
 }  // namespace
 }  // namespace ferry::sdk::test
+
+namespace ferry::sdk::test {
+namespace {
+
+// The exported twins of the header's static inline functions agree with them
+// for every status (FFIs call the exported ones).
+TEST(SdkStatus, ExportedNamesMatchTheHeader) {
+#define FERRY_X_CHECK(code, text)                                        \
+  EXPECT_STREQ(ferry_status_name(code), ferry_client_status_name(code)); \
+  EXPECT_STREQ(text, ferry_client_status_str(code));
+  FERRY_STATUS_LIST(FERRY_X_CHECK)
+#undef FERRY_X_CHECK
+  EXPECT_STREQ("FERRY_E_BUSY", ferry_client_status_name(FERRY_E_BUSY));
+  EXPECT_STREQ("FERRY_E_UNKNOWN", ferry_client_status_name(static_cast<ferry_status>(12345)));
+  EXPECT_STREQ("unknown status", ferry_client_status_str(static_cast<ferry_status>(12345)));
+}
+
+}  // namespace
+}  // namespace ferry::sdk::test

@@ -68,6 +68,8 @@ struct FakeCluster::Broker {
   uint64_t commit_offset = 0;
   std::map<std::tuple<std::string, std::string, int32_t>, int64_t> offsets;  // group, topic, qid
   std::map<std::string, std::map<std::string, uint64_t>> groups;              // group -> client -> conn
+  std::map<std::string, uint64_t> subs_fingerprint;  // group -> fingerprint of the subscriptions it holds
+  size_t heartbeats_full = 0, heartbeats_light = 0;
   std::map<std::tuple<std::string, std::string, int32_t>, std::pair<std::string, int64_t>> locks;
   struct Held {
     net::Request req;
@@ -410,15 +412,26 @@ void FakeCluster::Broker::heartbeat(net::Request& r) {
   std::vector<uint64_t> st;
   auto* p = verified<fbc::HeartbeatRequest>(r.payload(), st, "FRCO");
   if (!p) return r.respond(FERRY_E_INVALID_ARGUMENT, "bad HeartbeatRequest");
-  std::vector<std::string> changed;
+  std::vector<std::string> changed, resend;
   if (p->consumer_groups())
     for (const auto* g : *p->consumer_groups()) {
       auto& m = groups[g->group()->str()];
       if (!m.count(p->client_id()->str())) changed.push_back(g->group()->str());
       m[p->client_id()->str()] = r.conn_id();
+      // Like kernel/core's ClientTable: subscriptions, or a fingerprint it knows.
+      auto known = subs_fingerprint.find(g->group()->str());
+      if (g->subscriptions()) {
+        ++heartbeats_full;
+        subs_fingerprint[g->group()->str()] = g->fingerprint();
+      } else {
+        ++heartbeats_light;
+        if (known == subs_fingerprint.end() || known->second != g->fingerprint()) resend.push_back(g->group()->str());
+      }
     }
   flatbuffers::FlatBufferBuilder fbb(64);
-  fbb.Finish(fbc::CreateHeartbeatResponse(fbb, 0, 120000), "FRCO");
+  std::vector<flatbuffers::Offset<flatbuffers::String>> rs;
+  for (auto& g : resend) rs.push_back(fbb.CreateString(g));
+  fbb.Finish(fbc::CreateHeartbeatResponse(fbb, fbb.CreateVector(rs), 120000), "FRCO");
   r.respond(FERRY_OK, {}, {fbb.GetBufferPointer(), fbb.GetSize()});
   for (auto& g : changed) notify(g);
 }
@@ -626,6 +639,17 @@ int64_t FakeCluster::committed(int i, const std::string& group, const std::strin
 
 size_t FakeCluster::sends_received(int i) const {
   return loop_->run_sync([&] { return brokers_.at(static_cast<size_t>(i))->sends; });
+}
+
+std::pair<size_t, size_t> FakeCluster::consumer_heartbeats(int i) const {
+  return loop_->run_sync([&] {
+    auto& b = *brokers_.at(static_cast<size_t>(i));
+    return std::make_pair(b.heartbeats_full, b.heartbeats_light);
+  });
+}
+
+void FakeCluster::forget_subscriptions(int i) {
+  loop_->run_sync([&] { brokers_.at(static_cast<size_t>(i))->subs_fingerprint.clear(); });
 }
 
 size_t FakeCluster::members(int i, const std::string& group) const {

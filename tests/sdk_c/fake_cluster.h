@@ -46,6 +46,10 @@ class FakeCluster {
   int64_t committed(int i, const std::string& group, const std::string& topic, int32_t queue_id) const;
   size_t sends_received(int i) const;
   size_t members(int i, const std::string& group) const;
+  // Consumer-group heartbeats broker i received (with subscriptions, with
+  // only their fingerprint); forgetting makes it ask for them again.
+  std::pair<size_t, size_t> consumer_heartbeats(int i) const;
+  void forget_subscriptions(int i);
 
   struct Broker;
   struct NameServer;

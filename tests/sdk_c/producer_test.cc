@@ -169,6 +169,25 @@ TEST(SdkProducer, SelectorPicksTheQueue) {
   EXPECT_EQ(2, r.queue_id);
 }
 
+TEST(SdkProducer, SelectorCanAbortTheSend) {
+  FakeCluster cluster({.brokers = 1, .queues = 4});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers());
+  auto p = start_producer(conf);
+  auto m = make_msg("T", "never");
+  char err[256] = "";
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT,
+            ferry_producer_send_select(p.get(), m.get(), [](void*, const ferry_client_message*, size_t) -> size_t {
+              return FERRY_SELECTOR_ABORT;
+            }, nullptr, nullptr, err, sizeof err));
+  EXPECT_STREQ("the queue selector aborted the send", err);
+  EXPECT_EQ(0u, cluster.sends_received(0));
+  EXPECT_EQ(0u, cluster.stored(0));
+  // The message is untouched and can still be sent.
+  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), nullptr, err, sizeof err)) << err;
+  EXPECT_EQ(1u, cluster.stored(0));
+}
+
 TEST(SdkProducer, RetriableFailureIsRetriedOnAnotherBroker) {
   FakeCluster cluster({.brokers = 2});
   cluster.create_topic("T");

@@ -245,3 +245,27 @@ TEST(SdkPushConsumer, OrderlyKeepsKeyOrderAndSuspendRetriesTheSameMessage) {
 
 }  // namespace
 }  // namespace ferry::sdk::test
+
+namespace ferry::sdk::test {
+namespace {
+
+// Heartbeats carry the subscriptions once per broker, then only their
+// fingerprint; a broker that lost them (restart) asks, and gets them at once.
+TEST(SdkPushConsumer, HeartbeatsCarrySubscriptionsOnlyWhenTheBrokerLacksThem) {
+  FakeCluster cluster({.brokers = 2, .queues = 2});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"group", "HG"}, {"heartbeat_interval_ms", "50"}});
+  Sink sink;
+  auto c = start_push(conf, "T", &sink);
+  for (int b = 0; b < 2; ++b)
+    ASSERT_TRUE(ferry::test::wait_until([&] { return cluster.consumer_heartbeats(b).second >= 10; }, 10s));
+  for (int b = 0; b < 2; ++b) EXPECT_EQ(1u, cluster.consumer_heartbeats(b).first) << "broker " << b;
+  cluster.forget_subscriptions(0);
+  auto before = cluster.consumer_heartbeats(0);
+  ASSERT_TRUE(ferry::test::wait_until([&] { return cluster.consumer_heartbeats(0).second >= before.second + 10; }, 10s));
+  EXPECT_EQ(2u, cluster.consumer_heartbeats(0).first);  // asked once, sent once
+  EXPECT_EQ(1u, cluster.consumer_heartbeats(1).first);
+}
+
+}  // namespace
+}  // namespace ferry::sdk::test

@@ -71,6 +71,43 @@ class Consuming(BrokerTestCase):
         self.assertEqual(set(a.bodies), sent)
         self.assertEqual(set(b.bodies), sent)
 
+    def test_rebalance_when_a_third_joins_and_one_leaves_loses_nothing(self):
+        topic = self.topic(queues=6)
+        total = 3000
+        a, b, c = Collector(), Collector(), Collector()
+        ca = self.push(topic, "py_rebalance", a, commit_interval_ms=1000)
+        cb = self.push(topic, "py_rebalance", b, commit_interval_ms=1000)
+        sent = [0]
+
+        def produce():
+            with ferry.Producer(**self.broker.client_keys(group="py_rebalance_src")) as p:
+                for i in range(total):
+                    with ferry.Message(topic, b"r %d" % i) as m:
+                        p.send(m)
+                    sent[0] += 1
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        try:
+            self.assertTrue(wait_for(lambda: sent[0] >= total // 4, 60))
+            cc = self.push(topic, "py_rebalance", c, commit_interval_ms=1000)  # a third joins
+            self.assertTrue(wait_for(lambda: cc.queue_count == 2, 20), cc.queue_count)
+            self.assertTrue(wait_for(lambda: sent[0] >= total // 2, 60))
+            ca.shutdown()  # one leaves
+        finally:
+            producer.join(120)
+        everyone = (a, b, c)
+        unique = lambda: set().union(*(set(x.bodies) for x in everyone))
+        self.assertTrue(wait_for(lambda: len(unique()) == total, 30), len(unique()))
+        cb.shutdown()
+        cc.shutdown()
+        deliveries = sum(x.count() for x in everyone)
+        duplicates = deliveries - len(unique())
+        bound = sum(x.handover_uncommitted for x in (ca, cb, cc))
+        print("\nrebalance (Python): %d deliveries for %d messages: %d duplicates, "
+              "pulled-but-uncommitted at handovers %d" % (deliveries, total, duplicates, bound))
+        self.assertLessEqual(duplicates, bound)
+
     def test_raising_listener_loses_nothing(self):
         topic = self.topic()
         calls = []

@@ -99,6 +99,20 @@ class Producing(BrokerTestCase):
             r = p.send_select(m, lambda msg, count: count - 1)
         self.assertEqual(r.queue_id, 3)
 
+    def test_raising_selector_sends_nothing(self):
+        topic = self.topic(queues=2)
+        p = self.producer()
+
+        def selector(msg, count):
+            raise ValueError("no queue for this one")
+
+        with ferry.Message(topic, b"never") as m, self.assertRaises(ValueError):
+            p.send_select(m, selector)
+        with ferry.Message(topic, b"after") as m:
+            p.send(m)
+        # Asking for two within 3 s: only the second send is there.
+        self.assertEqual([g[0] for g in self.read_all(topic, 2, timeout=3.0)], [b"after"])
+
     def test_unknown_topic_fails_clearly(self):
         p = self.producer()
         with ferry.Message("NoSuchTopic_py", b"x") as m, self.assertRaises(ferry.FerryError) as cm:

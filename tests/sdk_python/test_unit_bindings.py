@@ -1,5 +1,6 @@
 """The binding itself: library found, every prototype bound, the status
-table equal to ferry/status.h, errors carrying status and name."""
+numbers equal to ferry/status.h and their names/texts from libferry, errors
+carrying status and name."""
 
 import os
 import re
@@ -32,9 +33,15 @@ class Bindings(unittest.TestCase):
         enum = text[text.index("typedef enum ferry_status {"):text.index("} ferry_status;")]
         numbers = {n: int(v) for n, v in re.findall(r"(FERRY_\w+)\s*=\s*(\d+)", enum)}
         texts = dict(re.findall(r'X\((FERRY_\w+), "([^"]*)"\)', text))
-        self.assertEqual({n: v for n, (v, _) in status.STATUSES.items()}, numbers)
-        self.assertEqual({n: t for n, (_, t) in status.STATUSES.items()}, texts)
+        constants = {n: v for n, v in vars(status).items() if n.startswith("FERRY_") and isinstance(v, int)}
+        self.assertEqual(constants, numbers)
+        _lib.lib()  # names and texts come from libferry once it is loaded
+        self.assertNotIn("ferry_client_status_name", _lib.lib().missing)
+        for n, t in texts.items():
+            self.assertEqual(status.name(numbers[n]), n)
+            self.assertEqual(status.text(numbers[n]), t)
         self.assertEqual(status.name(999), "FERRY_E_UNKNOWN(999)")
+        self.assertEqual(status.text(999), "unknown status")
 
     def test_version(self):
         self.assertRegex(ferry.client_version(), r"^\d+\.\d+\.\d+")

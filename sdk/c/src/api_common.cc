@@ -19,4 +19,8 @@ FERRY_EXPORT const char* ferry_client_version(void) { return "0.1.0"; }
 
 FERRY_EXPORT void ferry_string_free(char* s) { std::free(s); }
 
+// The header's static inline functions, exported for FFIs (Python's ctypes).
+FERRY_EXPORT const char* ferry_client_status_name(ferry_status s) { return ferry_status_name(s); }
+FERRY_EXPORT const char* ferry_client_status_str(ferry_status s) { return ferry_status_str(s); }
+
 }  // extern "C"

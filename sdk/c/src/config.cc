@@ -53,6 +53,7 @@ const Key kKeys[] = {
     {"offset_store_dir", Kind::kString, "./ferry_offsets"},
     {"enable_auto_commit", Kind::kBool, "true"},
     {"log_level", Kind::kChoice, "warn", 0, 0, "trace|debug|info|warn|error|off"},
+    {"sync_spin_us", Kind::kUint, "0", 0, 10'000},
 };
 
 const Key* find_key(const std::string& name) {
@@ -222,6 +223,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->offset_store_dir = get("offset_store_dir");
   s->enable_auto_commit = get("enable_auto_commit") == "true";
   s->log_level = static_cast<ferry_log_level>(choice_index(*find_key("log_level"), get("log_level")));
+  s->sync_spin_us = u32("sync_spin_us");
   s->log_cb = c.log_cb;
   s->log_user = c.log_user;
   return FERRY_OK;

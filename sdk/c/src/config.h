@@ -52,6 +52,9 @@ struct Settings {
   std::string offset_store_dir = "./ferry_offsets";
   bool enable_auto_commit = true;
   ferry_log_level log_level = FERRY_LOG_WARN;
+  // A sync call's thread checks for its answer this long before sleeping
+  // on the condition variable (saves the wake-up when the answer is quick).
+  uint32_t sync_spin_us = 0;
   ferry_log_cb log_cb = nullptr;
   void* log_user = nullptr;
 };

@@ -31,13 +31,16 @@ Consumer::~Consumer() {
   shutdown(buf, sizeof buf);
 }
 
-std::vector<uint8_t> Consumer::heartbeat_payload() const {
+std::vector<uint8_t> Consumer::heartbeat_payload(bool with_subscriptions) const {
   flatbuffers::FlatBufferBuilder fbb(256);
-  std::vector<flatbuffers::Offset<fbc::Subscription>> subs;
-  for (const auto& [topic, expr] : subscriptions)
-    subs.push_back(fbc::CreateSubscription(fbb, fbb.CreateString(topic), fbb.CreateString("TAG"),
-                                           fbb.CreateString(expr == "*" ? "" : expr)));
-  auto sv = fbb.CreateVector(subs);
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fbc::Subscription>>> sv;  // absent: fingerprint only
+  if (with_subscriptions) {
+    std::vector<flatbuffers::Offset<fbc::Subscription>> subs;
+    for (const auto& [topic, expr] : subscriptions)
+      subs.push_back(fbc::CreateSubscription(fbb, fbb.CreateString(topic), fbb.CreateString("TAG"),
+                                             fbb.CreateString(expr == "*" ? "" : expr)));
+    sv = fbb.CreateVector(subs);
+  }
   auto g = fbb.CreateString(s.group);
   auto model = s.message_model == MessageModel::kBroadcasting ? fbc::ConsumeModel::Broadcasting
                                                              : fbc::ConsumeModel::Clustering;
@@ -70,7 +73,8 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
   if (orderly_listener) kind_ = ConsumerKind::kPushOrderly;
   if (s.message_model == MessageModel::kBroadcasting) load_local_offsets();
   io->set_server_request_handler([this](net::Request r) { on_server_request(std::move(r)); });
-  io->set_heartbeat_source([this] { return heartbeat_payload(); });
+  io->set_heartbeat_source([this](bool with_subs) { return heartbeat_payload(with_subs); },
+                           [this] { return subscription_fingerprint(subscriptions); });
   ferry_status st = start_threads(errbuf, errlen);
   if (st != FERRY_OK) return st;
   if (kind_ != ConsumerKind::kPull) pool_ = std::make_unique<Workers>(s.consume_threads);
@@ -144,6 +148,8 @@ ferry_status Consumer::shutdown(char* errbuf, size_t errlen) {
     for (auto& [k, pq] : pqs_) all.push_back(pq);
     bool honor = !(kind_ == ConsumerKind::kPull && !s.enable_auto_commit);
     auto finish_commit = [this, p, all](Error ce) {
+      if (kind_ != ConsumerKind::kPull)
+        for (const auto& pq : all) handover_uncommitted_ += pq->uncommitted();
       if (kind_ == ConsumerKind::kPushOrderly) unlock(all);
       p->set(std::move(ce));
     };
@@ -263,6 +269,7 @@ void Consumer::add_queue(const QueueKey& k, const std::string& expr) {
 
 void Consumer::drop_queue(const PqPtr& pq) {
   pq->dropped = true;
+  if (kind_ != ConsumerKind::kPull) handover_uncommitted_ += pq->uncommitted();
   // Hand the queue over with its offset committed (the next owner starts there).
   commit({pq}, true, [this, pq](Error) {
     if (kind_ == ConsumerKind::kPushOrderly && !pq->consuming) unlock({pq});
@@ -285,7 +292,7 @@ void Consumer::resolve_offset(PqPtr pq) {
   if (s.message_model == MessageModel::kBroadcasting) {
     auto it = local_offsets_.find(pq->key);
     if (it != local_offsets_.end()) {
-      pq->next_offset = pq->last_committed = it->second;
+      pq->next_offset = pq->last_committed = pq->start_offset = it->second;
       return pull(pq);
     }
     return start_from_policy(pq);
@@ -304,7 +311,7 @@ void Consumer::resolve_offset(PqPtr pq) {
                 if (r.status == FERRY_OK) {
                   auto d = read_core<fbc::QueryOffsetResponse>(r.payload);
                   if (d) {
-                    pq->next_offset = pq->last_committed = static_cast<int64_t>(d->offset());
+                    pq->next_offset = pq->last_committed = pq->start_offset = static_cast<int64_t>(d->offset());
                     return pull(pq);
                   }
                 }
@@ -322,7 +329,7 @@ void Consumer::start_from_policy(PqPtr pq) {
                 false, [this, pq](const net::Response& r) {
                   auto d = read_core<fbc::OffsetByTimeResponse>(r.payload);
                   if (r.status != FERRY_OK || !d) return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
-                  pq->next_offset = static_cast<int64_t>(d->offset());
+                  pq->next_offset = pq->start_offset = static_cast<int64_t>(d->offset());
                   pull(pq);
                 });
     return;
@@ -334,8 +341,8 @@ void Consumer::start_from_policy(PqPtr pq) {
                   io->log(FERRY_LOG_INFO, "queue range of " + pq->key.text() + ": " + std::string(r.message));
                   return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
                 }
-                pq->next_offset = static_cast<int64_t>(s.consume_from == ConsumeFrom::kFirst ? d->min_offset()
-                                                                                             : d->max_offset());
+                pq->next_offset = pq->start_offset = static_cast<int64_t>(
+                    s.consume_from == ConsumeFrom::kFirst ? d->min_offset() : d->max_offset());
                 pull(pq);
               });
 }
@@ -634,7 +641,11 @@ void Consumer::commit(std::vector<PqPtr> pqs, bool force, std::function<void(Err
     io->request(addr, FERRY_CODE_COMMIT_OFFSETS, std::move(payload), {}, s.request_timeout_ms, false,
                 [this, st, list = list, addr = addr](const net::Response& r) {
                   if (r.status == FERRY_OK) {
-                    for (auto& [pq, off] : list) pq->last_committed = off;
+                    for (auto& [pq, off] : list) {
+                      if (off == pq->last_committed) continue;
+                      pq->prior_committed = pq->last_committed >= 0 ? pq->last_committed : pq->start_offset;
+                      pq->last_committed = off;
+                    }
                   } else if (st->first.ok()) {
                     st->first = {r.status, "commit to " + addr + ": " + std::string(r.message)};
                     io->log(FERRY_LOG_WARN, st->first.message);

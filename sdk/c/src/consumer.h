@@ -37,6 +37,8 @@ struct ProcessQueue {
   std::map<int64_t, SharedMessage> cache;  // push: pulled, not acknowledged
   uint64_t cache_bytes = 0;
   int64_t last_committed = -1;
+  int64_t start_offset = -1;     // where this owner began (committed, or consume_from)
+  int64_t prior_committed = -1;  // the committed offset before last_committed
   // orderly
   bool locked = false;
   uint64_t lock_until = 0;
@@ -45,6 +47,13 @@ struct ProcessQueue {
   std::atomic<size_t> ready_count{0};
   // Offset below which every message is acknowledged (push).
   int64_t ack_offset() const { return cache.empty() ? next_offset : cache.begin()->first; }
+  // Pulled past what the broker has committed for the group: what a next
+  // owner could re-deliver. Counted from the commit before the last one, as
+  // a next owner may have read the offset just before our last commit.
+  uint64_t uncommitted() const {
+    int64_t base = prior_committed >= 0 ? prior_committed : last_committed >= 0 ? last_committed : start_offset;
+    return next_offset < 0 || base < 0 || next_offset < base ? 0 : static_cast<uint64_t>(next_offset - base);
+  }
 };
 using PqPtr = std::shared_ptr<ProcessQueue>;
 
@@ -74,6 +83,8 @@ class Consumer : public Handle {
   Error fetch_queues(const std::string& topic, std::vector<QueueKey>* out);
 
   size_t queue_count();
+  // Summed ProcessQueue::uncommitted() of queues given up (push consumers).
+  uint64_t handover_uncommitted() const { return handover_uncommitted_.load(); }
 
  private:
   // [loop]
@@ -99,7 +110,7 @@ class Consumer : public Handle {
   void commit(std::vector<PqPtr> pqs, bool force, std::function<void(Error)> done);
   int64_t commit_offset_of(const PqPtr& pq);
   std::string master_of(const QueueKey& k) const;
-  std::vector<uint8_t> heartbeat_payload() const;
+  std::vector<uint8_t> heartbeat_payload(bool with_subscriptions) const;
   void on_server_request(net::Request r);
   // broadcasting offsets file
   void load_local_offsets();
@@ -109,6 +120,7 @@ class Consumer : public Handle {
   std::unique_ptr<Workers> pool_;  // push consume threads
   std::atomic<bool> stopping_{false};
   std::atomic<bool> assigned_mode_{false};  // set by assign() on a user thread
+  std::atomic<uint64_t> handover_uncommitted_{0};
   std::vector<QueueKey> assigned_;
   // loop
   std::map<QueueKey, PqPtr> pqs_;

@@ -135,6 +135,10 @@ FERRY_EXPORT size_t ferry_push_consumer_queue_count(ferry_push_consumer* c) {
   return guarded_value<size_t>(0, [&]() -> size_t { return c ? c->queue_count() : 0; });
 }
 
+FERRY_EXPORT uint64_t ferry_push_consumer_handover_uncommitted(ferry_push_consumer* c) {
+  return c ? c->handover_uncommitted() : 0;
+}
+
 // ---------------------------------------------------------------- pull
 
 FERRY_EXPORT ferry_status ferry_pull_consumer_new(const ferry_config* conf, ferry_pull_consumer** out, char* errbuf,

@@ -26,11 +26,21 @@ class Promise {
       done_ = true;
       err_ = std::move(e);
       value_ = std::move(value);
+      ready_.store(true, std::memory_order_release);
     }
     cv_.notify_all();
   }
-  // False on timeout (err/value untouched).
-  bool wait(uint64_t timeout_ms, Error* err, T* value) {
+  // False on timeout (err/value untouched). Checks for the answer for up to
+  // spin_us before sleeping: a quick answer then costs no wake-up.
+  bool wait(uint64_t timeout_ms, Error* err, T* value, uint32_t spin_us = 0) {
+    if (spin_us > 0) {
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
+      while (!ready_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      }
+    }
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_; })) return false;
     *err = err_;
@@ -41,6 +51,7 @@ class Promise {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
+  std::atomic<bool> ready_{false};  // done_, readable without the lock
   bool done_ = false;
   Error err_;
   T value_{};

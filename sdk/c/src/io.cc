@@ -201,6 +201,7 @@ void Io::on_event(const std::string& addr, net::ConnEvent ev) {
   Endpoint& ep = *it->second;
   if (ev == net::ConnEvent::kClosed) {
     ep.state = Endpoint::State::kDown;
+    subs_known_.erase(addr);  // the broker drops a client with its connection
     log(FERRY_LOG_INFO, "connection to " + addr + " lost");
     return;
   }
@@ -361,16 +362,33 @@ std::set<std::string> Io::broker_addresses() const {
 
 void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
   heartbeated_.insert(addr);
+  uint64_t fp = subs_fingerprint_ ? subs_fingerprint_() : 0;
+  auto known = subs_known_.find(addr);
+  bool full = !subs_fingerprint_ || known == subs_known_.end() || known->second != fp;
   std::vector<uint8_t> payload;
-  if (heartbeat_source_) payload = heartbeat_source_();
+  if (heartbeat_source_) payload = heartbeat_source_(full);
   if (payload.empty()) {
     if (done) done();
     return;
   }
+  // Taken as known once sent: a heartbeat right behind it on the same
+  // connection is read after it. A failure or a resend request undoes it.
+  if (full && subs_fingerprint_) subs_known_[addr] = fp;
   request(addr, FERRY_CODE_HEARTBEAT, std::move(payload), {}, s_.request_timeout_ms, false,
-          [this, addr, done](const net::Response& r) {
-            if (r.status != FERRY_OK)
+          [this, addr, done, full](const net::Response& r) {
+            if (r.status != FERRY_OK) {
+              subs_known_.erase(addr);  // unknown what it kept: send them next time
               log(FERRY_LOG_INFO, "heartbeat to " + addr + " failed: " + std::string(r.message));
+              if (done) done();
+              return;
+            }
+            auto d = read_core<fbc::HeartbeatResponse>(r.payload);
+            bool resend = d && d->resend_subscriptions() && d->resend_subscriptions()->size() > 0;
+            if (resend) {
+              subs_known_.erase(addr);
+              // It lost them (restart, group emptied): send them at once.
+              if (!full && !stopping_) return heartbeat_one(addr, done);
+            }
             if (done) done();
           });
 }

@@ -70,8 +70,16 @@ class Io {
 
   // Handlers set before start().
   void set_server_request_handler(std::function<void(net::Request)> h) { server_handler_ = std::move(h); }
-  // Builds the heartbeat payload [loop].
-  void set_heartbeat_source(std::function<std::vector<uint8_t>()> h) { heartbeat_source_ = std::move(h); }
+  // Builds the heartbeat payload [loop], with the consumer subscriptions or
+  // only their fingerprint. `fingerprint` (may be empty: always full) names
+  // the current subscriptions; a broker that acknowledged a full heartbeat
+  // with that fingerprint gets light ones until it changes, the connection
+  // drops, or the broker asks for them again (resend_subscriptions).
+  void set_heartbeat_source(std::function<std::vector<uint8_t>(bool with_subscriptions)> h,
+                            std::function<uint64_t()> fingerprint = {}) {
+    heartbeat_source_ = std::move(h);
+    subs_fingerprint_ = std::move(fingerprint);
+  }
 
   // [loop] A request to one address; fn runs exactly once on the loop.
   void request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
@@ -113,7 +121,9 @@ class Io {
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
   std::set<std::string> heartbeated_;  // addresses heartbeated at least once
   std::function<void(net::Request)> server_handler_;
-  std::function<std::vector<uint8_t>()> heartbeat_source_;
+  std::function<std::vector<uint8_t>(bool)> heartbeat_source_;
+  std::function<uint64_t()> subs_fingerprint_;
+  std::map<std::string, uint64_t> subs_known_;  // address -> fingerprint it acknowledged
   bool started_ = false;
   bool stopping_ = false;  // loop side
   bool stopped_ = false;

@@ -275,7 +275,7 @@ ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_
   Outcome o;
   // The op ends itself at its deadline; the margin covers route lookups.
   uint64_t wait = p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1) + 1000;
-  if (!promise->wait(wait, &e, &o)) e = {FERRY_E_TIMEOUT, "send did not complete in time"};
+  if (!promise->wait(wait, &e, &o, p->s.sync_spin_us)) e = {FERRY_E_TIMEOUT, "send did not complete in time"};
   p->end_op();
   fill_result(result, e.status, o);
   if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
@@ -308,7 +308,7 @@ FERRY_EXPORT ferry_status ferry_producer_new(const ferry_config* conf, ferry_pro
     p->uniq_prefix = prefix;
     p->io = std::make_unique<Io>(p->s);
     Settings s = p->s;
-    p->io->set_heartbeat_source([s] { return producer_heartbeat(s); });
+    p->io->set_heartbeat_source([s](bool) { return producer_heartbeat(s); });
     *out = p.release();
     return FERRY_OK;
   });
@@ -447,11 +447,14 @@ FERRY_EXPORT ferry_status ferry_producer_send_select(ferry_producer* p, ferry_cl
                               &count);
     if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     if (count == 0) return fail(errbuf, errlen, FERRY_E_NO_ROUTE, "topic '" + topic + "' has no writable queue");
+    size_t pick = selector(user_data, msg, count);
+    if (pick == FERRY_SELECTOR_ABORT)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "the queue selector aborted the send");
     auto op = std::make_shared<SendOp>();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
     op->fixed = true;
-    op->fixed_index = selector(user_data, msg, count) % count;
+    op->fixed_index = pick % count;
     return send_and_wait(p, op, result, errbuf, errlen);
   });
 }

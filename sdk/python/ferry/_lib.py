@@ -118,6 +118,8 @@ _SIZE_P = POINTER(c_size_t)
 # name: (restype, [argtypes])
 PROTOTYPES = {
     "ferry_client_version": (c_char_p, []),
+    "ferry_client_status_name": (c_char_p, [status_t]),
+    "ferry_client_status_str": (c_char_p, [status_t]),
     # configuration
     "ferry_config_new": (config_p, []),
     "ferry_config_dup": (config_p, [config_p]),
@@ -181,6 +183,7 @@ PROTOTYPES = {
     "ferry_push_consumer_shutdown": (status_t, [push_consumer_p] + _ERR),
     "ferry_push_consumer_destroy": (None, [push_consumer_p]),
     "ferry_push_consumer_queue_count": (c_size_t, [push_consumer_p]),
+    "ferry_push_consumer_handover_uncommitted": (ctypes.c_uint64, [push_consumer_p]),
     # pull consumer
     "ferry_pull_consumer_new": (status_t, [config_p, POINTER(pull_consumer_p)] + _ERR),
     "ferry_pull_consumer_subscribe": (status_t, [pull_consumer_p, c_char_p, c_char_p] + _ERR),

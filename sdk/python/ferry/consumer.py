@@ -84,6 +84,13 @@ class PushConsumer(Handle):
     def queue_count(self):
         return self._lib.push_consumer_queue_count(self._raw())
 
+    @property
+    def handover_uncommitted(self):
+        """Messages pulled past the committed offset on queues this consumer
+        gave up (rebalance, shutdown): the bound on what another member
+        re-delivers. Readable after shutdown() (not after close())."""
+        return self._lib.push_consumer_handover_uncommitted(self._raw())
+
 
 class Queue:
     """One message queue: (topic, broker_name, queue_id)."""

@@ -19,6 +19,9 @@ from ._handle import Handle
 from .errors import FerryError
 from .message import MessageView, message_array
 
+# FERRY_SELECTOR_ABORT of ferry/client.h: (size_t)-1, "send nothing".
+_SELECTOR_ABORT = ctypes.c_size_t(-1).value
+
 
 class SendResult:
     """status (0 = FERRY_OK), ok, error (libferry's text on failure), msg_id,
@@ -116,8 +119,8 @@ class Producer(Handle):
 
     def send_select(self, msg, selector):
         """selector(message_view, queue_count) -> index. If it raises, the
-        exception is re-raised here after the C call (libferry cannot abort
-        from a selector yet: the message then went to queue 0)."""
+        send is aborted (FERRY_SELECTOR_ABORT: nothing is sent) and the
+        exception is re-raised here after the C call."""
         raised = []
 
         def trampoline(_user_data, msg_p, count):
@@ -126,7 +129,7 @@ class Producer(Handle):
                 return int(selector(view, count))
             except BaseException as e:  # noqa: B902 - nothing may unwind into C
                 raised.append(e)
-                return 0
+                return _SELECTOR_ABORT
             finally:
                 view._invalidate()
 

@@ -57,6 +57,13 @@ FERRY_EXTERN_C_BEGIN
 #define FERRY_CLIENT_VERSION_MINOR 1
 FERRY_EXPORT const char *ferry_client_version(void);
 
+/* ferry_status_name / ferry_status_str (ferry/status.h) as exported
+ * functions, for FFIs that cannot call static inline ones: the symbolic
+ * name ("FERRY_E_BUSY") and the human text. Static storage; never NULL;
+ * an unknown value gives "FERRY_E_UNKNOWN" / "unknown status". */
+FERRY_EXPORT const char *ferry_client_status_name(ferry_status s);
+FERRY_EXPORT const char *ferry_client_status_str(ferry_status s);
+
 /* ====================================================================
  * Configuration: string keys, string values (docs/sdk.md lists them).
  * ==================================================================== */
@@ -308,10 +315,15 @@ FERRY_EXPORT ferry_status ferry_producer_send_ordered(ferry_producer *p, ferry_c
                                                       size_t errlen);
 
 /* Picks a queue: returns an index in [0, queue_count) (taken modulo
- * queue_count). msg borrowed. Runs on the calling thread of
- * ferry_producer_send_select, before the send. */
+ * queue_count), or FERRY_SELECTOR_ABORT to send nothing. msg borrowed. Runs
+ * on the calling thread of ferry_producer_send_select, before the send. */
 typedef size_t (*ferry_queue_selector)(void *user_data, const ferry_client_message *msg,
                                        size_t queue_count);
+
+/* A selector's "do not send": ferry_producer_send_select then sends nothing
+ * and returns FERRY_E_INVALID_ARGUMENT ("the queue selector aborted the
+ * send"). Bindings use it when their callback raised. */
+#define FERRY_SELECTOR_ABORT ((size_t)-1)
 
 /* Sync send to the queue a selector picks (same order as send_ordered).
  * Blocks: up to send_timeout_ms. */
@@ -445,6 +457,14 @@ FERRY_EXPORT void ferry_push_consumer_destroy(ferry_push_consumer *c);
 
 /* Number of queues this consumer currently owns (after rebalance). */
 FERRY_EXPORT size_t ferry_push_consumer_queue_count(ferry_push_consumer *c);
+
+/* Messages this consumer had pulled past its committed offset on queues it
+ * gave up — at a rebalance or at shutdown — summed since start. The next
+ * owner starts at the committed offset, so at most this many can be
+ * delivered twice (the at-least-once duplicates). Counted from the commit
+ * before the last one (a next owner may have read the offset just before
+ * it). Readable after shutdown; 0 for NULL. */
+FERRY_EXPORT uint64_t ferry_push_consumer_handover_uncommitted(ferry_push_consumer *c);
 
 /* ====================================================================
  * Pull (lite) consumer: poll() on the caller's thread.

@@ -95,7 +95,7 @@ inline std::size_t select_trampoline(void* user_data, const ferry_client_message
     return (*call->fn)(MessageView(msg), queue_count);
   } catch (...) {
     call->error = std::current_exception();
-    return 0;
+    return FERRY_SELECTOR_ABORT;  // nothing is sent
   }
 }
 
@@ -150,8 +150,8 @@ class Producer {
   }
 
   // Sync send to the queue `selector` picks. If the selector throws, the
-  // exception is rethrown here after the C call returns. (libferry has no
-  // way yet for a selector to abort: the message then went to queue 0.)
+  // send is aborted (nothing is sent) and the exception is rethrown here
+  // after the C call returns.
   SendResult send_select(const Message& msg, const QueueSelector& selector) {
     detail::SelectCall call{&selector, nullptr};
     SendResult r;

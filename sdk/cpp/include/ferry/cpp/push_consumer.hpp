@@ -91,6 +91,11 @@ class PushConsumer {
   }
   // Queues this consumer owns now (after rebalance).
   std::size_t queue_count() const noexcept { return ferry_push_consumer_queue_count(handle_.get()); }
+  // Messages pulled past the committed offset on queues this consumer gave
+  // up (rebalance, shutdown): the bound on what another member re-delivers.
+  std::uint64_t handover_uncommitted() const noexcept {
+    return ferry_push_consumer_handover_uncommitted(handle_.get());
+  }
   ferry_push_consumer* raw() const noexcept { return handle_.get(); }
 
  private:
