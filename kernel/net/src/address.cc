@@ -9,30 +9,45 @@
 
 namespace ferry::net {
 
-bool parse_address(std::string_view address, sockaddr_storage* out, std::string* error) {
+bool split_host_port(std::string_view address, std::string* host, uint16_t* port,
+                     std::string* error) {
   const size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == address.size()) {
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) {
     *error = "address '" + std::string(address) + "' is not host:port";
     return false;
   }
-  std::string host(address.substr(0, colon));
   const std::string_view port_text = address.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || p > 65535) {
     *error = "address '" + std::string(address) + "' has a bad port";
     return false;
   }
-  std::memset(out, 0, sizeof(*out));
-  if (host == "localhost") host = "127.0.0.1";
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-    if (uv_ip6_addr(host.c_str(), static_cast<int>(port), reinterpret_cast<sockaddr_in6*>(out)) == 0)
-      return true;
-  } else if (uv_ip4_addr(host.c_str(), static_cast<int>(port),
-                         reinterpret_cast<sockaddr_in*>(out)) == 0) {
-    return true;
+  std::string_view h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) {
+    *error = "address '" + std::string(address) + "' is not host:port";
+    return false;
   }
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+bool numeric_address(const std::string& host, uint16_t port, sockaddr_storage* out) {
+  std::memset(out, 0, sizeof(*out));
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(out)) == 0) return true;
+  std::memset(out, 0, sizeof(*out));
+  return host.find(':') != std::string::npos &&
+         uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(out)) == 0;
+}
+
+bool parse_address(std::string_view address, sockaddr_storage* out, std::string* error) {
+  std::string host;
+  uint16_t port = 0;
+  if (!split_host_port(address, &host, &port, error)) return false;
+  if (host == "localhost") host = "127.0.0.1";
+  if (numeric_address(host, port, out)) return true;
   *error = "address '" + std::string(address) + "' is not a numeric IPv4/[IPv6] host";
   return false;
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "client_impl.h"
@@ -32,7 +33,7 @@ ClientImpl::ClientImpl(uv_loop_t* loop, ClientOptions options)
   uv_timer_init(loop_, &reconnect_timer_);
   connect_timer_.data = this;
   reconnect_timer_.data = this;
-  open_handles_ = 3 + 3;  // ours + Endpoint's check, idle and gate
+  expect_closes(3);  // connect_timer_, reconnect_timer_, submits_
   backoff_ms_ = opts_.reconnect_initial_ms;
 }
 
@@ -41,7 +42,10 @@ ferry_status ClientImpl::start(std::string* error) {
     *error = "client already started or closed";
     return FERRY_E_STATE;
   }
-  if (!parse_address(opts_.address, &addr_, error)) return FERRY_E_INVALID_ARGUMENT;
+  if (!split_host_port(opts_.address, &host_, &port_, error)) return FERRY_E_INVALID_ARGUMENT;
+  sockaddr_storage sa{};
+  numeric_ = numeric_address(host_, port_, &sa);
+  if (numeric_) addrs_.push_back(sa);
   state_ = State::kRunning;
   connect_now();
   return FERRY_OK;
@@ -49,6 +53,59 @@ ferry_status ClientImpl::start(std::string* error) {
 
 void ClientImpl::connect_now() {
   if (state_ != State::kRunning) return;
+  next_addr_ = 0;
+  if (numeric_) {
+    try_address();
+  } else {
+    resolve();  // names may move: resolved again on every reconnect
+  }
+}
+
+void ClientImpl::resolve() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  resolve_req_.data = this;
+  const int rc = uv_getaddrinfo(loop_, &resolve_req_, &ClientImpl::on_resolved, host_.c_str(),
+                                std::to_string(port_).c_str(), &hints);
+  if (rc != 0) {
+    addrs_.clear();
+    attempt_failed(FERRY_E_NOT_FOUND, "connect to " + opts_.address + " failed: cannot resolve " +
+                                          host_ + ": " + uv_strerror(rc));
+    return;
+  }
+  resolving_ = true;
+}
+
+void ClientImpl::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<ClientImpl*>(req->data);
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> list(res, &uv_freeaddrinfo);
+  self->resolving_ = false;
+  if (self->state_ != State::kRunning) {
+    if (self->state_ == State::kClosing) self->handle_closed();  // close() counted us
+    return;
+  }
+  self->addrs_.clear();
+  for (int family : {AF_INET, AF_INET6}) {
+    for (const addrinfo* a = res; status == 0 && a != nullptr; a = a->ai_next) {
+      if (a->ai_family != family || a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+      sockaddr_storage sa{};
+      std::memcpy(&sa, a->ai_addr, a->ai_addrlen);
+      self->addrs_.push_back(sa);
+    }
+  }
+  if (self->addrs_.empty()) {
+    self->attempt_failed(FERRY_E_NOT_FOUND,
+                         "connect to " + self->opts_.address + " failed: cannot resolve " +
+                             self->host_ + ": " +
+                             (status != 0 ? uv_strerror(status) : "no IPv4/IPv6 address"));
+    return;
+  }
+  self->next_addr_ = 0;
+  self->try_address();
+}
+
+void ClientImpl::try_address() {
   const uint64_t id = next_id_++;
   auto conn = std::make_unique<Connection>(loop_, *this, id, opts_.limits);
   current_ = conn.get();
@@ -56,15 +113,37 @@ void ClientImpl::connect_now() {
   conns_.emplace(id, std::move(conn));
   current_->connect_req.data = current_;
   const int rc = uv_tcp_connect(&current_->connect_req, current_->tcp(),
-                                reinterpret_cast<const sockaddr*>(&addr_), &ClientImpl::on_connect);
+                                reinterpret_cast<const sockaddr*>(&addrs_[next_addr_]),
+                                &ClientImpl::on_connect);
   if (rc != 0) {
-    log(FERRY_LOG_INFO, "connect to " + opts_.address + " failed: " + uv_strerror(rc));
     Connection* c = std::exchange(current_, nullptr);
     c->close("connect failed", FERRY_LOG_OFF);
-    schedule_reconnect();
+    attempt_failed(FERRY_E_NOT_CONNECTED,
+                   "connect to " + opts_.address + " failed: " + uv_strerror(rc));
     return;
   }
   uv_timer_start(&connect_timer_, &ClientImpl::on_connect_timeout, opts_.connect_timeout_ms, 0);
+}
+
+void ClientImpl::attempt_failed(ferry_status status, const std::string& why) {
+  if (state_ != State::kRunning) return;
+  if (next_addr_ + 1 < addrs_.size()) {
+    log(FERRY_LOG_DEBUG, why + "; trying the next address");
+    ++next_addr_;
+    try_address();
+    return;
+  }
+  log(FERRY_LOG_INFO, why);
+  if (opts_.on_connect_failed) {
+    try {
+      opts_.on_connect_failed(status, why);
+    } catch (const std::exception& e) {
+      log(FERRY_LOG_ERROR, "connect-failed callback threw: " + std::string(e.what()));
+    } catch (...) {
+      log(FERRY_LOG_ERROR, "connect-failed callback threw a non-exception");
+    }
+  }
+  schedule_reconnect();
 }
 
 void ClientImpl::on_connect(uv_connect_t* req, int status) {
@@ -75,10 +154,10 @@ void ClientImpl::on_connect(uv_connect_t* req, int status) {
   int rc = status;
   if (rc == 0) rc = c->start();
   if (rc != 0) {
-    self->log(FERRY_LOG_INFO, "connect to " + self->opts_.address + " failed: " + uv_strerror(rc));
     self->current_ = nullptr;
     c->close("connect failed", FERRY_LOG_OFF);
-    self->schedule_reconnect();
+    self->attempt_failed(rc == UV_ETIMEDOUT ? FERRY_E_TIMEOUT : FERRY_E_NOT_CONNECTED,
+                         "connect to " + self->opts_.address + " failed: " + uv_strerror(rc));
     return;
   }
   self->connected_ = true;
@@ -90,11 +169,10 @@ void ClientImpl::on_connect(uv_connect_t* req, int status) {
 void ClientImpl::on_connect_timeout(uv_timer_t* t) {
   auto* self = static_cast<ClientImpl*>(t->data);
   if (!self->current_ || self->connected_) return;
-  self->log(FERRY_LOG_INFO, "connect to " + self->opts_.address + " timed out after " +
-                                std::to_string(self->opts_.connect_timeout_ms) + " ms");
   Connection* c = std::exchange(self->current_, nullptr);
   c->close("connect timed out", FERRY_LOG_OFF);
-  self->schedule_reconnect();
+  self->attempt_failed(FERRY_E_TIMEOUT, "connect to " + self->opts_.address + " timed out after " +
+                                            std::to_string(self->opts_.connect_timeout_ms) + " ms");
 }
 
 void ClientImpl::schedule_reconnect() {
@@ -111,18 +189,12 @@ Connection* ClientImpl::find_conn(uint64_t id) {
 }
 
 void ClientImpl::conn_request(Connection& c, const FrameView& f) {
-  Request req = RequestFactory::make(gate_, c, f);
   if (!opts_.on_request) {
-    req.respond(FERRY_E_UNKNOWN_REQUEST, "this client handles no requests");
+    RequestFactory::make(gate_, c, f).respond(FERRY_E_UNKNOWN_REQUEST,
+                                              "this client handles no requests");
     return;
   }
-  try {
-    opts_.on_request(std::move(req));
-  } catch (const std::exception& e) {
-    log(FERRY_LOG_ERROR, "request handler threw: " + std::string(e.what()));
-  } catch (...) {
-    log(FERRY_LOG_ERROR, "request handler threw a non-exception");
-  }
+  dispatch(opts_.on_request, c, f);
 }
 
 void ClientImpl::conn_closed(Connection& c) {
@@ -144,7 +216,7 @@ void ClientImpl::conn_closed(Connection& c) {
 ferry_status ClientImpl::request(uint32_t code, std::span<const uint8_t> payload,
                                  Attachment attachment, uint32_t timeout_ms, bool oneway,
                                  ResponseFn fn) {
-  if (state_ == State::kClosing || state_ == State::kClosed) return FERRY_E_CLOSED;
+  if (state_ == State::kClosing) return FERRY_E_CLOSED;
   if (!connected()) return FERRY_E_NOT_CONNECTED;
   return current_->send_request(code, payload, std::move(attachment),
                                 timeout_ms ? timeout_ms : opts_.default_timeout_ms, oneway,
@@ -156,21 +228,8 @@ ferry_status ClientImpl::submit(SubmittedRequest& r) {
 }
 
 void ClientImpl::close(std::function<void()> done) {
-  if (state_ == State::kClosing || state_ == State::kClosed) {
-    if (done && state_ == State::kClosed) {
-      done();  // already finished
-      return;
-    }
-    if (done) {
-      done_ = [first = std::move(done_), second = std::move(done)] {
-        if (first) first();
-        second();
-      };
-    }
-    return;
-  }
+  if (!begin_close(std::move(done))) return;
   state_ = State::kClosing;
-  done_ = std::move(done);
   uv_close(reinterpret_cast<uv_handle_t*>(&connect_timer_), &ClientImpl::on_handle_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&reconnect_timer_), &ClientImpl::on_handle_close);
   submits_->close([this] { handle_closed(); }, [](SubmittedRequest& r) {
@@ -178,6 +237,12 @@ void ClientImpl::close(std::function<void()> done) {
   });
   current_ = nullptr;
   connected_ = false;
+  if (resolving_) {
+    // on_resolved still runs (UV_EAI_CANCELED if the cancel wins): count it
+    // like a handle so this object outlives it.
+    expect_closes(1);
+    uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  }
   for (auto& [id, c] : conns_) c->close("client closed", FERRY_LOG_DEBUG);
   maybe_finish();
 }
@@ -189,12 +254,6 @@ void ClientImpl::maybe_finish() {
 
 void ClientImpl::on_handle_close(uv_handle_t* h) { static_cast<ClientImpl*>(h->data)->handle_closed(); }
 
-void ClientImpl::handle_closed() {
-  if (--open_handles_ > 0) return;
-  state_ = State::kClosed;
-  auto keep = std::move(self);
-  if (auto done = std::move(done_)) done();
-}
 
 // ---- public face ----
 
@@ -202,12 +261,7 @@ Client::Client(uv_loop_t* loop, ClientOptions options)
     : impl_(std::make_unique<ClientImpl>(loop, std::move(options))) {}
 
 Client::~Client() {
-  if (!impl_ || impl_->closed()) return;
-  impl_->close({});
-  if (!impl_->closed()) {
-    ClientImpl* raw = impl_.get();
-    raw->self = std::move(impl_);
-  }
+  Endpoint::let_go(impl_, [](ClientImpl& c) { c.close({}); });
 }
 
 ferry_status Client::start(std::string* error) { return impl_->start(error); }

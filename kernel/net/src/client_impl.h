@@ -27,40 +27,45 @@ class ClientImpl final : public Endpoint {
                        uint32_t timeout_ms, bool oneway, ResponseFn fn);
   ferry_status submit(SubmittedRequest& r);
   void close(std::function<void()> done);
-  bool closed() const { return state_ == State::kClosed; }
-
-  std::unique_ptr<ClientImpl> self;  // see ServerImpl::self
 
  private:
-  enum class State { kIdle, kRunning, kClosing, kClosed };
+  enum class State { kIdle, kRunning, kClosing };
 
+  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_connect(uv_connect_t* req, int status);
   static void on_connect_timeout(uv_timer_t* t);
   static void on_reconnect(uv_timer_t* t);
   static void on_handle_close(uv_handle_t* h);
 
   void connect_now();
+  void resolve();
+  void try_address();
+  // The attempt on addrs_[next_addr_] failed: tries the next address of the
+  // name, or reports the failure and schedules a reconnect.
+  void attempt_failed(ferry_status status, const std::string& why);
   void schedule_reconnect();
   Connection* find_conn(uint64_t id) override;
-  void base_handle_closed() override { handle_closed(); }
   void conn_request(Connection& c, const FrameView& f) override;
   void conn_closed(Connection& c) override;
-  void handle_closed();
   void maybe_finish();
 
   ClientOptions opts_;
-  sockaddr_storage addr_{};
+  std::string host_;
+  uint16_t port_ = 0;
+  bool numeric_ = false;                // host_ is an IP: addrs_ fixed at start
+  std::vector<sockaddr_storage> addrs_;  // to try, in order
+  size_t next_addr_ = 0;                 // the one being tried
+  uv_getaddrinfo_t resolve_req_{};
+  bool resolving_ = false;
   uv_timer_t connect_timer_{};
   uv_timer_t reconnect_timer_{};
   std::shared_ptr<AsyncQueue<SubmittedRequest>> submits_;
-  int open_handles_ = 0;
   State state_ = State::kIdle;
   Connection* current_ = nullptr;  // the live or connecting one (owned by conns_)
   bool connected_ = false;
   uint32_t backoff_ms_ = 0;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;  // current + closing
-  std::function<void()> done_;
 };
 
 }  // namespace ferry::net

@@ -11,7 +11,29 @@ namespace {
 // Room for the envelope's fixed fields when checking a frame against the limit
 // before encoding it.
 constexpr size_t kEnvelopeOverhead = 96;
+// Free request states kept per connection: enough for the requests of one
+// read; a burst of held requests beyond it frees its states when answered.
+constexpr size_t kPooledStates = 16;
 }  // namespace
+
+std::unique_ptr<detail::RequestState> Connection::take_state(
+    const std::shared_ptr<ResponseGate>& gate) {
+  if (!states_.empty()) {
+    auto s = std::move(states_.back());
+    states_.pop_back();
+    return s;
+  }
+  auto s = std::make_unique<detail::RequestState>();
+  s->gate = gate;
+  s->peer = peer_;
+  return s;
+}
+
+void Connection::put_state(std::unique_ptr<detail::RequestState> s) {
+  if (states_.size() >= kPooledStates || closing_) return;  // freed here
+  s->block.reset();
+  states_.push_back(std::move(s));
+}
 
 // Callbacks run inside libuv's C callbacks: nothing may unwind through them.
 void Connection::deliver(ResponseFn& fn, const Response& r) {
@@ -29,6 +51,24 @@ void Connection::deliver(ResponseFn& fn, const Response& r) {
 // `bytes`, large attachments written from where they are and released when
 // the write completes.
 struct Connection::WriteBatch {
+  // Growable bytes that are not zeroed first: the encoder sets every byte.
+  struct Bytes {
+    std::unique_ptr<uint8_t[]> data;
+    size_t size = 0;
+    size_t capacity = 0;
+    uint8_t* grow(size_t n) {
+      if (size + n > capacity) {
+        const size_t cap = std::max(size + n, std::max<size_t>(capacity * 2, 4096));
+        auto fresh = std::make_unique_for_overwrite<uint8_t[]>(cap);
+        if (size > 0) std::memcpy(fresh.get(), data.get(), size);
+        data = std::move(fresh);
+        capacity = cap;
+      }
+      uint8_t* at = data.get() + size;
+      size += n;
+      return at;
+    }
+  };
   struct Piece {
     const uint8_t* external;  // null: bytes[offset, offset + len)
     size_t offset;
@@ -36,7 +76,7 @@ struct Connection::WriteBatch {
   };
   uv_write_t req{};
   Connection* conn = nullptr;
-  std::vector<uint8_t> bytes;
+  Bytes bytes;
   std::vector<Piece> pieces;
   std::vector<Attachment> attachments;
   std::vector<uv_buf_t> bufs;
@@ -52,7 +92,7 @@ struct Connection::WriteBatch {
     }
   }
   void clear() {
-    bytes.clear();
+    bytes.size = 0;
     pieces.clear();
     attachments.clear();  // releases borrowed slices
     bufs.clear();
@@ -118,6 +158,12 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
     c->rbuf_.commit(static_cast<size_t>(nread));
     c->last_activity_ms_ = uv_now(c->loop_);
     c->process();
+    // Answers (and, on a client, the requests its callbacks sent) produced
+    // by this read go out now, not at the end of the loop iteration: the
+    // peer starts on them while this loop reads its other connections. Still
+    // one write for all of them; anything queued later in the iteration
+    // goes with the check-phase flush.
+    if (c->staged_ && !c->closing_) c->flush();
     return;
   }
   if (nread == 0) return;  // EAGAIN
@@ -209,16 +255,17 @@ void Connection::stage_frame(const EnvelopeFields& f, Attachment&& attachment) {
     }
   }
   WriteBatch& b = *staged_;
-  const size_t at = b.bytes.size();
-  const size_t head = encoder_.append(f, attachment.size(), b.bytes);
+  const size_t at = b.bytes.size;
+  const size_t head = FrameEncoder::encoded_bytes(f);
+  FrameEncoder::write(f, attachment.size(), b.bytes.grow(head));
   b.add_bytes(at, head);
   const size_t att = attachment.size();
   if (att > 0 && att <= limits_.attachment_copy_threshold) {
     for (size_t i = 0; i < attachment.slice_count(); ++i) {
       const auto& s = attachment.slice(i);
-      const size_t off = b.bytes.size();
-      const auto* p = static_cast<const uint8_t*>(s.iov_base);
-      b.bytes.insert(b.bytes.end(), p, p + s.iov_len);
+      if (s.iov_len == 0) continue;
+      const size_t off = b.bytes.size;
+      std::memcpy(b.bytes.grow(s.iov_len), s.iov_base, s.iov_len);
       b.add_bytes(off, s.iov_len);
     }
     attachment.reset();
@@ -280,7 +327,7 @@ void Connection::flush() {
   std::unique_ptr<WriteBatch> b = std::move(staged_);
   b->bufs.reserve(b->pieces.size());
   for (const auto& p : b->pieces) {
-    const uint8_t* base = p.external ? p.external : b->bytes.data() + p.offset;
+    const uint8_t* base = p.external ? p.external : b->bytes.data.get() + p.offset;
     b->bufs.push_back(uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(base)),
                                   static_cast<unsigned>(p.len)));
   }

@@ -51,7 +51,14 @@ class Connection {
   uv_tcp_t* tcp() { return &tcp_; }
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
   const std::shared_ptr<const std::string>& peer() const { return peer_; }
+  const ConnectionLimits& limits() const { return limits_; }
   std::shared_ptr<const void> read_block() { return rbuf_.share(); }
+  // Read blocks allocated so far (a held request must not make this grow).
+  uint64_t read_blocks_allocated() const { return rbuf_.blocks_allocated(); }
+
+  // [loop] Request states, pooled: the steady state allocates none.
+  std::unique_ptr<detail::RequestState> take_state(const std::shared_ptr<ResponseGate>& gate);
+  void put_state(std::unique_ptr<detail::RequestState> s);
 
   // After accept / connect: starts reading. Returns a libuv error.
   int start();
@@ -123,8 +130,8 @@ class Connection {
 
   ReadBuffer rbuf_;
   FrameDecoder decoder_;
-  FrameEncoder encoder_;
   PendingTable pending_;
+  std::vector<std::unique_ptr<detail::RequestState>> states_;  // free request states
   uint64_t armed_deadline_ = 0;  // 0 = timer not armed
 
   std::unique_ptr<WriteBatch> staged_;               // being filled

@@ -7,17 +7,26 @@ namespace ferry::net {
 
 Request RequestFactory::make(const std::shared_ptr<ResponseGate>& gate, Connection& c,
                              const FrameView& f) {
-  Request r;
-  r.gate_ = gate;
-  r.buffer_ = c.read_block();
-  r.payload_ = f.payload;
-  r.attachment_ = f.attachment;
-  r.peer_ = c.peer();
-  r.request_id_ = f.request_id;
-  r.conn_id_ = c.id();
-  r.code_ = f.code;
-  r.oneway_ = f.is_oneway();
-  return r;
+  std::unique_ptr<detail::RequestState> s = c.take_state(gate);
+  const size_t n = f.payload.size() + f.attachment.size();
+  if (n <= c.limits().request_copy_bytes) {
+    // A copy of a few bytes costs less than the reference count it saves,
+    // and lets the read block be reused in place.
+    s->copy.clear();
+    s->copy.insert(s->copy.end(), f.payload.begin(), f.payload.end());
+    s->copy.insert(s->copy.end(), f.attachment.begin(), f.attachment.end());
+    s->payload = {s->copy.data(), f.payload.size()};
+    s->attachment = {s->copy.data() + f.payload.size(), f.attachment.size()};
+  } else {
+    s->block = c.read_block();
+    s->payload = f.payload;
+    s->attachment = f.attachment;
+  }
+  s->request_id = f.request_id;
+  s->conn_id = c.id();
+  s->code = f.code;
+  s->oneway = f.is_oneway();
+  return Request(s.release());
 }
 
 Endpoint::Endpoint(uv_loop_t* loop, LogFn log) : loop_(loop), log_(std::move(log)) {
@@ -27,6 +36,7 @@ Endpoint::Endpoint(uv_loop_t* loop, LogFn log) : loop_(loop), log_(std::move(log
   gate_->queue = AsyncQueue<PostedResponse>::create(loop_, [this](PostedResponse& p) {
     send_response(p.conn_id, p.request_id, p.code, p.status, p.message, p.payload,
                   std::move(p.attachment));
+    if (p.state) recycle(std::move(p.state));
   });
   if (!gate_->queue) throw std::runtime_error("uv_async_init failed");
   uv_check_init(loop_, &check_);
@@ -77,15 +87,55 @@ void Endpoint::send_response(uint64_t conn_id, uint64_t request_id, uint32_t cod
   }
 }
 
+void Endpoint::recycle(std::unique_ptr<detail::RequestState> s) {
+  Connection* c = (last_conn_ && last_conn_->id() == s->conn_id) ? last_conn_ : find_conn(s->conn_id);
+  if (c) c->put_state(std::move(s));  // else freed here: its connection has gone
+}
+
 void Endpoint::close_base() {
   gate_->sink = nullptr;
-  gate_->queue->close([this] { base_handle_closed(); });
+  gate_->queue->close([this] { handle_closed(); });
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), &Endpoint::on_base_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Endpoint::on_base_close);
 }
 
 void Endpoint::on_base_close(uv_handle_t* h) {
-  static_cast<Endpoint*>(h->data)->base_handle_closed();
+  static_cast<Endpoint*>(h->data)->handle_closed();
+}
+
+void Endpoint::dispatch(const RequestHandler& handler, Connection& c, const FrameView& f) {
+  try {
+    handler(RequestFactory::make(gate_, c, f));
+  } catch (const std::exception& e) {
+    log(FERRY_LOG_ERROR, "request handler threw: " + std::string(e.what()));
+  } catch (...) {
+    log(FERRY_LOG_ERROR, "request handler threw a non-exception");
+  }
+}
+
+bool Endpoint::begin_close(std::function<void()> done) {
+  if (!close_begun_) {
+    close_begun_ = true;
+    done_ = std::move(done);
+    return true;
+  }
+  if (!done) return false;
+  if (closed_) {
+    done();  // already finished
+  } else {
+    done_ = [first = std::move(done_), second = std::move(done)] {
+      if (first) first();
+      second();
+    };
+  }
+  return false;
+}
+
+void Endpoint::handle_closed() {
+  if (--open_handles_ > 0) return;
+  closed_ = true;
+  auto keep = std::move(self);  // frees this object when the function returns
+  if (auto done = std::move(done_)) done();
 }
 
 }  // namespace ferry::net

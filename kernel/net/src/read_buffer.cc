@@ -12,6 +12,7 @@ constexpr size_t kMinRead = 4096;  // never ask the kernel for less than this
 void ReadBuffer::replace(size_t capacity) {
   // for_overwrite: the bytes are read into at once, zeroing them is waste.
   auto fresh = std::make_shared_for_overwrite<uint8_t[]>(capacity);
+  ++blocks_allocated_;
   const size_t partial = end_ - pos_;
   if (partial > 0) std::memcpy(fresh.get(), block_.get() + pos_, partial);
   block_ = std::move(fresh);

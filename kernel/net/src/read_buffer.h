@@ -35,6 +35,7 @@ class ReadBuffer {
   // The block, for a view that may be retained during a callback; call
   // note_retained() after the callback.
   const std::shared_ptr<uint8_t[]>& block() const { return block_; }
+  uint64_t blocks_allocated() const { return blocks_allocated_; }
   void note_retained() {
     if (block_.use_count() > 1) shared_ = true;  // loop thread copied it: exact here
   }
@@ -48,6 +49,7 @@ class ReadBuffer {
   size_t pos_ = 0;  // first unconsumed byte
   size_t end_ = 0;  // one past the last byte read
   bool shared_ = false;  // block_ was handed out: never rewrite it
+  uint64_t blocks_allocated_ = 0;
 };
 
 }  // namespace ferry::net

@@ -9,6 +9,7 @@
 
 #include "ferry/net/async_queue.h"
 #include "ferry/net/attachment.h"
+#include "ferry/net/request.h"
 #include "ferry/status.h"
 
 namespace ferry::net {
@@ -22,6 +23,8 @@ struct PostedResponse {
   std::string message;
   std::vector<uint8_t> payload;
   Attachment attachment;
+  // The request's state, recycled on the loop (null for a oneway drop).
+  std::unique_ptr<detail::RequestState> state;
 };
 
 // Implemented by Server and Client internals. [loop]
@@ -30,6 +33,8 @@ class ResponseSink {
   virtual void send_response(uint64_t conn_id, uint64_t request_id, uint32_t code,
                              ferry_status status, std::string_view message,
                              std::span<const uint8_t> payload, Attachment&& attachment) = 0;
+  // Takes back a request's state (into its connection's pool, or frees it).
+  virtual void recycle(std::unique_ptr<detail::RequestState> s) = 0;
 
  protected:
   ~ResponseSink() = default;

@@ -13,7 +13,7 @@ ServerImpl::ServerImpl(uv_loop_t* loop, ServerOptions options)
   listener_.data = this;
   sweep_.data = this;
   drain_.data = this;
-  open_handles_ = 3 + 3;  // ours + Endpoint's check, idle and gate
+  expect_closes(3);  // listener_, sweep_, drain_
 }
 
 ferry_status ServerImpl::listen(std::string* error) {
@@ -86,14 +86,7 @@ Connection* ServerImpl::find_conn(uint64_t id) {
 }
 
 void ServerImpl::conn_request(Connection& c, const FrameView& f) {
-  Request req = RequestFactory::make(gate_, c, f);
-  try {
-    opts_.on_request(std::move(req));
-  } catch (const std::exception& e) {
-    log(FERRY_LOG_ERROR, "request handler threw: " + std::string(e.what()));
-  } catch (...) {
-    log(FERRY_LOG_ERROR, "request handler threw a non-exception");
-  }
+  dispatch(opts_.on_request, c, f);
 }
 
 void ServerImpl::account(const Connection& c) {
@@ -101,6 +94,7 @@ void ServerImpl::account(const Connection& c) {
   closed_stats_.read_pauses += c.read_pauses();
   closed_stats_.writes += c.writes();
   closed_stats_.frames_written += c.frames_written();
+  closed_stats_.read_blocks_allocated += c.read_blocks_allocated();
   closed_stats_.max_pending_write_bytes =
       std::max<uint64_t>(closed_stats_.max_pending_write_bytes, c.max_pending_write_bytes());
   if (c.bad_frame()) ++closed_stats_.bad_frames;
@@ -140,22 +134,8 @@ void ServerImpl::on_sweep(uv_timer_t* t) {
 }
 
 void ServerImpl::shutdown(std::function<void()> done) {
-  if (state_ != State::kRunning) {
-    if (done && state_ == State::kClosed) {
-      done();  // already finished
-      return;
-    }
-    if (done) {
-      // Chain: both run when the shutdown already under way completes.
-      done_ = [first = std::move(done_), second = std::move(done)] {
-        if (first) first();
-        second();
-      };
-    }
-    return;
-  }
+  if (!begin_close(std::move(done))) return;
   state_ = State::kDraining;
-  done_ = std::move(done);
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), &ServerImpl::on_handle_close);
   uv_timer_stop(&sweep_);
   for (auto& [id, c] : conns_) c->stop_reading();
@@ -190,12 +170,6 @@ void ServerImpl::maybe_finish() {
 
 void ServerImpl::on_handle_close(uv_handle_t* h) { static_cast<ServerImpl*>(h->data)->handle_closed(); }
 
-void ServerImpl::handle_closed() {
-  if (--open_handles_ > 0) return;
-  state_ = State::kClosed;
-  auto keep = std::move(self);  // frees this object when the function returns
-  if (auto done = std::move(done_)) done();
-}
 
 ServerStats ServerImpl::stats() const {
   ServerStats s = closed_stats_;
@@ -204,6 +178,7 @@ ServerStats ServerImpl::stats() const {
     s.read_pauses += c->read_pauses();
     s.writes += c->writes();
     s.frames_written += c->frames_written();
+    s.read_blocks_allocated += c->read_blocks_allocated();
     s.max_pending_write_bytes =
         std::max<uint64_t>(s.max_pending_write_bytes, c->max_pending_write_bytes());
     if (!c->closing()) ++s.connections_open;
@@ -222,6 +197,7 @@ bool ServerImpl::connection_stats(uint64_t conn_id, ConnectionStats* out) const 
   out->writes = c.writes();
   out->frames_written = c.frames_written();
   out->reading = c.reading();
+  out->read_blocks_allocated = c.read_blocks_allocated();
   return true;
 }
 
@@ -231,12 +207,7 @@ Server::Server(uv_loop_t* loop, ServerOptions options)
     : impl_(std::make_unique<ServerImpl>(loop, std::move(options))) {}
 
 Server::~Server() {
-  if (!impl_ || impl_->closed()) return;
-  impl_->shutdown({});
-  if (!impl_->closed()) {
-    ServerImpl* raw = impl_.get();
-    raw->self = std::move(impl_);
-  }
+  Endpoint::let_go(impl_, [](ServerImpl& s) { s.shutdown({}); });
 }
 
 ferry_status Server::listen(std::string* error) { return impl_->listen(error); }

@@ -17,16 +17,13 @@ class ServerImpl final : public Endpoint {
                        Attachment attachment, uint32_t timeout_ms, bool oneway, ResponseFn fn);
   void close_connection(uint64_t conn_id);
   void shutdown(std::function<void()> done);
-  bool closed() const { return state_ == State::kClosed; }
   ServerStats stats() const;
   bool connection_stats(uint64_t conn_id, ConnectionStats* out) const;
 
   const ServerOptions& options() const { return opts_; }
-  // Set by ~Server while handles are still closing: freed by the last close.
-  std::unique_ptr<ServerImpl> self;
 
  private:
-  enum class State { kRunning, kDraining, kClosing, kClosed };
+  enum class State { kRunning, kDraining, kClosing };
 
   static void on_connection(uv_stream_t* s, int status);
   static void on_sweep(uv_timer_t* t);
@@ -34,10 +31,8 @@ class ServerImpl final : public Endpoint {
   static void on_handle_close(uv_handle_t* h);
 
   Connection* find_conn(uint64_t id) override;
-  void base_handle_closed() override { handle_closed(); }
   void conn_request(Connection& c, const FrameView& f) override;
   void conn_closed(Connection& c) override;
-  void handle_closed();
   void maybe_finish();
   void account(const Connection& c);
 
@@ -46,10 +41,8 @@ class ServerImpl final : public Endpoint {
   uv_timer_t sweep_{};  // idle timeout
   uv_timer_t drain_{};  // shutdown: polls for drained connections
   uint64_t drain_deadline_ = 0;
-  int open_handles_ = 0;
   bool listening_ = false;
   State state_ = State::kRunning;
-  std::function<void()> done_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   uint64_t next_id_ = 1;
   ServerStats closed_stats_;  // contributions of connections already gone

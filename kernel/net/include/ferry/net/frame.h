@@ -97,6 +97,11 @@ class FrameEncoder {
  public:
   // Returns the bytes appended (prefix + header).
   size_t append(const EnvelopeFields& f, size_t attachment_len, std::vector<uint8_t>& out);
+  // Size of the prefix + header write() produces for f.
+  static size_t encoded_bytes(const EnvelopeFields& f);
+  // Writes prefix + header (encoded_bytes(f) bytes, every one of them set)
+  // at out; returns the bytes written.
+  static size_t write(const EnvelopeFields& f, size_t attachment_len, uint8_t* out);
 };
 
 // Convenience for tests and tools: one complete frame (attachment copied).

@@ -30,11 +30,22 @@ struct ConnectionLimits {
   // Attachments up to this size are copied next to their header (one buffer
   // fewer for the kernel); larger ones are written from where they are.
   size_t attachment_copy_threshold = 2048;
+  // Incoming requests whose payload + attachment fit this are copied out of
+  // the read block when read (into a pooled per-connection state), so one
+  // held for long (a long poll) does not pin a whole read block; larger ones
+  // keep their block alive until they are answered.
+  size_t request_copy_bytes = 2048;
 };
 
 enum class ConnEvent { kConnected, kClosed };
 // Runs on the loop thread. `peer` is "ip:port".
 using ConnEventFn = std::function<void(uint64_t conn_id, ConnEvent ev, std::string_view peer)>;
+// A Client's connect attempt failed. status: FERRY_E_TIMEOUT (no answer
+// within connect_timeout_ms), FERRY_E_NOT_FOUND (the host name did not
+// resolve), FERRY_E_NOT_CONNECTED (refused, unreachable, ...). `why` is the
+// text also logged. Runs on the loop thread, once per failed attempt (every
+// address of a name tried), before the reconnect is scheduled.
+using ConnectFailedFn = std::function<void(ferry_status status, std::string_view why)>;
 
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:0";  // "host:port"; port 0 picks one
@@ -54,7 +65,9 @@ struct ServerOptions {
 };
 
 struct ClientOptions {
-  std::string address;  // "host:port" of the server
+  // "host:port" of the server. A host name is resolved (uv_getaddrinfo) on
+  // every connect attempt; its IPv4 addresses are tried first, then IPv6.
+  std::string address;
   uint32_t connect_timeout_ms = 3000;
   // Reconnect after a failed connect or a lost connection: first wait, then
   // doubled up to the max; reset by a successful connect.
@@ -68,6 +81,7 @@ struct ClientOptions {
   RequestHandler on_request;
   ConnEventFn on_event;
   LogFn log;
+  ConnectFailedFn on_connect_failed;  // optional
 };
 
 }  // namespace ferry::net

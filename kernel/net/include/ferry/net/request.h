@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ferry/net/attachment.h"
 #include "ferry/status.h"
@@ -15,9 +17,30 @@ namespace ferry::net {
 
 struct ResponseGate;  // internal: the way back into the owning loop
 
-// An incoming request. Move-only value: keep it (move it) to answer later.
-// Views (payload, attachment, peer) point into the connection's read buffer,
-// which this object keeps alive until it is destroyed — not copied.
+namespace detail {
+// The state behind a Request, pooled per connection (no allocation per
+// request). Internal: declared here only so the accessors inline.
+struct RequestState {
+  std::shared_ptr<ResponseGate> gate;       // set once, when the state is made
+  std::shared_ptr<const std::string> peer;  // the connection's, set once
+  // Requests up to ConnectionLimits::request_copy_bytes (payload +
+  // attachment) are copied here, so a held request (a long poll) never pins
+  // the connection's read block; larger ones keep the block alive instead.
+  std::vector<uint8_t> copy;
+  std::shared_ptr<const void> block;  // the read block, or `copy` moved out
+  std::span<const uint8_t> payload;
+  std::span<const uint8_t> attachment;
+  uint64_t request_id = 0;
+  uint64_t conn_id = 0;
+  uint32_t code = 0;
+  bool oneway = false;
+};
+}  // namespace detail
+
+// An incoming request. Move-only handle (one pointer): keep it (move it) to
+// answer later. Views (payload, attachment, peer) stay valid while it lives:
+// small requests are copied out of the read buffer when read, large ones
+// keep their read block alive.
 //
 // Answer with respond() exactly once, from any thread: on the loop thread the
 // answer is encoded at once and written with the other answers of this loop
@@ -29,22 +52,34 @@ struct ResponseGate;  // internal: the way back into the owning loop
 class Request {
  public:
   Request() = default;
-  ~Request();
-  Request(Request&&) noexcept = default;
-  Request& operator=(Request&&) noexcept;
+  ~Request() {
+    if (s_) finish();
+  }
+  Request(Request&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Request& operator=(Request&& o) noexcept {
+    if (this != &o) {
+      if (s_) finish();  // answers the request this object held before
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
 
-  uint32_t code() const { return code_; }
-  uint64_t request_id() const { return request_id_; }
-  uint64_t conn_id() const { return conn_id_; }
-  bool oneway() const { return oneway_; }
-  bool valid() const { return gate_ != nullptr; }
-  std::span<const uint8_t> payload() const { return payload_; }
-  std::span<const uint8_t> attachment() const { return attachment_; }
-  std::string_view peer() const { return peer_ ? std::string_view(*peer_) : std::string_view(); }
+  uint32_t code() const { return s_ ? s_->code : 0; }
+  uint64_t request_id() const { return s_ ? s_->request_id : 0; }
+  uint64_t conn_id() const { return s_ ? s_->conn_id : 0; }
+  bool oneway() const { return s_ && s_->oneway; }
+  bool valid() const { return s_ != nullptr; }
+  std::span<const uint8_t> payload() const { return s_ ? s_->payload : std::span<const uint8_t>(); }
+  std::span<const uint8_t> attachment() const {
+    return s_ ? s_->attachment : std::span<const uint8_t>();
+  }
+  std::string_view peer() const {
+    return s_ && s_->peer ? std::string_view(*s_->peer) : std::string_view();
+  }
   // Keeps payload/attachment memory alive after this object is gone.
-  std::shared_ptr<const void> retain_buffer() const { return buffer_; }
+  std::shared_ptr<const void> retain_buffer() const;
 
   // Copies message and payload; sends the attachment without copying it when
   // it is large (borrowed slices are released after the write completes).
@@ -53,15 +88,11 @@ class Request {
 
  private:
   friend class RequestFactory;
-  std::shared_ptr<ResponseGate> gate_;
-  std::shared_ptr<const void> buffer_;
-  std::span<const uint8_t> payload_;
-  std::span<const uint8_t> attachment_;
-  std::shared_ptr<const std::string> peer_;  // the connection's, shared
-  uint64_t request_id_ = 0;
-  uint64_t conn_id_ = 0;
-  uint32_t code_ = 0;
-  bool oneway_ = false;
+  explicit Request(detail::RequestState* s) : s_(s) {}
+  // Answers FERRY_E_INTERNAL (or, oneway, just lets go of the state).
+  void finish();
+
+  detail::RequestState* s_ = nullptr;  // owned; back to its pool when done
 };
 
 // Handler of incoming requests. Runs on the loop thread. Every code reaches

@@ -29,6 +29,7 @@ struct ServerStats {
   uint64_t max_pending_write_bytes = 0;  // high-water mark over all connections
   uint64_t writes = 0;                   // uv_write calls
   uint64_t frames_written = 0;           // frames those writes carried
+  uint64_t read_blocks_allocated = 0;    // read buffer blocks allocated, all connections
 };
 
 struct ConnectionStats {
@@ -39,6 +40,7 @@ struct ConnectionStats {
   uint64_t writes = 0;
   uint64_t frames_written = 0;
   bool reading = false;
+  uint64_t read_blocks_allocated = 0;
 };
 
 class Server {
