@@ -176,12 +176,10 @@ Io::Endpoint& Io::endpoint(const std::string& addr) {
     if (server_handler_) server_handler_(std::move(r));
     else r.respond(FERRY_E_UNKNOWN_REQUEST, "client handles no requests");
   };
-  // The transport reports a failed connect only in its log; catching it lets
-  // parked requests fail over at once instead of waiting out connect_timeout.
+  // A failed connect attempt lets parked requests fail over at once instead
+  // of waiting out connect_timeout.
+  o.on_connect_failed = [this, addr](ferry_status, std::string_view) { connect_failed(addr); };
   o.log = [this, addr](ferry_log_level level, std::string_view line) {
-    if (line.rfind("connect to ", 0) == 0 &&
-        (line.find(" failed") != std::string_view::npos || line.find("timed out") != std::string_view::npos))
-      connect_failed(addr);
     log(level, "net " + addr + ": " + std::string(line));
   };
   ep->client = std::make_unique<net::Client>(loop(), std::move(o));
