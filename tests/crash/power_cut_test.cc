@@ -8,10 +8,11 @@
 // contiguous queue offsets. A kill -9 cannot catch an early ack (the page
 // cache survives it); this test does.
 // Rounds per garble mode: FERRY_POWERCUT_ROUNDS (default 3), cumulative on
-// one log; seed: FERRY_CRASH_SEED. Garbage and torn pages go into
-// commit-log segments; other files get zeros past their durable prefix
-// unless FERRY_POWERCUT_GARBLE_ALL=1 (torn consume-queue entries are not
-// recovered yet: docs/flush.md, "Crash tests").
+// one log; seed: FERRY_CRASH_SEED. Garbage and torn pages go into every
+// file — commit-log segments, consume queues, index — past its durable
+// prefix (recovery checks consume-queue entries against the log and
+// rebuilds them); FERRY_POWERCUT_GARBLE_ALL=0 limits them to the commit
+// log and zeroes the other files instead.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -125,7 +126,7 @@ class PowerCut : public ::testing::TestWithParam<Garble> {};
 TEST_P(PowerCut, EveryAcknowledgedMessageSurvives) {
   const Garble mode = GetParam();
   const int rounds = env_int("FERRY_POWERCUT_ROUNDS", 3);
-  const bool garble_all = env_int("FERRY_POWERCUT_GARBLE_ALL", 0) != 0;
+  const bool garble_all = env_int("FERRY_POWERCUT_GARBLE_ALL", 1) != 0;
   const auto seed = static_cast<uint64_t>(env_int("FERRY_CRASH_SEED", static_cast<int>(std::random_device{}())));
   std::mt19937_64 rng(seed);
   SCOPED_TRACE(std::string("garble ") + garble_name(mode) + ", FERRY_CRASH_SEED=" + std::to_string(seed));

@@ -211,6 +211,63 @@ ferry_status ConsumeQueues::load(uint64_t log_end, std::string* error) {
   return FERRY_OK;
 }
 
+uint64_t ConsumeQueues::files_end(const ConsumeQueue& q) const {
+  std::vector<uint64_t> files = list_files(q);
+  return files.empty() ? q.min_offset.load() : (files.back() + 1) * opt_.queue_file_entries;
+}
+
+ferry_status ConsumeQueues::cut(ConsumeQueue& q, uint64_t keep, bool* zeroed, std::string* error) {
+  *zeroed = false;
+  const uint64_t per = opt_.queue_file_entries;
+  constexpr uint64_t kPage = 4096;
+  std::vector<uint64_t> files = list_files(q);
+  auto fail = [&](const std::string& path, int rc) {
+    *error = "cannot cut consume queue " + path + " after a crash: " + std::strerror(-rc);
+    return FERRY_E_IO;
+  };
+  for (size_t i = files.size(); i-- > 0;) {
+    const uint64_t fno = files[i];
+    const uint64_t first = fno * per;
+    if (first + per <= keep) break;  // wholly kept, and so are the files before it
+    const std::string path = file_path(q, fno);
+    cache_.drop(FileKey{q.serial, fno});
+    // The oldest file stays (its name carries the queue's min offset).
+    if (first >= keep && i > 0) {
+      if (int rc = io_.unlink(path); rc < 0 && rc != -ENOENT) return fail(path, rc);
+      *zeroed = true;
+      continue;
+    }
+    const uint64_t from = (std::max(keep, first) - first) * kCqEntrySize;
+    const uint64_t page_end = std::min<uint64_t>((from + kPage - 1) / kPage * kPage, file_bytes());
+    int fd = io_.open(path, O_RDWR, 0644);
+    if (fd < 0) return fail(path, fd);
+    // Anything stored past `from`? The partial page is read; after it, any
+    // allocated block counts (a sparse, never-written tail has none).
+    std::vector<char> head(page_end - from);
+    ssize_t n = head.empty() ? 0 : read_full(io_, fd, head.data(), head.size(), static_cast<off_t>(from));
+    bool dirty = n < 0 || std::any_of(head.begin(), head.begin() + std::max<ssize_t>(n, 0),
+                                      [](char c) { return c != 0; });
+    if (!dirty && page_end < file_bytes()) {
+      int64_t data = io_.seek_data(fd, page_end, false);
+      dirty = data != -ENXIO;
+    }
+    int rc = 0;
+    if (dirty) {
+      *zeroed = true;
+      std::fill(head.begin(), head.end(), 0);
+      // Zero the partial page, drop the blocks after it, restore the size.
+      if (!head.empty()) rc = write_all(io_, fd, head.data(), head.size(), static_cast<off_t>(from));
+      if (rc == 0) rc = io_.ftruncate(fd, static_cast<off_t>(page_end));
+      if (rc == 0) rc = io_.ftruncate(fd, static_cast<off_t>(file_bytes()));
+      if (rc == 0) rc = io_.fdatasync(fd);
+    }
+    io_.close(fd);
+    if (rc < 0) return fail(path, rc);
+  }
+  q.max_offset.store(std::max(keep, q.min_offset.load()), std::memory_order_release);
+  return FERRY_OK;
+}
+
 ferry_status ConsumeQueues::put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e,
                                 MappedFilePtr* hold, FileKey* hold_key,
                                 std::vector<FileKey>* touched, std::string* error) {

@@ -82,6 +82,16 @@ class ConsumeQueues {
   uint64_t offset_for_time(const ConsumeQueue& q, int64_t timestamp_ms,
                            const std::function<bool(uint64_t, int64_t*)>& store_time) const;
 
+  // One past the last entry the queue's files can hold: the upper bound when
+  // recovery searches a queue for its last entry that matches the log.
+  uint64_t files_end(const ConsumeQueue& q) const;
+  // After a crash: entries at queue offset `keep` and beyond may be torn or
+  // point at records the log lost. Zero them on disk (files wholly past
+  // `keep` are deleted, a partly kept file is cut and re-extended sparse),
+  // durable before returning, and set max_offset = keep. *zeroed: whether
+  // anything was stored past `keep`. Recovery only.
+  ferry_status cut(ConsumeQueue& q, uint64_t keep, bool* zeroed, std::string* error);
+
   // Make every entry written so far durable (checkpoint).
   ferry_status flush(std::string* error);
   // Retention: delete files wholly below log_min; raise min offsets.

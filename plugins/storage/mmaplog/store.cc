@@ -102,22 +102,35 @@ ferry_status Store::recover(std::string* error) {
 
   bool truncated = false;
   uint64_t scanned = 0;
+  // The dispatcher re-indexes from `redo`; each queue's first record at or
+  // past it is where that queue's entries will be rewritten (see repair).
+  const uint64_t redo = have_cp ? cp.dispatched : 0;
+  std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>> rewritten_from;
   ferry_status st = log_.open(
       scan_from,
-      [&](const ferry_record_view& v, uint64_t) {
+      [&](const ferry_record_view& v, uint64_t off) {
         note_record(sv(v.topic), v.queue_id, static_cast<uint64_t>(v.queue_offset));
         ++scanned;
+        if (recovered_dirty_ && off >= redo) {
+          char buf[160];
+          std::string_view key = queue_key(sv(v.topic), v.queue_id, buf);
+          if (rewritten_from.find(key) == rewritten_from.end())
+            rewritten_from.emplace(std::string(key), static_cast<uint64_t>(v.queue_offset));
+        }
       },
       error, &truncated);
   if (st != FERRY_OK) return st;
   uint64_t end = log_.write_offset();
   if ((st = queues_.load(end, error)) != FERRY_OK) return st;
+  uint64_t dispatch_from = have_cp ? std::min(cp.dispatched, end) : log_.min_offset();
+  if (recovered_dirty_ &&
+      (st = repair_queues(rewritten_from, &dispatch_from, error)) != FERRY_OK)
+    return st;
   queues_.for_each([&](const ConsumeQueuePtr& q) {
     if (q->max_offset.load() > 0) note_record(q->topic, q->queue_id, q->max_offset.load() - 1);
   });
   if ((st = index_.load(recovered_dirty_ || truncated, error)) != FERRY_OK) return st;
-  uint64_t from = have_cp ? std::min(cp.dispatched, end) : log_.min_offset();
-  dispatched_.store(std::max(from, log_.min_offset()));
+  dispatched_.store(std::max(dispatch_from, log_.min_offset()));
   refresh_disk_usage();
   char buf[512];
   std::snprintf(buf, sizeof buf,
@@ -129,6 +142,91 @@ ferry_status Store::recover(std::string* error) {
                 opt_.disk_max_used_ratio, disk_ratio_.load() * 100);
   log(FERRY_LOG_INFO, buf);
   return FERRY_OK;
+}
+
+// Does `e`, read at queue offset `qoff` of `q`, describe a record the log
+// holds — that record's offset, size, topic, queue, queue offset and tag
+// hash? Entries of records retention removed cannot be checked and pass.
+bool Store::entry_matches(const ConsumeQueue& q, uint64_t qoff, const CqEntry& e) const {
+  if (e.size == 0 || e.size > opt_.segment_size) return false;
+  const uint64_t log_min = log_.min_offset();
+  if (e.commit_offset < log_min) return e.commit_offset + e.size <= log_min;
+  if (e.commit_offset >= log_.write_offset() || e.size > log_.write_offset() - e.commit_offset)
+    return false;
+  SegmentPtr seg = log_.pin(e.commit_offset);
+  if (!seg || e.size > seg->end() - e.commit_offset) return false;
+  ferry_record_view v;
+  if (ferry_record_decode(seg->data() + (e.commit_offset - seg->base()), e.size, &v) != FERRY_OK)
+    return false;
+  return v.total_size == e.size && static_cast<uint64_t>(v.physical_offset) == e.commit_offset &&
+         v.queue_id == q.queue_id && static_cast<uint64_t>(v.queue_offset) == qoff &&
+         sv(v.topic) == q.topic && tag_hash_of(v.properties) == e.tag_hash;
+}
+
+// After a crash, consume-queue bytes written since the last checkpoint may
+// be torn (the checkpoint made the queues durable only for records below
+// cp.dispatched). Per queue:
+//  - with records at or past the redo point, the entries from the first
+//    such record's queue offset on are rewritten by the dispatcher, so the
+//    queue is cut at the first of them that does not match the log;
+//  - without, every entry it may keep points below the redo point, and
+//    "matches the log" holds for a prefix: binary search for its end.
+// Either way the entries just below the cut are checked back to the first
+// good one (a page torn across the checkpoint); bad ones move the cut down
+// and the redo point back to the end of the last good entry's record. Everything past
+// the cut is zeroed on disk, so no torn entry is ever trusted later.
+ferry_status Store::repair_queues(
+    const std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>>& rewritten_from,
+    uint64_t* dispatch_from, std::string* error) {
+  constexpr uint64_t kTornWindow = 4096 / kCqEntrySize + 2;  // a page's entries
+  ferry_status st = FERRY_OK;
+  size_t cut_short = 0;
+  queues_.for_each([&](const ConsumeQueuePtr& q) {
+    if (st != FERRY_OK) return;
+    MappedFilePtr hold;
+    FileKey key{};
+    auto good = [&](uint64_t qoff, CqEntry* e) {
+      return queues_.get(*q, qoff, e, &hold, &key) && entry_matches(*q, qoff, *e);
+    };
+    const uint64_t min = q->min_offset.load();
+    char buf[160];
+    auto it = rewritten_from.find(queue_key(q->topic, q->queue_id, buf));
+    uint64_t keep;
+    if (it != rewritten_from.end()) {
+      // Entries that still match stay readable until they are rewritten.
+      keep = std::max(it->second, min);
+      const uint64_t end = queues_.files_end(*q);
+      CqEntry e;
+      while (keep < end && good(keep, &e)) ++keep;
+    } else {
+      uint64_t lo = min, hi = queues_.files_end(*q);
+      CqEntry e;
+      while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (good(mid, &e)) lo = mid + 1; else hi = mid;
+      }
+      keep = lo;
+    }
+    uint64_t lowest = keep;
+    CqEntry e;
+    while (lowest > min && keep - lowest < kTornWindow && !good(lowest - 1, &e)) --lowest;
+    if (lowest < keep) {
+      uint64_t resume = log_.min_offset();
+      if (lowest > min && good(lowest - 1, &e)) resume = e.commit_offset + e.size;
+      *dispatch_from = std::min(*dispatch_from, resume);
+      keep = lowest;
+    }
+    hold.reset();
+    bool zeroed = false;
+    st = queues_.cut(*q, keep, &zeroed, error);
+    if (zeroed) ++cut_short;
+  });
+  if (st == FERRY_OK && cut_short > 0) {
+    log(FERRY_LOG_WARN, "recovery: " + std::to_string(cut_short) +
+                            " consume queues had torn or stale entries past the last checkpoint; "
+                            "they are zeroed and rebuilt from the commit log");
+  }
+  return st;
 }
 
 void Store::start() {

@@ -78,6 +78,14 @@ class Store {
  private:
   Store(const Options& opt, std::shared_ptr<Io> io, Env env);
   ferry_status recover(std::string* error);
+  struct SvHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  bool entry_matches(const ConsumeQueue& q, uint64_t qoff, const CqEntry& e) const;
+  ferry_status repair_queues(
+      const std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>>& rewritten_from,
+      uint64_t* dispatch_from, std::string* error);
   void dispatch_loop();
   size_t dispatch_some(uint64_t limit);
   void housekeeping_loop();
@@ -86,11 +94,6 @@ class Store {
   uint64_t readable_min(const ConsumeQueue& q) const;
   bool cold(const Segment& seg, uint64_t off, uint32_t size) const;
   void log(ferry_log_level level, const std::string& text) const;
-
-  struct SvHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
 
   Options opt_;
   std::shared_ptr<Io> io_;
