@@ -3,11 +3,14 @@
 #include <filesystem>
 #include <system_error>
 
+#include <ferry/codes.h>
 #include <ferry/flush.h>
 
+#include "admin_config.h"
 #include "config/kernel_schema.h"
 #include "core_glue.h"
 #include "host/host_api.h"
+#include "http/metrics_server.h"
 
 namespace ferry {
 namespace {
@@ -81,6 +84,21 @@ Kernel::Kernel(Assembly assembly, KernelOptions options)
         &context_, p.name, p.library, log::Logger(sink_, &threshold_, p.name),
         std::move(p.values), &loop_));
   }
+
+  // Kernel-level series for /metrics (names fixed here: no error possible).
+  std::string ignored;
+  m_conn_open_ = metrics_.add("ferry_connections_open", "client and broker connections open now",
+                              FERRY_METRIC_GAUGE, "", &ignored);
+  m_conn_accepted_ = metrics_.add("ferry_connections_accepted_total",
+                                  "connections accepted since start", FERRY_METRIC_COUNTER, "", &ignored);
+  m_requests_ = metrics_.add("ferry_requests_total", "requests dispatched since start",
+                             FERRY_METRIC_COUNTER, "", &ignored);
+  m_bad_frames_ = metrics_.add("ferry_bad_frames_total", "connections closed for a bad frame",
+                               FERRY_METRIC_COUNTER, "", &ignored);
+  const char* marks[] = {"write", "durable", "replicated", "visible"};
+  for (size_t i = 0; i < m_watermarks_.size(); ++i)
+    m_watermarks_[i] = metrics_.add("ferry_watermark_offset", "commit log watermarks (bytes)",
+                                    FERRY_METRIC_GAUGE, std::string("watermark=") + marks[i], &ignored);
 }
 
 Kernel::~Kernel() {
@@ -248,6 +266,7 @@ bool Kernel::bring_up() {
     context_.info.listen_address = listen_.c_str();
     context_.info.advertised_address = advertised_.c_str();
   }
+  if (!start_metrics_http()) return false;
   for (auto& inst : instances_)
     if (!create_instance(*inst)) return false;
   if (!open_core()) return false;
@@ -265,6 +284,35 @@ bool Kernel::bring_up() {
                ", plugins in start order: " + (names.empty() ? "none" : names));
   serving_ = true;
   return true;
+}
+
+bool Kernel::start_metrics_http() {
+  const std::string& address = assembly_.file.kernel().str("metrics_listen");
+  if (address.empty()) return true;  // off
+  metrics_http_ = std::make_unique<http::MetricsServer>(
+      &loop_, address, [this] { return render_metrics(); }, log::Logger(sink_, &threshold_, "metrics"));
+  std::string error;
+  if (metrics_http_->start(&error) != FERRY_OK) {
+    last_error_ = error;
+    logger_.error(error);
+    exit_code_ = 1;
+    return false;
+  }
+  metrics_address_ = metrics_http_->bound_address();
+  return true;
+}
+
+std::string Kernel::render_metrics() {
+  if (net_bridge_) {
+    net::ServerStats st = net_bridge_->stats();
+    m_conn_open_->set(static_cast<double>(st.connections_open));
+    m_conn_accepted_->set(static_cast<double>(st.connections_accepted));
+    m_requests_->set(static_cast<double>(st.requests_dispatched));
+    m_bad_frames_->set(static_cast<double>(st.bad_frames));
+  }
+  for (size_t i = 0; i < m_watermarks_.size(); ++i)
+    m_watermarks_[i]->set(static_cast<double>(watermarks_.get(static_cast<ferry_watermark>(i))));
+  return metrics_.render_text();
 }
 
 bool Kernel::open_core() {
@@ -288,7 +336,17 @@ bool Kernel::open_core() {
   }
   core_glue_ = glue.get();
   if (net_bridge_) {
-    net_bridge_->set_kernel_handler(glue->handler());
+    // BROKER_CONFIG is the kernel's to answer (it holds the file); every
+    // other kernel code goes to the core.
+    net_bridge_->set_kernel_handler([this, core = glue->handler()](net::Request req) {
+      if (req.code() != FERRY_CODE_BROKER_CONFIG) return core(std::move(req));
+      std::vector<ConfigSection> sections{{"kernel", &assembly_.file.kernel()},
+                                          {"broker", &assembly_.file.broker()},
+                                          {"core", &assembly_.file.core()}};
+      for (const auto& inst : instances_) sections.push_back({"plugins." + inst->instance_name, &inst->config});
+      std::vector<uint8_t> payload = encode_broker_config(sections);
+      req.respond(FERRY_OK, {}, payload);
+    });
     net_bridge_->set_connection_closed([this](uint64_t id) {
       if (core_glue_) core_glue_->on_connection_closed(id);
     });
@@ -303,6 +361,7 @@ void Kernel::begin_shutdown() {
   shutting_down_ = true;
   serving_ = false;
   logger_.info("stopping");
+  if (metrics_http_) metrics_http_->close();
   if (signals_) {
     uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);

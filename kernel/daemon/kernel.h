@@ -11,6 +11,7 @@
 // they back return FERRY_E_NOT_SUPPORTED (docs/abi.md, "Current state").
 #include <uv.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@
 namespace ferry {
 
 class CoreGlue;
+namespace http {
+class MetricsServer;
+}
 
 struct KernelOptions {
   const host::Clock* clock = nullptr;  // nullptr: the system clock
@@ -70,6 +74,9 @@ class Kernel {
   // configured address until then; differs for port 0). [loop], or [any]
   // while serving().
   const std::string& listen_address() const { return listen_; }
+  // "ip:port" of the /metrics endpoint once started ([kernel] metrics_listen;
+  // empty when off). [loop], or [any] while serving().
+  const std::string& metrics_address() const { return metrics_address_; }
   const config::Values& kernel_config() const { return assembly_.file.kernel(); }
   std::vector<std::string> instance_names() const;  // start order
   // A created instance by kind (and name, when several), as service_find
@@ -113,6 +120,16 @@ class Kernel {
   bool core_wanted_ = false;
   CoreGlue* core_glue_ = nullptr;          // core_ when the core runs
   bool open_core();
+  bool start_metrics_http();
+  std::string render_metrics();
+  std::unique_ptr<http::MetricsServer> metrics_http_;  // [kernel] metrics_listen
+  std::string metrics_address_;
+  // Kernel-level series, refreshed from the transport at each scrape.
+  host::Metric* m_conn_open_ = nullptr;
+  host::Metric* m_conn_accepted_ = nullptr;
+  host::Metric* m_requests_ = nullptr;
+  host::Metric* m_bad_frames_ = nullptr;
+  std::array<host::Metric*, 4> m_watermarks_{};
   bool shutting_down_ = false;
   bool ran_ = false;
   std::atomic<bool> serving_{false};

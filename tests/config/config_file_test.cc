@@ -44,7 +44,7 @@ TEST(ConfigFile, UnknownTopLevelKeyListsTheValidOnes) {
 TEST(ConfigFile, UnknownKernelKeyListsTheValidOnes) {
   EXPECT_EQ(errors_of("[kernel]\nlisten = \"127.0.0.1:1\"\n  lissten = 3\n"),
             Lines{"test.toml:3:3: unknown key 'kernel.lissten'; valid keys: listen, data_dir, "
-                  "plugin_dir, log_level, max_frame_bytes"});
+                  "plugin_dir, log_level, max_frame_bytes, metrics_listen"});
 }
 
 TEST(ConfigFile, WrongType) {
@@ -108,7 +108,7 @@ TEST(ConfigFile, EveryErrorIsReportedTogether) {
   EXPECT_EQ(errors,
             (Lines{"test.toml:1:1: unknown key 'bogus'; valid keys: kernel, broker, core, plugins",
                    "test.toml:3:1: unknown key 'kernel.lissten'; valid keys: listen, data_dir, "
-                   "plugin_dir, log_level, max_frame_bytes",
+                   "plugin_dir, log_level, max_frame_bytes, metrics_listen",
                    "test.toml:4:1: key 'kernel.log_level' = \"loud\" is not one of: trace, debug, "
                    "info, warn, error, off",
                    "test.toml:6:1: key 'broker.id' = 5000 is above the maximum 1024",

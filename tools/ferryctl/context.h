@@ -18,6 +18,7 @@ struct Ctx {
   int timeout_ms = 3000;
   bool json = false;
   int rc = kExitOk;  // set by the subcommand that ran
+  std::string last_answer;  // the JSON text of the last query() (printed as is by --json)
 
   // Config with the global options (+ extra keys); nullptr after reporting.
   ConfigPtr config(const std::vector<std::pair<std::string, std::string>>& extra = {});
@@ -34,6 +35,7 @@ struct Ctx {
     char err[1024] = "";
     ferry_status s = call(a, &raw, err, sizeof err);
     JsonString owned(raw);
+    last_answer = raw ? raw : "";
     if (s != FERRY_OK) {
       fail(what, s, err);
       return std::nullopt;
@@ -56,6 +58,9 @@ void add_cluster_commands(CLI::App& app, Ctx& ctx);
 void add_topic_commands(CLI::App& app, Ctx& ctx);
 void add_consumer_commands(CLI::App& app, Ctx& ctx);
 void add_message_commands(CLI::App& app, Ctx& ctx);
+// group list; consumer connections / reset-offset; broker config. After
+// add_cluster_commands and add_consumer_commands (it extends their groups).
+void add_group_commands(CLI::App& app, Ctx& ctx);
 
 // Printable rendering of a message body for tables (escapes, truncated).
 std::string printable(std::string_view body, size_t max);

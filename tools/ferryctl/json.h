@@ -24,6 +24,7 @@ class Json {
   int64_t as_int(int64_t fallback = 0) const;
   double as_double(double fallback = 0) const;
   std::string as_string(const std::string& fallback = {}) const;
+  bool as_bool(bool fallback = false) const { return kind_ == Kind::Bool ? bool_ : fallback; }
   // Array elements, or nothing.
   const std::vector<Json>& items() const;
   // Object members in document order.

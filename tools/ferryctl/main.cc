@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_topic_commands(app, ctx);
   add_consumer_commands(app, ctx);
   add_message_commands(app, ctx);
+  add_group_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

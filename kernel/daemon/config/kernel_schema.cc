@@ -18,6 +18,8 @@ constexpr ferry_config_key kKernelKeys[] = {
                    "lowest severity written to the log"),
   FERRY_CONFIG_KEY("max_frame_bytes", FERRY_CONFIG_SIZE, "16MiB", "4KiB", "1GiB",
                    NULL, "largest transport frame accepted or sent (header + attachment)"),
+  FERRY_CONFIG_KEY("metrics_listen", FERRY_CONFIG_STRING, "", NULL, NULL, NULL,
+                   "host:port of the Prometheus endpoint (HTTP GET /metrics); empty turns it off; port 0 picks a free one"),
 };
 
 constexpr ferry_config_key kBrokerKeys[] = {

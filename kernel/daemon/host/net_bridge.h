@@ -38,6 +38,9 @@ class NetBridge final : public NetSeam {
   NetBridge(uv_loop_t* loop, Options options, log::Logger logger);
   ~NetBridge() override;
 
+  // The kernel listener's counters (zeros before start / after close_all).
+  net::ServerStats stats() const { return server_ ? server_->stats() : net::ServerStats{}; }
+
   void set_kernel_handler(KernelHandler handler) { kernel_handler_ = std::move(handler); }
   // Told when a connection to the kernel's listener closes (the core drops
   // that client's state).

@@ -7,90 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "handle.h"
-#include "json.h"
-#include "message.h"
-#include "wire.h"
+#include "admin_common.h"
 
 using namespace ferry::sdk;
 namespace net = ferry::net;
 
-struct ferry_admin : Handle {};
+using namespace ferry::sdk::admin;
 
 namespace {
-
-// A raw answer copied out of the loop.
-struct Answer {
-  ferry_status status = FERRY_OK;
-  std::string message;
-  std::vector<uint8_t> payload;
-  std::shared_ptr<const void> buffer;
-  std::span<const uint8_t> attachment;
-};
-
-uint64_t wait_budget(const Handle& h) { return h.s.request_timeout_ms * (h.s.name_servers.size() + 2) + 1000; }
-
-Answer to_answer(const net::Response& r) {
-  Answer a;
-  a.status = r.status;
-  a.message = std::string(r.message);
-  a.payload.assign(r.payload.begin(), r.payload.end());
-  a.buffer = r.retain_buffer();
-  a.attachment = r.attachment;
-  return a;
-}
-
-// One request to an address (or to the name servers when addr is empty).
-Error ask(ferry_admin* a, const std::string& addr, uint32_t code, std::vector<uint8_t> payload, Answer* out) {
-  Error e = a->call<Answer>(wait_budget(*a), [a, addr, code, payload = std::move(payload)](std::shared_ptr<Promise<Answer>> p) mutable {
-    auto fn = [p](const net::Response& r) { p->set({}, to_answer(r)); };
-    if (addr.empty()) a->io->ns_request(code, std::move(payload), fn);
-    else a->io->request(addr, code, std::move(payload), {}, a->s.request_timeout_ms, false, fn);
-  }, out);
-  if (!e.ok()) return e;
-  if (out->status != FERRY_OK)
-    return Error{out->status, (addr.empty() ? std::string("name server") : addr) + ": " +
-                                  (out->message.empty() ? ferry_status_str(out->status) : out->message)};
-  return {};
-}
-
-Error route_of(ferry_admin* a, const std::string& topic, std::shared_ptr<const Route>* out) {
-  return a->call<std::shared_ptr<const Route>>(wait_budget(*a), [a, topic](auto p) {
-    a->io->route(topic, true, [p](const Error& e, std::shared_ptr<const Route> r) { p->set(e, r); });
-  }, out);
-}
-
-// Master addresses of a target: "host:port" itself, or a cluster's masters.
-Error targets(ferry_admin* a, const std::string& target, std::vector<std::string>* out) {
-  if (target.find(':') != std::string::npos) {
-    out->push_back(target);
-    return {};
-  }
-  flatbuffers::FlatBufferBuilder fbb(64);
-  Answer ans;
-  Error e = ask(a, "", FERRY_NAMESRV_GET_CLUSTER_INFO, finish_ns(fbb, fbn::CreateGetClusterInfo(fbb, fbb.CreateString(target))), &ans);
-  if (!e.ok()) return e;
-  auto d = read_ns<fbn::ClusterInfo>(ans.payload);
-  if (!d) return {FERRY_E_BAD_FRAME, "unreadable ClusterInfo"};
-  if (d->clusters())
-    for (const auto* c : *d->clusters()) {
-      if (str(c->name()) != target || !c->brokers()) continue;
-      for (const auto* b : *c->brokers())
-        if (b->addresses())
-          for (const auto* ad : *b->addresses())
-            if (ad->broker_id() == 0) out->push_back(str(ad->address()));
-    }
-  if (out->empty()) return {FERRY_E_NOT_FOUND, "'" + target + "' is neither host:port nor a cluster with live masters"};
-  return {};
-}
-
-ferry_status json_out(const Json& j, char** out, char* errbuf, size_t errlen) {
-  char* s = static_cast<char*>(std::malloc(j.str().size() + 1));
-  if (!s) return fail(errbuf, errlen, FERRY_E_NO_MEMORY, "out of memory");
-  std::memcpy(s, j.str().c_str(), j.str().size() + 1);
-  *out = s;
-  return FERRY_OK;
-}
 
 void broker_json(Json& j, const fbn::BrokerData* b) {
   j.begin_object().key("cluster").value(str(b->cluster())).key("broker").value(str(b->broker_name()));

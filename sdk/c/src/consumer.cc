@@ -48,7 +48,8 @@ std::vector<uint8_t> Consumer::heartbeat_payload(bool with_subscriptions) const 
       fbc::CreateConsumerGroupHeartbeat(fbb, g, model, subscription_fingerprint(subscriptions), sv)};
   auto gv = fbb.CreateVector(groups);
   auto id = fbb.CreateString(s.client_id);
-  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, 0, gv));
+  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, 0, gv, fbb.CreateString("C"),
+                                                     fbb.CreateString(ferry_client_version())));
 }
 
 void Consumer::on_server_request(net::Request r) {
@@ -541,7 +542,7 @@ void Consumer::lock_queues(std::vector<PqPtr> pqs) {
     auto v = fbb.CreateVector(refs);
     auto payload = finish_core(fbb, fbc::CreateLockQueuesRequest(fbb, g, c, v));
     io->request(addr, FERRY_CODE_LOCK_QUEUES, std::move(payload), {}, s.request_timeout_ms, false,
-                [this, list](const net::Response& r) {
+                [this, list = list](const net::Response& r) {  // clang: no structured-binding captures
                   auto d = read_core<fbc::LockQueuesResponse>(r.payload);
                   std::set<std::pair<std::string, int32_t>> held;
                   uint64_t lease = 60000;

@@ -258,7 +258,8 @@ std::vector<uint8_t> producer_heartbeat(const Settings& s) {
   auto id = fbb.CreateString(s.client_id);
   std::vector<flatbuffers::Offset<flatbuffers::String>> groups{fbb.CreateString(s.group)};
   auto g = fbb.CreateVector(groups);
-  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, g, 0));
+  return finish_core(fbb, fbc::CreateHeartbeatRequest(fbb, id, g, 0, fbb.CreateString("C"),
+                                                     fbb.CreateString(ferry_client_version())));
 }
 
 // Runs an op and waits for it (sync sends).

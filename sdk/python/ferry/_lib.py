@@ -222,6 +222,11 @@ PROTOTYPES = {
     "ferry_admin_query_by_key": (status_t, [admin_p, c_char_p, c_char_p, POINTER(message_p),
                                             c_size_t, _SIZE_P] + _ERR),
     "ferry_admin_runtime_stats": (status_t, [admin_p, c_char_p, POINTER(c_void_p)] + _ERR),
+    "ferry_admin_group_list": (status_t, [admin_p, c_char_p, POINTER(c_void_p)] + _ERR),
+    "ferry_admin_consumer_connections": (status_t, [admin_p, c_char_p, POINTER(c_void_p)] + _ERR),
+    "ferry_admin_reset_offset_by_time": (status_t, [admin_p, c_char_p, c_char_p, c_int64,
+                                                    POINTER(c_void_p)] + _ERR),
+    "ferry_admin_broker_config": (status_t, [admin_p, c_char_p, POINTER(c_void_p)] + _ERR),
 }
 
 ERRBUF_SIZE = 512

@@ -626,6 +626,42 @@ FERRY_EXPORT ferry_status ferry_admin_query_by_key(ferry_admin *a, const char *t
 FERRY_EXPORT ferry_status ferry_admin_runtime_stats(ferry_admin *a, const char *broker_address,
                                                     char **json_out, char *errbuf, size_t errlen);
 
+/* Consumer groups and broker settings (appended, session 2). Same rules as
+ * the admin calls above: blocking on the caller's thread (up to
+ * request_timeout_ms per server asked), any thread, *json_out owned by the
+ * caller (ferry_string_free), NULL on failure; errbuf gets the reason. */
+
+/* Consumer groups each broker knows (live members or committed offsets):
+ * broker_address NULL = every master the name servers know.
+ * {"groups":[{"group":..,"broker":..,"members":n,"model":"clustering"|
+ *  "broadcasting","has_offsets":bool,"topics":[..]}]} */
+FERRY_EXPORT ferry_status ferry_admin_group_list(ferry_admin *a, const char *broker_address,
+                                                 char **json_out, char *errbuf, size_t errlen);
+/* The live members of a group on every master: {"group":..,"connections":
+ * [{"broker":..,"client_id":..,"address":"ip:port","language":..,"version":..,
+ *  "model":..,"last_heartbeat_ms_ago":n,"subscriptions":[{"topic":..,
+ *  "type":..,"expression":..}]}]}. FERRY_E_GROUP_NOT_FOUND: no live member. */
+FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin *a, const char *group,
+                                                           char **json_out, char *errbuf,
+                                                           size_t errlen);
+/* Reset `group`'s committed offsets on `topic` to the first message stored
+ * at or after timestamp_ms (ms since the epoch; 0 = the earliest kept,
+ * INT64_MAX = the end), on every broker of the topic. Each broker commits
+ * at once and sends its live members of the group a oneway
+ * NOTIFY_OFFSETS_RESET (docs/protocol.md). The first failing broker stops
+ * the call (earlier brokers keep their reset; the message names it).
+ * {"group":..,"topic":..,"timestamp_ms":n,"queues":[{"broker":..,"queue":n,
+ *  "offset":n}],"members_notified":n} */
+FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin *a, const char *group,
+                                                           const char *topic, int64_t timestamp_ms,
+                                                           char **json_out, char *errbuf,
+                                                           size_t errlen);
+/* A broker's running configuration, every key with its effective value as
+ * TOML writes it: {"broker":"host:port","sections":{"kernel":{"listen":
+ * "\"127.0.0.1:10911\"",..},"broker":{..},"core":{..},"plugins.<name>":{..}}} */
+FERRY_EXPORT ferry_status ferry_admin_broker_config(ferry_admin *a, const char *broker_address,
+                                                    char **json_out, char *errbuf, size_t errlen);
+
 FERRY_EXTERN_C_END
 
 #endif /* FERRY_CLIENT_H */
