@@ -64,13 +64,13 @@ if ((!ferry_only)); then
 fi
 if ((with_strace)) && ! command -v strace >/dev/null; then need_apt+=(strace); fi
 if ((build)); then
-  if ((${#need_apt[@]})) || ! dpkg-query -W -f='${Status}' cmake 2>/dev/null | grep -q "install ok installed"; then
-    log "installing Debian packages (scripts/install-deps.sh, compare group)"
-    FERRY_WITH_COMPARE=$((1 - ferry_only)) "$here/scripts/install-deps.sh"
-    if ((with_strace)) && ! command -v strace >/dev/null; then
-      sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends strace
-    fi
+  # install-deps.sh installs only what is missing (the build's packages, and
+  # with FERRY_WITH_COMPARE=1 the peers, their C clients and strace).
+  ((${#need_apt[@]})) && log "missing: ${need_apt[*]}"
+  FERRY_WITH_COMPARE=$((1 - ferry_only)) "$here/scripts/install-deps.sh"
+  if ((with_strace)) && ! command -v strace >/dev/null; then
+    sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends strace
   fi
   log "building Ferry and the load generators into $build_dir"
   cmake -S "$here" -B "$build_dir" -G Ninja >/dev/null
