@@ -24,10 +24,15 @@ class CountingStorage {
   uint64_t append(uint64_t bytes);
 
   void set_sync_cost(std::chrono::microseconds cost) { cost_us_ = cost.count(); }
+  // A sync covers what was written when it was called (on), or when it got
+  // past the gate (off, the default).
+  void cover_at_entry(bool on) { at_entry_ = on; }
   // While closed, sync() blocks at entry until open_gate().
   void close_gate();
   void open_gate();
-  // sync() calls from the n-th on (1-based) fail with `status`.
+  // sync() calls from the n-th on (1-based) fail with `status`, saying
+  // kFailureText in the ferry_error they are given.
+  static constexpr const char* kFailureText = "counting storage: injected sync failure";
   void fail_syncs_from(int n, ferry_status status) {
     fail_status_ = status;
     fail_from_ = n;
@@ -48,6 +53,7 @@ class CountingStorage {
   std::atomic<int> syncs_{0};
   std::atomic<int> entered_{0};
   std::atomic<int64_t> cost_us_{0};
+  std::atomic<bool> at_entry_{false};
   std::atomic<int> fail_from_{0};
   std::atomic<ferry_status> fail_status_{FERRY_OK};
   std::mutex gate_m_;

@@ -84,8 +84,10 @@ Result raw_fdatasync(const std::string& dir, size_t body, double seconds, int ba
   return r;
 }
 
+// group_wait_us: the sync flush plugin's group_wait_us ("0" = sync at once).
 Result through_plugins(const std::string& dir, const std::string& name, int appenders, size_t body,
-                       double seconds, const std::string& segment_size, const std::string& write_mode) {
+                       double seconds, const std::string& segment_size, const std::string& write_mode,
+                       const std::string& group_wait_us) {
   Result r{name};
   std::string data = dir + "/data-" + std::to_string(appenders);
   std::filesystem::create_directories(data);
@@ -98,7 +100,7 @@ Result through_plugins(const std::string& dir, const std::string& name, int appe
     const auto* sops = storage.ops<ferry_storage_ops>();
     host.publish_write(sops->write_offset(storage.instance()));
     PluginHandle flush(host, "flush", "sync");
-    flush.create_and_start("flush", {});
+    flush.create_and_start("flush", {{"group_wait_us", group_wait_us}});
     AppendPath path(host, sops, storage.instance());
     double syncs0 = host.metric_value("ferry_flush_syncs_total").value_or(0);
 
@@ -140,8 +142,10 @@ Result through_plugins(const std::string& dir, const std::string& name, int appe
 
 // One thread plays the kernel's loop for `senders` closed-loop senders.
 Result kernel_shaped(const std::string& dir, int senders, size_t body, double seconds,
-                     const std::string& segment_size, const std::string& write_mode) {
-  Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)"};
+                     const std::string& segment_size, const std::string& write_mode,
+                     const std::string& group_wait_us) {
+  Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)" +
+           (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us)};
   std::string data = dir + "/data-loop";
   std::filesystem::create_directories(data);
   {
@@ -153,7 +157,7 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
     const auto* sops = storage.ops<ferry_storage_ops>();
     host.publish_write(sops->write_offset(storage.instance()));
     PluginHandle flush(host, "flush", "sync");
-    flush.create_and_start("flush", {});
+    flush.create_and_start("flush", {{"group_wait_us", group_wait_us}});
     AppendPath path(host, sops, storage.instance());
     double syncs0 = host.metric_value("ferry_flush_syncs_total").value_or(0);
 
@@ -207,6 +211,7 @@ int main(int argc, char** argv) {
   size_t body = 1024;
   std::string segment_size = "256MiB";
   std::string write_mode = "mmap";
+  std::string group_wait_us = "0";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--dir") dir = v;
@@ -215,8 +220,9 @@ int main(int argc, char** argv) {
     else if (k == "--body") body = static_cast<size_t>(std::atol(v.c_str()));
     else if (k == "--segment-size") segment_size = v;
     else if (k == "--write-mode") write_mode = v;
+    else if (k == "--group-wait-us") group_wait_us = v;
     else {
-      std::fprintf(stderr, "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] [--write-mode mmap|pwrite]\n",
+      std::fprintf(stderr, "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] [--write-mode mmap|pwrite] [--group-wait-us N]\n",
                    argv[0]);
       return 2;
     }
@@ -229,11 +235,15 @@ int main(int argc, char** argv) {
     }
     std::vector<Result> rs;
     rs.push_back(raw_fdatasync(dir, body, seconds));
-    rs.push_back(through_plugins(dir, "mmaplog + flush sync, 1 appender", 1, body, seconds, segment_size, write_mode));
+    rs.push_back(
+        through_plugins(dir, "mmaplog + flush sync, 1 appender", 1, body, seconds, segment_size, write_mode, "0"));
     rs.push_back(raw_fdatasync(dir, body, seconds, appenders / 2));
-    rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode));
+    rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0"));
+    if (group_wait_us != "0") {
+      rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, group_wait_us));
+    }
     rs.push_back(through_plugins(dir, "mmaplog + flush sync, " + std::to_string(appenders) + " sender threads",
-                                 appenders, body, seconds, segment_size, write_mode));
+                                 appenders, body, seconds, segment_size, write_mode, group_wait_us));
     std::printf("body %zu B, %.1f s per phase, mmaplog write_mode %s, dir %s\n\n", body, seconds,
                 write_mode.c_str(), dir.c_str());
     std::printf("| phase | msgs/s | syncs/s | msgs per sync | ack p50 us | ack p99 us | ack p99.9 us |\n");

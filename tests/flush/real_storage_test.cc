@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -74,9 +75,10 @@ TEST_P(FlushOverStorage, AsyncFlushCatchesUpOnItsInterval) {
 INSTANTIATE_TEST_SUITE_P(Storages, FlushOverStorage, ::testing::Values("memory", "mmaplog"),
                          [](const auto& p) { return p.param; });
 
-// mmaplog with every msync of the commit log failing after the first few:
-// the flush plugin reports the fault, DURABLE stops, acks fail.
-TEST(FlushOverMmaplog, MsyncFailureIsAFaultAndDurableStops) {
+// mmaplog with every sync of the commit log failing after the first: the
+// flush plugin reports the fault (with mmaplog's own text: segment path and
+// errno), DURABLE stops, acks fail.
+TEST(FlushOverMmaplog, SyncFailureIsAFaultAndDurableStops) {
   FakeHost host;
   auto io = std::make_shared<ferry::mmaplog::FaultIo>();
   PluginHandle storage(host, ferry::mmaplog::descriptor());
@@ -101,7 +103,7 @@ TEST(FlushOverMmaplog, MsyncFailureIsAFaultAndDurableStops) {
   ASSERT_GE(durable, ok.end);
 
   ferry::mmaplog::FaultIo::Rule rule;
-  rule.op = ferry::mmaplog::FaultIo::Op::Msync;
+  rule.op = ferry::mmaplog::FaultIo::Op::Fdatasync;
   rule.path_contains = "/commitlog/";
   rule.error = EIO;
   io->add_rule(rule);
@@ -111,6 +113,8 @@ TEST(FlushOverMmaplog, MsyncFailureIsAFaultAndDurableStops) {
   auto faults = host.faults();
   ASSERT_EQ(faults.size(), 1u);
   EXPECT_EQ(faults[0].status, FERRY_E_IO);
+  EXPECT_NE(faults[0].message.find("/commitlog/"), std::string::npos) << faults[0].message;
+  EXPECT_NE(faults[0].message.find(std::strerror(EIO)), std::string::npos) << faults[0].message;
   EXPECT_EQ(host.watermark(FERRY_WATERMARK_DURABLE), durable);
 
   io->clear_rules();  // the disk "recovers": the plugin still does not trust it

@@ -109,6 +109,8 @@ TEST(SyncFlush, SyncErrorIsAFaultAndDurableStops) {
   EXPECT_EQ(faults[0].status, FERRY_E_IO);
   EXPECT_EQ(faults[0].instance, "flush");
   EXPECT_NE(faults[0].message.find("sync"), std::string::npos) << faults[0].message;
+  // The storage's own words reach the fault report (host error_create).
+  EXPECT_NE(faults[0].message.find(CountingStorage::kFailureText), std::string::npos) << faults[0].message;
   EXPECT_TRUE(f.host().read_only());
   EXPECT_EQ(f.host().watermark(FERRY_WATERMARK_DURABLE), first);
 
@@ -122,6 +124,45 @@ TEST(SyncFlush, SyncErrorIsAFaultAndDurableStops) {
   ferry_error err;
   EXPECT_EQ(f.ops()->flush_all(f.flush().instance(), &err), FERRY_E_IO);
   EXPECT_EQ(err.status, FERRY_E_IO);
+}
+
+TEST(SyncFlush, RejectsGroupWaitOutOfRange) {
+  FakeHost host;
+  PluginHandle flush(host, "flush", "sync");
+  EXPECT_THROW(flush.create("flush", {{"group_wait_us", "-1"}}), std::invalid_argument);
+}
+
+// group_wait_us: after a sync, with more already waiting, the flusher holds
+// the next sync for a new send (or the window) so both share one sync.
+TEST(SyncFlush, GroupWaitHoldsTheNextSyncForANewSend) {
+  FlushFixture f("sync", {{"group_wait_us", "1000000"}});  // a 1 s window
+  f.storage().cover_at_entry(true);  // the first sync covers x only
+  f.storage().close_gate();
+  uint64_t x = f.append_only();
+  ASSERT_TRUE(wait_until([&] { return f.storage().syncs_entered() >= 1; }, 5000ms));
+  uint64_t y = f.append_only();  // waits while the first sync runs
+  f.host().run_on_loop([] {});  // its on_appended (posted before) has run
+  f.storage().open_gate();
+  ASSERT_TRUE(f.host().wait_watermark(FERRY_WATERMARK_DURABLE, x, 5000ms));
+  std::this_thread::sleep_for(100ms);  // well inside the window
+  EXPECT_EQ(f.storage().syncs_entered(), 1) << "the next sync did not wait for its group";
+  uint64_t z = f.append_only();
+  EXPECT_EQ(f.host().wait_ack(z), FERRY_OK);
+  EXPECT_GE(f.host().watermark(FERRY_WATERMARK_DURABLE), y);
+  EXPECT_EQ(f.storage().syncs(), 2);  // y and z in one sync
+}
+
+TEST(SyncFlush, GroupWaitEndsAfterTheWindowWithoutNewSends) {
+  FlushFixture f("sync", {{"group_wait_us", "20000"}});  // 20 ms
+  f.storage().cover_at_entry(true);  // the first sync covers x only
+  f.storage().close_gate();
+  uint64_t x = f.append_only();
+  ASSERT_TRUE(wait_until([&] { return f.storage().syncs_entered() >= 1; }, 5000ms));
+  uint64_t y = f.append_only();
+  f.host().run_on_loop([] {});
+  f.storage().open_gate();
+  EXPECT_EQ(f.host().wait_ack(x), FERRY_OK);
+  EXPECT_EQ(f.host().wait_ack(y), FERRY_OK);  // no further send needed
 }
 
 TEST(SyncFlush, FlushAllMakesEverythingDurable) {

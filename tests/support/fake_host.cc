@@ -15,6 +15,7 @@
 #include <iostream>
 #include <limits>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -786,6 +787,20 @@ ferry_status h_edit_remove_property(ferry_message_edit*, const char*) { return F
 ferry_status h_edit_set_topic(ferry_message_edit*, ferry_slice) { return FERRY_E_NOT_SUPPORTED; }
 ferry_status h_edit_set_queue(ferry_message_edit*, int32_t) { return FERRY_E_NOT_SUPPORTED; }
 ferry_status h_edit_set_sys_flag(ferry_message_edit*, int32_t) { return FERRY_E_NOT_SUPPORTED; }
+ferry_error* h_error_create() {
+  try {
+    // Owned by the plugin until error_destroy takes it back.
+    return std::make_unique<ferry_error>().release();
+  } catch (...) {
+    return nullptr;
+  }
+}
+ferry_status h_error_get(const ferry_error* err, const char** message) {
+  if (!err) return FERRY_E_INVALID_ARGUMENT;
+  if (message) *message = err->message.c_str();
+  return err->status;
+}
+void h_error_destroy(ferry_error* err) { std::unique_ptr<ferry_error> owned(err); }
 
 }  // namespace
 
@@ -844,6 +859,9 @@ void FakeHost::Impl::fill_api() {
   api.edit_set_topic = h_edit_set_topic;
   api.edit_set_queue = h_edit_set_queue;
   api.edit_set_sys_flag = h_edit_set_sys_flag;
+  api.error_create = h_error_create;
+  api.error_get = h_error_get;
+  api.error_destroy = h_error_destroy;
 }
 
 // ---- FakeHost ----

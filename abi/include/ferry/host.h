@@ -311,6 +311,21 @@ typedef struct ferry_host_api {
   ferry_status (*edit_set_topic)(ferry_message_edit *e, ferry_slice topic);
   ferry_status (*edit_set_queue)(ferry_message_edit *e, int32_t queue_id);
   ferry_status (*edit_set_sys_flag)(ferry_message_edit *e, int32_t sys_flag);
+
+  /* ---- errors a plugin owns (ABI minor 2) ---- */
+  /* Check FERRY_HAS_FIELD(ferry_host_api, api->struct_size, error_destroy)
+   * before use: a minor-1 host has none of the three. */
+
+  /* A ferry_error of the plugin's own, to pass where another plugin's op
+   * takes one (a flusher calling storage.sync) and read back with error_get.
+   * Release it with error_destroy. NULL when out of memory. [any] */
+  ferry_error *(*error_create)(void);
+  /* The status and message last set in err (FERRY_OK and "" when none).
+   * *message (if message is not NULL) stays valid until err is set again or
+   * destroyed. FERRY_E_INVALID_ARGUMENT for a NULL err. [any] */
+  ferry_status (*error_get)(const ferry_error *err, const char **message);
+  /* Frees what error_create returned; NULL is ignored. [any] */
+  void (*error_destroy)(ferry_error *err);
 } ferry_host_api;
 
 /* Request codes from this value up belong to plugins (docs/protocol.md lists

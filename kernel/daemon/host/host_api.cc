@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include "host/instance.h"
 
@@ -376,6 +377,23 @@ ferry_status edit_set_sys_flag(ferry_message_edit* e, int32_t sys_flag) {
                  [&] { return e->set_sys_flag(sys_flag); });
 }
 
+// ---- errors a plugin owns (minor 2) ----
+
+ferry_error* error_create() {
+  try {
+    // Owned by the plugin until error_destroy takes it back.
+    return std::make_unique<ferry_error>().release();
+  } catch (...) {
+    return nullptr;
+  }
+}
+ferry_status error_get(const ferry_error* err, const char** message) {
+  if (err == nullptr) return FERRY_E_INVALID_ARGUMENT;
+  if (message != nullptr) *message = err->message.c_str();
+  return err->status;
+}
+void error_destroy(ferry_error* err) { std::unique_ptr<ferry_error> owned(err); }
+
 ferry_host_api make_api() {
   ferry_host_api api = FERRY_STRUCT_INIT(ferry_host_api);
   api.abi_major = FERRY_ABI_MAJOR;
@@ -431,6 +449,9 @@ ferry_host_api make_api() {
   api.edit_set_topic = edit_set_topic;
   api.edit_set_queue = edit_set_queue;
   api.edit_set_sys_flag = edit_set_sys_flag;
+  api.error_create = error_create;
+  api.error_get = error_get;
+  api.error_destroy = error_destroy;
   return api;
 }
 

@@ -10,27 +10,21 @@
 #include <memory>
 #include <new>
 
-#include "flusher.h"
-#include "storage_link.h"
+#include "flush_glue.h"
 
 namespace {
 
-using ferry::flush::Flusher;
-using ferry::flush::StorageLink;
+using ferry::flush::FlushCommon;
 
 // The unit min_dirty_pages counts (RocketMQ's OS_PAGE_SIZE).
 constexpr uint64_t kPageBytes = 4096;
 
-struct AsyncFlush {
-  const ferry_host_api* api;
-  ferry_host* host;
-  StorageLink storage;
-  uint64_t interval_ms;
-  uint64_t min_dirty_pages;
-  uint64_t full_interval_ns;
+struct AsyncFlush : FlushCommon {
+  uint64_t interval_ms = 0;
+  uint64_t min_dirty_pages = 0;
+  uint64_t full_interval_ns = 0;
   uint64_t last_full_ns = 0;
   ferry_timer* timer = nullptr;
-  std::unique_ptr<Flusher> flusher;
 };
 
 const ferry_config_key kKeys[] = {
@@ -68,22 +62,12 @@ ferry_status async_create(const ferry_host_api* api, ferry_host* host, void** in
         api->config_int(host, "min_dirty_pages", &min_pages) != FERRY_OK) {
       return api->set_error(err, FERRY_E_CONFIG, "flush.async: cannot read interval/full_interval/min_dirty_pages");
     }
-    StorageLink storage;
-    ferry_status st = ferry::flush::find_storage(api, host, &storage, err);
-    if (st != FERRY_OK) return st;
-    Flusher::Metrics metrics;
-    api->metric_register(host, "ferry_flush_syncs_total", "storage syncs by the flush plugin",
-                         FERRY_METRIC_COUNTER, "mode=async", &metrics.syncs);
-    api->metric_register(host, "ferry_flush_sync_micros", "duration of one storage sync",
-                         FERRY_METRIC_HISTOGRAM, "mode=async", &metrics.sync_micros);
     auto self = std::make_unique<AsyncFlush>();
-    self->api = api;
-    self->host = host;
-    self->storage = storage;
     self->interval_ms = static_cast<uint64_t>(interval_ms);
     self->min_dirty_pages = static_cast<uint64_t>(min_pages);
     self->full_interval_ns = static_cast<uint64_t>(full_ms) * 1000000u;
-    self->flusher = std::make_unique<Flusher>(api, host, storage, metrics);
+    ferry_status st = ferry::flush::init_common(api, host, "flush.async", "async", 0, self.get(), err);
+    if (st != FERRY_OK) return st;
     *instance = self.release();
     return FERRY_OK;
   } catch (const std::bad_alloc&) {
@@ -112,38 +96,21 @@ ferry_status async_start(void* instance, ferry_error* err) {
 
 void async_stop(void* instance) {
   auto* self = static_cast<AsyncFlush*>(instance);
-  try {
-    if (self->timer) self->api->timer_stop(self->host, self->timer);
-    self->timer = nullptr;
-    self->flusher->flush_all();
-    self->flusher->stop();
-  } catch (...) {
-  }
+  if (self->timer) self->api->timer_stop(self->host, self->timer);
+  self->timer = nullptr;
+  ferry::flush::stop_common(*self);
 }
 
 void async_destroy(void* instance) { delete static_cast<AsyncFlush*>(instance); }
 
-ferry_status async_info(void*, ferry_flush_info* out) {
-  if (!out || !FERRY_HAS_FIELD(ferry_flush_info, out->struct_size, ack_timeout_ms)) {
-    return FERRY_E_INVALID_ARGUMENT;
-  }
-  out->mode = FERRY_FLUSH_ASYNC;
-  out->ack_timeout_ms = 0;  // acks never wait for DURABLE
-  return FERRY_OK;
-}
+// Acks never wait for DURABLE.
+ferry_status async_info(void*, ferry_flush_info* out) { return ferry::flush::fill_info(out, FERRY_FLUSH_ASYNC, 0); }
 
 // The timer reads the storage's write offset itself; appends need no wake-up.
 void async_on_appended(void*, uint64_t) {}
 
 ferry_status async_flush_all(void* instance, ferry_error* err) {
-  auto* self = static_cast<AsyncFlush*>(instance);
-  try {
-    ferry_status st = self->flusher->flush_all();
-    if (st != FERRY_OK) return self->api->set_error(err, st, "flush.async: flush_all failed (see the fault report)");
-    return FERRY_OK;
-  } catch (...) {
-    return self->api->set_error(err, FERRY_E_INTERNAL, "flush.async: flush_all failed");
-  }
+  return ferry::flush::flush_all_common(*static_cast<AsyncFlush*>(instance), err);
 }
 
 const ferry_flush_ops kOps = {

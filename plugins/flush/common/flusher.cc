@@ -1,11 +1,23 @@
 #include "flusher.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace ferry::flush {
 
-Flusher::Flusher(const ferry_host_api* api, ferry_host* host, StorageLink storage, Metrics metrics)
-    : api_(api), host_(host), storage_(storage), metrics_(metrics) {}
+Flusher::Flusher(const ferry_host_api* api, ferry_host* host, StorageLink storage, Metrics metrics,
+                 uint32_t group_wait_us)
+    : api_(api),
+      host_(host),
+      storage_(storage),
+      metrics_(metrics),
+      group_wait_us_(group_wait_us),
+      sync_err_(nullptr, ErrorDeleter{api}) {
+  if (FERRY_HAS_FIELD(ferry_host_api, api->struct_size, error_destroy) && api->error_create &&
+      api->error_get && api->error_destroy) {
+    sync_err_.reset(api->error_create());
+  }
+}
 
 Flusher::~Flusher() { stop(); }
 
@@ -69,6 +81,15 @@ void Flusher::run() {
     l.lock();
     done_cv_.notify_all();
     if (!ok) break;
+    if (group_wait_us_ > 0 && !stopping_ && requested_.load() > durable_.load()) {
+      // More is waiting already; give the senders this sync just acked a
+      // moment to send again so they share the next sync.
+      uint64_t seen = requested_.load();
+      sleeping_.store(true);
+      cv_.wait_for(l, std::chrono::microseconds(group_wait_us_),
+                   [&] { return stopping_ || requested_.load() > seen; });
+      sleeping_.store(false);
+    }
   }
   running_ = false;
   done_cv_.notify_all();
@@ -80,16 +101,17 @@ bool Flusher::sync_once(uint64_t target) {
   uint64_t upto = std::max(target, storage_.ops->write_offset(storage_.instance));
   uint64_t t0 = api_->monotonic_ns(host_);
   uint64_t synced = 0;
-  // The storage logs the details of a failure itself; the ABI gives a
-  // plugin no ferry_error of its own to pass (the kernel owns them).
-  ferry_status st = storage_.ops->sync(storage_.instance, upto, &synced, nullptr);
+  if (sync_err_) api_->set_error(sync_err_.get(), FERRY_OK, "");
+  ferry_status st = storage_.ops->sync(storage_.instance, upto, &synced, sync_err_.get());
   if (metrics_.syncs) api_->metric_add(metrics_.syncs, 1);
   if (metrics_.sync_micros) {
     api_->metric_observe(metrics_.sync_micros, static_cast<double>(api_->monotonic_ns(host_) - t0) / 1e3);
   }
   if (st != FERRY_OK) {
+    const char* detail = nullptr;
+    if (sync_err_) api_->error_get(sync_err_.get(), &detail);
     fault(st, "storage sync up to offset " + std::to_string(upto) + " failed: " + ferry_status_name(st) +
-                  " (" + ferry_status_str(st) + "); durable offset stays at " +
+                  " (" + (detail && *detail ? detail : ferry_status_str(st)) + "); durable offset stays at " +
                   std::to_string(durable_.load()) + ", no further acknowledgements");
     return false;
   }

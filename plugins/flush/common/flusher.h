@@ -19,6 +19,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,7 +35,13 @@ class Flusher {
     ferry_metric* syncs = nullptr;        // counter: storage.sync calls
     ferry_metric* sync_micros = nullptr;  // histogram: one sync's duration
   };
-  Flusher(const ferry_host_api* api, ferry_host* host, StorageLink storage, Metrics metrics);
+  // group_wait_us > 0: after a sync, when more is already requested, wait up
+  // to that long for one more request before the next sync (PostgreSQL's
+  // commit_delay): senders acked by the sync just finished, sending again
+  // at once, join the next group instead of waiting a whole sync for the one
+  // after. 0: the next sync starts the moment the previous returns.
+  Flusher(const ferry_host_api* api, ferry_host* host, StorageLink storage, Metrics metrics,
+          uint32_t group_wait_us = 0);
   ~Flusher();
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -57,10 +64,19 @@ class Flusher {
   bool sync_once(uint64_t target);
   void fault(ferry_status status, const std::string& text);
 
+  struct ErrorDeleter {
+    const ferry_host_api* api;
+    void operator()(ferry_error* e) const { api->error_destroy(e); }
+  };
+
   const ferry_host_api* api_;
   ferry_host* host_;
   StorageLink storage_;
   Metrics metrics_;
+  uint32_t group_wait_us_;
+  // The flusher's own ferry_error for storage.sync to fill (host ABI minor
+  // 2); null on an older host, where the storage's text only reaches the log.
+  std::unique_ptr<ferry_error, ErrorDeleter> sync_err_;
 
   std::atomic<uint64_t> requested_{0};
   std::atomic<uint64_t> durable_{0};

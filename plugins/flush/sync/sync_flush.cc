@@ -10,51 +10,41 @@
 
 #include <memory>
 #include <new>
-#include <string>
 
-#include "flusher.h"
-#include "storage_link.h"
+#include "flush_glue.h"
 
 namespace {
 
-using ferry::flush::Flusher;
-using ferry::flush::StorageLink;
+using ferry::flush::FlushCommon;
 
-struct SyncFlush {
-  const ferry_host_api* api;
-  ferry_host* host;
-  uint32_t ack_timeout_ms;
-  StorageLink storage;
-  std::unique_ptr<Flusher> flusher;
+struct SyncFlush : FlushCommon {
+  uint32_t ack_timeout_ms = 0;
 };
 
 const ferry_config_key kKeys[] = {
     FERRY_CONFIG_KEY("timeout", FERRY_CONFIG_DURATION, "5s", "1ms", "1h", nullptr,
                      "How long a send waits for its record to be durable before it is answered "
                      "FLUSH_DISK_TIMEOUT (stored, not yet durable)."),
+    FERRY_CONFIG_KEY("group_wait_us", FERRY_CONFIG_INT, "0", "0", "1000000", nullptr,
+                     "After a sync, when more is already waiting, wait up to this many microseconds "
+                     "for further sends before the next sync, so senders just acknowledged share it "
+                     "(commit_delay). 0: the next sync starts at once."),
 };
 
 const ferry_requirement kRequires[] = {FERRY_REQUIRE(FERRY_KIND_STORAGE)};
 
 ferry_status sync_create(const ferry_host_api* api, ferry_host* host, void** instance, ferry_error* err) {
   try {
-    int64_t timeout_ms = 0;
-    ferry_status st = api->config_duration_ms(host, "timeout", &timeout_ms);
-    if (st != FERRY_OK) return api->set_error(err, st, "flush.sync: cannot read 'timeout'");
-    StorageLink storage;
-    st = ferry::flush::find_storage(api, host, &storage, err);
-    if (st != FERRY_OK) return st;
-    Flusher::Metrics metrics;
-    api->metric_register(host, "ferry_flush_syncs_total", "storage syncs by the flush plugin",
-                         FERRY_METRIC_COUNTER, "mode=sync", &metrics.syncs);
-    api->metric_register(host, "ferry_flush_sync_micros", "duration of one storage sync",
-                         FERRY_METRIC_HISTOGRAM, "mode=sync", &metrics.sync_micros);
+    int64_t timeout_ms = 0, group_wait_us = 0;
+    if (api->config_duration_ms(host, "timeout", &timeout_ms) != FERRY_OK ||
+        api->config_int(host, "group_wait_us", &group_wait_us) != FERRY_OK) {
+      return api->set_error(err, FERRY_E_CONFIG, "flush.sync: cannot read timeout/group_wait_us");
+    }
     auto self = std::make_unique<SyncFlush>();
-    self->api = api;
-    self->host = host;
     self->ack_timeout_ms = static_cast<uint32_t>(timeout_ms);
-    self->storage = storage;
-    self->flusher = std::make_unique<Flusher>(api, host, storage, metrics);
+    ferry_status st = ferry::flush::init_common(api, host, "flush.sync", "sync",
+                                                static_cast<uint32_t>(group_wait_us), self.get(), err);
+    if (st != FERRY_OK) return st;
     *instance = self.release();
     return FERRY_OK;
   } catch (const std::bad_alloc&) {
@@ -78,24 +68,12 @@ ferry_status sync_start(void* instance, ferry_error* err) {
   }
 }
 
-void sync_stop(void* instance) {
-  auto* self = static_cast<SyncFlush*>(instance);
-  try {
-    self->flusher->flush_all();
-    self->flusher->stop();
-  } catch (...) {
-  }
-}
+void sync_stop(void* instance) { ferry::flush::stop_common(*static_cast<SyncFlush*>(instance)); }
 
 void sync_destroy(void* instance) { delete static_cast<SyncFlush*>(instance); }
 
 ferry_status sync_info(void* instance, ferry_flush_info* out) {
-  if (!out || !FERRY_HAS_FIELD(ferry_flush_info, out->struct_size, ack_timeout_ms)) {
-    return FERRY_E_INVALID_ARGUMENT;
-  }
-  out->mode = FERRY_FLUSH_SYNC;
-  out->ack_timeout_ms = static_cast<SyncFlush*>(instance)->ack_timeout_ms;
-  return FERRY_OK;
+  return ferry::flush::fill_info(out, FERRY_FLUSH_SYNC, static_cast<SyncFlush*>(instance)->ack_timeout_ms);
 }
 
 void sync_on_appended(void* instance, uint64_t write_offset) {
@@ -103,14 +81,7 @@ void sync_on_appended(void* instance, uint64_t write_offset) {
 }
 
 ferry_status sync_flush_all(void* instance, ferry_error* err) {
-  auto* self = static_cast<SyncFlush*>(instance);
-  try {
-    ferry_status st = self->flusher->flush_all();
-    if (st != FERRY_OK) return self->api->set_error(err, st, "flush.sync: flush_all failed (see the fault report)");
-    return FERRY_OK;
-  } catch (...) {
-    return self->api->set_error(err, FERRY_E_INTERNAL, "flush.sync: flush_all failed");
-  }
+  return ferry::flush::flush_all_common(*static_cast<SyncFlush*>(instance), err);
 }
 
 const ferry_flush_ops kOps = {
