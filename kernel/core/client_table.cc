@@ -21,22 +21,29 @@ ClientTable::Changes ClientTable::heartbeat(const HeartbeatData& hb, uint64_t co
   for (const auto& g : producers) producers_[g].insert(hb.client_id);
   c.producer_groups = std::move(producers);
 
-  std::set<std::string> consumers;
+  if (!hb.peer.empty()) c.peer = hb.peer;
+  if (!hb.language.empty()) c.language = hb.language;
+  if (!hb.version.empty()) c.version = hb.version;
+
+  std::map<std::string, Subscribed, std::less<>> consumers;
   for (const auto& cg : hb.consumer_groups) {
-    consumers.insert(cg.group);
     auto git = groups_.find(cg.group);
     if (git == groups_.end()) git = groups_.emplace(cg.group, Group{}).first;
-    Group& g = git->second;
-    if (g.members.insert(hb.client_id).second) ch.membership_changed.push_back(cg.group);
+    if (git->second.members.insert(hb.client_id).second) ch.membership_changed.push_back(cg.group);
+    // This client's own record: another member's heartbeat never touches it.
+    auto mine = c.consumer_groups.find(cg.group);
+    Subscribed sub = mine == c.consumer_groups.end() ? Subscribed{} : std::move(mine->second);
+    sub.consume_model = cg.consume_model;
     if (cg.has_subscriptions) {
-      g.fingerprint = cg.fingerprint;
-      g.has_subscriptions = true;
-      g.subscriptions = cg.subscriptions;
-    } else if (!g.has_subscriptions || g.fingerprint != cg.fingerprint) {
+      sub.fingerprint = cg.fingerprint;
+      sub.has_subscriptions = true;
+      sub.subscriptions = cg.subscriptions;
+    } else if (!sub.has_subscriptions || sub.fingerprint != cg.fingerprint) {
       ch.resend_subscriptions.push_back(cg.group);
     }
+    consumers.emplace(cg.group, std::move(sub));
   }
-  for (const auto& g : c.consumer_groups)
+  for (const auto& [g, sub] : c.consumer_groups)
     if (!consumers.count(g)) {
       auto it = groups_.find(g);
       if (it == groups_.end()) continue;
@@ -53,7 +60,7 @@ void ClientTable::drop(const std::string& id, const Client& c, std::vector<std::
     auto it = producers_.find(g);
     if (it != producers_.end() && (it->second.erase(id), it->second.empty())) producers_.erase(it);
   }
-  for (const auto& g : c.consumer_groups) {
+  for (const auto& [g, sub] : c.consumer_groups) {
     auto it = groups_.find(g);
     if (it == groups_.end()) continue;
     it->second.members.erase(id);
@@ -64,7 +71,7 @@ void ClientTable::drop(const std::string& id, const Client& c, std::vector<std::
 
 std::vector<std::string> ClientTable::unregister(std::string_view client_id) {
   std::vector<std::string> changed;
-  auto it = clients_.find(std::string(client_id));
+  auto it = clients_.find(client_id);
   if (it == clients_.end()) return changed;
   drop(it->first, it->second, &changed);
   clients_.erase(it);
@@ -132,10 +139,62 @@ std::optional<uint64_t> ClientTable::producer_conn(std::string_view group) const
   return best;
 }
 
-const std::vector<SubscriptionData>* ClientTable::subscriptions(std::string_view group) const {
-  auto it = groups_.find(group);
-  if (it == groups_.end() || !it->second.has_subscriptions) return nullptr;
+const ClientTable::Client* ClientTable::find(std::string_view id) const {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : &it->second;
+}
+
+const std::vector<SubscriptionData>* ClientTable::subscriptions(std::string_view group,
+                                                                std::string_view client_id) const {
+  const Client* c = find(client_id);
+  if (!c) return nullptr;
+  auto it = c->consumer_groups.find(group);
+  if (it == c->consumer_groups.end() || !it->second.has_subscriptions) return nullptr;
   return &it->second.subscriptions;
+}
+
+bool ClientTable::is_member(std::string_view group, std::string_view client_id) const {
+  auto it = groups_.find(group);
+  return it != groups_.end() && it->second.members.count(client_id) > 0;
+}
+
+std::vector<ClientView> ClientTable::group_clients(std::string_view group) const {
+  std::vector<ClientView> out;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return out;
+  for (const auto& id : it->second.members) {
+    const Client* c = find(id);
+    if (!c) continue;
+    ClientView v;
+    v.client_id = id;
+    v.conn_id = c->conn_id;
+    v.peer = c->peer;
+    v.language = c->language;
+    v.version = c->version;
+    v.last_seen_ms = c->last_seen_ms;
+    if (auto s = c->consumer_groups.find(group); s != c->consumer_groups.end()) {
+      v.consume_model = s->second.consume_model;
+      v.fingerprint = s->second.fingerprint;
+      v.subscriptions = s->second.subscriptions;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+size_t ClientTable::connection_count() const {
+  std::vector<uint64_t> conns;
+  conns.reserve(clients_.size());
+  for (const auto& [id, c] : clients_) conns.push_back(c.conn_id);
+  std::sort(conns.begin(), conns.end());
+  return static_cast<size_t>(std::unique(conns.begin(), conns.end()) - conns.begin());
+}
+
+std::vector<std::string> ClientTable::consumer_group_names() const {
+  std::vector<std::string> out;
+  out.reserve(groups_.size());
+  for (const auto& [name, g] : groups_) out.push_back(name);
+  return out;
 }
 
 }  // namespace ferry::core

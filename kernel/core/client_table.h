@@ -4,6 +4,12 @@
 // group membership is derived from it; every call that can change a group's
 // members returns the groups that changed, so the core notifies the members
 // that remain (they rebalance at once, not at their next timer).
+//
+// Subscriptions are kept per client and group: members of one group may
+// subscribe differently for a while (a rolling upgrade), and one member's
+// heartbeat must neither overwrite another's subscriptions nor make it
+// resend them (a per-group "last heartbeat wins" fingerprint would ask both
+// on every beat).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -31,8 +37,24 @@ struct ConsumerHeartbeat {
 
 struct HeartbeatData {
   std::string client_id;
+  std::string peer;      // "ip:port" of the connection the heartbeat came on
+  std::string language;  // optional, from the client
+  std::string version;
   std::vector<std::string> producer_groups;
   std::vector<ConsumerHeartbeat> consumer_groups;
+};
+
+// One member of a consumer group, for admin listings.
+struct ClientView {
+  std::string client_id;
+  uint64_t conn_id = 0;
+  std::string peer;
+  std::string language;
+  std::string version;
+  uint64_t last_seen_ms = 0;  // monotonic
+  uint8_t consume_model = 0;
+  uint64_t fingerprint = 0;
+  std::vector<SubscriptionData> subscriptions;  // as that client last sent them
 };
 
 class ClientTable {
@@ -59,29 +81,43 @@ class ClientTable {
   std::vector<std::pair<std::string, uint64_t>> member_conns(std::string_view group) const;
   // A live connection of a producer in `group` (transaction check-back).
   std::optional<uint64_t> producer_conn(std::string_view group) const;
-  // The group's subscriptions as last sent (nullptr when none known).
-  const std::vector<SubscriptionData>* subscriptions(std::string_view group) const;
+  // What `client_id` subscribed to in `group` (nullptr when not known).
+  const std::vector<SubscriptionData>* subscriptions(std::string_view group,
+                                                     std::string_view client_id) const;
+  bool is_member(std::string_view group, std::string_view client_id) const;
+  // Members of a consumer group with their connection and subscriptions,
+  // sorted by client id.
+  std::vector<ClientView> group_clients(std::string_view group) const;
+  // Consumer groups with at least one member, sorted.
+  std::vector<std::string> consumer_group_names() const;
 
   size_t client_count() const { return clients_.size(); }
+  size_t connection_count() const;  // distinct connections of known clients
   size_t group_count() const { return groups_.size(); }
 
  private:
-  struct Client {
-    uint64_t conn_id = 0;
-    uint64_t last_seen_ms = 0;
-    std::set<std::string> producer_groups;
-    std::set<std::string> consumer_groups;
-  };
-  struct Group {
-    std::set<std::string> members;
+  struct Subscribed {  // one client in one consumer group
+    uint8_t consume_model = 0;
     uint64_t fingerprint = 0;
     bool has_subscriptions = false;
     std::vector<SubscriptionData> subscriptions;
   };
+  struct Client {
+    uint64_t conn_id = 0;
+    uint64_t last_seen_ms = 0;
+    std::string peer, language, version;
+    std::set<std::string> producer_groups;
+    std::map<std::string, Subscribed, std::less<>> consumer_groups;
+  };
+  struct Group {
+    std::set<std::string, std::less<>> members;
+  };
   // Removes `id` from its groups; appends consumer groups it left.
   void drop(const std::string& id, const Client& c, std::vector<std::string>* changed);
 
-  std::unordered_map<std::string, Client> clients_;
+  const Client* find(std::string_view id) const;
+
+  std::map<std::string, Client, std::less<>> clients_;
   std::map<std::string, Group, std::less<>> groups_;           // consumer groups
   std::map<std::string, std::set<std::string>, std::less<>> producers_;  // group -> clients
 };

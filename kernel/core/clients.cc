@@ -18,6 +18,9 @@ void Core::handle_heartbeat(RequestPtr req) {
   HeartbeatData hb;
   hb.client_id = std::string(sv(p->client_id()));
   if (hb.client_id.empty()) return respond_error(*req, FERRY_E_INVALID_ARGUMENT, "heartbeat without client_id");
+  hb.peer = std::string(req->peer());
+  hb.language = std::string(sv(p->language()));
+  hb.version = std::string(sv(p->version()));
   std::string why;
   if (p->producer_groups()) {
     for (const auto* g : *p->producer_groups()) {
@@ -146,6 +149,12 @@ void Core::handle_lock(RequestPtr req, bool lock) {
     locks_.unlock(group, client, keys);
     return req->respond(Response{});
   }
+  // Only a live member may take a group's queues: a stale or foreign client
+  // id would otherwise hold them against the members for a whole lease.
+  if (!clients_.is_member(group, client))
+    return respond_error(*req, FERRY_E_GROUP_NOT_FOUND,
+                         "client " + std::string(client) + " is not a member of consumer group " +
+                             std::string(group) + " on this broker (heartbeat with the group first)");
   auto held = locks_.lock(group, client, keys, env_.now_ms(), config_.queue_lock_lease_ms);
   flatbuffers::FlatBufferBuilder fbb(128);
   std::vector<flatbuffers::Offset<fb::QueueRef>> refs;

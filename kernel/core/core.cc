@@ -22,6 +22,7 @@ Core::Core(Env& env, PluginSet plugins, CoreConfig config)
       offsets_(env.data_dir() + "/core/consumer_offsets.conf"),
       ids_(env.identity().advertised_address),
       err_(env.new_error()),
+      metrics_(env),
       alive_(std::make_shared<Core*>(this)) {}
 
 Core::~Core() {
@@ -174,6 +175,7 @@ void Core::expire_acks() {
     Pending p = std::move(pending_.front());
     pending_.pop_front();
     ++counters_.sends_timed_out;
+    CoreMetrics::add(metrics_.send_timeouts, 1);
     bool durable = !sync_flush_ || env_.watermark(FERRY_WATERMARK_DURABLE) >= p.end;
     if (durable)
       complete(p, FERRY_E_REPLICA_TIMEOUT,
@@ -185,6 +187,7 @@ void Core::expire_acks() {
 }
 
 void Core::complete(Pending& p, ferry_status status, std::string message) {
+  if (status == FERRY_OK) CoreMetrics::observe_since(metrics_.ack_latency_us, p.appended_at);
   if (p.req) {
     Response r = std::move(p.response);
     // A timed-out send still tells the producer where its message is.
@@ -207,6 +210,14 @@ void Core::complete(Pending& p, ferry_status status, std::string message) {
 void Core::tick() {
   expire_acks();
   expire_held();
+  if (++ticks_ % 10 == 0) {  // gauges once a second
+    CoreMetrics::set(metrics_.held_pulls, static_cast<double>(held_.size()));
+    CoreMetrics::set(metrics_.pending_acks, static_cast<double>(pending_.size()));
+    CoreMetrics::set(metrics_.clients, static_cast<double>(clients_.client_count()));
+    CoreMetrics::set(metrics_.client_connections, static_cast<double>(clients_.connection_count()));
+    CoreMetrics::set(metrics_.consumer_groups, static_cast<double>(clients_.group_count()));
+    CoreMetrics::set(metrics_.topics, static_cast<double>(topics_.size()));
+  }
 }
 
 // ---- clients ----

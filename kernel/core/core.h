@@ -33,6 +33,7 @@
 
 #include "client_table.h"
 #include "config.h"
+#include "core_metrics.h"
 #include "env.h"
 #include "filter_set.h"
 #include "message_edit.h"
@@ -199,6 +200,8 @@ class Core {
   std::unique_ptr<ErrorSlot> err_;  // for loop-thread plugin calls
   BeforeRenameHook before_rename_;
   CoreCounters counters_;
+  CoreMetrics metrics_;
+  uint32_t ticks_ = 0;
 
   // durability policy, read from the plugins at start
   bool sync_flush_ = false;

@@ -1,5 +1,6 @@
 #pragma once
 // Types shared by the core's implementation files (not part of its API).
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ struct Core::Pending {
   // Topic-table generation this send created (auto-create); the ack also
   // waits until the table is saved past it. 0 = none.
   uint64_t topic_generation = 0;
+  std::chrono::steady_clock::time_point appended_at;  // for the ack latency histogram
   uint64_t deadline_ms = 0;  // monotonic
   RequestPtr req;            // a producer's send, or
   ferry_put_fn put_fn = nullptr;  // a plugin's put_message

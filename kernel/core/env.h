@@ -32,6 +32,16 @@ class ErrorSlot {
   virtual void reset() = 0;
 };
 
+// A series in the kernel's metrics registry (the broker's /metrics). The
+// Env owns it until the Env is destroyed. Updates are lock-free. [any]
+class Metric {
+ public:
+  virtual ~Metric() = default;
+  virtual void add(double delta) = 0;      // counter
+  virtual void set(double value) = 0;      // gauge
+  virtual void observe(double value) = 0;  // histogram, microseconds
+};
+
 // Who this broker is, for offset message ids and stats.
 struct BrokerIdentity {
   std::string advertised_address;  // "host:port" clients use; encoded in offset ids
@@ -61,6 +71,13 @@ class Env {
   // ---- logging and metrics ----
   virtual void log(ferry_log_level level, std::string_view message) = 0;  // [any]
   virtual bool log_enabled(ferry_log_level level) = 0;                    // [any]
+  // Register (or find) a series; `labels` is "k=v,k=v" or empty. nullptr
+  // when the kernel keeps no metrics or refuses the name (logged). [loop]
+  virtual Metric* metric(std::string_view name, std::string_view help, ferry_metric_type type,
+                         std::string_view labels) {
+    (void)name, (void)help, (void)type, (void)labels;
+    return nullptr;
+  }
 
   // ---- identity, files ----
   virtual const BrokerIdentity& identity() = 0;

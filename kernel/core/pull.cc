@@ -174,6 +174,11 @@ void Core::finish_pull(std::unique_ptr<PullJob> job, ferry_status s, ferry_read_
   finish_into(fbb, root, &r);
   if (count) {
     ++counters_.pulls_found;
+    const TopicMetrics& tm = metrics_.topic(job->topic);
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; ++i) bytes += res->records[i].len;
+    CoreMetrics::add(tm.messages_out, static_cast<double>(count));
+    CoreMetrics::add(tm.bytes_out, static_cast<double>(bytes));
     r.attachment.assign(res->records, res->records + count);
     r.keep.push_back(std::move(hold_result));  // released after the write
   }

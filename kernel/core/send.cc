@@ -70,9 +70,11 @@ Core::Append Core::append_batch(std::string_view topic, bool system) {
   append_results_.assign(msgs_.size(), FERRY_STRUCT_INIT(ferry_append_result));
   uint64_t write_offset = 0;
   err_->reset();
+  auto started = std::chrono::steady_clock::now();
   a.status = plugins_.storage->append(plugins_.storage_inst, msg_ptrs_.data(), msg_ptrs_.size(),
                                       append_results_.data(), &a.appended, &write_offset,
                                       err_->get());
+  CoreMetrics::observe_since(metrics_.append_latency_us, started);
   if (a.appended > 0) {
     counters_.messages_stored += a.appended;
     env_.publish_write(write_offset);
@@ -107,6 +109,7 @@ void Core::handle_send(RequestPtr req) {
                              std::to_string(config_.max_batch_messages));
   if (pending_.size() >= config_.send_queue_capacity) {
     ++counters_.sends_busy;
+    CoreMetrics::add(metrics_.sends_busy, 1);
     return respond_error(*req, FERRY_E_BUSY,
                          "system busy: " + std::to_string(pending_.size()) +
                              " sends wait for durability (send_queue_capacity); try another broker");
@@ -173,6 +176,9 @@ void Core::handle_send(RequestPtr req) {
 
   Append a = append_batch(topic, false);
   if (a.status != FERRY_OK) return respond_error(*req, a.status, a.why);
+  const TopicMetrics& tm = metrics_.topic(topic);
+  CoreMetrics::add(tm.messages_in, static_cast<double>(n));
+  CoreMetrics::add(tm.bytes_in, static_cast<double>(declared));
 
   // The reply is built now (ids and offsets are known) and sent once durable.
   flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
@@ -214,6 +220,7 @@ void Core::enqueue_ack(Pending&& p) {
     }
   }
   p.deadline_ms = env_.monotonic_ms() + ack_timeout_ms_;
+  p.appended_at = std::chrono::steady_clock::now();
   pending_.push_back(std::move(p));
   check_acks();
 }
@@ -224,6 +231,7 @@ ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, vo
     return FERRY_E_INVALID_ARGUMENT;
   if (pending_.size() >= config_.send_queue_capacity) {
     ++counters_.sends_busy;
+    CoreMetrics::add(metrics_.sends_busy, 1);
     return FERRY_E_BUSY;
   }
   if (msg->body.len > config_.max_message_size) return FERRY_E_MESSAGE_TOO_LARGE;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "host/instance.h"
@@ -44,6 +45,18 @@ class UvTimer final : public core::Timer {
     bool cancelled = false;
   };
   std::unique_ptr<State> state_;
+};
+
+// core::Metric over one series of the kernel's registry.
+class RegistryMetric final : public core::Metric {
+ public:
+  explicit RegistryMetric(host::Metric* m) : m_(m) {}
+  void add(double d) override { m_->add(d); }
+  void set(double v) override { m_->set(v); }
+  void observe(double v) override { m_->observe(v); }
+
+ private:
+  host::Metric* m_;
 };
 
 class KernelErrorSlot final : public core::ErrorSlot {
@@ -137,6 +150,20 @@ class CoreGlue::Env final : public core::Env {
     }
   }
   bool log_enabled(ferry_log_level) override { return true; }
+  core::Metric* metric(std::string_view name, std::string_view help, ferry_metric_type type,
+                       std::string_view labels) override {
+    if (!p_.metrics) return nullptr;
+    std::string error;
+    host::Metric* m = p_.metrics->add(std::string(name), std::string(help), type,
+                                      std::string(labels), &error);
+    if (!m) {
+      p_.logger.warn("core: metric not registered: " + error);
+      return nullptr;
+    }
+    auto& slot = metrics_[m];  // the registry shares a series registered twice
+    if (!slot) slot = std::make_unique<RegistryMetric>(m);
+    return slot.get();
+  }
   const core::BrokerIdentity& identity() override { return p_.identity; }
   const std::string& data_dir() override { return p_.data_dir; }
   std::unique_ptr<core::ErrorSlot> new_error() override { return std::make_unique<KernelErrorSlot>(); }
@@ -183,6 +210,7 @@ class CoreGlue::Env final : public core::Env {
  private:
   CoreGlue::Parts& p_;
   bool appended_posted_ = false;
+  std::unordered_map<host::Metric*, std::unique_ptr<RegistryMetric>> metrics_;
 };
 
 CoreGlue::CoreGlue(Parts parts) : parts_(std::move(parts)), env_(std::make_unique<Env>(parts_)) {}

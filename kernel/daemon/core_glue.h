@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "host/clock.h"
 #include "host/loop_bridge.h"
+#include "host/metrics.h"
 #include "host/net_bridge.h"
 #include "host/seams.h"
 #include "host/watermarks.h"
@@ -41,6 +42,7 @@ class CoreGlue final : public host::CoreSeam {
     log::Logger logger;
     core::BrokerIdentity identity;
     std::string data_dir;
+    host::MetricsRegistry* metrics = nullptr;  // null: the core registers no series
   };
   explicit CoreGlue(Parts parts);
   ~CoreGlue() override;

@@ -85,10 +85,38 @@ TEST_F(ClientsTest, SubscriptionsOnlyWhenTheFingerprintChanged) {
   hb("A", 1, 7, true);
   auto again = hb("A", 1, 7, false);
   EXPECT_EQ(answer_as<fb::HeartbeatResponse>(*again)->resend_subscriptions()->size(), 0u);
-  ASSERT_NE(core_->clients().subscriptions("G"), nullptr);
-  EXPECT_EQ(core_->clients().subscriptions("G")->at(0).topic, "T");
+  ASSERT_NE(core_->clients().subscriptions("G", "A"), nullptr);
+  EXPECT_EQ(core_->clients().subscriptions("G", "A")->at(0).topic, "T");
   auto changed = hb("A", 1, 8, false);
   EXPECT_EQ(answer_as<fb::HeartbeatResponse>(*changed)->resend_subscriptions()->size(), 1u);
+}
+
+TEST_F(ClientsTest, SubscriptionsAreKeptPerClientNotLastHeartbeatWins) {
+  create_topic("U");
+  call(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 1, true, {{"T", "a"}}}}), "", 1);
+  call(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 2, true, {{"U", "b"}}}}), "", 2);
+  // B's heartbeat neither replaced A's subscriptions nor its fingerprint.
+  auto a = call(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 1, false, {}}}), "", 1);
+  EXPECT_EQ(answer_as<fb::HeartbeatResponse>(*a)->resend_subscriptions()->size(), 0u)
+      << "A was asked to resend because B's fingerprint differs";
+  auto b = call(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 2, false, {}}}), "", 2);
+  EXPECT_EQ(answer_as<fb::HeartbeatResponse>(*b)->resend_subscriptions()->size(), 0u);
+  ASSERT_NE(core_->clients().subscriptions("G", "A"), nullptr);
+  EXPECT_EQ(core_->clients().subscriptions("G", "A")->at(0).topic, "T");
+  EXPECT_EQ(core_->clients().subscriptions("G", "A")->at(0).expression, "a");
+  EXPECT_EQ(core_->clients().subscriptions("G", "B")->at(0).topic, "U");
+  auto view = core_->clients().group_clients("G");
+  ASSERT_EQ(view.size(), 2u);
+  EXPECT_EQ(view[0].client_id, "A");
+  EXPECT_EQ(view[0].conn_id, 1u);
+  EXPECT_EQ(view[0].peer, "127.0.0.1:5555");
+  EXPECT_EQ(view[0].fingerprint, 1u);
+  EXPECT_EQ(view[1].subscriptions.at(0).expression, "b");
+  EXPECT_EQ(core_->clients().consumer_group_names(), std::vector<std::string>{"G"});
+  // A leaves: B's subscriptions stay, A's are gone with it.
+  core_->on_connection_closed(1);
+  EXPECT_EQ(core_->clients().subscriptions("G", "A"), nullptr);
+  ASSERT_NE(core_->clients().subscriptions("G", "B"), nullptr);
 }
 
 TEST_F(ClientsTest, MalformedSubscriptionIsRefusedAtSubscribeTime) {
@@ -125,6 +153,8 @@ TEST(QueueLocks, LeaseRenewExpireUnlock) {
 }
 
 TEST_F(ClientsTest, LockRequestsWithLeaseOnTheMockedClock) {
+  hb("A", 1);
+  hb("B", 2);
   auto a = call(FERRY_CODE_LOCK_QUEUES, lock_request("G", "A", {{"T", 0}, {"T", 1}}));
   ASSERT_EQ(a->status, FERRY_OK) << a->message;
   auto* r = answer_as<fb::LockQueuesResponse>(*a);
@@ -136,6 +166,21 @@ TEST_F(ClientsTest, LockRequestsWithLeaseOnTheMockedClock) {
   auto c = call(FERRY_CODE_LOCK_QUEUES, lock_request("G", "B", {{"T", 0}}));
   EXPECT_EQ(answer_as<fb::LockQueuesResponse>(*c)->locked()->size(), 1u) << "lease expired";
   EXPECT_EQ(call(FERRY_CODE_UNLOCK_QUEUES, lock_request("G", "B", {{"T", 0}}, false))->status, FERRY_OK);
+}
+
+TEST_F(ClientsTest, OnlyAMemberOfTheGroupMayLockItsQueues) {
+  hb("A", 1);
+  auto stranger = call(FERRY_CODE_LOCK_QUEUES, lock_request("G", "X", {{"T", 0}}));
+  EXPECT_EQ(stranger->status, FERRY_E_GROUP_NOT_FOUND);
+  EXPECT_NE(stranger->message.find("not a member"), std::string::npos) << stranger->message;
+  auto other_group = call(FERRY_CODE_LOCK_QUEUES, lock_request("H", "A", {{"T", 0}}));
+  EXPECT_EQ(other_group->status, FERRY_E_GROUP_NOT_FOUND) << "A is in G, not H";
+  auto member = call(FERRY_CODE_LOCK_QUEUES, lock_request("G", "A", {{"T", 0}}));
+  ASSERT_EQ(member->status, FERRY_OK) << member->message;
+  EXPECT_EQ(answer_as<fb::LockQueuesResponse>(*member)->locked()->size(), 1u);
+  // Once A has left, it cannot renew.
+  core_->on_connection_closed(1);
+  EXPECT_EQ(call(FERRY_CODE_LOCK_QUEUES, lock_request("G", "A", {{"T", 0}}))->status, FERRY_E_GROUP_NOT_FOUND);
 }
 
 }  // namespace

@@ -60,6 +60,21 @@ bool FakeEnv::queue_work(std::function<void()> work, std::function<void()> done)
 
 void FakeEnv::log(ferry_log_level, std::string_view message) { log_.emplace_back(message); }
 
+Metric* FakeEnv::metric(std::string_view name, std::string_view, ferry_metric_type type,
+                        std::string_view labels) {
+  auto& slot = metrics_[std::string(name) + "{" + std::string(labels) + "}"];
+  if (!slot) {
+    slot = std::make_unique<RecordedMetric>();
+    slot->type = type;
+  }
+  return slot.get();
+}
+
+const FakeEnv::RecordedMetric* FakeEnv::metric_named(const std::string& key) const {
+  auto it = metrics_.find(key);
+  return it == metrics_.end() ? nullptr : it->second.get();
+}
+
 bool FakeEnv::logged(const std::string& needle) const {
   for (const auto& l : log_)
     if (l.find(needle) != std::string::npos) return true;

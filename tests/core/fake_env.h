@@ -46,6 +46,8 @@ class FakeEnv : public Env {
   void publish_write(uint64_t write_offset) override;
   bool notify_client(uint64_t conn_id, uint32_t code, std::string_view payload) override;
   void topics_changed() override { ++topics_changed_; }
+  Metric* metric(std::string_view name, std::string_view help, ferry_metric_type type,
+                 std::string_view labels) override;
 
   // ---- test controls ----
   // Run posted tasks and worker completions until none is left.
@@ -55,6 +57,21 @@ class FakeEnv : public Env {
   void set_durable(uint64_t v) { durable_ = v; }
   void set_replicated(uint64_t v) { replicated_ = v; }
   bool logged(const std::string& needle) const;
+
+  // A registered series: its value (counter/gauge) or observation count.
+  struct RecordedMetric : Metric {
+    ferry_metric_type type = FERRY_METRIC_COUNTER;
+    double value = 0;
+    uint64_t observations = 0;
+    void add(double d) override { value += d; }
+    void set(double v) override { value = v; }
+    void observe(double v) override {
+      value += v;
+      ++observations;
+    }
+  };
+  // "name{labels}" -> series; nullptr when never registered.
+  const RecordedMetric* metric_named(const std::string& key) const;
 
   std::vector<Notification> notifications;
   int topics_changed_ = 0;
@@ -82,6 +99,7 @@ class FakeEnv : public Env {
   uint64_t next_timer_ = 1;
   std::atomic<uint64_t> write_{0}, durable_{0}, replicated_{0};
   std::vector<std::string> log_;
+  std::map<std::string, std::unique_ptr<RecordedMetric>> metrics_;
 };
 
 // A request whose answer is captured (payload and attachment copied, then

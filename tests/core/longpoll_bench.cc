@@ -3,6 +3,9 @@
 // send leaving the producer to the pull's answer arriving at the consumer is
 // recorded. Both assemblies run side by side in one invocation.
 //   scripts/locked build/bin/ferry_core_longpoll_bench [rounds]
+// Against a running broker (e.g. while ferry-bench loads it), with a topic
+// of its own so the load's topics never wake the held pull:
+//   ferry_core_longpoll_bench <rounds> <host:port> <label>
 // Not a test: docs/benchmarks.md quotes its output.
 #include <sys/wait.h>
 
@@ -11,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 #include "core_client.h"
 #include "ferry_test/free_port.h"
@@ -27,6 +31,8 @@ struct Result {
   std::vector<double> us;
 };
 
+bool measure(const std::string& address, const std::string& topic, int rounds, Result* out);
+
 bool run(const std::string& storage, const std::string& flush, int rounds, Result* out) {
   ft::TempDir dir("ferry-longpoll-bench");
   std::string address = ft::loopback(ft::free_port());
@@ -36,20 +42,32 @@ bool run(const std::string& storage, const std::string& flush, int rounds, Resul
                         << storage << "\"\n" << (storage == "mmaplog" ? "segment_size = \"64MiB\"\n" : "")
                         << "\n[plugins.flush]\nlibrary = \"ferry_flush_" << flush << "\"\n";
   ft::ChildProcess child({ft::bin_path("ferryd"), "--config", config}, dir.str() + "/ferryd.log");
+  out->name = storage + " + " + flush;
+  bool ok = measure(address, "Bench", rounds, out);
+  if (!ok) std::fprintf(stderr, "ferryd log:\n%s\n", child.log().c_str());
+  child.signal(SIGTERM);
+  child.wait_for(15s);
+  return ok;
+}
+
+bool measure(const std::string& address, const std::string& topic, int rounds, Result* out) {
   // log_level warn: wait for the port instead of the "serving" line.
   CoreClient producer(address), consumer(address);
   if (!producer.connected || !consumer.connected) {
-    std::fprintf(stderr, "ferryd did not come up:\n%s\n", child.log().c_str());
+    std::fprintf(stderr, "no broker at %s\n", address.c_str());
     return false;
   }
-  if (producer.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Bench", 1, 1)).status != FERRY_OK) return false;
-  out->name = storage + " + " + flush;
+  Reply created = producer.ask(FERRY_CODE_TOPIC_CREATE, topic_create(topic, 1, 1));
+  if (created.status != FERRY_OK) {
+    std::fprintf(stderr, "create %s: %d %s\n", topic.c_str(), created.status, created.message.c_str());
+    return false;
+  }
   for (int i = 0; i < rounds; ++i) {
     auto held = consumer.ask_async(FERRY_CODE_PULL_MESSAGE,
-                                   pull_request("Bench", 0, static_cast<uint64_t>(i), 5000), "", 8000);
+                                   pull_request(topic, 0, static_cast<uint64_t>(i), 5000), "", 8000);
     // Let the pull reach the broker and be parked (the send must not race it).
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto [p, att] = send_request("Bench", {{"m" + std::to_string(i), "", "", "", 0}});
+    auto [p, att] = send_request(topic, {{"m" + std::to_string(i), "", "", "", 0}});
     auto sent_at = std::chrono::steady_clock::now();
     auto ack = producer.ask_async(FERRY_CODE_SEND_MESSAGE, p, att);
     if (held.wait_for(10s) != std::future_status::ready) return false;
@@ -63,8 +81,6 @@ bool run(const std::string& storage, const std::string& flush, int rounds, Resul
   }
   producer.close();
   consumer.close();
-  child.signal(SIGTERM);
-  child.wait_for(15s);
   return true;
 }
 
@@ -78,9 +94,14 @@ double pct(std::vector<double> v, double p) {
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 300;
-  std::vector<Result> results(2);
-  if (!run("memory", "async", rounds, &results[0]) || !run("mmaplog", "sync", rounds, &results[1]))
+  std::vector<Result> results(argc > 2 ? 1 : 2);
+  if (argc > 2) {
+    std::string label = argc > 3 ? argv[3] : "external";
+    results[0].name = label;
+    if (!measure(argv[2], "LongPoll-" + std::to_string(::getpid()), rounds, &results[0])) return 1;
+  } else if (!run("memory", "async", rounds, &results[0]) || !run("mmaplog", "sync", rounds, &results[1])) {
     return 1;
+  }
   std::printf("long-poll wake-up latency, send issued -> held pull answered (%d rounds, 1 message each)\n",
               rounds);
   std::printf("%-18s %10s %10s %10s %10s\n", "assembly", "p50 us", "p90 us", "p99 us", "max us");

@@ -206,3 +206,44 @@ TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
 
 }  // namespace
 }  // namespace ferry::core::test
+
+namespace ferry::core::test {
+namespace {
+
+// The core's series in the kernel's registry (FakeEnv records them).
+TEST_F(SendTest, MetricsCountPerTopicInAndOutLatenciesAndGauges) {
+  make_core(/*with_flush=*/true);
+  create_topic("T");
+  create_topic("Idle");
+  auto a = send("T", {{"abc", "", "", "", 0}, {"de", "", "", "", 0}});
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  ASSERT_EQ(a->status, FERRY_OK) << a->message;
+  const auto* in = env_.metric_named("ferry_core_messages_in_total{topic=T}");
+  ASSERT_NE(in, nullptr);
+  EXPECT_EQ(in->value, 2);
+  EXPECT_EQ(env_.metric_named("ferry_core_bytes_in_total{topic=T}")->value, 5);
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=Idle}"), nullptr)
+      << "an idle topic exports no series";
+  EXPECT_EQ(env_.metric_named("ferry_core_append_latency_us{}")->observations, 1u);
+  EXPECT_EQ(env_.metric_named("ferry_core_ack_latency_us{}")->observations, 1u);
+
+  storage_.dispatch();
+  auto p = call(FERRY_CODE_PULL_MESSAGE, pull_request("T", 0, 0));
+  ASSERT_EQ(p->status, FERRY_OK) << p->message;
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_out_total{topic=T}")->value, 2);
+  EXPECT_GT(env_.metric_named("ferry_core_bytes_out_total{topic=T}")->value, 5) << "whole records";
+
+  auto held = call(FERRY_CODE_PULL_MESSAGE, pull_request("T", 1, 0, 5000));
+  call(FERRY_CODE_HEARTBEAT, heartbeat("C1", {{"G", 1, true, {{"T", "*"}}}}), "", 7);
+  env_.advance(1000);  // gauges refresh once a second
+  EXPECT_EQ(env_.metric_named("ferry_core_held_pulls{}")->value, 1);
+  EXPECT_EQ(env_.metric_named("ferry_core_clients{}")->value, 1);
+  EXPECT_EQ(env_.metric_named("ferry_core_client_connections{}")->value, 1);
+  EXPECT_EQ(env_.metric_named("ferry_core_consumer_groups{}")->value, 1);
+  EXPECT_EQ(env_.metric_named("ferry_core_topics{}")->value, 2);
+  EXPECT_FALSE(held->answered);
+}
+
+}  // namespace
+}  // namespace ferry::core::test

@@ -196,6 +196,37 @@ TEST(RegistryTable, AbandonedRoundIsReplacedByANewOne) {
   EXPECT_TRUE(t.route("new"));
 }
 
+// The broker reconnects (conn 5 -> conn 7) mid-round and starts over; a
+// chunk of the abandoned round still arrives late on the old connection.
+// Without round ownership it would restart the pending round and the new
+// round could not complete.
+TEST(RegistryTable, LateChunkFromAnOlderConnectionDoesNotStopTheCurrentRound) {
+  RegistryTable t;
+  const auto b = broker("b1", 0, "127.0.0.1:1001");
+  auto on = [](RegisterChunk c, uint64_t conn) {
+    c.conn_id = conn;
+    return c;
+  };
+  RegisterAnswer a;
+  ASSERT_TRUE(t.register_chunk(on(chunk(b, 1, 0, 2, {topic("old-a")}), 5), 0, &a).ok());
+  ASSERT_TRUE(t.register_chunk(on(chunk(b, 2, 0, 2, {topic("new-a")}), 7), 0, &a).ok());
+  ASSERT_TRUE(t.register_chunk(on(chunk(b, 1, 1, 2, {topic("old-b")}), 5), 0, &a).ok());
+  EXPECT_TRUE(a.stale);
+  EXPECT_FALSE(a.round_complete);
+  EXPECT_EQ(t.stale_chunks(), 1u);
+  EXPECT_FALSE(t.route("old-b")) << "a stale chunk applies nothing";
+  ASSERT_TRUE(t.register_chunk(on(chunk(b, 2, 1, 2, {topic("new-b")}), 7), 0, &a).ok());
+  EXPECT_TRUE(a.round_complete) << "the current round completes despite the late chunk";
+  EXPECT_TRUE(t.route("new-a"));
+  EXPECT_TRUE(t.route("new-b"));
+  EXPECT_FALSE(t.route("old-a")) << "the completed round removed what it did not carry";
+  // The newest connection owns the rounds; a broker that restarts arrives
+  // on a newer connection still and is not mistaken for a stale one.
+  ASSERT_TRUE(t.register_chunk(on(chunk(b, 3, 0, 1, {topic("after-restart")}), 9), 0, &a).ok());
+  EXPECT_TRUE(a.round_complete);
+  EXPECT_FALSE(a.stale);
+}
+
 TEST(RegistryTable, EmptyRoundRemovesAllTopicsButKeepsTheBroker) {
   RegistryTable t;
   const auto b = broker("b1", 0, "a:1");

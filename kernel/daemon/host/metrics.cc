@@ -1,7 +1,8 @@
 #include "host/metrics.h"
 
 #include <cstdio>
-#include <set>
+#include <string_view>
+#include <vector>
 
 namespace ferry::host {
 namespace {
@@ -100,27 +101,32 @@ Metric* MetricsRegistry::add(const std::string& name, const std::string& help,
     return nullptr;
   }
   std::lock_guard lock(mu_);
-  for (Metric& m : metrics_) {
-    if (m.name() != name) continue;
-    if (m.type() != type) {
-      *error = "metric '" + name + "' already registered as a " + type_text(m.type());
-      return nullptr;
-    }
-    if (m.labels() == rendered) return &m;  // same series: share it
+  auto [t, fresh] = types_.emplace(name, type);
+  if (!fresh && t->second != type) {
+    *error = "metric '" + name + "' already registered as a " + type_text(t->second);
+    return nullptr;
   }
-  return &metrics_.emplace_back(name, help, type, rendered);
+  Metric*& slot = by_series_[name + '\n' + rendered];
+  if (!slot) slot = &metrics_.emplace_back(name, help, type, rendered);
+  return slot;  // same series: shared
 }
 
 std::string MetricsRegistry::render_text() const {
   std::lock_guard lock(mu_);
-  std::string out;
-  std::set<std::string> done;
+  // One pass to group series by name (in first-registration order).
+  std::vector<std::vector<const Metric*>> groups;
+  std::unordered_map<std::string_view, size_t> group_of;
   for (const Metric& m : metrics_) {
-    if (!done.insert(m.name()).second) continue;
+    auto [it, fresh] = group_of.emplace(m.name(), groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(&m);
+  }
+  std::string out;
+  for (const auto& g : groups) {
+    const Metric& m = *g.front();
     out += "# HELP " + m.name() + " " + m.help() + "\n";
     out += "# TYPE " + m.name() + " " + type_text(m.type()) + "\n";
-    for (const Metric& series : metrics_)
-      if (series.name() == m.name()) series.render(out);
+    for (const Metric* series : g) series->render(out);
   }
   return out;
 }

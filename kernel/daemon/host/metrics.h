@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 namespace ferry::host {
 
@@ -54,8 +55,11 @@ class MetricsRegistry {
   std::string render_text() const;
 
  private:
-  mutable std::mutex mu_;       // guards the list, not the values
+  mutable std::mutex mu_;       // guards the list and indexes, not the values
   std::deque<Metric> metrics_;  // deque: stable addresses for handed-out Metric*
+  // Indexes, so registering per-topic series for 10,000 topics stays linear.
+  std::unordered_map<std::string, Metric*> by_series_;  // name + '\n' + rendered labels
+  std::unordered_map<std::string, ferry_metric_type> types_;
 };
 
 }  // namespace ferry::host

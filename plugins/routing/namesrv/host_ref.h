@@ -22,6 +22,21 @@ struct HostRef {
   int64_t monotonic_ms() const { return static_cast<int64_t>(api->monotonic_ns(host) / 1000000u); }
   int64_t wall_ms() const { return api->now_ms(host); }
 
+  // A series in the kernel's registry (the host adds instance=<name>);
+  // nullptr when the host keeps none. Updates below accept nullptr.
+  ferry_metric* metric(const char* name, const char* help, ferry_metric_type type) const {
+    ferry_metric* m = nullptr;
+    if (!api->metric_register || api->metric_register(host, name, help, type, nullptr, &m) != FERRY_OK)
+      return nullptr;
+    return m;
+  }
+  void add(ferry_metric* m, double v) const {
+    if (m) api->metric_add(m, v);
+  }
+  void set(ferry_metric* m, double v) const {
+    if (m) api->metric_set(m, v);
+  }
+
   Outcome string(const char* key, std::string* out) const {
     const char* v = nullptr;
     ferry_status s = api->config_string(host, key, &v);

@@ -59,6 +59,14 @@ RegistrationMode::~RegistrationMode() {
 }
 
 Outcome RegistrationMode::start() {
+  m_.rounds = host_.metric("ferry_namesrv_rounds_sent_total",
+                           "full registration rounds a name server completed", FERRY_METRIC_COUNTER);
+  m_.heartbeats = host_.metric("ferry_namesrv_heartbeats_sent_total",
+                               "heartbeats sent instead of an unchanged table", FERRY_METRIC_COUNTER);
+  m_.failures = host_.metric("ferry_namesrv_registration_failures_total",
+                             "registrations or heartbeats that failed (retried)", FERRY_METRIC_COUNTER);
+  m_.registered = host_.metric("ferry_namesrv_registered_name_servers",
+                               "name servers this broker is registered with now", FERRY_METRIC_GAUGE);
   for (auto& link : links_) {
     ferry_status s = host_.api->conn_open(host_.host, link->address.c_str(),
                                           &RegistrationMode::on_conn_event, link.get(), &link->conn);
@@ -239,6 +247,7 @@ void RegistrationMode::kick(Link& link) {
 }
 
 void RegistrationMode::send_heartbeat(Link& link) {
+  host_.add(m_.heartbeats, 1);
   Buffer payload = encode_heartbeat(config_.broker, link.round->snapshot.version);
   ferry_status s = host_.api->conn_request(
       host_.host, link.conn, FERRY_NAMESRV_BROKER_HEARTBEAT, as_slice(payload),
@@ -299,6 +308,7 @@ void RegistrationMode::on_chunk_answer(void* link_ptr, const ferry_response* res
     if (!answer.round_complete)
       return self.finish(link, false, "round sent but the name server did not complete it");
     link.known_version = link.round->snapshot.version;
+    self.host_.add(self.m_.rounds, 1);
     self.finish(link, true, "");
   } catch (...) {
     self.finish(link, false, "chunk answer: out of memory");
@@ -334,11 +344,15 @@ void RegistrationMode::finish(Link& link, bool ok, const std::string& why) {
     link.failing = false;
   } else {
     link.registered = false;
+    host_.add(m_.failures, 1);
     if (!link.failing)  // one line per outage, not one per attempt
       host_.log(FERRY_LOG_WARN, "registration with name server " + link.address +
                                     " failed: " + why + "; retrying");
     link.failing = true;
   }
+  size_t registered = 0;
+  for (const auto& l : links_) registered += l->registered ? 1 : 0;
+  host_.set(m_.registered, static_cast<double>(registered));
   if (link.again) {
     link.again = false;
     kick(link);

@@ -83,6 +83,11 @@ class RegistrationMode final : public Instance {
 
   HostRef host_;
   RegistrationConfig config_;
+  // Metrics (docs/namesrv.md, "Metrics"); null when the host keeps none.
+  struct {
+    ferry_metric *rounds = nullptr, *heartbeats = nullptr, *failures = nullptr,
+                 *registered = nullptr;
+  } m_;
   size_t budget_ = 0;
   std::vector<std::unique_ptr<Link>> links_;
   std::shared_ptr<const Round> round_;

@@ -40,6 +40,20 @@ Outcome RegistryMode::start() {
       return Outcome::fail(s, "cannot register handler for request code " + std::to_string(code) +
                                   ": " + ferry_status_str(s));
   }
+  m_.brokers = host_.metric("ferry_namesrv_brokers", "broker members registered", FERRY_METRIC_GAUGE);
+  m_.topics = host_.metric("ferry_namesrv_topics", "topics with a route", FERRY_METRIC_GAUGE);
+  m_.chunks = host_.metric("ferry_namesrv_register_chunks_total", "registration chunks applied",
+                           FERRY_METRIC_COUNTER);
+  m_.rounds = host_.metric("ferry_namesrv_rounds_completed_total", "registration rounds completed",
+                           FERRY_METRIC_COUNTER);
+  m_.stale_chunks = host_.metric("ferry_namesrv_stale_chunks_total",
+                                 "late chunks from an older connection, ignored", FERRY_METRIC_COUNTER);
+  m_.heartbeats = host_.metric("ferry_namesrv_broker_heartbeats_total", "broker heartbeats received",
+                               FERRY_METRIC_COUNTER);
+  m_.routes = host_.metric("ferry_namesrv_route_requests_total", "route lookups answered",
+                           FERRY_METRIC_COUNTER);
+  m_.expired = host_.metric("ferry_namesrv_brokers_expired_total", "brokers removed for silence",
+                            FERRY_METRIC_COUNTER);
   const int64_t scan = scan_interval_ms(config_.broker_expiry_ms);
   ferry_status s =
       host_.api->timer_start(host_.host, static_cast<uint64_t>(scan), static_cast<uint64_t>(scan),
@@ -75,7 +89,8 @@ void RegistryMode::on_request(void* self_ptr, ferry_request* req) {
   // the request is answered exactly once, after it.
   try {
     reply = self->dispatch(api->request_code(req), api->request_payload(req),
-                           api->request_peer(req));
+                           api->request_peer(req),
+                           api->request_conn_id ? api->request_conn_id(req) : 0);
   } catch (const std::bad_alloc&) {
     reply = Reply{Outcome::fail(FERRY_E_NO_MEMORY, "name server out of memory"), Buffer()};
   } catch (const std::exception& e) {
@@ -96,13 +111,14 @@ void RegistryMode::on_scan(void* self) {
   }
 }
 
-RegistryMode::Reply RegistryMode::dispatch(uint32_t code, ferry_slice payload, const char* peer) {
+RegistryMode::Reply RegistryMode::dispatch(uint32_t code, ferry_slice payload, const char* peer,
+                                           uint64_t conn_id) {
   if (!serving_) return Reply{Outcome::fail(FERRY_E_SHUTTING_DOWN, "name server stopping"), {}};
   switch (code) {
-    case FERRY_NAMESRV_REGISTER_BROKER: return do_register(payload, peer);
+    case FERRY_NAMESRV_REGISTER_BROKER: return do_register(payload, peer, conn_id);
     case FERRY_NAMESRV_UNREGISTER_BROKER: return do_unregister(payload, peer);
-    case FERRY_NAMESRV_BROKER_HEARTBEAT: return do_heartbeat(payload);
-    case FERRY_NAMESRV_GET_ROUTE: return do_route(payload);
+    case FERRY_NAMESRV_BROKER_HEARTBEAT: host_.add(m_.heartbeats, 1); return do_heartbeat(payload);
+    case FERRY_NAMESRV_GET_ROUTE: host_.add(m_.routes, 1); return do_route(payload);
     case FERRY_NAMESRV_GET_CLUSTER_INFO: return do_clusters(payload);
     case FERRY_NAMESRV_LIST_TOPICS: return do_list(payload);
     default:
@@ -112,9 +128,11 @@ RegistryMode::Reply RegistryMode::dispatch(uint32_t code, ferry_slice payload, c
   }
 }
 
-RegistryMode::Reply RegistryMode::do_register(ferry_slice payload, const char* peer) {
+RegistryMode::Reply RegistryMode::do_register(ferry_slice payload, const char* peer,
+                                              uint64_t conn_id) {
   RegisterChunk chunk;
   if (Outcome o = decode_register(payload, &chunk); !o.ok()) return Reply{o, {}};
+  chunk.conn_id = conn_id;
   const bool known = table_.has_member(chunk.broker.broker_name, chunk.broker.broker_id);
   RegisterAnswer answer;
   Outcome o = table_.register_chunk(chunk, host_.monotonic_ms(), &answer);
@@ -123,6 +141,12 @@ RegistryMode::Reply RegistryMode::do_register(ferry_slice payload, const char* p
                                   ": " + o.message);
     return Reply{o, {}};
   }
+  host_.add(answer.stale ? m_.stale_chunks : m_.chunks, 1);
+  if (answer.round_complete && !answer.stale) host_.add(m_.rounds, 1);
+  update_gauges();
+  if (answer.stale)
+    host_.log(FERRY_LOG_INFO, "ignored a late chunk of round " + std::to_string(chunk.round_id) +
+                                  " from " + who(chunk.broker) + " on an older connection");
   if (!known)
     host_.log(FERRY_LOG_INFO, "broker " + who(chunk.broker) + " registered (from " +
                                   std::string(peer ? peer : "?") + ")");
@@ -185,10 +209,18 @@ RegistryMode::Reply RegistryMode::do_list(ferry_slice payload) {
 }
 
 void RegistryMode::scan() {
-  for (const BrokerIdentity& b : table_.expire(host_.monotonic_ms(), config_.broker_expiry_ms))
+  for (const BrokerIdentity& b : table_.expire(host_.monotonic_ms(), config_.broker_expiry_ms)) {
+    host_.add(m_.expired, 1);
     host_.log(FERRY_LOG_WARN, "broker " + who(b) + " expired: silent for more than " +
                                   std::to_string(config_.broker_expiry_ms) +
                                   " ms; its routes are removed");
+  }
+  update_gauges();
+}
+
+void RegistryMode::update_gauges() {
+  host_.set(m_.brokers, static_cast<double>(table_.broker_count()));
+  host_.set(m_.topics, static_cast<double>(table_.topic_count()));
 }
 
 int64_t RegistryMode::to_wall(int64_t mono_ms) const {

@@ -36,8 +36,9 @@ class RegistryMode final : public Instance {
 
   static void on_request(void* self, ferry_request* req);
   static void on_scan(void* self);
-  Reply dispatch(uint32_t code, ferry_slice payload, const char* peer);
-  Reply do_register(ferry_slice payload, const char* peer);
+  // `conn_id`: the request's connection (0 when the host cannot tell).
+  Reply dispatch(uint32_t code, ferry_slice payload, const char* peer, uint64_t conn_id = 0);
+  Reply do_register(ferry_slice payload, const char* peer, uint64_t conn_id);
   Reply do_heartbeat(ferry_slice payload);
   Reply do_unregister(ferry_slice payload, const char* peer);
   Reply do_route(ferry_slice payload);
@@ -51,6 +52,13 @@ class RegistryMode final : public Instance {
   RegistryConfig config_;
   RegistryTable table_;
   ferry_timer* scan_timer_ = nullptr;
+  // Metrics (docs/namesrv.md, "Metrics"); null when the host keeps none.
+  struct {
+    ferry_metric *brokers = nullptr, *topics = nullptr, *chunks = nullptr, *rounds = nullptr,
+                 *stale_chunks = nullptr, *heartbeats = nullptr, *routes = nullptr,
+                 *expired = nullptr;
+  } m_;
+  void update_gauges();
   bool serving_ = false;
 };
 

@@ -43,6 +43,15 @@ Outcome RegistryTable::register_chunk(const RegisterChunk& c, int64_t now_ms,
   Group& g = git->second;
   g.cluster = c.broker.cluster;
   Member& m = g.members[c.broker.broker_id];
+  if (c.conn_id != 0 && c.conn_id < m.owner_conn &&
+      !(m.pending && m.pending->round_id == c.round_id)) {
+    // A leftover of a round the broker abandoned when it reconnected.
+    ++stale_chunks_;
+    answer->stale = true;
+    fill_master(g, answer);
+    return {};
+  }
+  if (c.conn_id > m.owner_conn) m.owner_conn = c.conn_id;
   m.identity = c.broker;
   m.last_heartbeat_ms = now_ms;
 

@@ -15,6 +15,11 @@
 // the topics the round did not carry. A route therefore never disappears in
 // the middle of a round.
 //
+// Round ownership. A member's rounds belong to the newest connection that
+// sent one. A chunk of another round arriving late on an older connection
+// (the broker reconnected and started over) is ignored: it would otherwise
+// restart the pending round and keep the current one from completing.
+//
 // Not thread-safe: the plugin calls it on the kernel's loop thread only.
 #include <cstddef>
 #include <cstdint>
@@ -56,6 +61,7 @@ class RegistryTable {
   bool has_member(std::string_view broker_name, int64_t broker_id) const;
   size_t broker_count() const;
   size_t topic_count() const { return routes_.size(); }
+  uint64_t stale_chunks() const { return stale_chunks_; }  // ignored late chunks
 
  private:
   struct TopicEntry {
@@ -73,6 +79,7 @@ class RegistryTable {
     int64_t last_heartbeat_ms = 0;
     std::map<std::string, TopicEntry, std::less<>> topics;
     std::optional<PendingRound> pending;
+    uint64_t owner_conn = 0;  // newest connection that sent a chunk
     uint64_t last_complete_round = 0;
     uint64_t topics_version = 0;  // of last_complete_round
     bool has_complete_round = false;
@@ -96,6 +103,7 @@ class RegistryTable {
   GroupView view(const std::string& name, const Group& g) const;
 
   GroupMap groups_;
+  uint64_t stale_chunks_ = 0;
   // topic -> group name -> queue data (what GET_ROUTE answers).
   std::map<std::string, std::map<std::string, QueueData, std::less<>>, std::less<>> routes_;
 };

@@ -47,6 +47,9 @@ struct RegisterChunk {
   uint32_t chunk_count = 1;
   uint64_t topics_version = 0;
   std::vector<TopicConfig> topics;
+  // The name server's connection the chunk came on (not on the wire).
+  // Server connection ids only grow, so a higher id is a newer connection.
+  uint64_t conn_id = 0;
 };
 
 struct RegisterAnswer {
@@ -54,6 +57,7 @@ struct RegisterAnswer {
   bool topics_known = false;
   std::string master_address;
   std::string master_ha_address;
+  bool stale = false;  // ignored: a late chunk from an older connection (not on the wire)
 };
 
 // Route of one topic: queue data per group, and those groups' live members.
