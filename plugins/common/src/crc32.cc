@@ -5,9 +5,16 @@
 #include <algorithm>
 #include <climits>
 
+#if defined(__x86_64__) || defined(__i386__)
+#define FERRY_CRC32_X86 1
+#include <immintrin.h>
+#endif
+
 namespace ferry::common {
 
-uint32_t crc32(uint32_t crc, const void* data, size_t len) {
+namespace crc32_impl {
+
+uint32_t portable(uint32_t crc, const void* data, size_t len) {
   auto* p = static_cast<const Bytef*>(data);
   uLong c = crc;
   // zlib takes uInt lengths; records are < 4 GiB but callers may pass more.
@@ -18,6 +25,119 @@ uint32_t crc32(uint32_t crc, const void* data, size_t len) {
     len -= chunk;
   }
   return static_cast<uint32_t>(c);
+}
+
+#if FERRY_CRC32_X86
+
+namespace {
+
+// Folding constants for the bit-reflected CRC-32 polynomial (Gopal, Ozturk
+// et al., "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ
+// Instruction", Intel 2009): k1 = x^(4*128+32) mod P, k2 = x^(4*128-32) mod P
+// (fold 64 bytes), k3/k4 the same for 128 bits, k5 = x^64 mod P, then P and
+// mu = x^64 / P for the Barrett reduction — each bit-reflected, shifted
+// left by one.
+alignas(16) constexpr uint64_t kK1K2[2] = {0x0154442bd4, 0x01c6e41596};
+alignas(16) constexpr uint64_t kK3K4[2] = {0x01751997d0, 0x00ccaa009e};
+alignas(16) constexpr uint64_t kK5K0[2] = {0x0163cd6124, 0x0000000000};
+alignas(16) constexpr uint64_t kPoly[2] = {0x01db710641, 0x01f7011641};
+
+#define FERRY_CLMUL __attribute__((target("sse4.1,pclmul")))
+
+inline __m128i load(const unsigned char* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// acc * x^128 folded onto `next`, with k = (x^(128+32), x^(128-32)) mod P.
+FERRY_CLMUL inline __m128i fold16(__m128i acc, __m128i next, __m128i k) {
+  __m128i lo = _mm_clmulepi64_si128(acc, k, 0x00);
+  __m128i hi = _mm_clmulepi64_si128(acc, k, 0x11);
+  return _mm_xor_si128(_mm_xor_si128(hi, next), lo);
+}
+
+// CRC register (not inverted) of `len` bytes, len >= 64 and a multiple of 16.
+FERRY_CLMUL uint32_t fold(const unsigned char* buf, size_t len, uint32_t crc) {
+  __m128i x1 = load(buf), x2 = load(buf + 16), x3 = load(buf + 32), x4 = load(buf + 48);
+  x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128(static_cast<int>(crc)));
+  __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(kK1K2));
+  buf += 64;
+  len -= 64;
+  // Four independent 128-bit lanes, each folded 64 bytes forward.
+  while (len >= 64) {
+    __m128i x5 = _mm_clmulepi64_si128(x1, k, 0x00);
+    __m128i x6 = _mm_clmulepi64_si128(x2, k, 0x00);
+    __m128i x7 = _mm_clmulepi64_si128(x3, k, 0x00);
+    __m128i x8 = _mm_clmulepi64_si128(x4, k, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, k, 0x11);
+    x2 = _mm_clmulepi64_si128(x2, k, 0x11);
+    x3 = _mm_clmulepi64_si128(x3, k, 0x11);
+    x4 = _mm_clmulepi64_si128(x4, k, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), load(buf));
+    x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), load(buf + 16));
+    x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), load(buf + 32));
+    x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), load(buf + 48));
+    buf += 64;
+    len -= 64;
+  }
+  // Fold the four lanes into one.
+  k = _mm_load_si128(reinterpret_cast<const __m128i*>(kK3K4));
+  x1 = fold16(x1, x2, k);
+  x1 = fold16(x1, x3, k);
+  x1 = fold16(x1, x4, k);
+  while (len >= 16) {
+    x1 = fold16(x1, load(buf), k);
+    buf += 16;
+    len -= 16;
+  }
+  // 128 -> 64 bits.
+  __m128i x2r = _mm_clmulepi64_si128(x1, k, 0x10);
+  const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
+  x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2r);
+  k = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kK5K0));
+  x2r = _mm_srli_si128(x1, 4);
+  x1 = _mm_and_si128(x1, mask32);
+  x1 = _mm_clmulepi64_si128(x1, k, 0x00);
+  x1 = _mm_xor_si128(x1, x2r);
+  // Barrett reduction to 32 bits.
+  k = _mm_load_si128(reinterpret_cast<const __m128i*>(kPoly));
+  __m128i t = _mm_and_si128(x1, mask32);
+  t = _mm_clmulepi64_si128(t, k, 0x10);
+  t = _mm_and_si128(t, mask32);
+  t = _mm_clmulepi64_si128(t, k, 0x00);
+  x1 = _mm_xor_si128(x1, t);
+  return static_cast<uint32_t>(_mm_extract_epi32(x1, 1));
+}
+
+}  // namespace
+
+bool folded_available() {
+  return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+
+uint32_t folded(uint32_t crc, const void* data, size_t len) {
+  auto* p = static_cast<const unsigned char*>(data);
+  if (len >= 64) {
+    const size_t n = len & ~size_t{15};
+    crc = ~fold(p, n, ~crc);
+    p += n;
+    len -= n;
+  }
+  return len ? portable(crc, p, len) : crc;
+}
+
+#else  // not x86
+
+bool folded_available() { return false; }
+uint32_t folded(uint32_t crc, const void* data, size_t len) { return portable(crc, data, len); }
+
+#endif
+
+}  // namespace crc32_impl
+
+uint32_t crc32(uint32_t crc, const void* data, size_t len) {
+  // Decided once per process; immutable afterwards.
+  static const bool kFolded = crc32_impl::folded_available();
+  return kFolded ? crc32_impl::folded(crc, data, len) : crc32_impl::portable(crc, data, len);
 }
 
 uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) {

@@ -1,0 +1,76 @@
+// The folded (PCLMULQDQ) CRC-32 against zlib's: random lengths, alignments
+// and starting values, so the on-disk checksum never depends on the CPU.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+#include <vector>
+
+#include "ferry_common/crc32.h"
+
+namespace ferry::common {
+namespace {
+
+uint32_t zlib_crc(uint32_t crc, const unsigned char* p, size_t n) {
+  return static_cast<uint32_t>(::crc32(crc, p, static_cast<uInt>(n)));
+}
+
+TEST(Crc32, KnownVector) {
+  const char* s = "123456789";
+  EXPECT_EQ(crc32(0, s, 9), 0xCBF43926u);
+  EXPECT_EQ(crc32_impl::portable(0, s, 9), 0xCBF43926u);
+  EXPECT_EQ(crc32(0, s, 0), 0u);
+}
+
+TEST(Crc32, FoldedMatchesZlibOnRandomLengthsAndAlignments) {
+  if (!crc32_impl::folded_available()) GTEST_SKIP() << "no PCLMULQDQ on this CPU";
+  std::mt19937_64 rng(42);
+  std::vector<unsigned char> buf((1 << 16) + 128);
+  for (auto& c : buf) c = static_cast<unsigned char>(rng());
+  for (int i = 0; i < 20000; ++i) {
+    // Mostly small and record-sized lengths, some up to 64 KiB.
+    size_t len = i % 10 == 0 ? rng() % (1 << 16) : rng() % 2100;
+    size_t off = rng() % 64;
+    uint32_t start = i % 3 == 0 ? 0 : static_cast<uint32_t>(rng());
+    const unsigned char* p = buf.data() + off;
+    ASSERT_EQ(crc32_impl::folded(start, p, len), zlib_crc(start, p, len))
+        << "len " << len << " offset " << off << " start " << start;
+    ASSERT_EQ(crc32(start, p, len), zlib_crc(start, p, len));
+  }
+}
+
+TEST(Crc32, EveryLengthAroundTheFoldingThresholds) {
+  std::vector<unsigned char> buf(600);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<unsigned char>(i * 131 + 7);
+  for (size_t len = 0; len <= 300; ++len) {
+    for (size_t off : {0, 1, 7, 15}) {
+      ASSERT_EQ(crc32(0, buf.data() + off, len), zlib_crc(0, buf.data() + off, len))
+          << "len " << len << " offset " << off;
+    }
+  }
+}
+
+TEST(Crc32, ChunkedEqualsWholeAndCombineAgrees) {
+  std::mt19937_64 rng(3);
+  std::vector<unsigned char> buf(200000);
+  for (auto& c : buf) c = static_cast<unsigned char>(rng());
+  const uint32_t whole = zlib_crc(0, buf.data(), buf.size());
+  for (int i = 0; i < 200; ++i) {
+    size_t cut = rng() % buf.size();
+    uint32_t a = crc32(0, buf.data(), cut);
+    EXPECT_EQ(crc32(a, buf.data() + cut, buf.size() - cut), whole);
+    uint32_t b = crc32(0, buf.data() + cut, buf.size() - cut);
+    EXPECT_EQ(crc32_combine(a, b, buf.size() - cut), whole);
+  }
+}
+
+TEST(Crc32, AllZeroAndAllOnesBuffers) {
+  for (unsigned char v : {0x00, 0xff}) {
+    std::vector<unsigned char> buf(4096 + 17, v);
+    for (size_t len : {64u, 65u, 1000u, 4096u, 4113u})
+      EXPECT_EQ(crc32(0, buf.data(), len), zlib_crc(0, buf.data(), len)) << int(v) << " " << len;
+  }
+}
+
+}  // namespace
+}  // namespace ferry::common
