@@ -130,6 +130,9 @@ void Core::handle(RequestPtr req) {
       case FERRY_CODE_QUERY_BY_KEY: return handle_query(std::move(req));
       case FERRY_CODE_GROUP_PROGRESS: return handle_group_progress(std::move(req));
       case FERRY_CODE_RUNTIME_STATS: return handle_runtime_stats(std::move(req));
+      case FERRY_CODE_GROUP_LIST: return handle_group_list(std::move(req));
+      case FERRY_CODE_CONSUMER_CONNECTIONS: return handle_consumer_connections(std::move(req));
+      case FERRY_CODE_RESET_OFFSET_BY_TIME: return handle_reset_offset(std::move(req));
       default:
         respond_error(*req, FERRY_E_UNKNOWN_REQUEST,
                       "request code " + std::to_string(req->code()) + " is not served here");

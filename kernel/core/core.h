@@ -143,6 +143,10 @@ class Core {
   void handle_query(RequestPtr req);
   void handle_group_progress(RequestPtr req);
   void handle_runtime_stats(RequestPtr req);
+  // admin (admin_groups.cc, admin_reset.cc)
+  void handle_group_list(RequestPtr req);
+  void handle_consumer_connections(RequestPtr req);
+  void handle_reset_offset(RequestPtr req);
 
   // send path
   struct Append {

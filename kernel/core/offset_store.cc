@@ -104,6 +104,30 @@ void OffsetStore::for_group(
   }
 }
 
+std::vector<std::string> OffsetStore::groups() const {
+  std::vector<std::string> out;
+  for (const auto& [group, topics] : groups_) {
+    bool any = false;
+    for (const auto& [name, queues] : topics)
+      for (int64_t o : queues) any = any || o != kNone;
+    if (any) out.push_back(group);
+  }
+  return out;
+}
+
+std::vector<std::string> OffsetStore::topics_of(std::string_view group) const {
+  std::vector<std::string> out;
+  auto g = groups_.find(group);
+  if (g == groups_.end()) return out;
+  for (const auto& [name, queues] : g->second)
+    for (int64_t o : queues)
+      if (o != kNone) {
+        out.push_back(name);
+        break;
+      }
+  return out;
+}
+
 void OffsetStore::remove_topic(std::string_view topic) {
   for (auto& [group, topics] : groups_) {
     auto t = topics.find(topic);

@@ -32,6 +32,10 @@ class OffsetStore {
                  const std::function<void(const std::string& topic, int32_t queue_id,
                                           uint64_t offset)>& fn) const;
   void remove_topic(std::string_view topic);
+  // Groups with at least one committed offset, sorted (admin listings).
+  std::vector<std::string> groups() const;
+  // Topics a group committed offsets on, sorted.
+  std::vector<std::string> topics_of(std::string_view group) const;
 
   bool dirty() const { return dirty_; }
   uint64_t writes() const { return writes_; }

@@ -324,7 +324,8 @@ bool Kernel::open_core() {
                         .clock = context_.clock,
                         .logger = log::Logger(sink_, &threshold_, "core"),
                         .identity = {advertised_, cluster_, broker_name_, context_.info.broker_id},
-                        .data_dir = data_dir_};
+                        .data_dir = data_dir_,
+                        .metrics = &metrics_};
   auto glue = std::make_unique<CoreGlue>(std::move(parts));
   std::string why;
   ferry_status st = glue->open(*this, config::core_config(assembly_.file.core()), &why);

@@ -219,4 +219,85 @@ TEST_F(Tools, BenchProducesThenConsumesEveryMessage) {
   EXPECT_EQ(1, short_run.code) << short_run.out << short_run.err;
 }
 
+// group list / consumer connections / reset-offset / broker config against
+// the real broker: a committed group, a live push consumer (ferry-bench in
+// the background), offsets moved by time and checked through progress.
+TEST_F(Tools, CtlGroupsConnectionsResetAndConfig) {
+  create_topic("GroupT", 2);
+  ASSERT_EQ(0, ctl({"message", "send", "GroupT", "--body", "m", "-N", "6"}).code);
+  Json got = parse(ctl({"--json", "message", "consume", "GroupT", "-N", "6", "--from", "first", "--group",
+                        "ResetGroup", "--commit"}));
+  ASSERT_EQ(6, got["count"].as_int());
+  Json progress = parse(ctl({"--json", "consumer", "progress", "ResetGroup", "--topic", "GroupT"}));
+  ASSERT_EQ(0, progress["total_lag"].as_int());
+
+  // A live member: a push consumer that runs (bounded) while we look.
+  ferry::test::ChildProcess live({ferry::test::bin_path("ferry-bench"), "consume", "-n", addr_, "--quiet", "-t",
+                                  "GroupT", "--mode", "push", "-g", "LiveGroup", "-d", "60", "-N", "1000000"},
+                                 dir_->str() + "/live-consumer.log");
+  Json conns;
+  ASSERT_TRUE(ferry::test::wait_until([&] {
+    ToolRun r = ctl({"--json", "consumer", "connections", "LiveGroup"});
+    if (r.code != 0) return false;
+    conns = parse(r);
+    return true;
+  }, 20s, 200ms)) << live.log();
+  ASSERT_EQ(1u, conns["connections"].items().size()) << conns["connections"].items().size();
+  const Json& c = conns["connections"].items()[0];
+  EXPECT_EQ(0u, c["address"].as_string().rfind("127.0.0.1:", 0)) << c["address"].as_string();
+  EXPECT_EQ("C", c["language"].as_string());
+  EXPECT_FALSE(c["version"].as_string().empty());
+  EXPECT_EQ("clustering", c["model"].as_string());
+  ASSERT_EQ(1u, c["subscriptions"].items().size());
+  EXPECT_EQ("GroupT", c["subscriptions"].items()[0]["topic"].as_string());
+  ToolRun table = ctl({"consumer", "connections", "LiveGroup"});
+  EXPECT_EQ(0, table.code);
+  EXPECT_NE(std::string::npos, table.out.find("ADDRESS")) << table.out;
+  ToolRun nobody = ctl({"consumer", "connections", "NoSuchGroup"});
+  EXPECT_EQ(1, nobody.code) << nobody.out << nobody.err;
+  EXPECT_NE(std::string::npos, nobody.err.find("GROUP_NOT_FOUND")) << nobody.err;
+
+  // Both groups are listed: one by its committed offsets, one by its member.
+  Json groups = parse(ctl({"--json", "group", "list"}));
+  bool saw_reset = false, saw_live = false;
+  for (const Json& g : groups["groups"].items()) {
+    if (g["group"].as_string() == "ResetGroup") {
+      saw_reset = true;
+      EXPECT_TRUE(g["has_offsets"].as_bool());
+      EXPECT_EQ(0, g["members"].as_int());
+      EXPECT_EQ("GroupT", g["topics"].items().at(0).as_string());
+    }
+    if (g["group"].as_string() == "LiveGroup") {
+      saw_live = true;
+      EXPECT_EQ(1, g["members"].as_int());
+    }
+  }
+  EXPECT_TRUE(saw_reset && saw_live);
+  EXPECT_EQ(0, ctl({"group", "list", "--broker", addr_}).code);
+
+  // Back to the start: the whole topic is lag again; then to the end.
+  Json reset = parse(ctl({"--json", "consumer", "reset-offset", "ResetGroup", "-t", "GroupT", "--time", "earliest"}));
+  ASSERT_EQ(2u, reset["queues"].items().size());
+  for (const Json& q : reset["queues"].items()) EXPECT_EQ(0, q["offset"].as_int());
+  progress = parse(ctl({"--json", "consumer", "progress", "ResetGroup", "--topic", "GroupT"}));
+  EXPECT_EQ(6, progress["total_lag"].as_int());
+  // A time after every message: the end of each queue.
+  EXPECT_EQ(0, ctl({"consumer", "reset-offset", "ResetGroup", "-t", "GroupT", "--time", "latest"}).code);
+  progress = parse(ctl({"--json", "consumer", "progress", "ResetGroup", "--topic", "GroupT"}));
+  EXPECT_EQ(0, progress["total_lag"].as_int());
+  // The live group's members are told.
+  Json told = parse(ctl({"--json", "consumer", "reset-offset", "LiveGroup", "-t", "GroupT", "--time", "now"}));
+  EXPECT_EQ(1, told["members_notified"].as_int());
+  EXPECT_EQ(2, ctl({"consumer", "reset-offset", "ResetGroup", "-t", "GroupT", "--time", "yesterday"}).code);
+  EXPECT_EQ(1, ctl({"consumer", "reset-offset", "ResetGroup", "-t", "NoSuchTopic", "--time", "now"}).code);
+
+  Json config = parse(ctl({"--json", "broker", "config", addr_}));
+  EXPECT_EQ("\"" + addr_ + "\"", config["sections"]["kernel"]["listen"].as_string());
+  EXPECT_FALSE(config["sections"]["core"].members().empty());
+  EXPECT_FALSE(config["sections"]["plugins.storage"].members().empty());
+  ToolRun toml = ctl({"broker", "config", addr_});
+  EXPECT_EQ(0, toml.code);
+  EXPECT_NE(std::string::npos, toml.out.find("[kernel]\n"));
+}
+
 }  // namespace
