@@ -224,7 +224,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
   }
   io->request(addr, code, std::move(payload), bodies_attachment(op->bodies),
               static_cast<uint32_t>(op->deadline - now), false,
-              [this, op, route, broker, qid](const net::Response& r) {
+              [this, op, route, broker](const net::Response& r) {
                 if (r.status == FERRY_OK) {
                   auto d = read_core<fbc::SendResponse>(r.payload);
                   if (!d || !d->results() || d->results()->size() == 0)
