@@ -183,6 +183,8 @@ TEST_F(MetricsHttp, CountersMoveWithTraffic) {
   EXPECT_GT(value(body, "ferry_requests_total"), before) << body;
   EXPECT_GT(value(body, "ferry_connections_accepted_total"), 0) << body;
   EXPECT_GT(value(body, "ferry_watermark_offset{watermark=\"write\"}"), 0) << body;
+  // The core's per-topic series (docs/core.md, "Metrics"): the five sends.
+  EXPECT_EQ(5, value(body, "ferry_core_messages_in_total{topic=\"MetricsTopic\"}")) << body;
 }
 
 TEST_F(MetricsHttp, KeepAliveServesSeveralRequestsOnOneConnection) {
