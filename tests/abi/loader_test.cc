@@ -30,7 +30,8 @@ TEST(Loader, WrongMajorIsRefusedBeforeAnyPluginCodeRuns) {
   std::string path = fake_plugin("ferry_storage_fakemajor");
   std::string error;
   EXPECT_EQ(loader::PluginLibrary::open(path, &error), nullptr);
-  EXPECT_EQ(error, path + ": ABI major mismatch: plugin built for ABI 7.1, this ferryd speaks ABI " +
+  EXPECT_EQ(error, path + ": ABI major mismatch: plugin built for ABI 7." + std::to_string(FERRY_ABI_MINOR) +
+                       ", this ferryd speaks ABI " +
                        std::to_string(FERRY_ABI_MAJOR) + "." + std::to_string(FERRY_ABI_MINOR));
   // In a config, the refusal is a config error at the library line.
   EXPECT_EQ(assembly_errors(block("store", "ferry_storage_fakemajor")),

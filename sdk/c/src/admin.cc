@@ -256,18 +256,8 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_progress(ferry_admin* a, const ch
       if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
       brokers = r->masters;
     } else {
-      flatbuffers::FlatBufferBuilder fbb(64);
-      Answer ans;
-      Error e = ask(a, "", FERRY_NAMESRV_GET_CLUSTER_INFO, finish_ns(fbb, fbn::CreateGetClusterInfo(fbb)), &ans);
+      Error e = all_masters(a, &brokers);
       if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
-      auto d = read_ns<fbn::ClusterInfo>(ans.payload);
-      if (d && d->clusters())
-        for (const auto* c : *d->clusters())
-          if (c->brokers())
-            for (const auto* b : *c->brokers())
-              if (b->addresses())
-                for (const auto* ad : *b->addresses())
-                  if (ad->broker_id() == 0) brokers[str(b->broker_name())] = str(ad->address());
     }
     Json j;
     uint64_t total = 0;
