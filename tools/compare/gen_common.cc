@@ -108,4 +108,26 @@ int print_summary(const char* tool, const GenOptions& o, const Counters& c, doub
   return 0;
 }
 
+void await_deliveries(Counters& counters, uint64_t target) {
+  uint64_t until = now_ns() + 3'000'000'000ull;
+  while (counters.ok.load() < target && now_ns() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+int generator_main(const char* tool, int argc, char** argv, const GenRuns& runs, const std::string& first_error) {
+  GenOptions o;
+  int rc = parse_options(argc, argv, tool, "sync async batch consume e2e", o);
+  if (rc >= 0) return rc;
+  if (o.port == 0) {
+    std::fprintf(stderr, "%s: --port is required\n", tool);
+    return 2;
+  }
+  Counters counters;
+  double elapsed = 0;
+  RunFn run = o.mode == "consume" ? runs.consume : o.mode == "e2e" ? runs.e2e : runs.publish;
+  rc = run(o, counters, elapsed);
+  if (!first_error.empty()) std::fprintf(stderr, "%s: %s\n", tool, first_error.c_str());
+  if (rc < 0) rc = print_summary(tool, o, counters, elapsed, first_error);
+  return rc;
+}
+
 }  // namespace ferry::compare

@@ -103,4 +103,19 @@ inline uint64_t deadline_ns(const GenOptions& o) { return now_ns() + static_cast
 int print_summary(const char* tool, const GenOptions& o, const Counters& c, double elapsed_s,
                   const std::string& note);
 
+// Deliveries of an e2e run still on their way after the publisher stopped:
+// waits at most 3 s for `target` of them, then counts the missing as failures.
+void await_deliveries(Counters& counters, uint64_t target);
+
+// A generator's three runs; each returns an exit code, or -1 for "print the
+// summary of these counters".
+using RunFn = int (*)(const GenOptions&, Counters&, double& elapsed_s);
+struct GenRuns {
+  RunFn publish, consume, e2e;
+};
+
+// The whole main() of a generator: options, the run its --mode names, the
+// first error (read once every thread of the run is joined) and the summary.
+int generator_main(const char* tool, int argc, char** argv, const GenRuns& runs, const std::string& first_error);
+
 }  // namespace ferry::compare

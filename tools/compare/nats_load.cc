@@ -277,8 +277,8 @@ int run_e2e(const GenOptions& o, Counters& counters, double& elapsed) {
   uint64_t start = now_ns(), deadline = deadline_ns(o);
   publish_loop(o, pub_client, pub_sink, budget, pacer, deadline);
   // Deliveries still on their way: at most 3 s more.
-  uint64_t target = published.ok.load(), until = now_ns() + 3'000'000'000ull;
-  while (counters.ok.load() < target && now_ns() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  uint64_t target = published.ok.load();
+  await_deliveries(counters, target);
   elapsed = static_cast<double>(now_ns() - start) / 1e9;
   if (counters.ok.load() < target) counters.failure(target - counters.ok.load());
   return -1;
@@ -287,24 +287,7 @@ int run_e2e(const GenOptions& o, Counters& counters, double& elapsed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  GenOptions o;
-  int rc = parse_options(argc, argv, "compare-nats", "sync async batch consume e2e", o);
-  if (rc >= 0) return rc;
-  if (o.port == 0) {
-    std::fprintf(stderr, "compare-nats: --port is required\n");
-    return 2;
-  }
-  Counters counters;
-  double elapsed = 0;
-  if (o.mode == "consume") {
-    rc = run_consume(o, counters, elapsed);
-  } else if (o.mode == "e2e") {
-    rc = run_e2e(o, counters, elapsed);
-  } else {
-    rc = run_publish(o, counters, elapsed);
-  }
-  if (!g_first_error.empty()) std::fprintf(stderr, "compare-nats: %s\n", g_first_error.c_str());
-  if (rc < 0) rc = print_summary("compare-nats", o, counters, elapsed, g_first_error);
+  int rc = generator_main("compare-nats", argc, argv, {run_publish, run_consume, run_e2e}, g_first_error);
   nats_Close();
   return rc;
 }

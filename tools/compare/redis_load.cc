@@ -231,8 +231,8 @@ int run_e2e(const GenOptions& o, Counters& counters, double& elapsed) {
   Pacer pacer(o.rate, 1);
   uint64_t start = now_ns(), deadline = deadline_ns(o);
   publish_loop(o, pub.get(), published, budget, pacer, deadline);
-  uint64_t target = published.ok.load(), until = now_ns() + 3'000'000'000ull;
-  while (counters.ok.load() < target && now_ns() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  uint64_t target = published.ok.load();
+  await_deliveries(counters, target);
   elapsed = static_cast<double>(now_ns() - start) / 1e9;
   stop.store(true);
   subscriber.join();  // its blocking read ends within 200 ms
@@ -244,23 +244,6 @@ int run_e2e(const GenOptions& o, Counters& counters, double& elapsed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  GenOptions o;
-  int rc = parse_options(argc, argv, "compare-redis", "sync async batch consume e2e", o);
-  if (rc >= 0) return rc;
-  if (o.port == 0) {
-    std::fprintf(stderr, "compare-redis: --port is required\n");
-    return 2;
-  }
-  Counters counters;
-  double elapsed = 0;
-  if (o.mode == "consume") {
-    rc = run_consume(o, counters, elapsed);
-  } else if (o.mode == "e2e") {
-    rc = run_e2e(o, counters, elapsed);
-  } else {
-    rc = run_publish(o, counters, elapsed);
-  }
-  if (!g_first_error.empty()) std::fprintf(stderr, "compare-redis: %s\n", g_first_error.c_str());
-  if (rc < 0) rc = print_summary("compare-redis", o, counters, elapsed, g_first_error);
+  int rc = generator_main("compare-redis", argc, argv, {run_publish, run_consume, run_e2e}, g_first_error);
   return rc;
 }
