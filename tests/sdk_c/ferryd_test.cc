@@ -223,5 +223,116 @@ TEST_F(FerrydSdk, BroadcastingAndOrderly) {
   }
 }
 
+// The committed offset of every queue of `topic` for `group`, from the broker.
+std::vector<int64_t> committed_offsets(ferry_admin* a, const std::string& group, const std::string& topic) {
+  char* json = nullptr;
+  char err[512];
+  std::vector<int64_t> out;  // empty: nothing committed yet (or no answer)
+  if (ferry_admin_consumer_progress(a, group.c_str(), topic.c_str(), &json, err, sizeof err) != FERRY_OK) return out;
+  std::string j = json;
+  ferry_string_free(json);
+  for (size_t at = j.find("\"committed\":"); at != std::string::npos; at = j.find("\"committed\":", at + 1))
+    out.push_back(std::stoll(j.substr(at + 12)));
+  return out;
+}
+
+// A listener that accepts until told to refuse, then answers RECONSUME_LATER
+// and counts what it is offered (re-deliveries after the reset).
+struct ResetProbe {
+  std::atomic<bool> refuse{false};
+  std::atomic<int> accepted{0};
+  std::atomic<int> offered_after{0};
+};
+
+ferry_consume_status reset_probe(void* ud, ferry_client_message* const*, size_t n) {
+  auto* p = static_cast<ResetProbe*>(ud);
+  if (p->refuse) {
+    p->offered_after += static_cast<int>(n);
+    return FERRY_CONSUME_RECONSUME_LATER;
+  }
+  p->accepted += static_cast<int>(n);
+  return FERRY_CONSUME_SUCCESS;
+}
+
+// ferryctl consumer reset-offset sends the live members a oneway
+// NOTIFY_OFFSETS_RESET: an online push consumer must read again from the
+// reset offsets and must not commit its older position over them.
+TEST_F(FerrydSdk, PushConsumerAdoptsAnOffsetsResetAndNeverCommitsOverIt) {
+  create_topic("SdkReset", 2);
+  auto p = start_producer(conf_);
+  send_n(p.get(), "SdkReset", 40, "r");
+  auto cconf = make_conf(addr_, {{"group", "SdkResetG"}, {"consume_from", "first"}});
+  ResetProbe probe;
+  char err[512];
+  ferry_push_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
+  Push c(raw);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, "SdkReset", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, reset_probe, &probe, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  ASSERT_TRUE(wait_until([&] { return probe.accepted >= 40; }, 20s)) << probe.accepted;
+  // Its position is on the broker (commits every 200 ms here).
+  ASSERT_TRUE(wait_until([&] {
+    auto offs = committed_offsets(admin_.get(), "SdkResetG", "SdkReset");
+    int64_t sum = 0;
+    for (auto o : offs) sum += o;
+    return offs.size() == 2 && sum == 40;
+  }, 20s));
+
+  probe.refuse = true;
+  char* json = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_admin_reset_offset_by_time(admin_.get(), "SdkResetG", "SdkReset", 0, &json, err,
+                                                       sizeof err)) << err;
+  std::string answer = json;
+  ferry_string_free(json);
+  EXPECT_NE(std::string::npos, answer.find("\"members_notified\":1")) << answer;
+  // Re-delivered from the reset offsets, while every one is refused ...
+  ASSERT_TRUE(wait_until([&] { return probe.offered_after >= 40; }, 20s))
+      << probe.offered_after << " offered after the reset\n" << daemon_->log();
+  // ... so the graceful shutdown's commit must leave the reset offsets (0),
+  // not the old position (20 + 20) nor anything past a refused message.
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(raw, err, sizeof err)) << err;
+  auto after = committed_offsets(admin_.get(), "SdkResetG", "SdkReset");
+  ASSERT_EQ(2u, after.size());
+  EXPECT_EQ(0, after[0]);
+  EXPECT_EQ(0, after[1]);
+}
+
+// A seek on the pull consumer moves on at once: it does not wait for the
+// answer of a long poll already held at the broker (10 s here).
+TEST_F(FerrydSdk, PullConsumerSeekDoesNotWaitForAHeldPull) {
+  create_topic("SdkSeek", 1);
+  auto p = start_producer(conf_);
+  send_n(p.get(), "SdkSeek", 10, "s");
+  auto cconf = make_conf(addr_, {{"group", "SdkSeekG"}, {"consume_from", "first"}, {"long_poll_ms", "10000"}});
+  char err[512];
+  ferry_pull_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
+  Pull c(raw);
+  ferry_queue_ref q = FERRY_STRUCT_INIT(ferry_queue_ref);
+  q.topic = "SdkSeek";
+  q.broker_name = "broker-a";
+  q.queue_id = 0;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_assign(raw, &q, 1, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(raw, err, sizeof err)) << err;
+  auto drain = [&](int want, std::chrono::milliseconds within) {
+    int got = 0;
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (got < want && std::chrono::steady_clock::now() < deadline) {
+      ferry_client_message* msgs[16];
+      size_t n = 0;
+      EXPECT_EQ(FERRY_OK, ferry_pull_consumer_poll(raw, 50, msgs, 16, &n, err, sizeof err)) << err;
+      for (size_t i = 0; i < n; ++i) ferry_message_destroy(msgs[i]);
+      got += static_cast<int>(n);
+    }
+    return got;
+  };
+  ASSERT_EQ(10, drain(10, 20s));
+  // Caught up: the next pull is now held at the broker for its 10 s.
+  EXPECT_EQ(0, drain(1, 500ms));
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_seek(raw, &q, 4, err, sizeof err)) << err;
+  // Bounded wait well under the hold: offsets 4..9 again.
+  EXPECT_EQ(6, drain(6, 4s)) << "seek waited behind the held pull";
+}
 }  // namespace
 }  // namespace ferry::sdk::test

@@ -56,6 +56,7 @@ int run_consume(const Options& o) {
                                               {"consume_from", o.from},
                                               {"consume_threads", std::to_string(o.threads)},
                                               {"consume_batch_size", "32"},
+                                              {"pull_batch_size", std::to_string(o.pull_batch)},
                                               {"long_poll_ms", "1000"}},
                                              &e);
   if (!conf) {
@@ -105,11 +106,11 @@ int run_consume(const Options& o) {
       std::vector<std::thread> pollers;
       for (uint32_t t = 0; t < o.threads; ++t) {
         pollers.emplace_back([&] {
-          ferry_client_message* msgs[64];
+          ferry_client_message* msgs[256];
           char perr[512] = "";
           while (!done(o, stats, deadline)) {
             size_t n = 0;
-            ferry_status ps = ferry_pull_consumer_poll(c.get(), 100, msgs, 64, &n, perr, sizeof perr);
+            ferry_status ps = ferry_pull_consumer_poll(c.get(), 100, msgs, 256, &n, perr, sizeof perr);
             if (ps != FERRY_OK) {
               stats.failure();
               first.note(ps, perr);

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"push", "pull"}))->capture_default_str();
   consume->add_option("--from", o.from, "first | last (a new group's starting point)")
       ->check(CLI::IsMember({"first", "last"}))->capture_default_str();
+  consume->add_option("--pull-batch", o.pull_batch, "most messages per pull request (libferry pull_batch_size)")
+      ->check(CLI::Range(1u, 1024u))->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -29,6 +29,7 @@ struct Options {
   // Consumer.
   std::string consume_mode = "push";  // push | pull
   std::string from = "last";          // first | last
+  uint32_t pull_batch = 32;           // messages per pull request (libferry's default)
 
   std::vector<std::string> topic_names() const;
 };

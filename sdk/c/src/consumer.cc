@@ -59,7 +59,60 @@ void Consumer::on_server_request(net::Request r) {
     rebalance();
     return;
   }
+  if (r.code() == FERRY_CODE_NOTIFY_OFFSETS_RESET) {
+    on_offsets_reset(r.peer(), r.payload());
+    r.respond(FERRY_OK);
+    return;
+  }
   r.respond(FERRY_E_UNKNOWN_REQUEST, "client does not handle this request");
+}
+
+// An admin reset the group's offsets on the broker at `peer` (ferryctl
+// consumer reset-offset). A queue we own is read again from the new offset:
+// what was buffered is dropped, answers of pulls in flight are ignored, and
+// nothing committed from the old position may land over the reset.
+void Consumer::on_offsets_reset(std::string_view peer, std::span<const uint8_t> payload) {
+  auto d = read_core<fbc::OffsetsReset>(payload);
+  if (!d || !d->group() || !d->offsets()) return io->log(FERRY_LOG_WARN, "offsets reset: malformed notification");
+  if (d->group()->string_view() != s.group) return;
+  if (s.message_model == MessageModel::kBroadcasting) {
+    io->log(FERRY_LOG_INFO, "offsets reset ignored: a broadcasting consumer keeps its offsets locally");
+    return;
+  }
+  std::vector<std::pair<PqPtr, int64_t>> hits;
+  for (const auto* q : *d->offsets()) {
+    for (const auto& [k, pq] : pqs_) {
+      if (k.queue_id != q->queue_id() || k.topic != q->topic()->string_view()) continue;
+      // The notifying broker's queue, not a same-numbered one elsewhere.
+      auto route = io->cached_route(k.topic);
+      bool only_broker = route && route->masters.size() == 1;
+      if (master_of(k) != peer && !only_broker) continue;
+      hits.emplace_back(pq, static_cast<int64_t>(q->offset()));
+    }
+  }
+  for (auto& [pq, off] : hits) {
+    io->log(FERRY_LOG_INFO, "offsets reset: " + pq->key.text() + " from " + std::to_string(pq->next_offset) +
+                                " to " + std::to_string(off));
+    if (kind_ == ConsumerKind::kPull) {
+      restart_at(pq, off);
+      pq->last_committed = off;
+      continue;
+    }
+    // Push: a fresh queue state replaces the old one; the old one's consume
+    // threads finish on their own copies and are never acknowledged into
+    // the new cache, nor committed.
+    auto fresh = std::make_shared<ProcessQueue>();
+    fresh->key = pq->key;
+    fresh->expression = pq->expression;
+    fresh->next_offset = fresh->last_committed = fresh->start_offset = off;
+    fresh->locked = pq->locked;
+    fresh->lock_until = pq->lock_until;
+    fresh->predecessor = pq;
+    pq->superseded = true;
+    pq->dropped = true;
+    pqs_[pq->key] = fresh;
+    pull(fresh);
+  }
 }
 
 ferry_status Consumer::start(char* errbuf, size_t errlen) {
@@ -277,7 +330,7 @@ void Consumer::drop_queue(const PqPtr& pq) {
   });
   if (kind_ == ConsumerKind::kPull) {
     std::lock_guard rl(ready_mu_);
-    std::erase_if(ready_, [&](const auto& e) { return e.first == pq; });
+    std::erase_if(ready_, [&](const ReadyBatch& b) { return b.pq == pq; });
   }
 }
 
@@ -352,10 +405,28 @@ void Consumer::start_from_policy(PqPtr pq) {
 
 void Consumer::pull_later(PqPtr pq, uint64_t ms) {
   pq->pulling = true;
-  io->after(ms, [this, pq] {
+  uint64_t seq = ++pq->later_seq;
+  io->after(ms, [this, pq, seq] {
+    if (seq != pq->later_seq) return;  // resumed early (resume_if_paused)
     pq->pulling = false;
+    pq->paused = false;
     pull(pq);
   });
+}
+
+// A paused queue restarts once drained to half its limits, so it then pulls
+// several answers in a row rather than one each time a message is taken.
+bool Consumer::drained(const PqPtr& pq) const {
+  size_t cached = kind_ == ConsumerKind::kPull ? pq->ready_count.load() : pq->cache.size();
+  return cached <= s.queue_max_cached_messages / 2 && pq->cache.bytes() <= s.queue_max_cached_bytes / 2;
+}
+
+// [loop] The consumer drained a paused queue: pull now, not at the timer.
+void Consumer::resume_if_paused(const PqPtr& pq) {
+  if (!pq->paused.load() || !drained(pq) || !pq->paused.exchange(false)) return;
+  ++pq->later_seq;  // the flow-control timer, when it fires, does nothing
+  pq->pulling = false;
+  pull(pq);
 }
 
 void Consumer::pull(PqPtr pq) {
@@ -363,8 +434,10 @@ void Consumer::pull(PqPtr pq) {
   if (kind_ == ConsumerKind::kPushOrderly && !(pq->locked && pq->lock_until > mono_ms())) return;
   // Flow control: a queue whose consumer lags stops pulling.
   size_t cached = kind_ == ConsumerKind::kPull ? pq->ready_count.load() : pq->cache.size();
-  if (cached >= s.queue_max_cached_messages || pq->cache_bytes >= s.queue_max_cached_bytes)
+  if (cached >= s.queue_max_cached_messages || pq->cache.bytes() >= s.queue_max_cached_bytes) {
+    pq->paused = true;
     return pull_later(pq, kFlowControlMs);
+  }
   std::string addr = master_of(pq->key);
   if (addr.empty()) {
     io->route(pq->key.topic, true, [](const Error&, std::shared_ptr<const Route>) {});
@@ -383,14 +456,37 @@ void Consumer::pull(PqPtr pq) {
   uint64_t epoch = pq->epoch;
   io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, s.long_poll_ms + s.request_timeout_ms, false,
               [this, pq, epoch](const net::Response& r) {
+                // A seek (or reset) moved on and pulled again: this answer,
+                // perhaps a long poll held until now, is ignored.
+                if (epoch != pq->epoch) return;
                 pq->pulling = false;
-                on_pulled(pq, epoch, r);
+                on_pulled(pq, r);
               });
 }
 
-void Consumer::on_pulled(PqPtr pq, uint64_t epoch, const net::Response& r) {
+// [loop] Read `pq` from `offset` next: buffered messages and any pull in
+// flight (a held long poll) are disowned, and a new pull starts now rather
+// than when the old one is answered.
+void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
+  {
+    std::lock_guard rl(ready_mu_);
+    std::erase_if(ready_, [&](const ReadyBatch& b) {
+      if (b.pq != pq) return false;
+      pq->ready_count -= b.msgs.size() - b.next;
+      return true;
+    });
+    polled_[pq->key] = offset;
+  }
+  pq->next_offset = offset;
+  ++pq->epoch;
+  ++pq->later_seq;
+  pq->pulling = false;
+  pq->paused = false;
+  pull(pq);
+}
+
+void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
   if (pq->dropped || stopping_) return;
-  if (epoch != pq->epoch) return pull(pq);  // seeked meanwhile
   auto d = read_core<fbc::PullResponse>(r.payload);
   switch (r.status) {
     case FERRY_OK: {
@@ -428,49 +524,47 @@ void Consumer::deliver(PqPtr pq, std::vector<MessagePtr> msgs) {
     {
       std::lock_guard rl(ready_mu_);
       pq->ready_count += msgs.size();
-      for (auto& m : msgs) ready_.emplace_back(pq, std::move(m));
+      ready_.push_back(ReadyBatch{pq, std::move(msgs), 0});
     }
     ready_cv_.notify_all();
     return;
   }
-  std::vector<SharedMessage> fresh;
+  std::vector<ferry_client_message*> fresh;
+  fresh.reserve(msgs.size());
   for (auto& m : msgs) {
-    int64_t off = m->rec.queue_offset;
-    pq->cache_bytes += m->rec.body.len;
-    SharedMessage sm(m.release());
-    pq->cache[off] = sm;
-    fresh.push_back(std::move(sm));
+    ferry_client_message* raw = m.get();
+    size_t before = pq->cache.size();
+    pq->cache.add(std::move(m));
+    if (pq->cache.size() != before) fresh.push_back(raw);
   }
   if (kind_ == ConsumerKind::kPushOrderly) return consume_orderly(pq);
   for (size_t i = 0; i < fresh.size(); i += s.consume_batch_size) {
     size_t end = std::min(fresh.size(), i + s.consume_batch_size);
-    submit_batch(pq, std::vector<SharedMessage>(fresh.begin() + static_cast<long>(i), fresh.begin() + static_cast<long>(end)));
+    submit_batch(pq, std::vector<ferry_client_message*>(fresh.begin() + static_cast<long>(i),
+                                                        fresh.begin() + static_cast<long>(end)));
   }
 }
 
-void Consumer::submit_batch(PqPtr pq, std::vector<SharedMessage> batch) {
+// [loop] A listener answered SUCCESS for `batch`: its slots are done.
+void Consumer::acknowledged(const PqPtr& pq, const std::vector<ferry_client_message*>& batch) {
+  for (const ferry_client_message* m : batch) pq->cache.ack(m->rec.queue_offset);
+  resume_if_paused(pq);
+}
+
+// The batch's messages stay in pq->cache (kept alive by the captured pq)
+// until their SUCCESS is applied on the loop, so raw pointers are safe here.
+void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) {
   if (pq->dropped || stopping_) return;
-  pool_->post([this, pq, batch = std::move(batch)] {
+  pool_->post([this, pq, batch = std::move(batch)]() mutable {
     if (pq->dropped || stopping_) return;  // not acked: re-delivered after restart/rebalance
-    std::vector<ferry_client_message*> ptrs;
-    for (const auto& m : batch) ptrs.push_back(m.get());
     ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
     try {
-      st = listener(listener_user, ptrs.data(), ptrs.size());
+      st = listener(listener_user, batch.data(), batch.size());
     } catch (...) {
       st = FERRY_CONSUME_RECONSUME_LATER;
     }
-    io->post([this, pq, batch, st] {
-      if (st == FERRY_CONSUME_SUCCESS) {
-        for (const auto& m : batch) {
-          auto it = pq->cache.find(m->rec.queue_offset);
-          if (it != pq->cache.end()) {
-            pq->cache_bytes -= it->second->rec.body.len;
-            pq->cache.erase(it);
-          }
-        }
-        return;
-      }
+    io->post([this, pq, batch = std::move(batch), st] {
+      if (st == FERRY_CONSUME_SUCCESS) return acknowledged(pq, batch);
       // RECONSUME_LATER: stays in the cache (the commit offset waits for it).
       io->after(s.reconsume_delay_ms, [this, pq, batch] { submit_batch(pq, batch); });
     });
@@ -480,38 +574,38 @@ void Consumer::submit_batch(PqPtr pq, std::vector<SharedMessage> batch) {
 void Consumer::consume_orderly(PqPtr pq) {
   if (pq->consuming || pq->dropped || stopping_ || pq->cache.empty()) return;
   if (!(pq->locked && pq->lock_until > mono_ms())) return;
-  std::vector<SharedMessage> batch;
-  for (auto it = pq->cache.begin(); it != pq->cache.end() && batch.size() < s.consume_batch_size; ++it)
-    batch.push_back(it->second);
+  // One thread per queue in order: wait for a replaced state's listener.
+  if (auto prev = pq->predecessor.lock(); prev && prev->consuming) return;
+  std::vector<ferry_client_message*> batch;
+  pq->cache.front(s.consume_batch_size, &batch);
   pq->consuming = true;
   pool_->post([this, pq, batch] {
     ferry_orderly_status st = FERRY_ORDERLY_SUSPEND;
     bool ran = false;
     if (!pq->dropped && !stopping_) {
-      std::vector<ferry_client_message*> ptrs;
-      for (const auto& m : batch) ptrs.push_back(m.get());
       try {
-        st = orderly_listener(listener_user, ptrs.data(), ptrs.size());
+        st = orderly_listener(listener_user, batch.data(), batch.size());
       } catch (...) {
         st = FERRY_ORDERLY_SUSPEND;
       }
       ran = true;
     }
     io->post([this, pq, batch, st, ran] {
+      if (pq->superseded) {  // offsets were reset meanwhile: the new state goes on
+        pq->consuming = false;
+        auto it = pqs_.find(pq->key);
+        if (it != pqs_.end()) consume_orderly(it->second);
+        return;
+      }
       if (ran && st == FERRY_ORDERLY_SUCCESS) {
-        for (const auto& m : batch) {
-          auto it = pq->cache.find(m->rec.queue_offset);
-          if (it != pq->cache.end()) {
-            pq->cache_bytes -= it->second->rec.body.len;
-            pq->cache.erase(it);
-          }
-        }
+        for (const ferry_client_message* m : batch) pq->cache.ack(m->rec.queue_offset);
         pq->consuming = false;
         if (pq->dropped) {
           commit({pq}, true, [this, pq](Error) { unlock({pq}); });
           return;
         }
         consume_orderly(pq);
+        resume_if_paused(pq);
         return pull(pq);
       }
       if (pq->dropped || stopping_) {
@@ -716,14 +810,25 @@ ferry_status Consumer::poll(int32_t timeout_ms, ferry_client_message** msgs, siz
   std::unique_lock rl(ready_mu_);
   ready_cv_.wait_for(rl, std::chrono::milliseconds(std::max(0, timeout_ms)),
                      [&] { return !ready_.empty() || stopping_; });
+  std::vector<PqPtr> resume;
   while (*count < max && !ready_.empty()) {
-    auto [pq, m] = std::move(ready_.front());
-    ready_.pop_front();
-    --pq->ready_count;
-    int64_t& polled = polled_[pq->key];
-    polled = std::max(polled, m->rec.queue_offset + 1);
-    msgs[(*count)++] = m.release();
+    ReadyBatch& b = ready_.front();
+    size_t take = std::min(max - *count, b.msgs.size() - b.next);
+    int64_t last = -1;
+    for (size_t i = 0; i < take; ++i) {
+      last = b.msgs[b.next]->rec.queue_offset;
+      msgs[(*count)++] = b.msgs[b.next++].release();
+    }
+    if (take) {
+      int64_t& polled = polled_[b.pq->key];
+      polled = std::max(polled, last + 1);
+      b.pq->ready_count -= take;
+      if (b.pq->paused.load(std::memory_order_relaxed) && drained(b.pq)) resume.push_back(b.pq);
+    }
+    if (b.next == b.msgs.size()) ready_.pop_front();
   }
+  rl.unlock();
+  for (auto& pq : resume) io->post([this, pq] { resume_if_paused(pq); });
   if (stopping_ && *count == 0) return FERRY_E_CLOSED;
   return FERRY_OK;
 }
@@ -749,19 +854,7 @@ ferry_status Consumer::seek(const QueueKey& q, int64_t offset, char* errbuf, siz
   Error e = call<bool>(s.request_timeout_ms, [this, q, offset](std::shared_ptr<Promise<bool>> p) {
     auto it = pqs_.find(q);
     if (it == pqs_.end()) return p->set({}, false);
-    PqPtr pq = it->second;
-    {
-      std::lock_guard rl(ready_mu_);
-      std::erase_if(ready_, [&](const auto& e2) {
-        if (e2.first != pq) return false;
-        --pq->ready_count;
-        return true;
-      });
-      polled_[q] = offset;
-    }
-    pq->next_offset = offset;
-    ++pq->epoch;
-    pull(pq);
+    restart_at(it->second, offset);
     p->set({}, true);
   }, &found);
   if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);

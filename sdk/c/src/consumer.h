@@ -13,18 +13,18 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "handle.h"
 #include "message.h"
+#include "pulled_cache.h"
 #include "route.h"
 
 namespace ferry::sdk {
 
 enum class ConsumerKind { kPushConcurrent, kPushOrderly, kPull };
-
-using SharedMessage = std::shared_ptr<ferry_client_message>;
 
 // One queue this consumer owns.
 struct ProcessQueue {
@@ -32,13 +32,19 @@ struct ProcessQueue {
   std::string expression;
   std::atomic<bool> dropped{false};
   int64_t next_offset = -1;      // next pull offset; -1 until resolved
-  uint64_t epoch = 0;            // bumped by seek: older pull answers are ignored
+  uint64_t epoch = 0;            // bumped by seek / reset: older pull answers are ignored
   bool pulling = false;          // a pull (or its delay) is in flight
-  std::map<int64_t, SharedMessage> cache;  // push: pulled, not acknowledged
-  uint64_t cache_bytes = 0;
+  // Flow control stopped pulling until the cache / ready count drains: the
+  // side that drains it restarts the pull at once (the timer is a fallback).
+  std::atomic<bool> paused{false};
+  uint64_t later_seq = 0;        // names the one pull_later timer that may still pull
+  PulledCache cache;             // push: pulled, not acknowledged
   int64_t last_committed = -1;
   int64_t start_offset = -1;     // where this owner began (committed, or consume_from)
   int64_t prior_committed = -1;  // the committed offset before last_committed
+  // Replaced by a fresh state after an offsets reset: never committed again.
+  bool superseded = false;
+  std::weak_ptr<ProcessQueue> predecessor;  // the state this one replaced
   // orderly
   bool locked = false;
   uint64_t lock_until = 0;
@@ -46,7 +52,7 @@ struct ProcessQueue {
   // pull consumer
   std::atomic<size_t> ready_count{0};
   // Offset below which every message is acknowledged (push).
-  int64_t ack_offset() const { return cache.empty() ? next_offset : cache.begin()->first; }
+  int64_t ack_offset() const { return cache.first_offset(next_offset); }
   // Pulled past what the broker has committed for the group: what a next
   // owner could re-deliver. Counted from the commit before the last one, as
   // a next owner may have read the offset just before our last commit.
@@ -99,9 +105,15 @@ class Consumer : public Handle {
   void start_from_policy(PqPtr pq);
   void pull(PqPtr pq);
   void pull_later(PqPtr pq, uint64_t ms);
-  void on_pulled(PqPtr pq, uint64_t epoch, const net::Response& r);
+  void on_pulled(PqPtr pq, const net::Response& r);
+  void restart_at(const PqPtr& pq, int64_t offset);
+  // NOTIFY_OFFSETS_RESET from the broker at `peer`: adopt the new offsets.
+  void on_offsets_reset(std::string_view peer, std::span<const uint8_t> payload);
   void deliver(PqPtr pq, std::vector<MessagePtr> msgs);
-  void submit_batch(PqPtr pq, std::vector<SharedMessage> batch);
+  void submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch);
+  void acknowledged(const PqPtr& pq, const std::vector<ferry_client_message*>& batch);
+  void resume_if_paused(const PqPtr& pq);
+  bool drained(const PqPtr& pq) const;
   void consume_orderly(PqPtr pq);
   void lock_queues(std::vector<PqPtr> pqs);
   void renew_locks();
@@ -130,7 +142,13 @@ class Consumer : public Handle {
   // pull consumer ready queue
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;
-  std::deque<std::pair<PqPtr, MessagePtr>> ready_;
+  // One pull answer's messages not yet handed out by poll().
+  struct ReadyBatch {
+    PqPtr pq;
+    std::vector<MessagePtr> msgs;
+    size_t next = 0;
+  };
+  std::deque<ReadyBatch> ready_;
   std::map<QueueKey, int64_t> polled_;  // next offset after what poll returned
 };
 

@@ -22,17 +22,14 @@ void ferry_client_message::set_property(std::string_view name, std::string_view 
   }
 }
 
+std::string_view ferry_client_message::broker_name() const {
+  return block ? std::string_view(block->broker_name()) : std::string_view();
+}
+
 namespace ferry::sdk {
 namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
-
-void put_hex(const unsigned char* p, size_t n, std::string* out) {
-  for (size_t i = 0; i < n; ++i) {
-    out->push_back(kHex[p[i] >> 4]);
-    out->push_back(kHex[p[i] & 15]);
-  }
-}
 
 bool has_separator(const char* s) { return std::strpbrk(s, "\x01\x02") != nullptr; }
 
@@ -46,23 +43,54 @@ const char* const kReserved[] = {FERRY_PROP_KEYS, FERRY_PROP_TAGS, FERRY_PROP_UN
 }  // namespace
 
 std::string offset_msg_id_of(const ferry_record_view& r) {
-  std::string id;
-  put_hex(static_cast<const unsigned char*>(r.store_host.data), r.store_host.len, &id);
+  char buf[64];
+  size_t n = write_offset_msg_id(r, buf, sizeof buf);
+  return std::string(buf, n);
+}
+
+size_t write_offset_msg_id(const ferry_record_view& r, char* out, size_t cap) {
+  size_t at = 0;
+  auto hex = [&](const unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n && at + 2 <= cap; ++i) {
+      out[at++] = kHex[p[i] >> 4];
+      out[at++] = kHex[p[i] & 15];
+    }
+  };
+  hex(static_cast<const unsigned char*>(r.store_host.data), r.store_host.len);
   unsigned char tail[12];
   for (int i = 0; i < 4; ++i) tail[i] = static_cast<unsigned char>(r.store_port >> (24 - 8 * i));
   uint64_t off = static_cast<uint64_t>(r.physical_offset);
   for (int i = 0; i < 8; ++i) tail[4 + i] = static_cast<unsigned char>(off >> (56 - 8 * i));
-  put_hex(tail, sizeof tail, &id);
-  return id;
+  hex(tail, sizeof tail);
+  return at;
+}
+
+void release_message(ferry_client_message* m) {
+  if (!m) return;
+  if (m->block) return m->block->release_one();
+  std::unique_ptr<ferry_client_message> owned(m);  // an outgoing message owns itself
 }
 
 std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const uint8_t* data,
                                        size_t len, const std::string& broker_name,
                                        std::string* why) {
+  // Count first (TOTALSIZE hops), so one block holds every message.
+  size_t count = 0;
+  for (size_t pos = 0; pos < len; ++count) {
+    uint32_t size = len - pos >= 4 ? ferry_be32(data + pos) : 0;
+    if (size == 0 || size > len - pos) {
+      ++count;  // decoded (and reported) below
+      break;
+    }
+    pos += size;
+  }
   std::vector<MessagePtr> out;
-  size_t pos = 0;
-  while (pos < len) {
-    auto m = std::make_unique<ferry_client_message>();
+  if (count == 0) return out;
+  out.reserve(count);
+  auto* block = std::make_unique<ReceivedBlock>(std::move(keep), broker_name, count).release();
+  size_t pos = 0, i = 0;
+  for (; i < count && pos < len; ++i) {
+    ferry_client_message* m = block->at(i);
     ferry_status s = ferry_record_decode(data + pos, len - pos, &m->rec);
     if (s != FERRY_OK) {
       *why = "undecodable record at byte " + std::to_string(pos) + " of the answer: " +
@@ -71,11 +99,12 @@ std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const u
     }
     pos += m->rec.total_size;
     m->received = true;
-    m->keep = keep;
-    m->broker_name = broker_name;
-    m->offset_msg_id = offset_msg_id_of(m->rec);
-    out.push_back(std::move(m));
+    m->block = block;
+    m->offset_msg_id_len =
+        static_cast<uint8_t>(write_offset_msg_id(m->rec, m->offset_msg_id, sizeof m->offset_msg_id));
+    out.emplace_back(m);
   }
+  for (; i < count; ++i) block->release_one();  // slots not decoded
   return out;
 }
 
@@ -154,7 +183,7 @@ FERRY_EXPORT ferry_status ferry_message_new(const char* topic, const void* body,
   });
 }
 
-FERRY_EXPORT void ferry_message_destroy(ferry_client_message* msg) { delete msg; }
+FERRY_EXPORT void ferry_message_destroy(ferry_client_message* msg) { ferry::sdk::release_message(msg); }
 
 FERRY_EXPORT ferry_status ferry_message_set_tags(ferry_client_message* msg, const char* tags,
                                                  char* errbuf, size_t errlen) {
@@ -237,10 +266,11 @@ FERRY_EXPORT const char* ferry_message_msg_id(const ferry_client_message* m, siz
   return m ? out_view(m->property(FERRY_PROP_UNIQ_KEY), len) : absent_len<const char*>(len);
 }
 FERRY_EXPORT const char* ferry_message_offset_msg_id(const ferry_client_message* m, size_t* len) {
-  return m && m->received ? out_view(m->offset_msg_id, len) : absent_len<const char*>(len);
+  return m && m->received ? out_view(std::string_view(m->offset_msg_id, m->offset_msg_id_len), len)
+                          : absent_len<const char*>(len);
 }
 FERRY_EXPORT const char* ferry_message_broker_name(const ferry_client_message* m, size_t* len) {
-  return m && m->received ? out_view(m->broker_name, len) : absent_len<const char*>(len);
+  return m && m->received ? out_view(m->broker_name(), len) : absent_len<const char*>(len);
 }
 FERRY_EXPORT int32_t ferry_message_queue_id(const ferry_client_message* m) {
   return m && m->received ? m->rec.queue_id : -1;
