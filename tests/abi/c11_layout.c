@@ -3,7 +3,8 @@
  * C, and the layouts that the ABI freezes are checked at compile time.
  *  - Every crossing struct starts with uint32_t struct_size at offset 0.
  *  - The descriptor's fingerprint has the same offsets for every ABI major.
- *  - Fields of minor 1 never move (appending keeps these offsets).
+ *  - Fields of minor 1 never move (appending keeps these offsets); the
+ *    fields minor 2 appended sit right after them.
  * A failed assertion here is an ABI break: bump FERRY_ABI_MAJOR or undo it.
  */
 #include <ferry/ferry.h>
@@ -80,6 +81,23 @@ _Static_assert(offsetof(ferry_host_api, topic_get) == 8 + 40 * P, "host table mo
 _Static_assert(offsetof(ferry_host_api, edit_set_sys_flag) == 8 + 50 * P, "host table moved");
 _Static_assert(sizeof(ferry_host_api) >= FERRY_STRUCT_SIZE(ferry_host_api, edit_set_sys_flag),
                "host table shrank");
+/* Minor 2: appended after edit_set_sys_flag, one slot each, so a minor-1
+ * plugin's FERRY_HAS_FIELD check against a newer host stays right. */
+_Static_assert(offsetof(ferry_host_api, error_create) == 8 + 51 * P, "minor-2 host entries moved");
+_Static_assert(offsetof(ferry_host_api, error_get) == 8 + 52 * P, "minor-2 host entries moved");
+_Static_assert(offsetof(ferry_host_api, error_destroy) == 8 + 53 * P, "minor-2 host entries moved");
+_Static_assert(sizeof(ferry_host_api) >= FERRY_STRUCT_SIZE(ferry_host_api, error_destroy),
+               "host table shrank");
+
+/* The storage ops table: struct_size, then function pointers one slot apart;
+ * on_visible (optional, minor 2) is the last. */
+_Static_assert(offsetof(ferry_storage_ops, append) == 1 * P, "storage ops moved");
+_Static_assert(offsetof(ferry_storage_ops, sync) == 2 * P, "storage ops moved");
+_Static_assert(offsetof(ferry_storage_ops, write_offset) == 3 * P, "storage ops moved");
+_Static_assert(offsetof(ferry_storage_ops, set_dispatch_listener) == 13 * P, "storage ops moved");
+_Static_assert(offsetof(ferry_storage_ops, on_visible) == 14 * P, "minor-2 storage entry moved");
+_Static_assert(sizeof(ferry_storage_ops) >= FERRY_STRUCT_SIZE(ferry_storage_ops, on_visible),
+               "storage ops table shrank");
 
 /* Config keys and requirements are strided by their declared size. */
 _Static_assert(offsetof(ferry_config_key, name) == P, "config key moved");
