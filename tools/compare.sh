@@ -237,8 +237,9 @@ log "workload 5: Ferry backlog of $BACKLOG (fill, not measured)"
 fb_produce -t W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.ferry-fill.json" 2>"$res/w5.ferry-fill.err" ||
   die "Ferry backlog fill: $(tail -n 2 "$res/w5.ferry-fill.err")"
 filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.ferry-fill.json")
-run_row 5 Ferry "$A" "1 pull consumer, 1 poll thread" "$ferry_pid" w5.ferry \
-  "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W5 -m pull --from first -N "$filled" -d 60
+# Pull batch 256 as NATS's Fetch 256 below (libferry's default is 32).
+run_row 5 Ferry "$A" "1 pull consumer, 1 poll thread, pull batch 256" "$ferry_pid" w5.ferry \
+  "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W5 -m pull --from first --pull-batch 256 -N "$filled" -d 60
 
 # Workload 6 runs everyone at half of Ferry's peak (workloads 2 and 3).
 peak=$(python3 -c 'import json,sys; print(int(max(json.load(open(f))["msgs_per_s"] for f in sys.argv[1:])))' \
