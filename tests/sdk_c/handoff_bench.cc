@@ -145,35 +145,59 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// A variant's config: "k=v,k=v", or a bare number meaning sync_spin_us=N.
+std::vector<std::pair<std::string, std::string>> variant_conf(const std::string& arg) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  if (arg.find('=') == std::string::npos) return {{"sync_spin_us", arg}};
+  size_t start = 0;
+  while (start < arg.size()) {
+    size_t end = arg.find(',', start);
+    if (end == std::string::npos) end = arg.size();
+    std::string part = arg.substr(start, end - start);
+    size_t eq = part.find('=');
+    if (eq != std::string::npos) kv.emplace_back(part.substr(0, eq), part.substr(eq + 1));
+    start = end + 1;
+  }
+  return kv;
+}
+
 }  // namespace
 
+// ferry_sdk_handoff_bench [sends per round] [rounds] [variant...]: each
+// variant is another producer config ("sync_io_spin_us=30,sync_spin_us=0",
+// or a bare number: sync_spin_us), measured beside the default one.
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 20000;
   int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
   FakeCluster cluster({.brokers = 1, .queues = 4});
   cluster.create_topic("B");
-  auto conf = make_conf(cluster.name_servers());
-  auto p = start_producer(conf);
-  // The same with sync_spin_us (argv[3], default 50): the caller checks for
-  // the answer that long before sleeping.
-  std::string spin = argc > 3 ? argv[3] : "50";
-  auto sconf = make_conf(cluster.name_servers(), {{"sync_spin_us", spin}});
-  auto ps = start_producer(sconf);
-  sdk_round(p.get(), 1000);  // warm: route, connection
-  sdk_round(ps.get(), 1000);
-  std::vector<double> raw, hop, sdk, spun;
+  std::vector<std::string> names{"default"};
+  std::vector<Producer> producers;
+  producers.push_back(start_producer(make_conf(cluster.name_servers())));
+  for (int i = 3; i < argc; ++i) {
+    names.push_back(argv[i]);
+    producers.push_back(start_producer(make_conf(cluster.name_servers(), variant_conf(argv[i]))));
+  }
+  for (auto& p : producers) sdk_round(p.get(), 1000);  // warm: route, connection
+  std::vector<double> raw, hop;
+  std::vector<std::vector<double>> sdk(producers.size());
   for (int r = 0; r < rounds; ++r) {
     raw.push_back(raw_round(cluster.broker_address(0), n));
     hop.push_back(hop_round(cluster.broker_address(0), n));
-    sdk.push_back(sdk_round(p.get(), n));
-    spun.push_back(sdk_round(ps.get(), n));
-    std::printf("round %d: raw %.2f us/send, hop %.2f us/send, sdk sync %.2f us/send, sdk sync spin %s us %.2f us/send\n",
-                r, raw.back(), hop.back(), sdk.back(), spin.c_str(), spun.back());
+    std::printf("round %d: raw %.2f us/send, hop %.2f us/send", r, raw.back(), hop.back());
+    for (size_t v = 0; v < producers.size(); ++v) {
+      sdk[v].push_back(sdk_round(producers[v].get(), n));
+      std::printf(", sdk [%s] %.2f us/send", names[v].c_str(), sdk[v].back());
+    }
+    std::printf("\n");
   }
-  double mr = median(raw), mh = median(hop), ms = median(sdk), mp = median(spun);
+  double mr = median(raw), mh = median(hop), ms = median(sdk[0]);
   std::printf("median of %d rounds x %d sends: raw loop round trip %.2f us, thread hop %.2f us, sdk sync send %.2f us; "
-              "sdk adds %.2f us (%.2fx raw): wake-ups %.2f us, libferry's send path %.2f us; "
-              "with sync_spin_us=%s: %.2f us (%.2fx raw)\n",
-              rounds, n, mr, mh, ms, ms - mr, ms / mr, mh - mr, ms - mh, spin.c_str(), mp, mp / mr);
+              "sdk adds %.2f us (%.2fx raw): wake-ups %.2f us, libferry's send path %.2f us\n",
+              rounds, n, mr, mh, ms, ms - mr, ms / mr, mh - mr, ms - mh);
+  for (size_t v = 1; v < producers.size(); ++v) {
+    double mv = median(sdk[v]);
+    std::printf("  [%s]: %.2f us (%.2fx raw, %.2fx default)\n", names[v].c_str(), mv, mv / mr, mv / ms);
+  }
   return 0;
 }

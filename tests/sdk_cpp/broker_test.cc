@@ -100,6 +100,40 @@ TEST_F(CppBroker, AsyncSendsAllComplete) {
   EXPECT_EQ(read_n(topic, 200).size(), 200u);
 }
 
+TEST_F(CppBroker, BatchedAsyncSendsEachGetTheirOwnResultInQueueOrder) {
+  std::string topic;
+  make_topic(&topic);
+  if (IsSkipped()) return;
+  std::mutex mu;
+  std::map<int, std::pair<int, int64_t>> where;  // i -> (queue, offset)
+  std::set<std::string> ids;
+  std::atomic<int> failed{0};
+  auto producer = producer_builder("cpp_async_batched").async_batching(32, 262144, 2).build();
+  for (int i = 0; i < 300; ++i)
+    producer.send_async(ferry::Message(topic, "batched " + std::to_string(i)), [&, i](const ferry::SendResult& r) {
+      if (!r.ok()) {
+        ++failed;
+        return;
+      }
+      std::lock_guard l(mu);
+      where[i] = {r.queue_id(), r.queue_offset()};
+      ids.insert(std::string(r.msg_id()));
+    });
+  producer.shutdown();
+  EXPECT_EQ(failed.load(), 0);
+  ASSERT_EQ(where.size(), 300u);
+  EXPECT_EQ(ids.size(), 300u);  // every send its own id
+  std::map<int, int64_t> last;
+  for (const auto& [i, qo] : where) {
+    auto it = last.find(qo.first);
+    if (it != last.end()) {
+      EXPECT_GT(qo.second, it->second) << "send " << i << " out of order in queue " << qo.first;
+    }
+    last[qo.first] = qo.second;
+  }
+  EXPECT_EQ(read_n(topic, 300).size(), 300u);
+}
+
 TEST_F(CppBroker, OnewaySendsArrive) {
   std::string topic;
   make_topic(&topic);

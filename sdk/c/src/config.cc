@@ -54,6 +54,10 @@ const Key kKeys[] = {
     {"enable_auto_commit", Kind::kBool, "true"},
     {"log_level", Kind::kChoice, "warn", 0, 0, "trace|debug|info|warn|error|off"},
     {"sync_spin_us", Kind::kUint, "0", 0, 10'000},
+    {"sync_io_spin_us", Kind::kUint, "0", 0, 10'000},
+    {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
+    {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
+    {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
 };
 
 const Key* find_key(const std::string& name) {
@@ -224,6 +228,10 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->enable_auto_commit = get("enable_auto_commit") == "true";
   s->log_level = static_cast<ferry_log_level>(choice_index(*find_key("log_level"), get("log_level")));
   s->sync_spin_us = u32("sync_spin_us");
+  s->sync_io_spin_us = u32("sync_io_spin_us");
+  s->async_batch_max_messages = u32("async_batch_max_messages");
+  s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));
+  s->async_batch_linger_ms = u32("async_batch_linger_ms");
   s->log_cb = c.log_cb;
   s->log_user = c.log_user;
   return FERRY_OK;

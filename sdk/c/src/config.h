@@ -55,6 +55,16 @@ struct Settings {
   // A sync call's thread checks for its answer this long before sleeping
   // on the condition variable (saves the wake-up when the answer is quick).
   uint32_t sync_spin_us = 0;
+  // After answering a sync send, the I/O thread watches for the same
+  // producer's next sync send this long before going back to epoll: a send
+  // that comes in time needs no wake-up of the I/O thread.
+  uint32_t sync_io_spin_us = 0;
+  // Client-side batching of async sends (1 = off): sends of one topic that
+  // reach the I/O thread together, or within linger, go as one SEND_BATCH
+  // of up to max_messages / max_bytes; each keeps its own completion.
+  uint32_t async_batch_max_messages = 1;
+  uint64_t async_batch_max_bytes = 256u << 10;
+  uint32_t async_batch_linger_ms = 0;
   ferry_log_cb log_cb = nullptr;
   void* log_user = nullptr;
 };

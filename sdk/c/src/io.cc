@@ -50,6 +50,47 @@ void LoopTimer::start(uint64_t delay_ms, uint64_t repeat_ms) {
 
 void LoopTimer::stop() { uv_timer_stop(&state_->timer); }
 
+// ---------------------------------------------------------------- TurnEnd
+
+struct TurnEnd::State {
+  uv_check_t check{};
+  uv_idle_t idle{};
+  std::vector<std::function<void()>> fns, running;
+  int open = 2;  // handles not yet closed
+};
+
+TurnEnd::TurnEnd(uv_loop_t* loop) : state_(new State) {
+  uv_check_init(loop, &state_->check);
+  uv_idle_init(loop, &state_->idle);
+  state_->check.data = state_;
+  state_->idle.data = state_;
+}
+
+TurnEnd::~TurnEnd() {
+  state_->fns.clear();
+  auto closed = [](uv_handle_t* h) {
+    auto* st = static_cast<State*>(h->data);
+    if (--st->open == 0) delete st;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&state_->check), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&state_->idle), closed);
+}
+
+void TurnEnd::add(std::function<void()> fn) {
+  bool armed = !state_->fns.empty();
+  state_->fns.push_back(std::move(fn));
+  if (armed) return;
+  uv_idle_start(&state_->idle, [](uv_idle_t*) {});
+  uv_check_start(&state_->check, [](uv_check_t* h) {
+    auto* st = static_cast<State*>(h->data);
+    st->running.swap(st->fns);
+    uv_check_stop(&st->check);
+    uv_idle_stop(&st->idle);
+    for (auto& task : st->running) task();  // may add more: armed for the next turn
+    st->running.clear();
+  });
+}
+
 // ---------------------------------------------------------------- Endpoint
 
 struct Io::Waiter {
@@ -126,6 +167,7 @@ ferry_status Io::start(std::string* why) {
     refresh_timer_->start(s_.route_refresh_ms, s_.route_refresh_ms);
     heartbeat_timer_ = std::make_unique<LoopTimer>(loop(), [this] { heartbeat_all({}); });
     heartbeat_timer_->start(s_.heartbeat_interval_ms, s_.heartbeat_interval_ms);
+    turn_end_ = std::make_unique<TurnEnd>(loop());
   });
   return FERRY_OK;
 }
@@ -139,6 +181,7 @@ void Io::stop() {
       sweep_timer_.reset();
       refresh_timer_.reset();
       heartbeat_timer_.reset();
+      turn_end_.reset();
       afters_.clear();
       for (auto& [addr, ep] : endpoints_) {
         auto waiting = std::move(ep->waiting);
@@ -243,22 +286,35 @@ void Io::sweep_waiters() {
 
 void Io::request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
                  net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn) {
+  request_view(addr, code, payload, std::move(att), timeout_ms, oneway, std::move(fn));
+}
+
+void Io::request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
+                      net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn) {
   if (stopping_) return answer(fn, FERRY_E_CLOSED, "client shut down");
   if (timeout_ms == 0) timeout_ms = s_.request_timeout_ms;
   Endpoint& ep = endpoint(addr);
   if (ep.state == Endpoint::State::kConnecting || (ep.state == Endpoint::State::kUp && !ep.client->connected())) {
     uint64_t now = mono_ms();
     ep.state = Endpoint::State::kConnecting;
-    ep.waiting.push_back(Waiter{code, std::move(payload), std::move(att), now + timeout_ms,
-                                now + std::min(timeout_ms, s_.connect_timeout_ms), oneway, std::move(fn)});
+    ep.waiting.push_back(Waiter{code, std::vector<uint8_t>(payload.begin(), payload.end()), std::move(att),
+                                now + timeout_ms, now + std::min(timeout_ms, s_.connect_timeout_ms), oneway,
+                                std::move(fn)});
     return;
   }
   if (ep.state == Endpoint::State::kDown && !ep.client->connected())
     return answer(fn, FERRY_E_NOT_CONNECTED, "not connected to " + addr + " (reconnecting)");
   ep.state = Endpoint::State::kUp;
-  RespFn keep = oneway ? RespFn() : fn;
+  // The transport copies the payload into its write batch before returning.
+  // It refuses a request only when not connected (checked above) or too
+  // large: below the frame limit fn moves in instead of being copied.
+  bool may_refuse = payload.size() + att.size() + 4096 > net::kDefaultMaxFrameBytes;
+  RespFn keep = oneway ? RespFn() : may_refuse ? fn : std::move(fn);
   ferry_status s = ep.client->request(code, payload, std::move(att), timeout_ms, oneway, std::move(keep));
-  if (s != FERRY_OK) return answer(fn, s, std::string(ferry_status_str(s)) + " (" + addr + ")");
+  if (s != FERRY_OK) {
+    if (!fn && !oneway) log(FERRY_LOG_ERROR, "request to " + addr + " refused (" + ferry_status_name(s) + ") after its callback moved in");
+    return answer(fn, s, std::string(ferry_status_str(s)) + " (" + addr + ")");
+  }
   if (oneway && fn) answer(fn, FERRY_OK, "");
 }
 
@@ -402,6 +458,11 @@ void Io::heartbeat_all(std::function<void()> done) {
     heartbeat_one(a, [left, done] {
       if (--*left == 0 && done) done();
     });
+}
+
+void Io::at_turn_end(std::function<void()> fn) {
+  if (stopping_ || !turn_end_) return;
+  turn_end_->add(std::move(fn));
 }
 
 void Io::after(uint64_t ms, std::function<void()> fn) {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,22 @@ class LoopTimer {
   State* state_;
 };
 
+// Work to run once the loop's current turn has handled its I/O and posted
+// tasks (a uv_check handle, armed only while work waits; an idle handle
+// keeps the poll from blocking before it). Loop thread only.
+class TurnEnd {
+ public:
+  explicit TurnEnd(uv_loop_t* loop);
+  ~TurnEnd();
+  TurnEnd(const TurnEnd&) = delete;
+  TurnEnd& operator=(const TurnEnd&) = delete;
+  void add(std::function<void()> fn);
+
+ private:
+  struct State;
+  State* state_;
+};
+
 class Io {
  public:
   explicit Io(Settings settings);
@@ -66,6 +83,8 @@ class Io {
   // [any] Runs fn on the loop. False once stopping.
   bool post(std::function<void()> fn);
   bool in_loop() const { return loop_->in_loop_thread(); }
+  // [loop] Shutting down: no new work should start.
+  bool stopping() const { return stopping_; }
   void log(ferry_log_level level, const std::string& text) const;
 
   // Handlers set before start().
@@ -84,6 +103,10 @@ class Io {
   // [loop] A request to one address; fn runs exactly once on the loop.
   void request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
                net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn);
+  // [loop] The same for a payload the caller keeps (e.g. a reused encode
+  // buffer): copied only if the request must wait for a connection.
+  void request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
+                    net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn);
   // [loop] A name-server request, failing over through the list; status
   // FERRY_E_NO_NAME_SERVER when none answered.
   void ns_request(uint32_t code, std::vector<uint8_t> payload, RespFn fn);
@@ -98,6 +121,9 @@ class Io {
   std::set<std::string> broker_addresses() const;
   // [loop] Runs fn after ms (dropped at stop).
   void after(uint64_t ms, std::function<void()> fn);
+  // [loop] Runs fn at the end of this loop turn, with no wake-up: what the
+  // turn gathered goes out together (dropped at stop).
+  void at_turn_end(std::function<void()> fn);
 
  private:
   struct Endpoint;
@@ -114,6 +140,7 @@ class Io {
   std::unique_ptr<net::LoopThread> loop_;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;
   std::unique_ptr<LoopTimer> sweep_timer_, refresh_timer_, heartbeat_timer_;
+  std::unique_ptr<TurnEnd> turn_end_;
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
   uint64_t next_after_ = 1;
   size_t ns_index_ = 0;

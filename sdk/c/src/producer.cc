@@ -44,6 +44,19 @@ struct SendOp {
   Outcome out;
   std::string errors;
   std::function<void(Error, Outcome)> done;  // on the loop
+  // Client-side batching: a single async send may wait to join others of
+  // its topic (batchable); the batch op carries them (members) and gets
+  // one result per message (results).
+  bool batchable = false;
+  std::vector<std::shared_ptr<SendOp>> members;
+  std::vector<Outcome> results;
+};
+
+// Async sends of one topic waiting to go as one batch.
+struct Pending {
+  std::vector<std::shared_ptr<SendOp>> ops;
+  size_t bytes = 0;
+  uint64_t generation = 0;  // which scheduled flush is current
 };
 
 }  // namespace
@@ -62,6 +75,31 @@ struct ferry_producer : Handle {
   std::mutex inflight_mu;
   std::condition_variable inflight_cv;
   size_t inflight = 0;
+  // The sync hand-off without the I/O thread's wake-up (sync_io_spin_us):
+  // while the I/O thread spins after a sync answer (io_listening), a sync
+  // send is put in direct_q instead of posted; the spin runs it.
+  std::mutex direct_mu;
+  bool io_listening = false;                      // guarded by direct_mu
+  std::vector<std::shared_ptr<SendOp>> direct_q;  // guarded by direct_mu
+  std::atomic<bool> direct_ready{false};
+  bool lingering = false;  // loop thread only
+
+  // [any] Hands a sync op to the I/O thread. False once shut down.
+  bool submit_sync(std::shared_ptr<SendOp> op) {
+    if (s.sync_io_spin_us > 0) {
+      std::lock_guard lock(direct_mu);
+      if (io_listening) {
+        direct_q.push_back(std::move(op));
+        direct_ready.store(true, std::memory_order_release);
+        return true;
+      }
+    }
+    return io->post([this, op = std::move(op)] { run(op); });
+  }
+  // [loop] After a sync answer: wait up to sync_io_spin_us for the caller's
+  // next sync send and start it here, so it costs no eventfd wake-up.
+  // Bounded: the loop serves nothing else meanwhile.
+  void linger();
 
   std::string next_uniq_key() {
     char buf[40];
@@ -79,7 +117,18 @@ struct ferry_producer : Handle {
     if (--inflight == 0) inflight_cv.notify_all();
   }
 
+  // loop thread only: async sends waiting to be batched, per topic; the
+  // reused SendRequest encoder
+  std::map<std::string, Pending> pending;
+  flatbuffers::FlatBufferBuilder send_fbb{1024};
+  std::vector<flatbuffers::Offset<fbc::MessageMeta>> send_metas;
+
   void run(std::shared_ptr<SendOp> op);
+  // [loop] Client-side batching: queue a batchable op; flush a topic's
+  // queue as one batch op (or a lone op as itself).
+  void enqueue(std::shared_ptr<SendOp> op);
+  void flush(const std::string& topic, uint64_t generation);
+  void flush_now(Pending& q, const std::string& topic);
   void attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route);
   void finish(const std::shared_ptr<SendOp>& op, Error e) {
     auto done = std::move(op->done);
@@ -89,10 +138,13 @@ struct ferry_producer : Handle {
 
 namespace {
 
-std::vector<uint8_t> encode_send(const SendOp& op, const std::string& group, int32_t queue_id) {
-  flatbuffers::FlatBufferBuilder fbb(256);
-  std::vector<flatbuffers::Offset<fbc::MessageMeta>> metas;
-  metas.reserve(op.msgs.size());
+// Encodes into the producer's reused builder (loop thread): no allocation
+// once it has grown; the span is valid until the next encode.
+std::span<const uint8_t> encode_send(flatbuffers::FlatBufferBuilder& fbb,
+                                     std::vector<flatbuffers::Offset<fbc::MessageMeta>>& metas,
+                                     const SendOp& op, const std::string& group, int32_t queue_id) {
+  fbb.Clear();
+  metas.clear();
   for (const auto& m : op.msgs) {
     auto props = fbb.CreateVector(reinterpret_cast<const uint8_t*>(m.props.data()), m.props.size());
     metas.push_back(fbc::CreateMessageMeta(fbb, queue_id, m.flag, 0, props, m.born_ms, m.body_len, 0));
@@ -100,7 +152,8 @@ std::vector<uint8_t> encode_send(const SendOp& op, const std::string& group, int
   auto g = fbb.CreateString(group);
   auto t = fbb.CreateString(op.topic);
   auto v = fbb.CreateVector(metas);
-  return finish_core(fbb, fbc::CreateSendRequest(fbb, g, t, 0, 0, v));
+  fbb.Finish(fbc::CreateSendRequest(fbb, g, t, 0, 0, v), "FRCO");
+  return {fbb.GetBufferPointer(), fbb.GetSize()};
 }
 
 void release_bodies(void* ctx) { delete static_cast<std::shared_ptr<std::vector<uint8_t>>*>(ctx); }
@@ -172,12 +225,84 @@ void fill_result(ferry_send_result* r, ferry_status st, const Outcome& o) {
 }  // namespace
 
 void ferry_producer::run(std::shared_ptr<SendOp> op) {
+  if (op->batchable && s.async_batch_max_messages > 1) return enqueue(std::move(op));
   io->route(op->topic, false, [this, op](const Error& e, std::shared_ptr<const Route> r) {
     if (!e.ok()) return finish(op, e);
     if (r->write_queues.empty())
       return finish(op, Error{FERRY_E_NO_ROUTE, "topic '" + op->topic + "' has no writable queue on a live master"});
     attempt(op, r);
   });
+}
+
+void ferry_producer::enqueue(std::shared_ptr<SendOp> op) {
+  if (io->stopping()) {  // no flush would come: fail it like any send now
+    op->batchable = false;
+    return run(std::move(op));
+  }
+  std::string topic = op->topic;
+  Pending& q = pending[topic];
+  q.bytes += op->bodies->size();
+  q.ops.push_back(std::move(op));
+  if (q.ops.size() >= s.async_batch_max_messages || q.bytes >= s.async_batch_max_bytes) return flush_now(q, topic);
+  if (q.ops.size() > 1) return;  // a flush is already scheduled
+  // Linger 0: what reached the loop in this turn goes together, flushed at
+  // the turn's end (no wake-up, no timer).
+  uint64_t gen = ++q.generation;
+  if (s.async_batch_linger_ms == 0) {
+    io->at_turn_end([this, topic, gen] { flush(topic, gen); });
+  } else {
+    io->after(s.async_batch_linger_ms, [this, topic, gen] { flush(topic, gen); });
+  }
+}
+
+void ferry_producer::flush(const std::string& topic, uint64_t generation) {
+  auto it = pending.find(topic);
+  if (it == pending.end() || it->second.generation != generation) return;
+  flush_now(it->second, topic);
+}
+
+void ferry_producer::flush_now(Pending& q, const std::string& topic) {
+  auto ops = std::move(q.ops);
+  q.ops.clear();
+  q.bytes = 0;
+  ++q.generation;  // a scheduled flush for these is void
+  if (ops.empty()) return;
+  if (ops.size() == 1) {
+    ops[0]->batchable = false;
+    return run(std::move(ops[0]));
+  }
+  auto batch = std::make_shared<SendOp>();
+  batch->topic = topic;
+  batch->bodies = std::make_shared<std::vector<uint8_t>>();
+  size_t total = 0;
+  for (const auto& m : ops) total += m->bodies->size();
+  batch->bodies->reserve(total);
+  batch->deadline = ops[0]->deadline;
+  for (const auto& m : ops) {
+    batch->msgs.push_back(m->msgs[0]);
+    batch->bodies->insert(batch->bodies->end(), m->bodies->begin(), m->bodies->end());
+    batch->deadline = std::min(batch->deadline, m->deadline);
+  }
+  batch->out.uniq_key = ops[0]->out.uniq_key;
+  batch->members = std::move(ops);
+  batch->done = [this, b = batch.get()](Error e, Outcome o) {
+    // Each member gets its own result: its message's queue offset and id.
+    for (size_t i = 0; i < b->members.size(); ++i) {
+      auto& m = b->members[i];
+      if (e.ok() && i < b->results.size()) {
+        m->out = b->results[i];
+        m->out.uniq_key = m->msgs[0].uniq;
+        m->out.attempts = o.attempts;
+        finish(m, Error{});
+      } else {
+        m->out.broker = o.broker;
+        m->out.attempts = o.attempts;
+        finish(m, e.ok() ? Error{FERRY_E_BAD_FRAME, "batch answer holds fewer results than messages"} : e);
+      }
+    }
+    b->members.clear();
+  };
+  run(std::move(batch));
 }
 
 void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route) {
@@ -212,9 +337,9 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
   int32_t qid = q->queue_id;
   ++op->out.attempts;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
-  auto payload = encode_send(*op, s.group, qid);
+  auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
   if (op->oneway) {
-    io->request(addr, code, std::move(payload), bodies_attachment(op->bodies), static_cast<uint32_t>(op->deadline - now),
+    io->request_view(addr, code, payload, bodies_attachment(op->bodies), static_cast<uint32_t>(op->deadline - now),
                 true, [this, op, broker, qid](const net::Response& r) {
                   op->out.broker = broker;
                   op->out.queue_id = qid;
@@ -222,7 +347,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
                 });
     return;
   }
-  io->request(addr, code, std::move(payload), bodies_attachment(op->bodies),
+  io->request_view(addr, code, payload, bodies_attachment(op->bodies),
               static_cast<uint32_t>(op->deadline - now), false,
               [this, op, route, broker](const net::Response& r) {
                 if (r.status == FERRY_OK) {
@@ -234,6 +359,17 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
                   op->out.queue_id = res->queue_id();
                   op->out.queue_offset = static_cast<int64_t>(res->queue_offset());
                   op->out.offset_msg_id = str(res->offset_msg_id());
+                  if (!op->members.empty()) {
+                    op->results.reserve(d->results()->size());
+                    for (const auto* x : *d->results()) {
+                      Outcome o;
+                      o.broker = broker;
+                      o.queue_id = x->queue_id();
+                      o.queue_offset = static_cast<int64_t>(x->queue_offset());
+                      o.offset_msg_id = str(x->offset_msg_id());
+                      op->results.push_back(std::move(o));
+                    }
+                  }
                   return finish(op, Error{});
                 }
                 std::string why = r.message.empty() ? ferry_status_str(r.status) : std::string(r.message);
@@ -251,6 +387,30 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
               });
 }
 
+void ferry_producer::linger() {
+  if (s.sync_io_spin_us == 0 || lingering || io->stopping()) return;
+  lingering = true;
+  {
+    std::lock_guard lock(direct_mu);
+    io_listening = true;
+  }
+  auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(s.sync_io_spin_us);
+  while (!direct_ready.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  std::vector<std::shared_ptr<SendOp>> ops;
+  {
+    std::lock_guard lock(direct_mu);
+    io_listening = false;
+    direct_ready.store(false, std::memory_order_relaxed);
+    ops.swap(direct_q);
+  }
+  for (auto& op : ops) run(op);  // a nested answer does not linger again
+  lingering = false;
+}
+
 namespace {
 
 std::vector<uint8_t> producer_heartbeat(const Settings& s) {
@@ -266,9 +426,12 @@ std::vector<uint8_t> producer_heartbeat(const Settings& s) {
 ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_send_result* result,
                            char* errbuf, size_t errlen) {
   auto promise = std::make_shared<Promise<Outcome>>();
-  op->done = [promise](Error e, Outcome o) { promise->set(std::move(e), std::move(o)); };
+  op->done = [promise, p](Error e, Outcome o) {
+    promise->set(std::move(e), std::move(o));
+    p->linger();
+  };
   p->begin_op();
-  if (!p->io->post([p, op] { p->run(op); })) {
+  if (!p->submit_sync(op)) {
     p->end_op();
     return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
   }
@@ -405,6 +568,7 @@ FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer* p, ferry_cli
       });
       if (!posted) p->end_op();
     };
+    op->batchable = true;
     p->begin_op();
     if (!p->io->post([p, op] { p->run(op); })) {
       op->done = nullptr;

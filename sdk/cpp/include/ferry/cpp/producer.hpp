@@ -190,6 +190,14 @@ class ProducerBuilder : public ClientBuilder<ProducerBuilder> {
   // One budget for a send and all its retries.
   ProducerBuilder& send_timeout_ms(int64_t ms) { return set("send_timeout_ms", std::to_string(ms)); }
   ProducerBuilder& send_retries(int n) { return set("send_retries", std::to_string(n)); }
+  // Client-side batching of async sends (off by default): sends of one topic
+  // that reach the I/O thread together, or within linger_ms, go as one
+  // request of up to max_messages / max_bytes; each keeps its own callback.
+  ProducerBuilder& async_batching(uint32_t max_messages, uint64_t max_bytes = 262144, uint32_t linger_ms = 0) {
+    set("async_batch_max_messages", std::to_string(max_messages));
+    set("async_batch_max_bytes", std::to_string(max_bytes));
+    return set("async_batch_linger_ms", std::to_string(linger_ms));
+  }
 
   // A started producer.
   Producer build() {
