@@ -16,12 +16,15 @@
 #                    (sync flush) and redis (appendfsync always) in workload 4
 #   --build-dir DIR  default build-compare; --no-build uses it as it is
 #   --keep           keep the temp dir (data, logs, every raw JSON result)
+#   --producer-set "k=v ..."  libferry producer settings for Ferry's workloads
+#                    1-3 (ferry-bench --set), e.g. "async_batch_max_messages=64
+#                    async_batch_linger_ms=1"; the table names them
 # To measure exactly one commit while others edit the tree, run it from an
 # export: git archive HEAD | tar -x -C DIR; FERRY_COMMIT=<hash> DIR/tools/compare.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 ferry_only=0 with_strace=0 build=1 keep=0
+quick=0 ferry_only=0 with_strace=0 build=1 keep=0 producer_set=""
 build_dir="$here/build-compare"
 while (($#)); do
   case "$1" in
@@ -31,7 +34,8 @@ while (($#)); do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --producer-set) producer_set=$2; shift ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -168,6 +172,7 @@ failures=0
   echo "machine $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
   echo "quick $quick"
   echo "backlog $BACKLOG"
+  echo "producer_set $producer_set"
 } >"$res/meta.txt"
 
 # --------------------------------------------------------------- baselines
@@ -224,15 +229,18 @@ start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...
 }
 fb_produce() { timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --quiet -s $SIZE "$@"; }
 
+# --producer-set: libferry settings for workloads 1-3 (ferry-bench --set k=v).
+pset=()
+for kv in $producer_set; do pset+=(--set "$kv"); done
 log "Ferry: ferryd, mmaplog, async flush"
 start_ferry ferry_flush_async ferry-async W1 W2 W3 W5 W6 W7
 A="async flush (ack before fsync)"
 run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
 run_row 2 Ferry "$A" "1 thread, async window 256" "$ferry_pid" w2.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D ${pset[@]+"${pset[@]}"}
 run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D
+  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D ${pset[@]+"${pset[@]}"}
 log "workload 5: Ferry backlog of $BACKLOG (fill, not measured)"
 fb_produce -t W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.ferry-fill.json" 2>"$res/w5.ferry-fill.err" ||
   die "Ferry backlog fill: $(tail -n 2 "$res/w5.ferry-fill.err")"

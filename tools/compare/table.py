@@ -67,6 +67,9 @@ def main(res):
     print(f"1 KiB bodies; workload 5 backlog {int(meta.get('backlog', '0')):,} messages; workload 6 paced at "
           f"{int(meta.get('e2e_rate', '0')):,} msgs/s (half of Ferry's best of workloads 2 and 3). CPU = % of one "
           f"core over the run (client: the load generator process(es), server: the broker process).")
+    if meta.get("producer_set"):
+        print(f"Ferry workloads 1-3 ran with libferry producer settings: {meta['producer_set']} "
+              f"(async_batch_*: client-side batching on).")
     print()
     head = ["W", "system", "durability", "client", "msgs/s", "MB/s", "p50 ms", "p99 ms", "client CPU", "server CPU",
             "Ferry / this"]

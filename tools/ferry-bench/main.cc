@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   produce->add_option("-q,--queues", o.queues, "queues per topic for --create")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  produce->add_option("--set", o.producer_set,
+                      "key=value for the libferry producer config (repeatable), e.g. "
+                      "--set async_batch_max_messages=64 --set sync_io_spin_us=50");
   CLI::App* consume = app.add_subcommand("consume", "receive messages and measure end-to-end latency");
   common(consume);
   consume->add_option("-m,--mode", o.consume_mode, "push | pull")

@@ -26,6 +26,7 @@ struct Options {
   bool create = false;        // create the topics first
   std::string create_target = "DefaultCluster";
   uint32_t queues = 4;        // with --create
+  std::vector<std::string> producer_set;  // --set key=value: libferry producer config
   // Consumer.
   std::string consume_mode = "push";  // push | pull
   std::string from = "last";          // first | last

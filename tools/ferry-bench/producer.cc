@@ -215,8 +215,17 @@ int create_topics(const Options& o, const ferry_config* conf) {
 
 int run_produce(const Options& o) {
   tools::SdkError e;
-  tools::ConfigPtr conf = tools::make_config(
-      {{"name_servers", o.name_servers}, {"group", o.group.empty() ? "ferry_bench_producer" : o.group}}, &e);
+  std::vector<std::pair<std::string, std::string>> kv{
+      {"name_servers", o.name_servers}, {"group", o.group.empty() ? "ferry_bench_producer" : o.group}};
+  for (const auto& set : o.producer_set) {
+    size_t eq = set.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "--set wants key=value, got '%s'\n", set.c_str());
+      return tools::kExitUsage;
+    }
+    kv.emplace_back(set.substr(0, eq), set.substr(eq + 1));
+  }
+  tools::ConfigPtr conf = tools::make_config(kv, &e);
   if (!conf) {
     std::fprintf(stderr, "bad configuration: %s\n", e.message.c_str());
     return tools::kExitUsage;
