@@ -12,6 +12,7 @@
 
 int main(int argc, char** argv) {
   using ferry::bench::Options;
+  constexpr uint32_t kMaxTopics = 100'000;
   Options o;
   if (const char* ns = std::getenv("FERRY_NAME_SERVERS")) o.name_servers = ns;
   CLI::App app{"ferry-bench: measure a Ferry broker through libferry. Every run is bounded by --duration."};
@@ -20,8 +21,10 @@ int main(int argc, char** argv) {
     sc->add_option("-n,--name-servers", o.name_servers, "host:port;host:port (env FERRY_NAME_SERVERS)")
         ->capture_default_str();
     sc->add_option("-t,--topic", o.topic, "topic, or the prefix with --topics > 1")->capture_default_str();
+    // The bench keeps one name per topic and nothing else (libferry keeps
+    // one route each): 100,000 topics cost a few MB here.
     sc->add_option("--topics", o.topics, "number of topics (<topic>-0 .. <topic>-N-1)")
-        ->check(CLI::Range(1u, 1000u))->capture_default_str();
+        ->check(CLI::Range(1u, kMaxTopics))->capture_default_str();
     sc->add_option("-c,--threads", o.threads, "sending / consuming threads")
         ->check(CLI::Range(1u, 256u))->capture_default_str();
     sc->add_option("-d,--duration", o.duration_s, "seconds; always bounds the run")
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
   produce->add_option("-b,--batch", o.batch, "batch: messages per request")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
   produce->add_option("-r,--rate", o.rate, "messages/s over all threads (0: unlimited)")->capture_default_str();
+  produce->add_flag("--warmup", o.warmup,
+                    "before the timed run, send one message to every topic (routes cached, queues touched; "
+                    "its time is reported apart)");
   produce->add_flag("--create", o.create, "create the topics first (existing ones are kept)");
   produce->add_option("--create-target", o.create_target, "broker host:port or cluster name for --create")
       ->capture_default_str();

@@ -24,6 +24,7 @@ struct Options {
   uint32_t batch = 64;        // batch: messages per request
   uint64_t rate = 0;          // messages/s over all threads, 0 = unlimited
   bool create = false;        // create the topics first
+  bool warmup = false;        // one untimed message per topic before the run
   std::string create_target = "DefaultCluster";
   uint32_t queues = 4;        // with --create
   std::vector<std::string> producer_set;  // --set key=value: libferry producer config

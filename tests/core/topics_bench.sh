@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Throughput with 1, 100 and 10,000 topics written at once, side by side in
+# one run against one standalone ferryd (mmaplog + async flush, name server
+# in the same process). docs/benchmarks.md ("Many topics") quotes its output.
+#   scripts/locked tests/core/topics_bench.sh build-core
+# Env: DUR (seconds per step, 10), ROUNDS (passes over 1/100/10000, 2),
+#      PERF=dir (perf record -g of ferryd during each step's first round),
+#      STORAGE_CONF (more [plugins.storage] lines), KEEP=1 (keep the data dir).
+# The topics are created through admin calls by ferry-bench --create (4
+# queues each), then every step runs with --warmup (one untimed send per
+# topic: routes cached, queues seen) so it measures the steady state.
+# Not a test.
+set -euo pipefail
+B=$(cd "${1:-build}" && pwd)
+DUR=${DUR:-10}
+ROUNDS=${ROUNDS:-2}
+T=$(mktemp -d /tmp/ferry-topics-bench.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ADDR=127.0.0.1:$PORT
+PID=""
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  if [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
+}
+trap cleanup EXIT
+
+cat > "$T/broker.toml" <<CONF
+[kernel]
+listen = "$ADDR"
+data_dir = "$T/data"
+log_level = "warn"
+[broker]
+cluster = "BenchCluster"
+name = "broker-bench"
+[plugins.storage]
+library = "ferry_storage_mmaplog"
+segment_size = "1GiB"
+${STORAGE_CONF:-}
+[plugins.flush]
+library = "ferry_flush_async"
+[plugins.registry]
+library = "ferry_routing_namesrv"
+mode = "registry"
+[plugins.registration]
+library = "ferry_routing_namesrv"
+mode = "registration"
+name_servers = ["$ADDR"]
+CONF
+"$B/bin/ferryd" --config "$T/broker.toml" > "$T/ferryd.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do
+  "$B/bin/ferryctl" -n "$ADDR" cluster list >/dev/null 2>&1 && break
+  sleep 0.2
+done
+
+bench() { "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
+summary() {
+  python3 -c 'import json,sys; j=json.loads(sys.stdin.read()); l=j["latency_ms"]; print("msgs/s %d  p50 %.2f ms  p99 %.2f ms  failed %d" % (j["msgs_per_s"], l["p50"], l["p99"], j["failed"]))'
+}
+
+echo "== create: ferry-bench produce --create --create-target $ADDR -q 4 (1, 100, 10000 topics), 1 message each"
+for spec in "mt1 1" "mt100 100" "mt10k 10000"; do
+  set -- $spec
+  bench -t "$1" --topics "$2" --create --create-target "$ADDR" -q 4 -N 1 -d 60 --quiet > /dev/null
+done
+
+for round in $(seq 1 "$ROUNDS"); do
+  for spec in "mt1 1" "mt100 100" "mt10k 10000"; do
+    set -- $spec
+    echo "== round $round, $2 topic(s): ferry-bench produce -t $1 --topics $2 --warmup -m async -w 256 -s 1024 -d $DUR"
+    PERF_PID=""
+    if [ -n "${PERF:-}" ] && [ "$round" = 1 ]; then
+      mkdir -p "$PERF"
+      (sleep 3; perf record -g -F 999 -o "$PERF/ferryd-$2.data" -p "$PID" -- sleep 5 > /dev/null 2>&1) &
+      PERF_PID=$!
+    fi
+    bench -t "$1" --topics "$2" --warmup -d "$DUR" --quiet | tee -a "$T/runs.json" | summary
+    [ -z "$PERF_PID" ] || wait "$PERF_PID" || true
+  done
+done
