@@ -19,6 +19,7 @@ Core::Core(Env& env, PluginSet plugins, CoreConfig config)
       config_(config),
       filters_(env, plugins_.filters),
       topics_(env.data_dir() + "/core/topics.conf"),
+      topic_file_(std::make_shared<OrderedFileWriter>(topics_.path())),
       offsets_(env.data_dir() + "/core/consumer_offsets.conf"),
       ids_(env.identity().advertised_address),
       err_(env.new_error()),
@@ -88,7 +89,7 @@ void Core::stop() {
   // Topics first: sends to auto-created topics and admin changes wait for it.
   std::string why;
   if (persist_now(&why) != FERRY_OK) env_.log(FERRY_LOG_ERROR, "core: " + why);
-  answer_topic_waiters(topics_.dirty() ? FERRY_E_IO : FERRY_OK, why);
+  answer_topic_waiters(topics_.dirty() ? FERRY_E_IO : FERRY_OK, why, topics_.generation());
   check_acks();
   while (!pending_.empty()) {
     Pending p = std::move(pending_.front());
@@ -295,17 +296,53 @@ void Core::arm_topic_save(uint64_t delay_ms) {
   });
 }
 
+// The write (the whole table, fdatasync, rename, directory fsync) runs on a
+// worker so that a large table never stalls the loop; one write at a time.
+// Changes made while it runs are picked up by the next one, armed when it
+// completes. Replies wait for the completion, as before.
 void Core::save_topics() {
-  std::string why;
-  ferry_status s = topics_.save(&why, before_rename_);
+  if (topics_writing_) return;  // topics_written() re-arms if still dirty
+  std::optional<TopicTable::Snapshot> snap = topics_.snapshot();
+  if (!snap) {
+    answer_topic_waiters(FERRY_OK, "", topics_.saved_generation());
+    check_acks();
+    return;
+  }
+  struct Job {
+    TopicTable::Snapshot snap;
+    ferry_status status = FERRY_OK;
+    std::string why;
+  };
+  auto job = std::make_shared<Job>();
+  job->snap = std::move(*snap);
+  auto file = topic_file_;
+  BeforeRenameHook hook = before_rename_;
+  std::weak_ptr<Core*> alive = alive_;
+  auto work = [job, file, hook] {
+    job->status = file->write(job->snap.generation, job->snap.text, &job->why, hook);
+    std::string().swap(job->snap.text);  // the copy of the table is not needed past here
+  };
+  topics_writing_ = true;
+  if (env_.queue_work(work, [job, alive] {
+        if (auto self = alive.lock()) (*self)->topics_written(job->snap.generation, job->status, job->why);
+      }))
+    return;
+  work();  // no worker (loop closing): write here
+  topics_written(job->snap.generation, job->status, job->why);
+}
+
+void Core::topics_written(uint64_t generation, ferry_status s, const std::string& why) {
+  topics_writing_ = false;
   if (s != FERRY_OK) {
     env_.log(FERRY_LOG_ERROR, "core: topic table not saved (retried in 1 s): " + why);
-    answer_topic_waiters(s, why);
+    answer_topic_waiters(s, why, generation);
     arm_topic_save(std::max<uint64_t>(config_.topic_persist_delay_ms, 1000));
     return;
   }
-  answer_topic_waiters(FERRY_OK, "");
+  topics_.mark_saved(generation);
+  answer_topic_waiters(FERRY_OK, "", generation);
   check_acks();
+  if (topics_.dirty()) schedule_topic_save();  // changes made during the write
 }
 
 void Core::answer_when_topics_saved(RequestPtr req, Response r) {
@@ -313,12 +350,12 @@ void Core::answer_when_topics_saved(RequestPtr req, Response r) {
   topic_waiters_.push_back(TopicWaiter{topics_.generation(), std::move(req), std::move(r)});
 }
 
-void Core::answer_topic_waiters(ferry_status s, const std::string& why) {
+void Core::answer_topic_waiters(ferry_status s, const std::string& why, uint64_t attempted) {
   uint64_t saved = topics_.saved_generation();
   while (!topic_waiters_.empty()) {
     TopicWaiter& w = topic_waiters_.front();
-    if (s == FERRY_OK && w.generation > saved) break;
-    if (s == FERRY_OK || w.generation <= saved)
+    if (w.generation > (s == FERRY_OK ? saved : std::max(saved, attempted))) break;
+    if (w.generation <= saved)
       w.req->respond(std::move(w.response));
     else  // applied in memory; the client must not believe it durable
       respond_error(*w.req, s, "topic change applied but not persisted (the broker retries the write): " + why);
@@ -333,7 +370,12 @@ void Core::persist_offsets() {
 }
 
 ferry_status Core::persist_now(std::string* why) {
-  ferry_status s = topics_.save(why, before_rename_);
+  // Through the same writer as the worker: never behind a write in flight.
+  ferry_status s = FERRY_OK;
+  if (std::optional<TopicTable::Snapshot> snap = topics_.snapshot()) {
+    s = topic_file_->write(snap->generation, snap->text, why, before_rename_);
+    if (s == FERRY_OK) topics_.mark_saved(snap->generation);
+  }
   std::string why2;
   ferry_status s2 = offsets_.save(&why2, before_rename_);
   if (s == FERRY_OK && s2 != FERRY_OK) {

@@ -39,6 +39,7 @@
 #include "message_edit.h"
 #include "message_id.h"
 #include "offset_store.h"
+#include "ordered_file.h"
 #include "queue_locks.h"
 #include "request.h"
 #include "topic_table.h"
@@ -90,6 +91,9 @@ class Core {
   void handle(RequestPtr request);
   void on_watermarks();
   void on_connection_closed(uint64_t conn_id);
+  // Right before /metrics is rendered: refresh the series computed at scrape
+  // time (consumer lag per group/topic) rather than on the hot path.
+  void collect_metrics();
 
   // ---- host-table services (ferry_host_api's core section) ----
   ferry_status topic_get(std::string_view name, ferry_topic_info* out) const;
@@ -182,11 +186,14 @@ class Core {
   void schedule_topic_save();
   void arm_topic_save(uint64_t delay_ms);
   void save_topics();
+  void topics_written(uint64_t generation, ferry_status s, const std::string& why);
   void topics_changed();
   void persist_offsets();
   // Answer `req` with `r` once the topic table as it is now is on disk.
   void answer_when_topics_saved(RequestPtr req, Response r);
-  void answer_topic_waiters(ferry_status s, const std::string& why);
+  // OK: answer the waiters the saved table covers. An error: answer those up
+  // to `attempted` (the failed write's generation) with it.
+  void answer_topic_waiters(ferry_status s, const std::string& why, uint64_t attempted);
   void fail_held_pulls(std::string_view topic);
 
   void tick();  // timeouts of held pulls and waiting sends
@@ -196,6 +203,8 @@ class Core {
   CoreConfig config_;
   FilterSet filters_;
   TopicTable topics_;
+  std::shared_ptr<OrderedFileWriter> topic_file_;  // shared with the worker writing it
+  bool topics_writing_ = false;                    // a topic-table write is on a worker
   OffsetStore offsets_;
   ClientTable clients_;
   QueueLocks locks_;

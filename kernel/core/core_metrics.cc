@@ -25,6 +25,37 @@ CoreMetrics::CoreMetrics(Env& env) : env_(env) {
   consumer_groups = reg("ferry_core_consumer_groups", "consumer groups with at least one member",
                         FERRY_METRIC_GAUGE);
   topics = reg("ferry_core_topics", "topics in the topic table", FERRY_METRIC_GAUGE);
+  lag_dropped_ = reg("ferry_core_consumer_lag_series_dropped",
+                     "group/topic pairs whose lag has no series (over the series cap) at the last scrape",
+                     FERRY_METRIC_GAUGE);
+}
+
+void CoreMetrics::set_lag(std::string_view group, std::string_view topic, uint64_t lag) {
+  std::string key;
+  key.reserve(group.size() + 1 + topic.size());
+  key.append(group).append(1, '\0').append(topic);
+  auto it = lag_.find(key);
+  if (it == lag_.end()) {
+    if (lag_.size() >= kMaxLagSeries) {
+      ++lag_dropped_now_;
+      return;
+    }
+    std::string labels = "group=" + std::string(group) + ",topic=" + std::string(topic);
+    LagSeries s;
+    s.metric = env_.metric("ferry_core_consumer_lag",
+                           "messages stored but not yet committed by the group (max offset - committed offset, "
+                           "summed over the topic's queues), computed at scrape time",
+                           FERRY_METRIC_GAUGE, labels);
+    it = lag_.emplace(std::move(key), s).first;
+  }
+  it->second.round = lag_round_;
+  set(it->second.metric, static_cast<double>(lag));
+}
+
+void CoreMetrics::end_lag_round() {
+  for (auto& [key, s] : lag_)
+    if (s.round != lag_round_) set(s.metric, 0);
+  set(lag_dropped_, static_cast<double>(lag_dropped_now_));
 }
 
 const TopicMetrics& CoreMetrics::topic(std::string_view name) {

@@ -29,6 +29,16 @@ class CoreMetrics {
   // The topic's series, registered on first use. [loop]
   const TopicMetrics& topic(std::string_view name);
 
+  // Consumer lag, set at scrape time (Core::collect_metrics): start a round,
+  // set each group/topic's lag, end the round (pairs not set in it drop to
+  // 0: their offsets are gone). At most kMaxLagSeries pairs get a series,
+  // so a broker with many groups x topics cannot blow up /metrics; the
+  // rest are counted in ferry_core_consumer_lag_series_dropped. [loop]
+  static constexpr size_t kMaxLagSeries = 1000;
+  void begin_lag_round() { ++lag_round_; lag_dropped_now_ = 0; }
+  void set_lag(std::string_view group, std::string_view topic, uint64_t lag);
+  void end_lag_round();
+
   Metric* append_latency_us = nullptr;  // storage append of one send (its whole batch)
   Metric* ack_latency_us = nullptr;     // append to acknowledgement (durable/replicated)
   Metric* sends_busy = nullptr;
@@ -57,8 +67,16 @@ class CoreMetrics {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  struct LagSeries {
+    Metric* metric = nullptr;
+    uint64_t round = 0;  // last round that set it
+  };
   Env& env_;
   std::unordered_map<std::string, TopicMetrics, Hash, std::equal_to<>> topics_;
+  std::unordered_map<std::string, LagSeries, Hash, std::equal_to<>> lag_;  // group '\0' topic
+  Metric* lag_dropped_ = nullptr;
+  uint64_t lag_round_ = 0;
+  uint64_t lag_dropped_now_ = 0;
 };
 
 }  // namespace ferry::core

@@ -149,6 +149,28 @@ void Core::handle_group_progress(RequestPtr req) {
   req->respond(std::move(r));
 }
 
+void Core::collect_metrics() {
+  metrics_.begin_lag_round();
+  for (const std::string& group : offsets_.groups()) {
+    std::string topic;
+    uint64_t lag = 0;
+    offsets_.for_group(group, "", [&](const std::string& t, int32_t qid, uint64_t committed) {
+      if (t != topic) {
+        if (!topic.empty()) metrics_.set_lag(group, topic, lag);
+        topic = t;
+        lag = 0;
+      }
+      uint64_t min = 0, max = 0;
+      err_->reset();
+      if (plugins_.storage->queue_range(plugins_.storage_inst, slice(t), qid, &min, &max, err_->get()) == FERRY_OK &&
+          max > committed)
+        lag += max - committed;
+    });
+    if (!topic.empty()) metrics_.set_lag(group, topic, lag);
+  }
+  metrics_.end_lag_round();
+}
+
 void Core::handle_runtime_stats(RequestPtr req) {
   flatbuffers::FlatBufferBuilder fbb(1024);
   std::vector<flatbuffers::Offset<fb::Stat>> stats;

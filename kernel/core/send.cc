@@ -176,7 +176,8 @@ void Core::handle_send(RequestPtr req) {
 
   Append a = append_batch(topic, false);
   if (a.status != FERRY_OK) return respond_error(*req, a.status, a.why);
-  const TopicMetrics& tm = metrics_.topic(topic);
+  if (!t->metrics) t->metrics = &metrics_.topic(topic);  // stable: node-based map
+  const TopicMetrics& tm = *t->metrics;
   CoreMetrics::add(tm.messages_in, static_cast<double>(n));
   CoreMetrics::add(tm.bytes_in, static_cast<double>(declared));
 

@@ -42,14 +42,14 @@ ferry_status TopicTable::load(std::string* why) {
   return FERRY_OK;
 }
 
-ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
-  if (!dirty()) return FERRY_OK;
-  const uint64_t covered = generation_;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-  std::string text(kHeader);
+std::optional<TopicTable::Snapshot> TopicTable::snapshot() const {
+  if (!dirty()) return std::nullopt;
+  Snapshot snap;
+  snap.generation = generation_;
+  std::string& text = snap.text;
+  text.reserve(kHeader.size() + 1 + topics_.size() * 48);
+  text += kHeader;
   text += '\n';
-  text.reserve(text.size() + topics_.size() * 48);
   for (const auto& [name, c] : topics_) {
     text += name;
     for (uint32_t v : {c.read_queues, c.write_queues, c.perm, c.flags}) {
@@ -58,10 +58,23 @@ ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
     }
     text += '\n';
   }
-  ferry_status s = write_file_atomically(path_, text, why, hook);
-  if (s != FERRY_OK) return s;  // still dirty: the next save retries
-  saved_generation_ = covered;
+  return snap;
+}
+
+void TopicTable::mark_saved(uint64_t generation) {
+  if (generation <= saved_generation_) return;
+  saved_generation_ = generation;
   ++writes_;
+}
+
+ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
+  std::optional<Snapshot> snap = snapshot();
+  if (!snap) return FERRY_OK;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
+  ferry_status s = write_file_atomically(path_, snap->text, why, hook);
+  if (s != FERRY_OK) return s;  // still dirty: the next save retries
+  mark_saved(snap->generation);
   return FERRY_OK;
 }
 

@@ -312,6 +312,8 @@ std::string Kernel::render_metrics() {
   }
   for (size_t i = 0; i < m_watermarks_.size(); ++i)
     m_watermarks_[i]->set(static_cast<double>(watermarks_.get(static_cast<ferry_watermark>(i))));
+  // Series the core computes only when scraped (consumer lag).
+  if (core_glue_ && core_glue_->enabled()) core_glue_->core()->collect_metrics();
   return metrics_.render_text();
 }
 

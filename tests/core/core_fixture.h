@@ -37,8 +37,9 @@ class CoreFixture : public ::testing::Test {
   using Answer = FakeRequest::Answer;
 
   void SetUp() override {
-    // Topic changes written at once, so admin replies need no clock advance;
-    // tests of the group-commit window set a delay (topics_test.cc).
+    // Topic changes written at once (on a worker: replies after run_loop),
+    // so admin replies need no clock advance; tests of the group-commit
+    // window set a delay (topics_test.cc).
     config_.topic_persist_delay_ms = 0;
     tag_ = std::make_unique<ferry::test::PluginHandle>(host_, "filter", "tag");
     tag_->create_and_start("tag");
@@ -79,6 +80,8 @@ class CoreFixture : public ::testing::Test {
 
   void create_topic(const std::string& name, uint32_t queues = 4) {
     auto a = call(FERRY_CODE_TOPIC_CREATE, topic_create(name, queues, queues));
+    env_.run_loop();  // the topic-table write's completion (the write runs on a worker)
+    ASSERT_TRUE(a->answered);
     ASSERT_EQ(a->status, FERRY_OK) << a->message;
   }
 

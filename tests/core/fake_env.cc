@@ -53,9 +53,34 @@ std::unique_ptr<Timer> FakeEnv::start_timer(uint64_t delay_ms, uint64_t repeat_m
 }
 
 bool FakeEnv::queue_work(std::function<void()> work, std::function<void()> done) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (hold_work) {
+    held_.emplace_back(std::move(work), std::move(done));
+    return true;
+  }
+  lock.unlock();
   work();  // "worker": runs now; its completion waits for run_loop like a real loop's
+  lock.lock();
   done_.push_back(std::move(done));
   return true;
+}
+
+size_t FakeEnv::held_work() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return held_.size();
+}
+
+void FakeEnv::run_held_work() {
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> jobs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs.swap(held_);
+  }
+  for (auto& [work, done] : jobs) {
+    work();
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back(std::move(done));
+  }
 }
 
 void FakeEnv::log(ferry_log_level, std::string_view message) { log_.emplace_back(message); }
@@ -119,9 +144,15 @@ size_t FakeEnv::run_loop() {
       ++ran;
       continue;
     }
-    if (!done_.empty()) {
-      auto fn = std::move(done_.front());
-      done_.pop_front();
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!done_.empty()) {
+        fn = std::move(done_.front());
+        done_.pop_front();
+      }
+    }
+    if (fn) {
       fn();
       ++ran;
       continue;

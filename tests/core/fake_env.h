@@ -57,6 +57,12 @@ class FakeEnv : public Env {
   void set_durable(uint64_t v) { durable_ = v; }
   void set_replicated(uint64_t v) { replicated_ = v; }
   bool logged(const std::string& needle) const;
+  // When set, queue_work keeps each job until run_held_work(), which the
+  // test may call from another thread (a real worker); the completions then
+  // wait for run_loop() on the test's "loop" thread.
+  bool hold_work = false;
+  size_t held_work() const;
+  void run_held_work();
 
   // A registered series: its value (counter/gauge) or observation count.
   struct RecordedMetric : Metric {
@@ -92,9 +98,10 @@ class FakeEnv : public Env {
   BrokerIdentity identity_;
   int64_t wall_ms_ = 1'700'000'000'000;
   uint64_t mono_ms_ = 1'000'000;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::deque<std::pair<ferry_task_fn, void*>> posted_;  // guarded by mu_
-  std::deque<std::function<void()>> done_;
+  std::deque<std::function<void()>> done_;  // guarded by mu_
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> held_;  // guarded by mu_
   std::map<uint64_t, std::shared_ptr<TimerEntry>> timers_;
   uint64_t next_timer_ = 1;
   std::atomic<uint64_t> write_{0}, durable_{0}, replicated_{0};

@@ -2,10 +2,17 @@
 // kernel/net's Client, under two assemblies (mmaplog + sync flush, memory +
 // async flush) that no test body knows about.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
+#include <map>
+#include <thread>
 
 #include "core_client.h"
 #include "ferry_test/free_port.h"
@@ -25,10 +32,10 @@ class FerrydCore : public ::testing::TestWithParam<Assembly> {
     write_config("");
     ASSERT_NO_FATAL_FAILURE(start());
   }
-  // `core_extra`: more [core] keys.
-  void write_config(const std::string& core_extra) {
+  // `core_extra`: more [core] keys; `kernel_extra`: more [kernel] keys.
+  void write_config(const std::string& core_extra, const std::string& kernel_extra = "") {
     std::ofstream(config_) << "[kernel]\nlisten = \"" << address_ << "\"\ndata_dir = \"" << dir_.str()
-                           << "/data\"\nlog_level = \"info\"\n\n"
+                           << "/data\"\nlog_level = \"info\"\n" << kernel_extra << "\n"
                            << "[core]\nmax_message_size = \"64KiB\"\nlong_poll_max_hold = \"10s\"\n"
                            << "client_sweep_interval = \"100ms\"\noffset_persist_interval = \"100ms\"\n"
                            << core_extra << "\n"
@@ -192,6 +199,195 @@ TEST_P(FerrydCore, TopicAcknowledgedAsCreatedSurvivesSigkill) {
   EXPECT_EQ(t.as<fb::TopicResponse>()->topic()->write_queues(), 3u);
   Reply a = c.ask(FERRY_CODE_TOPIC_GET, topic_payload("ByFirstSend"));
   EXPECT_EQ(a.status, FERRY_OK) << a.message;
+}
+
+// Heartbeats carry subscriptions only when they changed; the broker keeps
+// them per client, so one member's heartbeat never makes another resend.
+TEST_P(FerrydCore, SubscriptionsAreKeptPerClientAndResentOnlyWhenChanged) {
+  CoreClient a(address_), b(address_);
+  ASSERT_EQ(a.ask(FERRY_CODE_TOPIC_CREATE, topic_create("T")).status, FERRY_OK);
+  ASSERT_EQ(a.ask(FERRY_CODE_TOPIC_CREATE, topic_create("U")).status, FERRY_OK);
+  auto resend = [](const Reply& r) {
+    std::vector<std::string> out;
+    const auto* h = r.as<fb::HeartbeatResponse>();
+    if (h && h->resend_subscriptions())
+      for (const auto* g : *h->resend_subscriptions()) out.emplace_back(sv(g));
+    return out;
+  };
+  using Groups = std::vector<std::string>;
+  // A fingerprint the broker has never seen, without subscriptions: resend.
+  Reply r = a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 11, false, {}}}));
+  ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  EXPECT_EQ(resend(r), Groups{"G"});
+  r = a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 11, true, {{"T", "a"}}}}));
+  ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  EXPECT_TRUE(resend(r).empty());
+  // B, same group, other subscriptions and fingerprint.
+  r = b.ask(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 22, true, {{"U", "b"}}}}));
+  ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  // Fingerprint-only heartbeats from both: neither is asked to resend.
+  r = a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 11, false, {}}}));
+  EXPECT_TRUE(resend(r).empty()) << "B's heartbeat replaced A's subscription data";
+  r = b.ask(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 22, false, {}}}));
+  EXPECT_TRUE(resend(r).empty());
+  // A changes its subscriptions: new fingerprint without data -> resend.
+  r = a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 12, false, {}}}));
+  EXPECT_EQ(resend(r), Groups{"G"});
+  // What the broker holds, per client (admin CONSUMER_CONNECTIONS).
+  flatbuffers::FlatBufferBuilder fbb;
+  Reply c = a.ask(FERRY_CODE_CONSUMER_CONNECTIONS,
+                  finish(fbb, fb::CreateConsumerConnectionsRequest(fbb, fbb.CreateString("G"))));
+  ASSERT_EQ(c.status, FERRY_OK) << c.message;
+  const auto* conns = c.as<fb::ConsumerConnectionsResponse>()->connections();
+  ASSERT_EQ(conns->size(), 2u);
+  std::map<std::string, std::string> subs;
+  for (const auto* conn : *conns) {
+    ASSERT_EQ(conn->subscriptions()->size(), 1u) << sv(conn->client_id());
+    const auto* s0 = conn->subscriptions()->Get(0);
+    subs[std::string(sv(conn->client_id()))] = std::string(sv(s0->topic())) + ":" + std::string(sv(s0->expression()));
+  }
+  EXPECT_EQ(subs["A"], "T:a");
+  EXPECT_EQ(subs["B"], "U:b");
+}
+
+// A queue locked by one member is refused to another until the holder
+// unlocks it or its lease runs out; a client outside the group gets none.
+TEST_P(FerrydCore, QueueLockIsExclusiveUntilUnlockOrLeaseExpiry) {
+  ASSERT_EQ(stop(), 0) << child_->log();
+  write_config("queue_lock_lease = \"1s\"\n");
+  ASSERT_NO_FATAL_FAILURE(start());
+  CoreClient a(address_), b(address_);
+  ASSERT_EQ(a.ask(FERRY_CODE_TOPIC_CREATE, topic_create("T", 2, 2)).status, FERRY_OK);
+  ASSERT_EQ(a.ask(FERRY_CODE_HEARTBEAT, heartbeat("A", {{"G", 1, true, {{"T", "*"}}}})).status, FERRY_OK);
+  ASSERT_EQ(b.ask(FERRY_CODE_HEARTBEAT, heartbeat("B", {{"G", 1, true, {{"T", "*"}}}})).status, FERRY_OK);
+  auto locked = [](const Reply& r) {
+    std::vector<int32_t> q;
+    if (const auto* l = r.as<fb::LockQueuesResponse>(); l && l->locked())
+      for (const auto* ref : *l->locked()) q.push_back(ref->queue_id());
+    return q;
+  };
+  using Qs = std::vector<int32_t>;
+  Reply r = a.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "A", {{"T", 0}, {"T", 1}}));
+  ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  EXPECT_EQ(locked(r), (Qs{0, 1}));
+  r = b.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "B", {{"T", 0}, {"T", 1}}));
+  ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  EXPECT_TRUE(locked(r).empty()) << "B got a queue A holds";
+  r = b.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "X", {{"T", 0}}));
+  EXPECT_EQ(r.status, FERRY_E_GROUP_NOT_FOUND) << "a client outside the group locked: " << r.message;
+  // A unlocks queue 1: B may take it, not queue 0.
+  ASSERT_EQ(a.ask(FERRY_CODE_UNLOCK_QUEUES, lock_request("G", "A", {{"T", 1}}, false)).status, FERRY_OK);
+  r = b.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "B", {{"T", 0}, {"T", 1}}));
+  EXPECT_EQ(locked(r), Qs{1});
+  // A stops renewing queue 0 (still a member): once its 1 s lease ends, B gets it.
+  bool got = wait_until([&] {
+    Reply x = b.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "B", {{"T", 0}}));
+    std::this_thread::sleep_for(100ms);
+    return locked(x) == Qs{0};
+  }, 10s);
+  EXPECT_TRUE(got) << "queue 0 still refused well after A's lease ended";
+  r = a.ask(FERRY_CODE_LOCK_QUEUES, lock_request("G", "A", {{"T", 0}}));
+  EXPECT_TRUE(locked(r).empty()) << "A took back a queue B now holds";
+}
+
+// Deleting a topic answers the pulls held on it at once with
+// FERRY_E_TOPIC_NOT_FOUND and a message that says why; pulls held on other
+// topics keep waiting.
+TEST_P(FerrydCore, DeletingATopicAnswersItsHeldPullsAtOnce) {
+  CoreClient admin(address_), consumer(address_);
+  ASSERT_EQ(admin.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Doomed", 1, 1)).status, FERRY_OK);
+  ASSERT_EQ(admin.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Kept", 1, 1)).status, FERRY_OK);
+  auto doomed = consumer.ask_async(FERRY_CODE_PULL_MESSAGE, pull_request("Doomed", 0, 0, 8000), "", 12000);
+  auto kept = consumer.ask_async(FERRY_CODE_PULL_MESSAGE, pull_request("Kept", 0, 0, 8000), "", 12000);
+  ASSERT_TRUE(wait_until([&] {
+    flatbuffers::FlatBufferBuilder fbb;
+    Reply s = admin.ask(FERRY_CODE_RUNTIME_STATS, finish(fbb, fb::CreateRuntimeStatsRequest(fbb)));
+    for (const auto* st : *s.as<fb::RuntimeStatsResponse>()->stats())
+      if (sv(st->name()) == "held_pulls") return st->value() == 2;
+    return false;
+  }, 3s)) << "the two pulls were not held";
+  auto deleted_at = std::chrono::steady_clock::now();
+  Reply del = admin.ask(FERRY_CODE_TOPIC_DELETE, topic_payload("Doomed"));
+  ASSERT_EQ(del.status, FERRY_OK) << del.message;
+  ASSERT_EQ(doomed.wait_for(12s), std::future_status::ready);
+  Reply got = doomed.get();
+  // Answered by the delete, not by its 8 s hold running out.
+  EXPECT_LT(got.answered_at - deleted_at, 4s);
+  EXPECT_EQ(got.status, FERRY_E_TOPIC_NOT_FOUND) << got.message;
+  EXPECT_NE(got.message.find("deleted while this pull was held"), std::string::npos) << got.message;
+  EXPECT_EQ(kept.wait_for(0s), std::future_status::timeout) << "a pull on another topic was answered";
+  // The broker keeps serving the other topic: a send wakes the kept pull.
+  auto [p, att] = send_request("Kept", {{"still here"}});
+  ASSERT_EQ(admin.ask(FERRY_CODE_SEND_MESSAGE, p, att).status, FERRY_OK);
+  ASSERT_EQ(kept.wait_for(12s), std::future_status::ready);
+  EXPECT_EQ(kept.get().status, FERRY_OK);
+}
+
+// GET /metrics over a plain socket (Connection: close; every wait bounded).
+std::string scrape(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[65536];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+// Consumer lag per group/topic is a /metrics series, computed when scraped:
+// max offset - committed offset summed over the topic's queues.
+TEST_P(FerrydCore, ConsumerLagIsAMetricsSeriesPerGroupAndTopic) {
+  ASSERT_EQ(stop(), 0) << child_->log();
+  const int metrics_port = ferry::test::free_port();
+  write_config("", "metrics_listen = \"127.0.0.1:" + std::to_string(metrics_port) + "\"\n");
+  ASSERT_NO_FATAL_FAILURE(start());
+  CoreClient c(address_);
+  ASSERT_EQ(c.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Lagged", 2, 2)).status, FERRY_OK);
+  std::vector<Msg> q0(5, Msg{"m", "", "", "", 0}), q1(3, Msg{"m", "", "", "", 1});
+  for (const auto* batch : {&q0, &q1}) {
+    auto [p, att] = send_request("Lagged", *batch);
+    Reply r = c.ask(FERRY_CODE_SEND_BATCH, p, att);
+    ASSERT_EQ(r.status, FERRY_OK) << r.message;
+  }
+  auto commit = [&](const std::string& group, uint64_t o0, uint64_t o1) {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<flatbuffers::Offset<fb::QueueOffset>> v{fb::CreateQueueOffset(fbb, fbb.CreateString("Lagged"), 0, o0),
+                                                        fb::CreateQueueOffset(fbb, fbb.CreateString("Lagged"), 1, o1)};
+    return c.ask(FERRY_CODE_COMMIT_OFFSETS,
+                 finish(fbb, fb::CreateCommitOffsetsRequest(fbb, fbb.CreateString(group), fbb.CreateVector(v))))
+        .status;
+  };
+  ASSERT_EQ(commit("slow", 2, 1), FERRY_OK);
+  ASSERT_EQ(commit("done", 5, 3), FERRY_OK);
+  const std::string slow = "ferry_core_consumer_lag{group=\"slow\",topic=\"Lagged\"} ";
+  const std::string done = "ferry_core_consumer_lag{group=\"done\",topic=\"Lagged\"} ";
+  std::string text;
+  // Dispatch (queue max offsets) follows the append shortly: bounded wait.
+  EXPECT_TRUE(wait_until([&] {
+    text = scrape(metrics_port);
+    return text.find(slow + "5\n") != std::string::npos;
+  }, 5s)) << "no lag 5 = (5-2)+(3-1) for group slow:\n" << text;
+  EXPECT_NE(text.find(done + "0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE ferry_core_consumer_lag gauge"), std::string::npos) << text;
+  // The slow group catches up: the next scrape says so.
+  ASSERT_EQ(commit("slow", 5, 3), FERRY_OK);
+  text = scrape(metrics_port);
+  EXPECT_NE(text.find(slow + "0\n"), std::string::npos) << text;
 }
 
 INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,

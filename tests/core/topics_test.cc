@@ -1,5 +1,7 @@
 // Topic table: validation, persistence, debounced writes; names.
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/names.h"
 #include "core/topic_table.h"
@@ -170,6 +172,83 @@ TEST_F(TopicAdminTest, SendThatAutoCreatesItsTopicIsAckedOnlyOnceTheTableIsWritt
   ASSERT_TRUE(second->answered) << "an existing topic adds no wait";
   EXPECT_EQ(second->status, FERRY_OK);
   EXPECT_GE(env_.topics_changed_, 1) << "the routing plugin is told at once";
+}
+
+// The topic-table write (whole file + fdatasync + rename) runs on a worker:
+// the loop keeps serving while it is held, one write at a time, and the
+// changes made meanwhile go into the next write.
+TEST_F(TopicAdminTest, TopicTableIsWrittenOnAWorkerWhileTheLoopServes) {
+  config_.topic_persist_delay_ms = 100;
+  env_.hold_work = true;
+  make_core();
+  std::thread::id writer;
+  core_->set_before_rename_hook([&](const std::string&) {
+    writer = std::this_thread::get_id();
+    return true;
+  });
+  const std::string path = dir_.str() + "/core/topics.conf";
+  auto a = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  env_.advance(100);
+  ASSERT_EQ(env_.held_work(), 1u) << "the write is handed to a worker";
+  EXPECT_FALSE(a->answered) << "acknowledged before the write completed";
+  EXPECT_FALSE(std::filesystem::exists(path));
+
+  // The loop is free meanwhile: another change is accepted, its timer fires,
+  // but no second write starts while one is in flight.
+  auto b = call(FERRY_CODE_TOPIC_CREATE, topic_create("b"));
+  auto dup = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  EXPECT_EQ(dup->status, FERRY_E_ALREADY_EXISTS);
+  env_.advance(500);
+  EXPECT_EQ(env_.held_work(), 1u) << "two writes of one file in flight";
+
+  std::thread worker([&] { env_.run_held_work(); });
+  worker.join();
+  EXPECT_NE(writer, std::this_thread::get_id()) << "written on the loop thread";
+  EXPECT_FALSE(a->answered) << "answered before the completion reached the loop";
+  env_.run_loop();
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_FALSE(b->answered) << "b was created after the snapshot that was written";
+  EXPECT_EQ(core_->topics().writes(), 1u);
+
+  env_.advance(100);  // the next write, armed by the completion, covers b
+  ASSERT_EQ(env_.held_work(), 1u);
+  std::thread worker2([&] { env_.run_held_work(); });
+  worker2.join();
+  env_.run_loop();
+  ASSERT_TRUE(b->answered);
+  EXPECT_EQ(b->status, FERRY_OK) << b->message;
+  EXPECT_EQ(core_->topics().writes(), 2u);
+  TopicTable reread(path);
+  std::string why;
+  ASSERT_EQ(reread.load(&why), FERRY_OK) << why;
+  EXPECT_NE(reread.find("a"), nullptr);
+  EXPECT_NE(reread.find("b"), nullptr);
+}
+
+// Shutdown writes the table on the loop while an older snapshot may still
+// wait for its worker: that older write must not replace the newer file.
+TEST_F(TopicAdminTest, AWorkerWriteFinishingAfterShutdownKeepsTheNewerTable) {
+  config_.topic_persist_delay_ms = 100;
+  env_.hold_work = true;
+  make_core();
+  const std::string path = dir_.str() + "/core/topics.conf";
+  auto a = call(FERRY_CODE_TOPIC_CREATE, topic_create("a"));
+  env_.advance(100);
+  ASSERT_EQ(env_.held_work(), 1u);  // snapshot {a}, not written yet
+  auto b = call(FERRY_CODE_TOPIC_CREATE, topic_create("b"));
+  core_->stop();  // writes {a, b} now
+  ASSERT_TRUE(a->answered && b->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_EQ(b->status, FERRY_OK) << b->message;
+  std::thread worker([&] { env_.run_held_work(); });  // the stale {a} snapshot
+  worker.join();
+  env_.run_loop();
+  TopicTable reread(path);
+  std::string why;
+  ASSERT_EQ(reread.load(&why), FERRY_OK) << why;
+  EXPECT_NE(reread.find("a"), nullptr);
+  EXPECT_NE(reread.find("b"), nullptr) << "the older snapshot was written over the newer one";
 }
 
 TEST_F(TopicAdminTest, RequestsCreateGetListUpdateDelete) {
