@@ -49,7 +49,7 @@ std::optional<uint64_t> TestMessage::seq_of(const void* body, size_t len) {
 AppendPath::AppendPath(FakeHost& host, const ferry_storage_ops* ops, void* storage)
     : host_(host), ops_(ops), storage_(storage) {}
 
-Sent AppendPath::append(const ferry_message& msg) {
+Sent AppendPath::append(const ferry_message& msg, bool publish) {
   Sent s;
   s.result.struct_size = sizeof(s.result);
   ferry_error err;
@@ -64,7 +64,7 @@ Sent AppendPath::append(const ferry_message& msg) {
     return s;
   }
   s.end = s.result.commit_offset + s.result.size;
-  host_.publish_write(write);
+  if (publish) host_.publish_write(write);
   return s;
 }
 

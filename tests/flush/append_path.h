@@ -49,8 +49,11 @@ struct Sent {
 class AppendPath {
  public:
   AppendPath(FakeHost& host, const ferry_storage_ops* ops, void* storage);
-  // Append without waiting for the ack.
-  Sent append(const ferry_message& msg);
+  // Append without waiting for the ack. publish = false leaves publishing
+  // WRITE to the caller: a loop that appends several sends in one pass
+  // publishes once after them, as the kernel posts one on_appended per
+  // loop iteration.
+  Sent append(const ferry_message& msg, bool publish = true);
   // Append and wait for the ack.
   Sent send(const ferry_message& msg);
 

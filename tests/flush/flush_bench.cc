@@ -2,16 +2,22 @@
 // message, side by side in one run (docs/benchmarks.md, "Flush and
 // durability"). Not a test.
 //
-//   1. raw:      pwrite 1 KiB + fdatasync per message, one thread
+//   1. raw:      pwrite 1 KiB + fdatasync per message, one thread (appending
+//                to a new file; then the same into a sparse file, as a
+//                segment is, to check the baseline is fair)
 //   2. per-msg:  mmaplog + flush sync, one appender (each ack = one sync)
-//   3. group, kernel-shaped: N senders (default 64) each with one message in
+//   3. raw groups: pwrite of N/2 and of N messages + one fdatasync (no broker)
+//   4. group, kernel-shaped: N senders (default 64) each with one message in
 //      flight, served by one thread as the kernel's loop serves connections:
-//      it appends, publishes WRITE, and on each DURABLE advance acks every
-//      covered send and appends that sender's next message.
-//   4. group, thread per sender: N OS threads each send-and-wait through the
-//      fake host (every DURABLE advance wakes all N: the fake host's ack
-//      wait, not the plugin, bounds this one on 2 cores).
-// For each: messages/s, append-to-ack latency p50/p99/p99.9, syncs.
+//      on each DURABLE advance it acks every covered send, appends each acked
+//      sender's next message and publishes WRITE once for the pass (the
+//      kernel posts one on_appended per loop iteration); first with WRITE
+//      published after every append (session 2's loop), to compare.
+//   5. (--thread-phase 1) group, thread per sender: N OS threads each
+//      send-and-wait through the fake host (every DURABLE advance wakes all
+//      N: the fake host's ack wait, not the plugin, bounds this one).
+// For each: messages/s, append-to-ack latency p50/p99/p99.9, syncs; for the
+// kernel-shaped loop also where its time went.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -42,6 +48,7 @@ struct Result {
   double seconds = 0;
   double syncs = 0;
   std::vector<double> lat_us;
+  std::string note;  // where the time went, when the phase measures it
   double rate() const { return static_cast<double>(messages) / seconds; }
   double pct(double p) {
     if (lat_us.empty()) return 0;
@@ -58,18 +65,22 @@ double us_since(Clock::time_point t0) {
 // batch = 1: one fdatasync per message. batch = N: N messages per pwrite and
 // one fdatasync — a group commit with no broker around it, the disk's
 // ceiling for any group commit of N.
-Result raw_fdatasync(const std::string& dir, size_t body, double seconds, int batch = 1) {
+// sparse_bytes > 0: the file is first ftruncate'd to that size, as mmaplog
+// creates a segment, so the writes fill holes instead of growing the file.
+Result raw_fdatasync(const std::string& dir, size_t body, double seconds, int batch = 1, uint64_t sparse_bytes = 0) {
   Result r{batch == 1 ? std::string("raw pwrite+fdatasync per message (1 thread)")
                       : "raw pwrite of " + std::to_string(batch) + " messages + one fdatasync (ideal group)"};
+  if (sparse_bytes > 0) r.name += ", into a sparse file like a segment";
   body *= static_cast<size_t>(batch);
   std::string path = dir + "/raw.log";
   int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
   if (fd < 0) throw std::runtime_error("open " + path);
+  if (sparse_bytes > 0 && ::ftruncate(fd, static_cast<off_t>(sparse_bytes)) != 0) throw std::runtime_error("ftruncate");
   std::vector<char> buf(body, 'x');
   off_t off = 0;
   auto start = Clock::now();
   auto end = start + std::chrono::duration<double>(seconds);
-  while (Clock::now() < end) {
+  while (Clock::now() < end && (sparse_bytes == 0 || static_cast<uint64_t>(off) + buf.size() <= sparse_bytes)) {
     auto t0 = Clock::now();
     if (::pwrite(fd, buf.data(), buf.size(), off) != static_cast<ssize_t>(buf.size())) throw std::runtime_error("pwrite");
     if (::fdatasync(fd) != 0) throw std::runtime_error("fdatasync");
@@ -141,11 +152,16 @@ Result through_plugins(const std::string& dir, const std::string& name, int appe
 }
 
 // One thread plays the kernel's loop for `senders` closed-loop senders.
+// publish_each: publish WRITE after every append, not once per pass (the
+// session-2 shape of this loop, kept to compare: every append then costs a
+// cross-thread hop to the fake host's loop and often a flusher wake-up, which
+// the kernel's once-per-iteration on_appended does not).
 Result kernel_shaped(const std::string& dir, int senders, size_t body, double seconds,
                      const std::string& segment_size, const std::string& write_mode,
-                     const std::string& group_wait_us) {
+                     const std::string& group_wait_us, bool publish_each = false) {
   Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)" +
-           (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us)};
+           (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us) +
+           (publish_each ? ", WRITE published after every append (session 2 loop)" : "")};
   std::string data = dir + "/data-loop";
   std::filesystem::create_directories(data);
   {
@@ -166,21 +182,36 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
       Clock::time_point t0;
     };
     std::deque<InFlight> fifo;  // ends ascend: one writer appends in order
-    uint64_t seq = 0;
+    // Each sender re-sends its own message: built once, as the kernel gets
+    // a send already parsed (building a body per send is not the broker's
+    // cost and would sit inside the loop's pass here).
+    std::deque<TestMessage> msgs;  // never relocated: a TestMessage points into itself
+    for (int i = 0; i < senders; ++i) msgs.emplace_back(static_cast<uint64_t>(i), body);
+    size_t next_msg = 0;
+    uint64_t last_end = 0;
     auto send_one = [&] {
-      TestMessage m(seq++, body);
+      const TestMessage& m = msgs[next_msg++ % msgs.size()];
       auto t0 = Clock::now();
-      Sent s = path.append(m.view());
+      Sent s = path.append(m.view(), publish_each);
       if (s.status != FERRY_OK) throw std::runtime_error("append: " + s.error);
       fifo.push_back({s.end, t0});
+      last_end = s.end;
     };
     auto start = Clock::now();
     auto end = start + std::chrono::duration<double>(seconds);
     for (int i = 0; i < senders; ++i) send_one();
+    host.publish_write(last_end);
+    // Where the loop's time goes: blocked until DURABLE covers the oldest
+    // send, vs acking and appending the next sends.
+    double wait_us = 0, append_us = 0;
+    uint64_t wakes = 0;
     while (Clock::now() < end) {
+      auto w0 = Clock::now();
       if (!host.wait_watermark(FERRY_WATERMARK_DURABLE, fifo.front().end, std::chrono::seconds(10))) {
         throw std::runtime_error("no DURABLE advance in 10 s");
       }
+      wait_us += us_since(w0);
+      ++wakes;
       uint64_t durable = host.watermark(FERRY_WATERMARK_DURABLE);
       int acked = 0;
       while (!fifo.empty() && fifo.front().end <= durable) {
@@ -189,9 +220,20 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
         ++acked;
       }
       r.messages += static_cast<uint64_t>(acked);
+      auto a0 = Clock::now();
       for (int i = 0; i < acked; ++i) send_one();  // each acked sender sends its next
+      if (acked > 0) host.publish_write(last_end);  // one on_appended per pass, as the kernel's loop
+      append_us += us_since(a0);
     }
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    char note[256];
+    std::snprintf(note, sizeof(note),
+                  "loop: %.0f%% of the time waiting for DURABLE, %.0f%% re-sending (%.1f us per append), "
+                  "%.1f acks per wake-up",
+                  100.0 * wait_us / (r.seconds * 1e6), 100.0 * append_us / (r.seconds * 1e6),
+                  r.messages ? append_us / static_cast<double>(r.messages) : 0.0,
+                  wakes ? static_cast<double>(r.messages) / static_cast<double>(wakes) : 0.0);
+    r.note = note;
     r.syncs = host.metric_value("ferry_flush_syncs_total").value_or(0) - syncs0;
     while (!fifo.empty()) {  // let the last ones complete before teardown
       host.wait_watermark(FERRY_WATERMARK_DURABLE, fifo.back().end, std::chrono::seconds(10));
@@ -212,6 +254,7 @@ int main(int argc, char** argv) {
   std::string segment_size = "256MiB";
   std::string write_mode = "mmap";
   std::string group_wait_us = "0";
+  bool thread_phase = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--dir") dir = v;
@@ -221,8 +264,11 @@ int main(int argc, char** argv) {
     else if (k == "--segment-size") segment_size = v;
     else if (k == "--write-mode") write_mode = v;
     else if (k == "--group-wait-us") group_wait_us = v;
+    else if (k == "--thread-phase") thread_phase = v == "1";
     else {
-      std::fprintf(stderr, "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] [--write-mode mmap|pwrite] [--group-wait-us N]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] "
+                   "[--write-mode mmap|pwrite] [--group-wait-us N] [--thread-phase 0|1]\n",
                    argv[0]);
       return 2;
     }
@@ -234,16 +280,25 @@ int main(int argc, char** argv) {
       dir = tmp->str();
     }
     std::vector<Result> rs;
+    // [0] the baseline: one fdatasync per message, appending to a new file.
     rs.push_back(raw_fdatasync(dir, body, seconds));
+    // [1] the same into a sparse file, as a segment is (fairness check).
+    rs.push_back(raw_fdatasync(dir, body, seconds, 1, 256ull << 20));
     rs.push_back(
         through_plugins(dir, "mmaplog + flush sync, 1 appender", 1, body, seconds, segment_size, write_mode, "0"));
+    size_t first_group = rs.size();
     rs.push_back(raw_fdatasync(dir, body, seconds, appenders / 2));
+    rs.push_back(raw_fdatasync(dir, body, seconds, appenders));
+    size_t first_plugin = rs.size();
+    rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0", true));
     rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0"));
     if (group_wait_us != "0") {
       rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, group_wait_us));
     }
-    rs.push_back(through_plugins(dir, "mmaplog + flush sync, " + std::to_string(appenders) + " sender threads",
-                                 appenders, body, seconds, segment_size, write_mode, group_wait_us));
+    if (thread_phase) {
+      rs.push_back(through_plugins(dir, "mmaplog + flush sync, " + std::to_string(appenders) + " sender threads",
+                                   appenders, body, seconds, segment_size, write_mode, group_wait_us));
+    }
     std::printf("body %zu B, %.1f s per phase, mmaplog write_mode %s, dir %s\n\n", body, seconds,
                 write_mode.c_str(), dir.c_str());
     std::printf("| phase | msgs/s | syncs/s | msgs per sync | ack p50 us | ack p99 us | ack p99.9 us |\n");
@@ -253,13 +308,21 @@ int main(int argc, char** argv) {
                   r.syncs / r.seconds, r.syncs > 0 ? static_cast<double>(r.messages) / r.syncs : 0.0, r.pct(0.50),
                   r.pct(0.99), r.pct(0.999));
     }
-    double fsync_p50 = rs[0].pct(0.50);
-    std::printf("\nideal group of %d (raw) vs raw per message: %.1fx\n", appenders / 2, rs[2].rate() / rs[0].rate());
-    for (size_t i = 3; i < rs.size(); ++i) {
-      std::printf("\n%s:\n  throughput vs raw fdatasync per message: %.1fx; vs plugin with 1 appender: %.1fx\n",
-                  rs[i].name.c_str(), rs[i].rate() / rs[0].rate(), rs[i].rate() / rs[1].rate());
-      std::printf("  ack p99 / one fdatasync (raw p50): %.2fx; throughput vs ideal group: %.0f%%\n",
-                  rs[i].pct(0.99) / fsync_p50, 100.0 * rs[i].rate() / rs[2].rate());
+    Result& raw = rs[0];
+    double fsync_p50 = raw.pct(0.50), fsync_p99 = raw.pct(0.99);
+    std::printf("\nbaseline fairness: raw per message into a sparse file / appending: %.2fx throughput\n",
+                rs[1].rate() / raw.rate());
+    for (size_t i = first_group; i < first_plugin; ++i) {
+      std::printf("%s vs raw per message: %.1fx\n", rs[i].name.c_str(), rs[i].rate() / raw.rate());
+    }
+    for (size_t i = first_plugin; i < rs.size(); ++i) {
+      std::printf("\n%s:\n  throughput vs one fdatasync per message: %.1fx (vs the sparse-file baseline %.1fx, "
+                  "vs plugin with 1 appender %.1fx)\n",
+                  rs[i].name.c_str(), rs[i].rate() / raw.rate(), rs[i].rate() / rs[1].rate(),
+                  rs[i].rate() / rs[2].rate());
+      std::printf("  ack p99 / one fdatasync: %.2fx its p50, %.2fx its p99; ack p50 / its p50: %.2fx\n",
+                  rs[i].pct(0.99) / fsync_p50, rs[i].pct(0.99) / fsync_p99, rs[i].pct(0.50) / fsync_p50);
+      if (!rs[i].note.empty()) std::printf("  %s\n", rs[i].note.c_str());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ferry_flush_bench: %s\n", e.what());
