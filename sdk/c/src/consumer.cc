@@ -492,7 +492,8 @@ void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
     case FERRY_OK: {
       if (!d) return pull_later(pq, kRetryMs);
       std::string why;
-      auto msgs = decode_records(r.retain_buffer(), r.attachment.data(), r.attachment.size(), pq->key.broker, &why);
+      auto msgs = decode_records(r.retain_buffer(), r.attachment.data(), r.attachment.size(), pq->key.broker, &why,
+                                 blocks_.get());
       if (!why.empty()) io->log(FERRY_LOG_WARN, pq->key.text() + ": " + why);
       pq->next_offset = static_cast<int64_t>(d->next_offset());
       deliver(pq, std::move(msgs));
@@ -551,6 +552,29 @@ void Consumer::acknowledged(const PqPtr& pq, const std::vector<ferry_client_mess
   resume_if_paused(pq);
 }
 
+// [consume thread] Acknowledgements reach the loop in bulk: one wake-up of
+// the I/O thread carries every batch finished since the last one it took.
+void Consumer::post_ack(PqPtr pq, std::vector<ferry_client_message*> batch) {
+  bool wake = false;
+  {
+    std::lock_guard l(acks_mu_);
+    acks_.emplace_back(std::move(pq), std::move(batch));
+    wake = !std::exchange(acks_posted_, true);
+  }
+  if (wake) io->post([this] { drain_acks(); });
+}
+
+// [loop]
+void Consumer::drain_acks() {
+  std::vector<std::pair<PqPtr, std::vector<ferry_client_message*>>> acks;
+  {
+    std::lock_guard l(acks_mu_);
+    acks.swap(acks_);
+    acks_posted_ = false;
+  }
+  for (auto& [pq, batch] : acks) acknowledged(pq, batch);
+}
+
 // The batch's messages stay in pq->cache (kept alive by the captured pq)
 // until their SUCCESS is applied on the loop, so raw pointers are safe here.
 void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) {
@@ -563,8 +587,8 @@ void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) 
     } catch (...) {
       st = FERRY_CONSUME_RECONSUME_LATER;
     }
-    io->post([this, pq, batch = std::move(batch), st] {
-      if (st == FERRY_CONSUME_SUCCESS) return acknowledged(pq, batch);
+    if (st == FERRY_CONSUME_SUCCESS) return post_ack(std::move(pq), std::move(batch));
+    io->post([this, pq, batch = std::move(batch)] {
       // RECONSUME_LATER: stays in the cache (the commit offset waits for it).
       io->after(s.reconsume_delay_ms, [this, pq, batch] { submit_batch(pq, batch); });
     });

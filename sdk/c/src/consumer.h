@@ -112,6 +112,8 @@ class Consumer : public Handle {
   void deliver(PqPtr pq, std::vector<MessagePtr> msgs);
   void submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch);
   void acknowledged(const PqPtr& pq, const std::vector<ferry_client_message*>& batch);
+  void post_ack(PqPtr pq, std::vector<ferry_client_message*> batch);
+  void drain_acks();
   void resume_if_paused(const PqPtr& pq);
   bool drained(const PqPtr& pq) const;
   void consume_orderly(PqPtr pq);
@@ -129,6 +131,9 @@ class Consumer : public Handle {
   Error save_local_offsets();
 
   ConsumerKind kind_;
+  // Message blocks of pull answers, reused (shared: a message the
+  // application still holds may return its block after the consumer is gone).
+  std::shared_ptr<BlockPool> blocks_ = std::make_shared<BlockPool>();
   std::unique_ptr<Workers> pool_;  // push consume threads
   std::atomic<bool> stopping_{false};
   std::atomic<bool> assigned_mode_{false};  // set by assign() on a user thread
@@ -139,6 +144,10 @@ class Consumer : public Handle {
   std::unique_ptr<LoopTimer> rebalance_timer_, commit_timer_, lock_timer_;
   std::map<QueueKey, int64_t> local_offsets_;
   bool rebalance_running_ = false, rebalance_again_ = false;
+  // push: consume threads' SUCCESS answers not yet applied on the loop
+  std::mutex acks_mu_;
+  std::vector<std::pair<PqPtr, std::vector<ferry_client_message*>>> acks_;
+  bool acks_posted_ = false;
   // pull consumer ready queue
   std::mutex ready_mu_;
   std::condition_variable ready_cv_;

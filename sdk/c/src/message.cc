@@ -1,5 +1,6 @@
 #include "message.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "api_common.h"
@@ -65,6 +66,33 @@ size_t write_offset_msg_id(const ferry_record_view& r, char* out, size_t cap) {
   return at;
 }
 
+void ReceivedBlock::release_one() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  std::unique_ptr<ReceivedBlock> last(this);
+  if (auto pool = std::move(pool_)) pool->give(std::move(last));
+}
+
+ReceivedBlock* BlockPool::take(size_t count, std::shared_ptr<const void> keep, std::string_view broker_name) {
+  std::unique_ptr<ReceivedBlock> b;
+  {
+    std::lock_guard l(mu_);
+    if (!free_.empty() && free_.back()->capacity() >= count) {
+      b = std::move(free_.back());
+      free_.pop_back();
+    }
+  }
+  // Room for a typical answer, so blocks are interchangeable.
+  if (!b) b = std::make_unique<ReceivedBlock>(std::max<size_t>(count, 32));
+  b->reset(std::move(keep), broker_name, count, shared_from_this());
+  return b.release();
+}
+
+void BlockPool::give(std::unique_ptr<ReceivedBlock> b) {
+  b->keep_.reset();  // the answer buffer goes now, not when the block is reused
+  std::lock_guard l(mu_);
+  if (free_.size() < kKeep) free_.push_back(std::move(b));
+}
+
 void release_message(ferry_client_message* m) {
   if (!m) return;
   if (m->block) return m->block->release_one();
@@ -73,7 +101,7 @@ void release_message(ferry_client_message* m) {
 
 std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const uint8_t* data,
                                        size_t len, const std::string& broker_name,
-                                       std::string* why) {
+                                       std::string* why, BlockPool* pool) {
   // Count first (TOTALSIZE hops), so one block holds every message.
   size_t count = 0;
   for (size_t pos = 0; pos < len; ++count) {
@@ -87,7 +115,14 @@ std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const u
   std::vector<MessagePtr> out;
   if (count == 0) return out;
   out.reserve(count);
-  auto* block = std::make_unique<ReceivedBlock>(std::move(keep), broker_name, count).release();
+  ReceivedBlock* block;
+  if (pool) {
+    block = pool->take(count, std::move(keep), broker_name);
+  } else {
+    auto fresh = std::make_unique<ReceivedBlock>(count);
+    fresh->reset(std::move(keep), broker_name, count, nullptr);
+    block = fresh.release();
+  }
   size_t pos = 0, i = 0;
   for (; i < count && pos < len; ++i) {
     ferry_client_message* m = block->at(i);

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -55,27 +56,55 @@ struct ferry_client_message {
 
 namespace ferry::sdk {
 
+class BlockPool;
+
 // The messages decoded from one answer, in one allocation, with the answer
 // buffer they point into. Each message is released on its own (any thread,
-// any order: ferry_message_destroy); the last release frees the block.
+// any order: ferry_message_destroy); the last release frees the block, or
+// hands it back to the pool it came from.
 class ReceivedBlock {
  public:
-  ReceivedBlock(std::shared_ptr<const void> keep, std::string broker_name, size_t count)
-      : keep_(std::move(keep)), broker_name_(std::move(broker_name)),
-        msgs_(std::make_unique<ferry_client_message[]>(count)), refs_(count) {}
+  explicit ReceivedBlock(size_t capacity)
+      : msgs_(std::make_unique<ferry_client_message[]>(capacity)), capacity_(capacity) {}
+  // Makes the block hold `count` messages of the answer `keep`.
+  void reset(std::shared_ptr<const void> keep, std::string_view broker_name, size_t count,
+             std::shared_ptr<BlockPool> pool) {
+    keep_ = std::move(keep);
+    broker_name_.assign(broker_name);
+    pool_ = std::move(pool);
+    refs_.store(count, std::memory_order_relaxed);
+  }
+  size_t capacity() const { return capacity_; }
   ferry_client_message* at(size_t i) { return &msgs_[i]; }
   const std::string& broker_name() const { return broker_name_; }
-  // Called once per message; the last one frees the block (an intrusive
-  // count: the messages live inside the block they keep alive).
-  void release_one() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) std::unique_ptr<ReceivedBlock> last(this);
-  }
+  // Called once per message; the last one frees the block or returns it to
+  // its pool (an intrusive count: the messages live inside the block).
+  void release_one();
 
  private:
+  friend class BlockPool;
   std::shared_ptr<const void> keep_;
   std::string broker_name_;
+  std::shared_ptr<BlockPool> pool_;
   std::unique_ptr<ferry_client_message[]> msgs_;
-  std::atomic<size_t> refs_;
+  size_t capacity_;
+  std::atomic<size_t> refs_{0};
+};
+
+// Released blocks kept for the next answers of one consumer: the blocks are
+// allocated on the I/O thread and released on the application's threads, so
+// without reuse each answer would free a large chunk into the I/O thread's
+// malloc arena and fault it back in for the next (trimmed in between).
+class BlockPool : public std::enable_shared_from_this<BlockPool> {
+ public:
+  // A block with room for `count` messages, reset for this answer.
+  ReceivedBlock* take(size_t count, std::shared_ptr<const void> keep, std::string_view broker_name);
+  void give(std::unique_ptr<ReceivedBlock> b);
+
+ private:
+  static constexpr size_t kKeep = 64;  // blocks kept at most
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ReceivedBlock>> free_;
 };
 
 // Frees an outgoing message, or releases a received one's share of its block.
@@ -86,10 +115,11 @@ struct MessageRelease {
 using MessagePtr = std::unique_ptr<ferry_client_message, MessageRelease>;
 
 // Decodes the raw records of a pull or query answer (kept alive by `keep`).
-// Records that fail to decode end the list; *why says so.
+// Records that fail to decode end the list; *why says so. With a pool, the
+// messages' block comes from (and returns to) it.
 std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const uint8_t* data,
                                        size_t len, const std::string& broker_name,
-                                       std::string* why);
+                                       std::string* why, BlockPool* pool = nullptr);
 
 // RocketMQ offset message id: hex(store host, port, commit offset).
 std::string offset_msg_id_of(const ferry_record_view& r);
