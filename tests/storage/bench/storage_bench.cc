@@ -10,9 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -107,6 +109,9 @@ double bench_append(const std::string& dir, ml::WriteMode mode, size_t batch, ui
   }
   double t = secs(t0, Clock::now());
   double rate = static_cast<double>(s->write_offset()) / t;
+  if (std::getenv("FERRY_BENCH_VERBOSE"))
+    std::fprintf(stderr, "  writer waited for the pre-fault thread %llu times\n",
+                 static_cast<unsigned long long>(s->log().prefault_waits()));
   s.reset();
   std::filesystem::remove_all(dir);
   return rate;
@@ -274,37 +279,83 @@ void bench_rss(const std::string& dir, uint64_t total) {
   std::filesystem::remove_all(dir);
 }
 
+// "append [runs]": the append table alone, every case run `runs` times
+// (interleaved, so drift hits all cases alike) and reported as medians.
+// "<case>": one case alone, for a profiler (perf record -g).
+void append_table(const std::string& dir, uint64_t total, int runs) {
+  const double rec = 1024 + 112 + 12;
+  struct Case {
+    const char* name;
+    std::function<double()> run;
+    std::vector<double> rates;
+  };
+  std::vector<Case> cases = {
+      {"plain write(), one call per record", [&] { return bench_plain_write(dir, 1148, 1148, total); }, {}},
+      {"plain write(), one call per 32 records", [&] { return bench_plain_write(dir, 1148, 1148 * 32, total); }, {}},
+      {"mmaplog mmap, single appends", [&] { return bench_append(dir, ml::WriteMode::Mmap, 1, total); }, {}},
+      {"mmaplog mmap, batches of 32", [&] { return bench_append(dir, ml::WriteMode::Mmap, 32, total); }, {}},
+      {"mmaplog pwrite, single appends", [&] { return bench_append(dir, ml::WriteMode::Pwrite, 1, total); }, {}},
+      {"mmaplog pwrite, batches of 32", [&] { return bench_append(dir, ml::WriteMode::Pwrite, 32, total); }, {}},
+  };
+  for (int r = 0; r < runs; ++r)
+    for (auto& c : cases) c.rates.push_back(c.run());
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  double plain = median(cases[0].rates);
+  std::printf("## append, 1 KiB bodies (%.0f-byte records), %llu MiB per run, no fsync, median of %d\n\n",
+              rec, static_cast<unsigned long long>(total >> 20), runs);
+  std::printf("| case | MiB/s | records/s | vs plain write() per record | runs (MiB/s) |\n|---|---|---|---|---|\n");
+  for (auto& c : cases) {
+    double m = median(c.rates);
+    std::string all;
+    for (double x : c.rates) all += (all.empty() ? "" : " ") + std::to_string(static_cast<int>(x / 1048576));
+    std::printf("| %s | %.0f | %.0f | %.0f %% | %s |\n", c.name, m / 1048576, m / rec, 100 * m / plain,
+                all.c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <scratch dir> [MiB per append run, default 512] [recovery]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s <scratch dir> [MiB per append run, default 512] "
+                 "[recovery | append [runs] | mmap1 | mmap32 | pwrite1 | pwrite32]\n",
+                 argv[0]);
     return 2;
   }
   std::string dir = argv[1];
   uint64_t mib = argc > 2 ? std::stoull(argv[2]) : 512;
   uint64_t total = mib << 20;
-  std::string only = argc > 3 ? argv[3] : "";  // "recovery" runs that section alone
+  std::string only = argc > 3 ? argv[3] : "";
   if (only == "recovery") {
     std::printf("| what | time | rate |\n|---|---|---|\n");
     bench_recovery(dir, 1ull << 30);
     return 0;
   }
-  const double rec = 1024 + 112 + 12;  // 1 KiB body + header + topic + TAGS
-  std::printf("## append, 1 KiB bodies (%.0f-byte records), %llu MiB per run, no fsync\n\n", rec,
-              static_cast<unsigned long long>(mib));
-  std::printf("| case | MiB/s | records/s | vs plain write() per record |\n|---|---|---|---|\n");
-  double plain = bench_plain_write(dir, 1148, 1148, total);
-  double plain32 = bench_plain_write(dir, 1148, 1148 * 32, total);
-  auto row = [&](const char* name, double r) {
-    std::printf("| %s | %.0f | %.0f | %.0f %% |\n", name, r / 1048576, r / rec, 100 * r / plain);
+  if (only == "append") {
+    append_table(dir, total, argc > 4 ? std::stoi(argv[4]) : 3);
+    return 0;
+  }
+  struct One {
+    const char* name;
+    ml::WriteMode mode;
+    size_t batch;
   };
-  row("plain write(), one call per record", plain);
-  row("plain write(), one call per 32 records", plain32);
-  row("mmaplog mmap, single appends", bench_append(dir, ml::WriteMode::Mmap, 1, total));
-  row("mmaplog mmap, batches of 32", bench_append(dir, ml::WriteMode::Mmap, 32, total));
-  row("mmaplog pwrite, single appends", bench_append(dir, ml::WriteMode::Pwrite, 1, total));
-  row("mmaplog pwrite, batches of 32", bench_append(dir, ml::WriteMode::Pwrite, 32, total));
+  for (One o : {One{"mmap1", ml::WriteMode::Mmap, 1}, One{"mmap32", ml::WriteMode::Mmap, 32},
+                One{"pwrite1", ml::WriteMode::Pwrite, 1}, One{"pwrite32", ml::WriteMode::Pwrite, 32}}) {
+    if (only == o.name) {
+      std::printf("%s: %.0f MiB/s\n", o.name, bench_append(dir, o.mode, o.batch, total) / 1048576);
+      return 0;
+    }
+  }
+  if (!only.empty()) {
+    std::fprintf(stderr, "unknown section %s\n", only.c_str());
+    return 2;
+  }
+  append_table(dir, total, 1);
   std::printf("\n## recovery after a crash\n\n| what | time | rate |\n|---|---|---|\n");
   bench_recovery(dir, 1ull << 30);
   std::printf("## dispatch latency under full append load\n\n");
