@@ -16,8 +16,6 @@ namespace ferry::mmaplog {
 namespace {
 
 const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-// Pre-fault progress is published per chunk so a waiting writer resumes early.
-constexpr uint64_t kPrefaultChunk = 512 * 1024;
 
 std::string errno_text(int neg_errno) { return std::strerror(-neg_errno); }
 
@@ -279,7 +277,6 @@ void CommitLog::start() {
   std::lock_guard lk(alloc_mu_);
   stopping_ = false;
   if (!allocator_.joinable()) allocator_ = std::thread([this] { allocator_loop(); });
-  allocator_running_ = true;
   alloc_cv_.notify_one();
 }
 
@@ -287,46 +284,14 @@ void CommitLog::stop() {
   {
     std::lock_guard lk(alloc_mu_);
     stopping_ = true;
-    allocator_running_ = false;
   }
   alloc_cv_.notify_all();
-  fault_cv_.notify_all();
   if (allocator_.joinable()) allocator_.join();
 }
 
 void CommitLog::allocator_loop() {
   std::unique_lock lk(alloc_mu_);
   while (!stopping_) {
-    // Pre-faulting first, in chunks: the writer may be waiting for it (the
-    // writer never faults a fresh page itself), while the next segment is
-    // only needed at the end of this one.
-    uint64_t target = fault_request_.load();
-    uint64_t from = faulted_.load();
-    if (target > from && fault_error_ == 0) {
-      lk.unlock();
-      int rc = 0;
-      bool advanced = false;
-      if (SegmentPtr seg = pin(target - 1)) {
-        from = std::max(from, seg->base());
-        uint64_t end = std::min({target, seg->end(), from + kPrefaultChunk});
-        uint64_t a = (from - seg->base()) & ~(kPage - 1);
-        if (end > from) {
-          rc = io_.populate(seg->data() + a, end - seg->base() - a);
-          if (rc == 0) {
-            fetch_max(faulted_, end);
-            advanced = true;
-          }
-        }
-      }
-      lk.lock();
-      if (rc < 0) {
-        fault_error_ = rc;  // the writer reports it (disk full) and asks again
-      } else if (!advanced && fault_request_.load() == target) {
-        fault_request_.store(0);  // segment gone or already covered
-      }
-      fault_cv_.notify_all();
-      continue;
-    }
     uint64_t base;
     {
       std::lock_guard sl(seg_mu_);
@@ -350,6 +315,25 @@ void CommitLog::allocator_loop() {
         failed_base_ = base;  // the writer creates it itself and reports
       }
       created_cv_.notify_all();
+      continue;
+    }
+    uint64_t target = fault_request_.load();
+    uint64_t from = faulted_.load();
+    if (target > from) {
+      lk.unlock();
+      if (SegmentPtr seg = pin(from)) {
+        uint64_t end = std::min(target, seg->end());
+        uint64_t a = (from - seg->base()) & ~(kPage - 1);
+        if (end > from && io_.populate(seg->data() + a, end - seg->base() - a) == 0)
+          fetch_max(faulted_, end);
+      }
+      lk.lock();
+      if (fault_request_.load() <= faulted_.load()) continue;
+      if (faulted_.load() == from) {
+        // Could not advance (error, or the head is in a newer segment):
+        // wait for the writer to ask again.
+        fault_request_.store(0);
+      }
       continue;
     }
     alloc_cv_.wait(lk);
@@ -382,57 +366,27 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   return s;
 }
 
-void CommitLog::request_faults(uint64_t upto) {
-  {
-    std::lock_guard lk(alloc_mu_);
-    if (upto > fault_request_.load()) fault_request_.store(upto);
-  }
-  alloc_cv_.notify_one();
-  last_request_ = upto;
-}
-
 ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
   if (opt_.write_mode != WriteMode::Mmap || opt_.prefault_window == 0) return FERRY_OK;
-  const uint64_t base = active_->base();
-  const uint64_t want = std::min(end + opt_.prefault_window, active_->end());
-  auto covered = [&] {
-    uint64_t f = faulted_.load(std::memory_order_acquire);
-    return end <= f && f > base;
-  };
-  if (covered()) {
-    // Keep the window full: ask again every quarter window (one lock and
-    // notify per ~1 MiB appended, not per record).
-    if (want > last_request_ + opt_.prefault_window / 4 || last_request_ < base) request_faults(want);
+  uint64_t f = faulted_.load(std::memory_order_acquire);
+  if (end <= f && f > active_->base()) {
+    if (f - end < opt_.prefault_window / 2 && f < active_->end()) {
+      fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
+      alloc_cv_.notify_one();
+    }
     return FERRY_OK;
   }
-  // Behind: the pre-fault thread zero-fills the pages; wait for it rather
-  // than zero-fill them here (kernel page zeroing was ~36 % of the writer's
-  // samples when it did).
-  request_faults(want);
-  prefault_waits_.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::unique_lock lk(alloc_mu_);
-    fault_cv_.wait_for(lk, std::chrono::seconds(5), [&] {
-      return covered() || fault_error_ != 0 || stopping_ || !allocator_running_;
-    });
-    if (covered()) return FERRY_OK;
-    if (int rc = fault_error_; rc != 0) {
-      fault_error_ = 0;
-      fault_request_.store(0);
-      *error = "cannot allocate commit log space in " + active_->path() + ": " + errno_text(rc);
-      return io_status(rc);
-    }
-  }
-  // No pre-fault thread (not started, stopping) or it is stuck: do it here.
-  uint64_t from = std::max(faulted_.load(), head_);
-  if (from < base) from = base;
-  uint64_t a = (from - base) & ~(kPage - 1);
-  int rc = io_.populate(active_->data() + a, want - base - a);
+  // The window fell behind: fault in what this write needs on the writer.
+  uint64_t from = std::max(f, head_);
+  if (from < active_->base()) from = active_->base();
+  uint64_t to = std::min(end + opt_.prefault_window, active_->end());
+  uint64_t a = (from - active_->base()) & ~(kPage - 1);
+  int rc = io_.populate(active_->data() + a, to - active_->base() - a);
   if (rc < 0) {
     *error = "cannot allocate commit log space in " + active_->path() + ": " + errno_text(rc);
     return io_status(rc);
   }
-  fetch_max(faulted_, want);
+  fetch_max(faulted_, to);
   return FERRY_OK;
 }
 

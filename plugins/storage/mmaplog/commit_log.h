@@ -5,9 +5,8 @@
 // per record, end_batch — one lock acquisition per batch. Any thread may
 // pin segments for reading, sync, or read the offsets. An allocator thread
 // creates the next segment before the head needs it and keeps a bounded
-// window ahead of the head faulted in (mmap path): the writer never faults a
-// fresh page itself (it waits for that thread when it outruns the window),
-// so neither a rollover nor page zero-filling runs on the append path.
+// window ahead of the head faulted in (mmap path), so neither a rollover nor
+// a fresh page stalls the writer in the common case.
 //
 // Durability. Appended bytes are in the page cache (mmap) or written with
 // pwrite; sync() makes them durable (msync / fdatasync) — "appended, not yet
@@ -74,15 +73,12 @@ class CommitLog {
   uint64_t segment_size() const { return opt_.segment_size; }
   // Mapping-backed bytes [offset, offset+len) are resident (mincore).
   bool resident(const Segment& seg, uint64_t offset, uint64_t len) const;
-  // Times the writer waited for the pre-fault thread (benchmarks).
-  uint64_t prefault_waits() const { return prefault_waits_.load(std::memory_order_relaxed); }
 
  private:
   SegmentPtr create_segment(uint64_t base, std::string* error);
   SegmentPtr take_next(uint64_t base, std::string* error);
   ferry_status ensure_faulted(uint64_t end, std::string* error);
   void advise_head(const SegmentPtr& seg, bool head);
-  void request_faults(uint64_t upto);
   ferry_status flush_staged(std::string* error);
   void allocator_loop();
   bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
@@ -117,12 +113,7 @@ class CommitLog {
   std::condition_variable created_cv_;
   std::atomic<uint64_t> faulted_{0};     // head may write below this (mmap)
   std::atomic<uint64_t> fault_request_{0};
-  int fault_error_ = 0;                  // -errno of a failed pre-fault (alloc_mu_)
-  std::condition_variable fault_cv_;     // faulted_ advanced or failed
-  uint64_t last_request_ = 0;            // writer only
-  std::atomic<uint64_t> prefault_waits_{0};
   bool stopping_ = false;
-  bool allocator_running_ = false;       // alloc_mu_: a writer may wait for it
   std::thread allocator_;
   std::string alloc_error_;
 };

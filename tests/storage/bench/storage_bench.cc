@@ -109,9 +109,6 @@ double bench_append(const std::string& dir, ml::WriteMode mode, size_t batch, ui
   }
   double t = secs(t0, Clock::now());
   double rate = static_cast<double>(s->write_offset()) / t;
-  if (std::getenv("FERRY_BENCH_VERBOSE"))
-    std::fprintf(stderr, "  writer waited for the pre-fault thread %llu times\n",
-                 static_cast<unsigned long long>(s->log().prefault_waits()));
   s.reset();
   std::filesystem::remove_all(dir);
   return rate;
