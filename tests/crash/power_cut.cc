@@ -37,10 +37,18 @@ std::vector<unsigned char> random_bytes(size_t n, std::mt19937_64& rng) {
   return b;
 }
 
+// A commit log segment is named by its 20-digit start offset.
+bool segment_base(const fs::path& f, uint64_t* base) {
+  const std::string name = f.filename().string();
+  if (name.size() != 20 || name.find_first_not_of("0123456789") != std::string::npos) return false;
+  *base = std::stoull(name);
+  return true;
+}
+
 }  // namespace
 
 CutStats power_cut(const std::string& dir, const std::map<std::string, uint64_t>& durable, Garble mode,
-                   std::mt19937_64& rng, const std::string& garble_in) {
+                   std::mt19937_64& rng, const std::string& garble_in, uint64_t log_on_disk) {
   std::map<std::string, uint64_t> by_path;
   for (const auto& [p, n] : durable) by_path[fs::weakly_canonical(p).string()] = n;
   std::vector<fs::path> files;
@@ -53,6 +61,9 @@ CutStats power_cut(const std::string& dir, const std::map<std::string, uint64_t>
     uint64_t size = fs::file_size(f);
     auto it = by_path.find(fs::weakly_canonical(f).string());
     uint64_t keep = it == by_path.end() ? 0 : std::min(it->second, size);
+    if (uint64_t base = 0; f.parent_path().filename() == "commitlog" && segment_base(f, &base) && log_on_disk > base) {
+      keep = std::max(keep, std::min(size, log_on_disk - base));
+    }
     st.bytes_lost += size - keep;
     st.listing += "    " + fs::relative(f, dir).string() + " size " + std::to_string(size) + " durable " +
                   std::to_string(keep) + (it == by_path.end() ? " (never synced)" : "") + "\n";

@@ -30,8 +30,11 @@ struct CutStats {
 // paths (as the Io saw them) to their durable prefix. Modes Garbage and
 // Torn apply to files whose path contains `garble_in` (empty: every file);
 // the other files get Zero — what a file system shows for blocks that never
-// reached the disk.
+// reached the disk. `log_on_disk` is the commit log offset that an earlier
+// round recovered and closed cleanly: segment bytes below it were on disk
+// before this round began, so the cut keeps them even in a segment this
+// round never synced (a closed segment is never written again).
 CutStats power_cut(const std::string& dir, const std::map<std::string, uint64_t>& durable, Garble mode,
-                   std::mt19937_64& rng, const std::string& garble_in = "");
+                   std::mt19937_64& rng, const std::string& garble_in = "", uint64_t log_on_disk = 0);
 
 }  // namespace ferry::test::crash
