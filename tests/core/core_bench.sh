@@ -7,49 +7,18 @@
 # Not a test. Topics are written into the broker's topic table before it
 # starts (creating 10,000 through admin would wait for 10,000 routes).
 set -euo pipefail
-B=$(cd "${1:-build}" && pwd)
 DUR=${DUR:-10}
-T=$(mktemp -d /tmp/ferry-core-bench.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ADDR=127.0.0.1:$PORT
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-
-mkdir -p "$T/data/core"
-{
-  echo "# ferry topic table v1: name read_queues write_queues perm flags"
-  echo "mt1 4 4 6 0"
-  for i in $(seq 0 99); do echo "mt100-$i 4 4 6 0"; done
-  for i in $(seq 0 9999); do echo "mt10k-$i 4 4 6 0"; done
-} > "$T/data/core/topics.conf"
-cat > "$T/broker.toml" <<CONF
-[kernel]
-listen = "$ADDR"
-data_dir = "$T/data"
-log_level = "warn"
-[broker]
-cluster = "BenchCluster"
-name = "broker-bench"
-[plugins.storage]
-library = "ferry_storage_mmaplog"
-segment_size = "1GiB"
-[plugins.flush]
-library = "ferry_flush_async"
-[plugins.registry]
-library = "ferry_routing_namesrv"
-mode = "registry"
-[plugins.registration]
-library = "ferry_routing_namesrv"
-mode = "registration"
-name_servers = ["$ADDR"]
-CONF
-"$B/bin/ferryd" --config "$T/broker.toml" > "$T/ferryd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  "$B/bin/ferryctl" -n "$ADDR" topic route mt10k-9999 >/dev/null 2>&1 && break
-  sleep 0.2
-done
+. "$(dirname "$0")/bench_broker.sh"
+bench_broker_prepare() {
+  mkdir -p "$T/data/core"
+  {
+    echo "# ferry topic table v1: name read_queues write_queues perm flags"
+    echo "mt1 4 4 6 0"
+    for i in $(seq 0 99); do echo "mt100-$i 4 4 6 0"; done
+    for i in $(seq 0 9999); do echo "mt10k-$i 4 4 6 0"; done
+  } > "$T/data/core/topics.conf"
+}
+bench_broker_start "${1:-build}" ferry-core-bench topic route mt10k-9999
 
 bench() { "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --quiet --json "$@"; }
 rate_of() { python3 -c 'import json,sys; print(round(json.loads(sys.stdin.read())["msgs_per_s"]))'; }

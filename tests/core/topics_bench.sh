@@ -11,47 +11,10 @@
 # topic: routes cached, queues seen) so it measures the steady state.
 # Not a test.
 set -euo pipefail
-B=$(cd "${1:-build}" && pwd)
 DUR=${DUR:-10}
 ROUNDS=${ROUNDS:-2}
-T=$(mktemp -d /tmp/ferry-topics-bench.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-ADDR=127.0.0.1:$PORT
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  if [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
-}
-trap cleanup EXIT
-
-cat > "$T/broker.toml" <<CONF
-[kernel]
-listen = "$ADDR"
-data_dir = "$T/data"
-log_level = "warn"
-[broker]
-cluster = "BenchCluster"
-name = "broker-bench"
-[plugins.storage]
-library = "ferry_storage_mmaplog"
-segment_size = "1GiB"
-${STORAGE_CONF:-}
-[plugins.flush]
-library = "ferry_flush_async"
-[plugins.registry]
-library = "ferry_routing_namesrv"
-mode = "registry"
-[plugins.registration]
-library = "ferry_routing_namesrv"
-mode = "registration"
-name_servers = ["$ADDR"]
-CONF
-"$B/bin/ferryd" --config "$T/broker.toml" > "$T/ferryd.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  "$B/bin/ferryctl" -n "$ADDR" cluster list >/dev/null 2>&1 && break
-  sleep 0.2
-done
+. "$(dirname "$0")/bench_broker.sh"
+bench_broker_start "${1:-build}" ferry-topics-bench
 
 bench() { "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
 summary() {
