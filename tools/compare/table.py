@@ -93,8 +93,8 @@ def main(res):
         print("| " + " | ".join(str(x).ljust(w) for x, w in zip(t, widths)) + " |")
     print()
     print("Workloads: " + "; ".join(f"{k}. {v}" for k, v in WORKLOADS.items()) + ".")
-    print("Client batching: off in every row except workload 7 (libferry has no client-side batching of async "
-          "sends; workload 7 uses each system's explicit batch: Ferry's batch request, 64 pipelined XADDs, 64 "
+    print("Client batching: off in every row except workload 7 (libferry's client-side batching of async sends "
+          "is opt-in and stays off unless producer settings are named above; workload 7 uses each system's explicit batch: Ferry's batch request, 64 pipelined XADDs, 64 "
           "PublishAsync then PublishAsyncComplete). Workload 5's latency is the backlog's age, not shown. "
           "Workload 4 has no NATS row: NATS 2.9 acknowledges before it fsyncs.")
     notes = []
