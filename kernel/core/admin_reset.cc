@@ -6,7 +6,6 @@
 // NOTIFY_OFFSETS_RESET carrying the new offsets, so a consumer that owns one
 // of those queues drops what it buffered and pulls from there instead of
 // committing its old position over the reset.
-#include <algorithm>
 
 #include "core_internal.h"
 #include "names.h"
@@ -49,12 +48,7 @@ void Core::handle_reset_offset(RequestPtr req) {
     auto root = fb::CreateOffsetsReset(fbb, fbb.CreateString(group), queue_offsets());
     fbb.Finish(root, FERRY_CORE_FILE_IDENTIFIER);
     std::string_view payload(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-    std::vector<uint64_t> sent;
-    for (const auto& [id, conn] : members) {
-      if (std::find(sent.begin(), sent.end(), conn) != sent.end()) continue;
-      sent.push_back(conn);
-      if (env_.notify_client(conn, FERRY_CODE_NOTIFY_OFFSETS_RESET, payload)) ++notified;
-    }
+    notified = notify_connections(members, FERRY_CODE_NOTIFY_OFFSETS_RESET, payload);
     fbb.Clear();
   }
   env_.log(FERRY_LOG_INFO, "core: offsets of group " + std::string(group) + " on " + t->name + " reset to time " +

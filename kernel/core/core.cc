@@ -236,14 +236,20 @@ void Core::notify_membership(const std::vector<std::string>& groups) {
     auto root = fb::CreateMembershipChanged(fbb, fbb.CreateString(group), fbb.CreateVector(ids));
     fbb.Finish(root, FERRY_CORE_FILE_IDENTIFIER);
     std::string_view payload(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-    std::vector<uint64_t> sent;
-    for (const auto& [id, conn] : members) {
-      if (std::find(sent.begin(), sent.end(), conn) != sent.end()) continue;
-      sent.push_back(conn);
-      if (env_.notify_client(conn, FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED, payload))
-        ++counters_.membership_notifications;
-    }
+    counters_.membership_notifications += notify_connections(members, FERRY_CODE_NOTIFY_MEMBERSHIP_CHANGED, payload);
   }
+}
+
+uint32_t Core::notify_connections(const std::vector<std::pair<std::string, uint64_t>>& members, uint32_t code,
+                                  std::string_view payload) {
+  uint32_t told = 0;
+  std::vector<uint64_t> sent;
+  for (const auto& [id, conn] : members) {
+    if (std::find(sent.begin(), sent.end(), conn) != sent.end()) continue;
+    sent.push_back(conn);
+    if (env_.notify_client(conn, code, payload)) ++told;
+  }
+  return told;
 }
 
 void Core::sweep_clients() {

@@ -180,6 +180,10 @@ class Core {
 
   // clients
   void notify_membership(const std::vector<std::string>& groups);
+  // Send `payload` once to every distinct connection among `members` (a
+  // client may register several ids on one connection); how many took it.
+  uint32_t notify_connections(const std::vector<std::pair<std::string, uint64_t>>& members, uint32_t code,
+                              std::string_view payload);
   void sweep_clients();
 
   // persistence
