@@ -47,6 +47,14 @@ class Promise {
     if (value) *value = std::move(value_);
     return true;
   }
+  // For reuse (a pooled send op): REQUIRES no thread waits or sets.
+  void reset() {
+    std::lock_guard lock(mu_);
+    done_ = false;
+    ready_.store(false, std::memory_order_relaxed);
+    err_ = Error{};
+    value_ = T{};
+  }
 
  private:
   std::mutex mu_;

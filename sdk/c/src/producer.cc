@@ -12,6 +12,7 @@
 
 #include "handle.h"
 #include "message.h"
+#include "recycle_pool.h"
 #include "wire.h"
 
 namespace ferry::sdk {
@@ -32,10 +33,13 @@ struct WireMessage {
   std::string uniq;
 };
 
+// One send (or batch) in flight. Ops come from the producer's RecyclePool:
+// a warm op keeps its strings' and vectors' capacity, so a send allocates
+// no op, no body buffer and no result strings of its own.
 struct SendOp {
   std::string topic;
-  std::vector<WireMessage> msgs;
-  std::shared_ptr<std::vector<uint8_t>> bodies;  // back to back; shared by attempts
+  std::vector<WireMessage> msgs;  // size set by whoever fills the op
+  std::vector<uint8_t> bodies;    // back to back; shared by attempts
   uint64_t deadline = 0;
   bool oneway = false;
   bool fixed = false;    // ordered / selector: one queue, retried in place
@@ -43,14 +47,49 @@ struct SendOp {
   std::string last_failed_broker;
   Outcome out;
   std::string errors;
-  std::function<void(Error, Outcome)> done;  // on the loop
+  // On the loop, with the op itself (its `out` final); never stored
+  // capturing the op (finish() moves it out before the call).
+  std::function<void(Error, const std::shared_ptr<SendOp>&)> done;
+  Promise<bool> sync_done;  // a sync sender waits here; it then reads `out`
   // Client-side batching: a single async send may wait to join others of
   // its topic (batchable); the batch op carries them (members) and gets
   // one result per message (results).
   bool batchable = false;
   std::vector<std::shared_ptr<SendOp>> members;
   std::vector<Outcome> results;
+  // [loop] While the transport holds `bodies` (one borrow per attempt),
+  // the op keeps itself alive: no per-attempt holder is allocated.
+  uint32_t attach_refs = 0;
+  std::shared_ptr<SendOp> attach_keep;
+
+  // Back to the pool: cleared, capacity kept up to a bound (a pool of
+  // idle ops must not pin one huge batch's memory).
+  void recycle() {
+    constexpr size_t kKeepBodyBytes = 8192, kKeepMessages = 64;
+    topic.clear();
+    if (msgs.size() > kKeepMessages) std::vector<WireMessage>().swap(msgs);
+    if (bodies.capacity() > kKeepBodyBytes) std::vector<uint8_t>().swap(bodies);
+    bodies.clear();
+    deadline = 0;
+    oneway = fixed = batchable = false;
+    fixed_index = 0;
+    last_failed_broker.clear();
+    out.offset_msg_id.clear();
+    out.uniq_key.clear();
+    out.broker.clear();
+    out.queue_id = -1;
+    out.queue_offset = -1;
+    out.attempts = 0;
+    errors.clear();
+    done = nullptr;
+    sync_done.reset();
+    members.clear();
+    results.clear();
+  }
 };
+
+// Idle ops kept per producer (more in flight are allocated as usual).
+constexpr size_t kOpPoolSize = 512;
 
 // Async sends of one topic waiting to go as one batch.
 struct Pending {
@@ -66,6 +105,8 @@ using namespace ferry::sdk;
 namespace net = ferry::net;
 
 struct ferry_producer : Handle {
+  // any thread: where send ops come from
+  std::shared_ptr<RecyclePool<SendOp>> ops = RecyclePool<SendOp>::create(kOpPoolSize);
   // loop thread only
   uint64_t rr = 0;
   std::map<std::string, uint64_t> backoff_until;  // broker -> mono ms
@@ -132,7 +173,7 @@ struct ferry_producer : Handle {
   void attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route);
   void finish(const std::shared_ptr<SendOp>& op, Error e) {
     auto done = std::move(op->done);
-    if (done) done(std::move(e), op->out);
+    if (done) done(std::move(e), op);
   }
 };
 
@@ -156,11 +197,16 @@ std::span<const uint8_t> encode_send(flatbuffers::FlatBufferBuilder& fbb,
   return {fbb.GetBufferPointer(), fbb.GetSize()};
 }
 
-void release_bodies(void* ctx) { delete static_cast<std::shared_ptr<std::vector<uint8_t>>*>(ctx); }
+// The transport releases on the loop (or after the loop thread joined).
+void release_bodies(void* ctx) {
+  auto* op = static_cast<SendOp*>(ctx);
+  if (--op->attach_refs == 0) op->attach_keep.reset();  // may recycle the op
+}
 
-net::Attachment bodies_attachment(const std::shared_ptr<std::vector<uint8_t>>& b) {
-  auto* ctx = new std::shared_ptr<std::vector<uint8_t>>(b);
-  return net::Attachment::borrow(std::span<const uint8_t>(b->data(), b->size()), &release_bodies, ctx);
+net::Attachment bodies_attachment(const std::shared_ptr<SendOp>& op) {
+  if (op->attach_refs++ == 0) op->attach_keep = op;
+  return net::Attachment::borrow(std::span<const uint8_t>(op->bodies.data(), op->bodies.size()), &release_bodies,
+                                 op.get());
 }
 
 // Copies msgs into an op (UNIQ_KEY set on each user message first).
@@ -182,20 +228,20 @@ ferry_status build_op(ferry_producer* p, ferry_client_message* const* msgs, size
     total += msgs[i]->body_s.size();
   }
   op->topic = msgs[0]->topic_s;
-  op->bodies = std::make_shared<std::vector<uint8_t>>();
-  op->bodies->reserve(total);
+  op->bodies.clear();
+  op->bodies.reserve(total);
+  op->msgs.resize(n);  // a recycled op's elements keep their strings' capacity
   int64_t now = wall_ms();
   for (size_t i = 0; i < n; ++i) {
     ferry_client_message* m = msgs[i];
     if (m->property(FERRY_PROP_UNIQ_KEY).empty()) m->set_property(FERRY_PROP_UNIQ_KEY, p->next_uniq_key());
-    WireMessage w;
+    WireMessage& w = op->msgs[i];
     w.props = m->props_encoded;
     w.flag = m->flag;
     w.born_ms = now;
     w.body_len = static_cast<uint32_t>(m->body_s.size());
-    w.uniq = std::string(m->property(FERRY_PROP_UNIQ_KEY));
-    op->bodies->insert(op->bodies->end(), m->body_s.begin(), m->body_s.end());
-    op->msgs.push_back(std::move(w));
+    w.uniq = m->property(FERRY_PROP_UNIQ_KEY);
+    op->bodies.insert(op->bodies.end(), m->body_s.begin(), m->body_s.end());
   }
   op->out.uniq_key = op->msgs[0].uniq;
   op->deadline = mono_ms() + p->s.send_timeout_ms;
@@ -241,7 +287,7 @@ void ferry_producer::enqueue(std::shared_ptr<SendOp> op) {
   }
   std::string topic = op->topic;
   Pending& q = pending[topic];
-  q.bytes += op->bodies->size();
+  q.bytes += op->bodies.size();
   q.ops.push_back(std::move(op));
   if (q.ops.size() >= s.async_batch_max_messages || q.bytes >= s.async_batch_max_bytes) return flush_now(q, topic);
   if (q.ops.size() > 1) return;  // a flush is already scheduled
@@ -271,21 +317,23 @@ void ferry_producer::flush_now(Pending& q, const std::string& topic) {
     ops[0]->batchable = false;
     return run(std::move(ops[0]));
   }
-  auto batch = std::make_shared<SendOp>();
+  auto batch = this->ops->acquire();
   batch->topic = topic;
-  batch->bodies = std::make_shared<std::vector<uint8_t>>();
   size_t total = 0;
-  for (const auto& m : ops) total += m->bodies->size();
-  batch->bodies->reserve(total);
+  for (const auto& m : ops) total += m->bodies.size();
+  batch->bodies.reserve(total);
   batch->deadline = ops[0]->deadline;
-  for (const auto& m : ops) {
-    batch->msgs.push_back(m->msgs[0]);
-    batch->bodies->insert(batch->bodies->end(), m->bodies->begin(), m->bodies->end());
+  batch->msgs.resize(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const auto& m = ops[i];
+    batch->msgs[i] = m->msgs[0];
+    batch->bodies.insert(batch->bodies.end(), m->bodies.begin(), m->bodies.end());
     batch->deadline = std::min(batch->deadline, m->deadline);
   }
   batch->out.uniq_key = ops[0]->out.uniq_key;
   batch->members = std::move(ops);
-  batch->done = [this, b = batch.get()](Error e, Outcome o) {
+  batch->done = [this](Error e, const std::shared_ptr<SendOp>& b) {
+    const Outcome& o = b->out;
     // Each member gets its own result: its message's queue offset and id.
     for (size_t i = 0; i < b->members.size(); ++i) {
       auto& m = b->members[i];
@@ -339,7 +387,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
   auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
   if (op->oneway) {
-    io->request_view(addr, code, payload, bodies_attachment(op->bodies), static_cast<uint32_t>(op->deadline - now),
+    io->request_view(addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
                 true, [this, op, broker, qid](const net::Response& r) {
                   op->out.broker = broker;
                   op->out.queue_id = qid;
@@ -347,7 +395,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
                 });
     return;
   }
-  io->request_view(addr, code, payload, bodies_attachment(op->bodies),
+  io->request_view(addr, code, payload, bodies_attachment(op),
               static_cast<uint32_t>(op->deadline - now), false,
               [this, op, route, broker](const net::Response& r) {
                 if (r.status == FERRY_OK) {
@@ -422,12 +470,12 @@ std::vector<uint8_t> producer_heartbeat(const Settings& s) {
                                                      fbb.CreateString(ferry_client_version())));
 }
 
-// Runs an op and waits for it (sync sends).
+// Runs an op and waits for it (sync sends). The op carries the promise and
+// the outcome: no per-send promise or outcome copy is allocated.
 ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_send_result* result,
                            char* errbuf, size_t errlen) {
-  auto promise = std::make_shared<Promise<Outcome>>();
-  op->done = [promise, p](Error e, Outcome o) {
-    promise->set(std::move(e), std::move(o));
+  op->done = [p](Error e, const std::shared_ptr<SendOp>& o) {
+    o->sync_done.set(std::move(e), true);  // `out` is final: the caller reads it
     p->linger();
   };
   p->begin_op();
@@ -436,12 +484,13 @@ ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_
     return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
   }
   Error e;
-  Outcome o;
   // The op ends itself at its deadline; the margin covers route lookups.
   uint64_t wait = p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1) + 1000;
-  if (!promise->wait(wait, &e, &o, p->s.sync_spin_us)) e = {FERRY_E_TIMEOUT, "send did not complete in time"};
+  bool answered = op->sync_done.wait(wait, &e, nullptr, p->s.sync_spin_us);
+  if (!answered) e = {FERRY_E_TIMEOUT, "send did not complete in time"};
   p->end_op();
-  fill_result(result, e.status, o);
+  static const Outcome kNone;  // timed out: `out` may still be written by the loop
+  fill_result(result, e.status, answered ? op->out : kNone);
   if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
   return FERRY_OK;
 }
@@ -526,7 +575,7 @@ FERRY_EXPORT ferry_status ferry_producer_send(ferry_producer* p, ferry_client_me
   return guarded(errbuf, errlen, [&] {
     ferry_status st = check_send_args(p, msg, errbuf, errlen);
     if (st != FERRY_OK) return st;
-    auto op = std::make_shared<SendOp>();
+    auto op = p->ops->acquire();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
     return send_and_wait(p, op, result, errbuf, errlen);
@@ -541,7 +590,7 @@ FERRY_EXPORT ferry_status ferry_producer_send_batch(ferry_producer* p, ferry_cli
     FERRY_REQUIRE_ARG(msgs, "msgs");
     ferry_status st = p->check_running(errbuf, errlen);
     if (st != FERRY_OK) return st;
-    auto op = std::make_shared<SendOp>();
+    auto op = p->ops->acquire();
     st = build_op(p, msgs, count, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
     return send_and_wait(p, op, result, errbuf, errlen);
@@ -555,14 +604,15 @@ FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer* p, ferry_cli
     ferry_status st = check_send_args(p, msg, errbuf, errlen);
     if (st != FERRY_OK) return st;
     FERRY_REQUIRE_ARG(cb, "cb");
-    auto op = std::make_shared<SendOp>();
+    auto op = p->ops->acquire();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
-    op->done = [p, cb, user_data](Error e, Outcome o) {
-      // Completions run on the callback thread, never on the I/O thread.
-      bool posted = p->callbacks->post([p, cb, user_data, e, o] {
+    op->done = [p, cb, user_data](Error e, const std::shared_ptr<SendOp>& o) {
+      // Completions run on the callback thread, never on the I/O thread;
+      // the posted task holds the op, whose `out` is final.
+      bool posted = p->callbacks->post([p, cb, user_data, e, op = o] {
         ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
-        fill_result(&r, e.status, o);
+        fill_result(&r, e.status, op->out);
         cb(user_data, e.status, &r, e.message.c_str());
         p->end_op();
       });
@@ -584,7 +634,7 @@ FERRY_EXPORT ferry_status ferry_producer_send_oneway(ferry_producer* p, ferry_cl
   return guarded(errbuf, errlen, [&] {
     ferry_status st = check_send_args(p, msg, errbuf, errlen);
     if (st != FERRY_OK) return st;
-    auto op = std::make_shared<SendOp>();
+    auto op = p->ops->acquire();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
     op->oneway = true;
@@ -615,7 +665,7 @@ FERRY_EXPORT ferry_status ferry_producer_send_select(ferry_producer* p, ferry_cl
     size_t pick = selector(user_data, msg, count);
     if (pick == FERRY_SELECTOR_ABORT)
       return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "the queue selector aborted the send");
-    auto op = std::make_shared<SendOp>();
+    auto op = p->ops->acquire();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
     op->fixed = true;
