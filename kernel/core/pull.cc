@@ -4,6 +4,7 @@
 // hold the pull until the storage dispatcher reports new entries for its
 // queue or its hold ends.
 #include <algorithm>
+#include <vector>
 
 #include "core_internal.h"
 #include "names.h"
@@ -77,6 +78,24 @@ void Core::handle_pull(RequestPtr req) {
   uint64_t hold = std::min<uint64_t>(p->hold_ms(), config_.long_poll_max_hold_ms);
   job->deadline_ms = hold ? env_.monotonic_ms() + hold : 0;
   job->key = queue_key(job->topic, job->queue_id);
+  if (p->supersede()) {
+    // The client moved this queue (seek, offsets reset): the pulls its
+    // connection holds here for the group are answered now, empty, rather
+    // than when their hold ends (docs/protocol.md, Pull).
+    std::vector<std::unique_ptr<PullJob>> old;
+    auto [from, to] = held_.equal_range(job->key);
+    for (auto it = from; it != to;) {
+      const PullJob& h = *it->second;
+      if (h.req->conn_id() == job->req->conn_id() && h.topic == job->topic && h.queue_id == job->queue_id &&
+          sv(h.payload->consumer_group()) == group) {
+        old.push_back(std::move(it->second));
+        it = held_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& h : old) finish_pull(std::move(h), FERRY_OK, nullptr, {});  // NO_NEW_MESSAGE at its offset
+  }
   try_pull(std::move(job));
 }
 

@@ -334,5 +334,59 @@ TEST_F(FerrydSdk, PullConsumerSeekDoesNotWaitForAHeldPull) {
   // Bounded wait well under the hold: offsets 4..9 again.
   EXPECT_EQ(6, drain(6, 4s)) << "seek waited behind the held pull";
 }
+
+// The broker's count of long polls it holds now (runtime stats), -1 if
+// the stats are unreadable.
+int64_t held_pulls(ferry_admin* a, const std::string& broker, const char* stat = "held_pulls") {
+  char* json = nullptr;
+  if (ferry_admin_runtime_stats(a, broker.c_str(), &json, nullptr, 0) != FERRY_OK) return -1;
+  std::string j(json);
+  ferry_string_free(json);
+  std::string key = std::string("\"") + stat + "\":";
+  auto at = j.find(key);
+  return at == std::string::npos ? -1 : std::stoll(j.substr(at + key.size()));
+}
+
+// A seek sends its pull with PullRequest.supersede: the broker answers the
+// long poll the consumer held there at once instead of keeping it for its
+// 10 s hold — never two polls held for one queue.
+TEST_F(FerrydSdk, PullConsumerSeekAnswersTheHeldPullAtTheBroker) {
+  create_topic("SdkSeekHeld", 1);
+  auto cconf = make_conf(addr_, {{"group", "SdkSeekHeldG"}, {"consume_from", "first"}, {"long_poll_ms", "10000"}});
+  char err[512];
+  ferry_pull_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
+  Pull c(raw);
+  ferry_queue_ref q = FERRY_STRUCT_INIT(ferry_queue_ref);
+  q.topic = "SdkSeekHeld";
+  q.broker_name = "broker-a";
+  q.queue_id = 0;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_assign(raw, &q, 1, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(raw, err, sizeof err)) << err;
+  // The queue is empty: the consumer's poll is held at the broker.
+  ASSERT_TRUE(wait_until([&] { return held_pulls(admin_.get(), addr_) == 1; }, 5s)) << daemon_->log();
+  int64_t pulls = held_pulls(admin_.get(), addr_, "pulls");
+  ASSERT_GT(pulls, 0);
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_seek(raw, &q, 0, err, sizeof err)) << err;
+  // The seek's pull has arrived (held in turn: still nothing to read) and
+  // the old one is gone — well under the old poll's 10 s hold.
+  EXPECT_TRUE(wait_until([&] {
+    return held_pulls(admin_.get(), addr_, "pulls") > pulls && held_pulls(admin_.get(), addr_) == 1;
+  }, 4s)) << "held " << held_pulls(admin_.get(), addr_) << ", pulls " << held_pulls(admin_.get(), addr_, "pulls")
+          << " (were " << pulls << ")";
+  // The poll still held is the live one: a message sent now arrives.
+  auto p = start_producer(conf_);
+  send_n(p.get(), "SdkSeekHeld", 1, "h");
+  int got = 0;
+  auto deadline = std::chrono::steady_clock::now() + 4s;
+  while (got == 0 && std::chrono::steady_clock::now() < deadline) {
+    ferry_client_message* msgs[4];
+    size_t n = 0;
+    EXPECT_EQ(FERRY_OK, ferry_pull_consumer_poll(raw, 50, msgs, 4, &n, err, sizeof err)) << err;
+    for (size_t i = 0; i < n; ++i) ferry_message_destroy(msgs[i]);
+    got += static_cast<int>(n);
+  }
+  EXPECT_EQ(1, got);
+}
 }  // namespace
 }  // namespace ferry::sdk::test

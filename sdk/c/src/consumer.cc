@@ -108,6 +108,7 @@ void Consumer::on_offsets_reset(std::string_view peer, std::span<const uint8_t> 
     fresh->locked = pq->locked;
     fresh->lock_until = pq->lock_until;
     fresh->predecessor = pq;
+    fresh->supersede = true;  // the old state's held pull is answered now
     pq->superseded = true;
     pq->dropped = true;
     pqs_[pq->key] = fresh;
@@ -451,7 +452,8 @@ void Consumer::pull(PqPtr pq) {
   auto ex = fbb.CreateString(expr);
   auto payload = finish_core(fbb, fbc::CreatePullRequest(fbb, g, t, pq->key.queue_id,
                                                          static_cast<uint64_t>(pq->next_offset), s.pull_batch_size,
-                                                         4u << 20, et, ex, s.long_poll_ms, -1));
+                                                         4u << 20, et, ex, s.long_poll_ms, -1, pq->supersede));
+  pq->supersede = false;
   pq->pulling = true;
   uint64_t epoch = pq->epoch;
   io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, s.long_poll_ms + s.request_timeout_ms, false,
@@ -481,6 +483,7 @@ void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
   ++pq->epoch;
   ++pq->later_seq;
   pq->pulling = false;
+  pq->supersede = true;
   pq->paused = false;
   pull(pq);
 }

@@ -34,6 +34,9 @@ struct ProcessQueue {
   int64_t next_offset = -1;      // next pull offset; -1 until resolved
   uint64_t epoch = 0;            // bumped by seek / reset: older pull answers are ignored
   bool pulling = false;          // a pull (or its delay) is in flight
+  // Seek / reset moved the queue: the next pull asks the broker to answer
+  // the one this connection may still hold there (PullRequest.supersede).
+  bool supersede = false;
   // Flow control stopped pulling until the cache / ready count drains: the
   // side that drains it restarts the pull at once (the timer is a fallback).
   std::atomic<bool> paused{false};
