@@ -26,29 +26,31 @@ void broker_json(Json& j, const fbn::BrokerData* b) {
 
 ferry_status topic_write(ferry_admin* a, const char* target, const ferry_topic_settings* t, bool create,
                          char* errbuf, size_t errlen) {
-  FERRY_REQUIRE_ARG(a, "admin");
-  FERRY_REQUIRE_ARG(target, "target");
-  FERRY_REQUIRE_ARG(t, "topic");
-  if (t->struct_size < FERRY_STRUCT_SIZE(ferry_topic_settings, flags) || !t->name)
-    return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "topic settings lack struct_size (FERRY_STRUCT_INIT) or name");
-  ferry_status st = a->check_running(errbuf, errlen);
-  if (st != FERRY_OK) return st;
-  std::vector<std::string> addrs;
-  Error e = targets(a, target, &addrs);
-  if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
-  std::string report;
-  Error first;
-  for (const auto& addr : addrs) {
-    flatbuffers::FlatBufferBuilder fbb(128);
-    auto cfg = fbc::CreateTopicConfig(fbb, fbb.CreateString(t->name), t->read_queues, t->write_queues, t->perm, t->flags);
-    Answer ans;
-    Error r = ask(a, addr, create ? FERRY_CODE_TOPIC_CREATE : FERRY_CODE_TOPIC_UPDATE,
-                  finish_core(fbb, fbc::CreateTopicCreateRequest(fbb, cfg)), &ans);
-    report += " " + addr + ": " + (r.ok() ? std::string("ok") : r.message) + ";";
-    if (!r.ok() && first.ok()) first = r;
-  }
-  if (!first.ok()) return fail(errbuf, errlen, first.status, (create ? "create" : "update") + std::string(" topic:") + report);
-  return FERRY_OK;
+  auto args = [&]() -> ferry_status {
+    FERRY_REQUIRE_ARG(target, "target");
+    FERRY_REQUIRE_ARG(t, "topic");
+    if (t->struct_size < FERRY_STRUCT_SIZE(ferry_topic_settings, flags) || !t->name)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "topic settings lack struct_size (FERRY_STRUCT_INIT) or name");
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
+    std::vector<std::string> addrs;
+    Error e = targets(a, target, &addrs);
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+    std::string report;
+    Error first;
+    for (const auto& addr : addrs) {
+      flatbuffers::FlatBufferBuilder fbb(128);
+      auto cfg = fbc::CreateTopicConfig(fbb, fbb.CreateString(t->name), t->read_queues, t->write_queues, t->perm, t->flags);
+      Answer ans;
+      Error r = ask(a, addr, create ? FERRY_CODE_TOPIC_CREATE : FERRY_CODE_TOPIC_UPDATE,
+                    finish_core(fbb, fbc::CreateTopicCreateRequest(fbb, cfg)), &ans);
+      report += " " + addr + ": " + (r.ok() ? std::string("ok") : r.message) + ";";
+      if (!r.ok() && first.ok()) first = r;
+    }
+    if (!first.ok()) return fail(errbuf, errlen, first.status, (create ? "create" : "update") + std::string(" topic:") + report);
+    return FERRY_OK;
+  });
 }
 
 }  // namespace
@@ -101,22 +103,22 @@ FERRY_EXPORT void ferry_admin_destroy(ferry_admin* a) {
 
 FERRY_EXPORT ferry_status ferry_admin_create_topic(ferry_admin* a, const char* target, const ferry_topic_settings* t,
                                                    char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] { return topic_write(a, target, t, true, errbuf, errlen); });
+  return topic_write(a, target, t, true, errbuf, errlen);
 }
 
 FERRY_EXPORT ferry_status ferry_admin_update_topic(ferry_admin* a, const char* target, const ferry_topic_settings* t,
                                                    char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] { return topic_write(a, target, t, false, errbuf, errlen); });
+  return topic_write(a, target, t, false, errbuf, errlen);
 }
 
 FERRY_EXPORT ferry_status ferry_admin_delete_topic(ferry_admin* a, const char* target, const char* topic, char* errbuf,
                                                    size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(target, "target");
     FERRY_REQUIRE_ARG(topic, "topic");
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::vector<std::string> addrs;
     Error e = targets(a, target, &addrs);
     if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
@@ -131,12 +133,12 @@ FERRY_EXPORT ferry_status ferry_admin_delete_topic(ferry_admin* a, const char* t
 }
 
 FERRY_EXPORT ferry_status ferry_admin_topic_list(ferry_admin* a, char** json, char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Json j;
     j.begin_object().key("topics").begin_array();
     std::string after;
@@ -161,13 +163,13 @@ FERRY_EXPORT ferry_status ferry_admin_topic_list(ferry_admin* a, char** json, ch
 
 FERRY_EXPORT ferry_status ferry_admin_topic_route(ferry_admin* a, const char* topic, char** json, char* errbuf,
                                                   size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(topic, "topic");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Answer ans;
     Error e = ask(a, "", FERRY_NAMESRV_GET_ROUTE, encode_get_route(topic), &ans);
     if (!e.ok()) return fail(errbuf, errlen, e.status == FERRY_E_TOPIC_NOT_FOUND ? FERRY_E_NO_ROUTE : e.status, e.message);
@@ -188,12 +190,12 @@ FERRY_EXPORT ferry_status ferry_admin_topic_route(ferry_admin* a, const char* to
 }
 
 FERRY_EXPORT ferry_status ferry_admin_cluster_info(ferry_admin* a, char** json, char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     flatbuffers::FlatBufferBuilder fbb(64);
     Answer ans;
     Error e = ask(a, "", FERRY_NAMESRV_GET_CLUSTER_INFO, finish_ns(fbb, fbn::CreateGetClusterInfo(fbb)), &ans);
@@ -216,13 +218,13 @@ FERRY_EXPORT ferry_status ferry_admin_cluster_info(ferry_admin* a, char** json, 
 
 FERRY_EXPORT ferry_status ferry_admin_queue_range(ferry_admin* a, const ferry_queue_ref* q, int64_t* min_offset,
                                                   int64_t* max_offset, char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(q, "queue");
     FERRY_REQUIRE_ARG(q->topic, "queue->topic");
     FERRY_REQUIRE_ARG(q->broker_name, "queue->broker_name");
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::shared_ptr<const Route> r;
     Error e = route_of(a, q->topic, &r);
     if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
@@ -241,13 +243,13 @@ FERRY_EXPORT ferry_status ferry_admin_queue_range(ferry_admin* a, const ferry_qu
 
 FERRY_EXPORT ferry_status ferry_admin_consumer_progress(ferry_admin* a, const char* group, const char* topic,
                                                         char** json, char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(group, "group");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     // Which brokers: the topic's, or every master the name servers know.
     std::map<std::string, std::string> brokers;  // name -> addr
     if (topic) {
@@ -263,23 +265,25 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_progress(ferry_admin* a, const ch
     uint64_t total = 0;
     bool any = false;
     j.begin_object().key("group").value(group).key("queues").begin_array();
-    for (const auto& [name, addr] : brokers) {
+    Error e = each_broker(brokers, [&](const std::string& name, const std::string& addr) -> Error {
       flatbuffers::FlatBufferBuilder fbb(64);
       auto g = fbb.CreateString(group);
       auto t = topic ? fbb.CreateString(topic) : flatbuffers::Offset<flatbuffers::String>();
       Answer ans;
-      Error e = ask(a, addr, FERRY_CODE_GROUP_PROGRESS, finish_core(fbb, fbc::CreateGroupProgressRequest(fbb, g, t)), &ans);
-      if (e.status == FERRY_E_GROUP_NOT_FOUND) continue;
-      if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+      Error r = ask(a, addr, FERRY_CODE_GROUP_PROGRESS, finish_core(fbb, fbc::CreateGroupProgressRequest(fbb, g, t)), &ans);
+      if (r.status == FERRY_E_GROUP_NOT_FOUND) return {};
+      if (!r.ok()) return r;
       auto d = read_core<fbc::GroupProgressResponse>(ans.payload);
-      if (!d || !d->queues()) continue;
+      if (!d || !d->queues()) return {};
       any = true;
       for (const auto* q : *d->queues()) {
         j.begin_object().key("topic").value(str(q->topic())).key("broker").value(name).key("queue").value(q->queue_id())
             .key("committed").value(q->committed()).key("max").value(q->max_offset()).key("lag").value(q->lag()).end_object();
         total += q->lag();
       }
-    }
+      return {};
+    });
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     j.end_array().key("total_lag").value(total).end_object();
     if (!any) return fail(errbuf, errlen, FERRY_E_GROUP_NOT_FOUND, std::string("group ") + group + " has committed no offset");
     return json_out(j, json, errbuf, errlen);
@@ -288,13 +292,13 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_progress(ferry_admin* a, const ch
 
 FERRY_EXPORT ferry_status ferry_admin_query_by_offset_id(ferry_admin* a, const char* id, ferry_client_message** out,
                                                          char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(id, "offset_msg_id");
     FERRY_REQUIRE_ARG(out, "out");
     *out = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     // The id carries the store address: 8 hex IPv4 + 8 hex port (+16 offset).
     std::string sid(id);
     if (sid.size() != 32) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "offset message id must be 32 hex digits (IPv4 brokers)");
@@ -317,15 +321,15 @@ FERRY_EXPORT ferry_status ferry_admin_query_by_offset_id(ferry_admin* a, const c
 FERRY_EXPORT ferry_status ferry_admin_query_by_key(ferry_admin* a, const char* topic, const char* key,
                                                    ferry_client_message** msgs, size_t max, size_t* count, char* errbuf,
                                                    size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
+  if (count) *count = 0;
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(count, "count");
-    *count = 0;
-    FERRY_REQUIRE_ARG(a, "admin");
     FERRY_REQUIRE_ARG(topic, "topic");
     FERRY_REQUIRE_ARG(key, "key");
     FERRY_REQUIRE_ARG(msgs, "msgs");
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::shared_ptr<const Route> r;
     Error e = route_of(a, topic, &r);
     if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
@@ -352,13 +356,13 @@ FERRY_EXPORT ferry_status ferry_admin_query_by_key(ferry_admin* a, const char* t
 
 FERRY_EXPORT ferry_status ferry_admin_runtime_stats(ferry_admin* a, const char* broker, char** json, char* errbuf,
                                                     size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(broker, "broker_address");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     flatbuffers::FlatBufferBuilder fbb(32);
     Answer ans;
     Error e = ask(a, broker, FERRY_CODE_RUNTIME_STATS, finish_core(fbb, fbc::CreateRuntimeStatsRequest(fbb)), &ans);

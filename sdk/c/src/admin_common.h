@@ -43,4 +43,31 @@ Error all_masters(ferry_admin* a, std::map<std::string, std::string>* out);
 // *out = a malloc'd copy of the document (ferry_string_free).
 ferry_status json_out(const Json& j, char** out, char* errbuf, size_t errlen);
 
+// The shape of every admin call: no exception crosses (guarded), the
+// handle and then the call's arguments are checked (`args` returns non-OK
+// to refuse; FERRY_REQUIRE_ARG works in it), the handle must be running,
+// then `body` does the call's work.
+template <class Args, class Body>
+ferry_status entry(ferry_admin* a, char* errbuf, size_t errlen, Args&& args, Body&& body) {
+  return guarded(errbuf, errlen, [&]() -> ferry_status {
+    FERRY_REQUIRE_ARG(a, "admin");
+    ferry_status st = args();
+    if (st != FERRY_OK) return st;
+    st = a->check_running(errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    return body();
+  });
+}
+
+// Asks brokers (name -> address) one by one: `each(name, addr)` sends and
+// reads one request; its first failure stops the loop and is returned.
+template <class Each>
+Error each_broker(const std::map<std::string, std::string>& brokers, Each&& each) {
+  for (const auto& [name, addr] : brokers) {
+    Error e = each(name, addr);
+    if (!e.ok()) return e;
+  }
+  return {};
+}
+
 }  // namespace ferry::sdk::admin

@@ -23,6 +23,16 @@ Error brokers_to_ask(ferry_admin* a, const char* broker, std::map<std::string, s
   return e;
 }
 
+// Runs `each(name, addr)` for the brokers to ask, one by one; the first
+// failure (picking them or asking one) stops and is returned.
+template <class Each>
+Error ask_brokers(ferry_admin* a, const char* broker, Each&& each) {
+  std::map<std::string, std::string> brokers;
+  Error e = brokers_to_ask(a, broker, &brokers);
+  if (!e.ok()) return e;
+  return each_broker(brokers, each);
+}
+
 void subscriptions_json(Json& j, const flatbuffers::Vector<flatbuffers::Offset<fbc::Subscription>>* subs) {
   j.key("subscriptions").begin_array();
   if (subs)
@@ -42,25 +52,22 @@ extern "C" {
 
 FERRY_EXPORT ferry_status ferry_admin_group_list(ferry_admin* a, const char* broker, char** json, char* errbuf,
                                                  size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
-    std::map<std::string, std::string> brokers;
-    Error e = brokers_to_ask(a, broker, &brokers);
-    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Json j;
     j.begin_object().key("groups").begin_array();
-    for (const auto& [name, addr] : brokers) {
+    Error e = ask_brokers(a, broker, [&](const std::string& name, const std::string& addr) -> Error {
       flatbuffers::FlatBufferBuilder fbb(32);
       Answer ans;
-      e = ask(a, addr, FERRY_CODE_GROUP_LIST, finish_core(fbb, fbc::CreateGroupListRequest(fbb)), &ans);
-      if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+      Error r = ask(a, addr, FERRY_CODE_GROUP_LIST, finish_core(fbb, fbc::CreateGroupListRequest(fbb)), &ans);
+      if (!r.ok()) return r;
       auto d = read_core<fbc::GroupListResponse>(ans.payload);
-      if (!d) return fail(errbuf, errlen, FERRY_E_BAD_FRAME, addr + ": unreadable GroupListResponse");
-      if (!d->groups()) continue;
+      if (!d) return {FERRY_E_BAD_FRAME, addr + ": unreadable GroupListResponse"};
+      if (!d->groups()) return {};
       for (const auto* g : *d->groups()) {
         j.begin_object().key("group").value(str(g->group())).key("broker").value(name).key("members")
             .value(static_cast<uint64_t>(g->members())).key("model").value(model_name(g->consume_model()))
@@ -69,7 +76,9 @@ FERRY_EXPORT ferry_status ferry_admin_group_list(ferry_admin* a, const char* bro
           for (const auto* t : *g->topics()) j.value(str(t));
         j.end_array().end_object();
       }
-    }
+      return {};
+    });
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     j.end_array().end_object();
     return json_out(j, json, errbuf, errlen);
   });
@@ -77,29 +86,26 @@ FERRY_EXPORT ferry_status ferry_admin_group_list(ferry_admin* a, const char* bro
 
 FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin* a, const char* group, char** json,
                                                            char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(group, "group");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
-    std::map<std::string, std::string> brokers;
-    Error e = brokers_to_ask(a, nullptr, &brokers);
-    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Json j;
     bool any = false;
     j.begin_object().key("group").value(group).key("connections").begin_array();
-    for (const auto& [name, addr] : brokers) {
+    Error e = ask_brokers(a, nullptr, [&](const std::string& name, const std::string& addr) -> Error {
       flatbuffers::FlatBufferBuilder fbb(64);
       Answer ans;
-      e = ask(a, addr, FERRY_CODE_CONSUMER_CONNECTIONS,
-              finish_core(fbb, fbc::CreateConsumerConnectionsRequest(fbb, fbb.CreateString(group))), &ans);
-      if (e.status == FERRY_E_GROUP_NOT_FOUND) continue;
-      if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+      Error r = ask(a, addr, FERRY_CODE_CONSUMER_CONNECTIONS,
+                    finish_core(fbb, fbc::CreateConsumerConnectionsRequest(fbb, fbb.CreateString(group))), &ans);
+      if (r.status == FERRY_E_GROUP_NOT_FOUND) return {};
+      if (!r.ok()) return r;
       auto d = read_core<fbc::ConsumerConnectionsResponse>(ans.payload);
-      if (!d) return fail(errbuf, errlen, FERRY_E_BAD_FRAME, addr + ": unreadable ConsumerConnectionsResponse");
-      if (!d->connections()) continue;
+      if (!d) return {FERRY_E_BAD_FRAME, addr + ": unreadable ConsumerConnectionsResponse"};
+      if (!d->connections()) return {};
       for (const auto* c : *d->connections()) {
         any = true;
         j.begin_object().key("broker").value(name).key("client_id").value(str(c->client_id()))
@@ -109,7 +115,9 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin* a, const
         subscriptions_json(j, c->subscriptions());
         j.end_object();
       }
-    }
+      return {};
+    });
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     j.end_array().end_object();
     if (!any)
       return fail(errbuf, errlen, FERRY_E_GROUP_NOT_FOUND,
@@ -121,14 +129,14 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin* a, const
 FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin* a, const char* group, const char* topic,
                                                            int64_t timestamp_ms, char** json, char* errbuf,
                                                            size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(group, "group");
     FERRY_REQUIRE_ARG(topic, "topic");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::shared_ptr<const Route> r;
     Error e = route_of(a, topic, &r);
     if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
@@ -138,22 +146,24 @@ FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin* a, const
     uint64_t notified = 0;
     // Broker by broker; the first failure stops (brokers before it keep
     // their reset, and the message says which failed).
-    for (const auto& [name, addr] : r->masters) {
+    e = each_broker(r->masters, [&](const std::string& name, const std::string& addr) -> Error {
       flatbuffers::FlatBufferBuilder fbb(96);
       auto g = fbb.CreateString(group);
       auto t = fbb.CreateString(topic);
       Answer ans;
-      e = ask(a, addr, FERRY_CODE_RESET_OFFSET_BY_TIME,
-              finish_core(fbb, fbc::CreateResetOffsetRequest(fbb, g, t, timestamp_ms)), &ans);
-      if (!e.ok()) return fail(errbuf, errlen, e.status, "broker " + name + ": " + e.message);
+      Error x = ask(a, addr, FERRY_CODE_RESET_OFFSET_BY_TIME,
+                    finish_core(fbb, fbc::CreateResetOffsetRequest(fbb, g, t, timestamp_ms)), &ans);
+      if (!x.ok()) return {x.status, "broker " + name + ": " + x.message};
       auto d = read_core<fbc::ResetOffsetResponse>(ans.payload);
-      if (!d) return fail(errbuf, errlen, FERRY_E_BAD_FRAME, addr + ": unreadable ResetOffsetResponse");
+      if (!d) return {FERRY_E_BAD_FRAME, addr + ": unreadable ResetOffsetResponse"};
       notified += d->notified();
       if (d->offsets())
         for (const auto* o : *d->offsets())
           j.begin_object().key("broker").value(name).key("queue").value(o->queue_id()).key("offset")
               .value(o->offset()).end_object();
-    }
+      return {};
+    });
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     j.end_array().key("members_notified").value(notified).end_object();
     return json_out(j, json, errbuf, errlen);
   });
@@ -161,13 +171,13 @@ FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin* a, const
 
 FERRY_EXPORT ferry_status ferry_admin_broker_config(ferry_admin* a, const char* broker_address, char** json,
                                                     char* errbuf, size_t errlen) {
-  return guarded(errbuf, errlen, [&] {
-    FERRY_REQUIRE_ARG(a, "admin");
+  auto args = [&]() -> ferry_status {
     FERRY_REQUIRE_ARG(broker_address, "broker_address");
     FERRY_REQUIRE_ARG(json, "json_out");
     *json = nullptr;
-    ferry_status st = a->check_running(errbuf, errlen);
-    if (st != FERRY_OK) return st;
+    return FERRY_OK;
+  };
+  return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     flatbuffers::FlatBufferBuilder fbb(32);
     Answer ans;
     Error e = ask(a, broker_address, FERRY_CODE_BROKER_CONFIG, finish_core(fbb, fbc::CreateBrokerConfigRequest(fbb)),
