@@ -44,21 +44,15 @@ ferry_status verify_record(const void* data, size_t len, ferry_record_view* out,
     }
     stored = stored * 10 + (tail[i] - '0');
   }
-  // The body is checksummed once and folded into the whole-record CRC
-  // (crc32_combine), as the encoder does: recovery is CRC-bound.
-  auto* body = static_cast<const unsigned char*>(out->body.data);
-  const size_t head_len = static_cast<size_t>(body - rec);
-  const uint32_t body_crc = crc32(0, body, out->body.len);
-  const unsigned char* tail_start = body + out->body.len;
-  const size_t tail_len = static_cast<size_t>(tail - tail_start);
-  uint32_t whole = crc32_combine(crc32(0, rec, head_len), body_crc, out->body.len);
-  whole = crc32_combine(whole, crc32(0, tail_start, tail_len), tail_len);
-  if (stored != whole) {
+  // One pass: the whole-record CRC covers every byte before the property,
+  // the body and its BODYCRC field included, so a match means both are as
+  // the encoder wrote them, and the encoder derived BODYCRC from that body —
+  // checking BODYCRC again would re-read the body for nothing. Recovery
+  // verifies every byte of the log with this: one long folded CRC per record
+  // instead of three calls (two short ones on zlib's slow path) and two
+  // crc32_combine steps (docs/benchmarks.md, Storage: recovery).
+  if (stored != crc32(0, rec, out->total_size - FERRY_RECORD_CRC_RESERVED)) {
     *why = "whole-record checksum mismatch";
-    return FERRY_E_CORRUPTED;
-  }
-  if ((body_crc & 0x7fffffffu) != out->body_crc) {
-    *why = "body checksum mismatch";
     return FERRY_E_CORRUPTED;
   }
   return FERRY_OK;

@@ -1,5 +1,5 @@
 #pragma once
-// Record verification: decode (ferry/record.h) plus both checksums.
+// Record verification: decode (ferry/record.h) plus the whole-record checksum.
 #include <ferry/record.h>
 #include <ferry/status.h>
 
@@ -7,8 +7,9 @@
 
 namespace ferry::common {
 
-// Decode the record at `data` (at most `len` bytes) and check BODYCRC and the
-// whole-record __CRC32# property. FERRY_OK: *out describes a record whose
+// Decode the record at `data` (at most `len` bytes) and check the
+// whole-record __CRC32# property, which covers BODYCRC and the body (so a
+// match implies BODYCRC as written too). FERRY_OK: *out describes a record whose
 // every byte is as written. FERRY_E_NOT_FOUND: a blank record (out->total_size
 // set). FERRY_E_CORRUPTED: *why (static text) says which check failed.
 // Any thread; no allocation.
