@@ -21,6 +21,7 @@ Core::Core(Env& env, PluginSet plugins, CoreConfig config)
       topics_(env.data_dir() + "/core/topics.conf"),
       topic_file_(std::make_shared<OrderedFileWriter>(topics_.path())),
       offsets_(env.data_dir() + "/core/consumer_offsets.conf"),
+      offsets_file_(std::make_shared<OrderedFileWriter>(offsets_.path())),
       ids_(env.identity().advertised_address),
       err_(env.new_error()),
       metrics_(env),
@@ -369,10 +370,44 @@ void Core::answer_topic_waiters(ferry_status s, const std::string& why, uint64_t
   }
 }
 
+// Periodic: the snapshot is taken on the loop (a copy of the offsets as
+// text), the write with its fsyncs runs on a worker, one at a time, through
+// the writer shutdown also uses, so an older snapshot never lands over a
+// newer one. Commits made during a write go into the next period's.
 void Core::persist_offsets() {
-  std::string why;
-  if (offsets_.save(&why, before_rename_) != FERRY_OK)
-    env_.log(FERRY_LOG_ERROR, "core: consumer offsets not saved (retried): " + why);
+  if (offsets_writing_ || stopped_) return;
+  std::optional<OffsetStore::Snapshot> snap = offsets_.snapshot();
+  if (!snap) return;
+  struct Job {
+    OffsetStore::Snapshot snap;
+    ferry_status status = FERRY_OK;
+    std::string why;
+  };
+  auto job = std::make_shared<Job>();
+  job->snap = std::move(*snap);
+  auto file = offsets_file_;
+  BeforeRenameHook hook = before_rename_;
+  std::weak_ptr<Core*> alive = alive_;
+  auto work = [job, file, hook] {
+    job->status = file->write(job->snap.generation, job->snap.text, &job->why, hook);
+    std::string().swap(job->snap.text);
+  };
+  offsets_writing_ = true;
+  if (env_.queue_work(work, [job, alive] {
+        if (auto self = alive.lock()) (*self)->offsets_written(job->snap.generation, job->status, job->why);
+      }))
+    return;
+  work();  // no worker (loop closing): write here
+  offsets_written(job->snap.generation, job->status, job->why);
+}
+
+void Core::offsets_written(uint64_t generation, ferry_status s, const std::string& why) {
+  offsets_writing_ = false;
+  if (s != FERRY_OK) {
+    env_.log(FERRY_LOG_ERROR, "core: consumer offsets not saved (retried next period): " + why);
+    return;
+  }
+  offsets_.mark_saved(generation);
 }
 
 ferry_status Core::persist_now(std::string* why) {
@@ -382,8 +417,14 @@ ferry_status Core::persist_now(std::string* why) {
     s = topic_file_->write(snap->generation, snap->text, why, before_rename_);
     if (s == FERRY_OK) topics_.mark_saved(snap->generation);
   }
+  // Blocks behind a worker's write in flight (the writer's lock), so the
+  // last offsets are on disk when stop() returns.
   std::string why2;
-  ferry_status s2 = offsets_.save(&why2, before_rename_);
+  ferry_status s2 = FERRY_OK;
+  if (std::optional<OffsetStore::Snapshot> snap = offsets_.snapshot()) {
+    s2 = offsets_file_->write(snap->generation, snap->text, &why2, before_rename_);
+    if (s2 == FERRY_OK) offsets_.mark_saved(snap->generation);
+  }
   if (s == FERRY_OK && s2 != FERRY_OK) {
     *why = why2;
     return s2;

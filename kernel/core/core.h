@@ -193,6 +193,7 @@ class Core {
   void topics_written(uint64_t generation, ferry_status s, const std::string& why);
   void topics_changed();
   void persist_offsets();
+  void offsets_written(uint64_t generation, ferry_status s, const std::string& why);
   // Answer `req` with `r` once the topic table as it is now is on disk.
   void answer_when_topics_saved(RequestPtr req, Response r);
   // OK: answer the waiters the saved table covers. An error: answer those up
@@ -210,6 +211,8 @@ class Core {
   std::shared_ptr<OrderedFileWriter> topic_file_;  // shared with the worker writing it
   bool topics_writing_ = false;                    // a topic-table write is on a worker
   OffsetStore offsets_;
+  std::shared_ptr<OrderedFileWriter> offsets_file_;  // shared with the worker writing it
+  bool offsets_writing_ = false;                     // an offsets write is on a worker
   ClientTable clients_;
   QueueLocks locks_;
   PreAppendHooks hooks_;

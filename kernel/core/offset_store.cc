@@ -33,15 +33,27 @@ ferry_status OffsetStore::load(std::string* why) {
     return FERRY_OK;
   });
   if (s != FERRY_OK) return s;
-  dirty_ = false;
+  saved_generation_ = generation_;
   return FERRY_OK;
 }
 
 ferry_status OffsetStore::save(std::string* why, const BeforeRenameHook& hook) {
-  if (!dirty_) return FERRY_OK;
+  std::optional<Snapshot> snap = snapshot();
+  if (!snap) return FERRY_OK;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-  std::string text(kHeader);
+  ferry_status s = write_file_atomically(path_, snap->text, why, hook);
+  if (s != FERRY_OK) return s;  // still dirty: the next save retries
+  mark_saved(snap->generation);
+  return FERRY_OK;
+}
+
+std::optional<OffsetStore::Snapshot> OffsetStore::snapshot() const {
+  if (!dirty()) return std::nullopt;
+  Snapshot snap;
+  snap.generation = generation_;
+  std::string& text = snap.text;
+  text += kHeader;
   text += '\n';
   for (const auto& [group, topics] : groups_) {
     for (const auto& [topic, queues] : topics) {
@@ -58,11 +70,13 @@ ferry_status OffsetStore::save(std::string* why, const BeforeRenameHook& hook) {
       }
     }
   }
-  ferry_status s = write_file_atomically(path_, text, why, hook);
-  if (s != FERRY_OK) return s;
-  dirty_ = false;
+  return snap;
+}
+
+void OffsetStore::mark_saved(uint64_t generation) {
+  if (generation <= saved_generation_) return;
+  saved_generation_ = generation;
   ++writes_;
-  return FERRY_OK;
 }
 
 void OffsetStore::commit(std::string_view group, std::string_view topic, int32_t queue_id,
@@ -77,7 +91,7 @@ void OffsetStore::commit(std::string_view group, std::string_view topic, int32_t
   auto v = static_cast<int64_t>(offset);
   if (q[static_cast<size_t>(queue_id)] != v) {
     q[static_cast<size_t>(queue_id)] = v;
-    dirty_ = true;
+    ++generation_;
   }
 }
 
@@ -133,7 +147,7 @@ void OffsetStore::remove_topic(std::string_view topic) {
     auto t = topics.find(topic);
     if (t != topics.end()) {
       topics.erase(t);
-      dirty_ = true;
+      ++generation_;
     }
   }
 }

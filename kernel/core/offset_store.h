@@ -2,7 +2,9 @@
 // Consumer offsets: the next queue offset each group will consume, per
 // topic/queue. Kept in memory; persisted by replacing one text file
 // atomically (periodically and at shutdown), so a restart resumes where the
-// last persisted commit left it.
+// last persisted commit left it. The core takes a snapshot() on the loop and
+// writes it on a worker (the fsyncs never stall the loop), then marks the
+// snapshot's generation saved.
 #include <ferry/status.h>
 
 #include <cstdint>
@@ -22,7 +24,18 @@ class OffsetStore {
   explicit OffsetStore(std::string path) : path_(std::move(path)) {}
 
   ferry_status load(std::string* why);  // absent file = empty
-  ferry_status save(std::string* why, const BeforeRenameHook& hook = {});  // if changed
+  ferry_status save(std::string* why, const BeforeRenameHook& hook = {});  // if changed, here
+
+  // The offsets as file text, for a write elsewhere (a worker): empty
+  // optional when nothing changed since the last save.
+  struct Snapshot {
+    uint64_t generation = 0;
+    std::string text;
+  };
+  std::optional<Snapshot> snapshot() const;
+  // A snapshot of `generation` is on disk (a later one may be marked first;
+  // the older one then changes nothing).
+  void mark_saved(uint64_t generation);
 
   void commit(std::string_view group, std::string_view topic, int32_t queue_id, uint64_t offset);
   std::optional<uint64_t> query(std::string_view group, std::string_view topic,
@@ -37,8 +50,11 @@ class OffsetStore {
   // Topics a group committed offsets on, sorted.
   std::vector<std::string> topics_of(std::string_view group) const;
 
-  bool dirty() const { return dirty_; }
-  uint64_t writes() const { return writes_; }
+  // Every change bumps the generation; dirty until a save covers it.
+  bool dirty() const { return generation_ != saved_generation_; }
+  uint64_t generation() const { return generation_; }
+  uint64_t writes() const { return writes_; }  // files written, for tests and stats
+  const std::string& path() const { return path_; }
 
  private:
   static constexpr int64_t kNone = -1;
@@ -47,7 +63,8 @@ class OffsetStore {
 
   std::string path_;
   std::map<std::string, Topics, std::less<>> groups_;
-  bool dirty_ = false;
+  uint64_t generation_ = 0;
+  uint64_t saved_generation_ = 0;
   uint64_t writes_ = 0;
 };
 
