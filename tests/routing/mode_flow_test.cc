@@ -304,7 +304,8 @@ TEST_F(ModeFlow, BadPayloadsGetInvalidArgumentAndTheServerKeepsServing) {
   world.run();
   for (uint32_t code : {FERRY_NAMESRV_REGISTER_BROKER, FERRY_NAMESRV_UNREGISTER_BROKER,
                         FERRY_NAMESRV_BROKER_HEARTBEAT, FERRY_NAMESRV_GET_ROUTE,
-                        FERRY_NAMESRV_GET_CLUSTER_INFO, FERRY_NAMESRV_LIST_TOPICS}) {
+                        FERRY_NAMESRV_GET_CLUSTER_INFO, FERRY_NAMESRV_LIST_TOPICS,
+                        FERRY_NAMESRV_GET_ROUTES}) {
     Answer a = world.call("ns1:9876", code, std::vector<uint8_t>(40, 0x5a));
     EXPECT_EQ(a.status, FERRY_E_INVALID_ARGUMENT) << code;
     EXPECT_FALSE(a.message.empty()) << code;
@@ -317,6 +318,62 @@ TEST_F(ModeFlow, BadPayloadsGetInvalidArgumentAndTheServerKeepsServing) {
   EXPECT_NE(bad.message.find("chunk_index"), std::string::npos) << bad.message;
   EXPECT_TRUE(route("ns1:9876", "t"));
   EXPECT_EQ(info(*ns1.mode).brokers_known, 1u);
+}
+
+// GET_ROUTES: many topics in one request, answered in request order, the
+// unknown ones listed as not found; an answer that would pass half the frame
+// limit stops early and says how many topics it covered, and asking again
+// for the rest completes the set. An empty name is a clear error.
+TEST_F(ModeFlow, ManyRoutesInOneRequestChunkedUnderTheFrameLimit) {
+  NameServer ns1;
+  ns1.host = world.add_host("ns@ns1:9876", "ns1:9876");
+  ns1.mode = std::make_unique<RegistryMode>(ns1.host, RegistryConfig{kExpiry, 64u << 10});
+  ASSERT_TRUE(ns1.mode->start().ok());
+  std::vector<TopicConfig> topics;
+  std::vector<std::string> ask;
+  for (int i = 0; i < 600; ++i) {
+    topics.push_back(TopicConfig{"topic-" + std::to_string(i), 4, 4, 6, 0});
+    ask.push_back("topic-" + std::to_string(i));
+    if (i % 100 == 0) ask.push_back("missing-" + std::to_string(i));
+  }
+  auto broker = start_broker("broker-a", &topics, {"ns1:9876"});
+  world.run();
+  ASSERT_TRUE(route("ns1:9876", "topic-599")) << world.log_text();
+
+  std::vector<std::string> seen, missing;
+  size_t from = 0, requests = 0;
+  while (from < ask.size() && requests < 100) {
+    std::vector<std::string> rest(ask.begin() + static_cast<std::ptrdiff_t>(from), ask.end());
+    Answer a = world.call("ns1:9876", FERRY_NAMESRV_GET_ROUTES, bytes(encode_get_routes(rest)));
+    ASSERT_EQ(a.status, FERRY_OK) << a.message;
+    EXPECT_LE(a.payload.size(), 64u << 10);
+    RoutesAnswer r;
+    Outcome o = decode_routes(ferry_slice{a.payload.data(), a.payload.size()}, &r);
+    ASSERT_TRUE(o.ok()) << o.message;
+    ASSERT_GT(r.answered, 0u);
+    ASSERT_LE(r.answered, rest.size());
+    EXPECT_EQ(r.routes.size() + r.not_found.size(), r.answered);
+    for (const TopicRoute& t : r.routes) {
+      ASSERT_EQ(t.queues.size(), 1u) << t.topic;
+      EXPECT_EQ(t.queues[0].write_queues, 4u);
+      EXPECT_EQ(t.groups[0].members[0].address, "127.0.0.1:10911");
+      seen.push_back(t.topic);
+    }
+    missing.insert(missing.end(), r.not_found.begin(), r.not_found.end());
+    from += r.answered;
+    ++requests;
+  }
+  EXPECT_GT(requests, 1u) << "600 routes fit in half of a 64 KiB frame: the test proves no chunking";
+  EXPECT_LT(requests, 60u);
+  ASSERT_EQ(seen.size(), 600u);
+  for (int i = 0; i < 600; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)], "topic-" + std::to_string(i));
+  EXPECT_EQ(missing, (std::vector<std::string>{"missing-0", "missing-100", "missing-200", "missing-300",
+                                               "missing-400", "missing-500"}));
+
+  std::vector<std::string> bad{"topic-1", ""};
+  Answer a = world.call("ns1:9876", FERRY_NAMESRV_GET_ROUTES, bytes(encode_get_routes(bad)));
+  EXPECT_EQ(a.status, FERRY_E_INVALID_ARGUMENT);
+  EXPECT_NE(a.message.find("empty"), std::string::npos) << a.message;
 }
 
 }  // namespace

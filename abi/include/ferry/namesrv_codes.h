@@ -16,6 +16,7 @@
 #define FERRY_NAMESRV_GET_ROUTE 10103u         /* GetRoute        TopicRoute */
 #define FERRY_NAMESRV_GET_CLUSTER_INFO 10104u  /* GetClusterInfo  ClusterInfo */
 #define FERRY_NAMESRV_LIST_TOPICS 10105u       /* ListTopics      TopicList */
+#define FERRY_NAMESRV_GET_ROUTES 10106u        /* GetRoutes       TopicRoutes */
 
 #define FERRY_NAMESRV_CODE_FIRST 10100u
 #define FERRY_NAMESRV_CODE_LAST 10199u

@@ -231,29 +231,96 @@ Outcome decode_register_answer(ferry_slice payload, RegisterAnswer* out) {
   return {};
 }
 
-Buffer encode_route(const TopicRoute& r) {
-  flatbuffers::FlatBufferBuilder fbb(1024);
+namespace {
+
+flatbuffers::Offset<fb::TopicRoute> build_route(flatbuffers::FlatBufferBuilder& fbb, const TopicRoute& r) {
   std::vector<flatbuffers::Offset<fb::QueueData>> queues;
   for (const QueueData& q : r.queues)
     queues.push_back(fb::CreateQueueDataDirect(fbb, q.broker_name.c_str(), q.read_queues,
                                                q.write_queues, q.perm, q.flags));
   std::vector<flatbuffers::Offset<fb::BrokerData>> groups;
   for (const GroupView& g : r.groups) groups.push_back(build_group(fbb, g));
-  return finish(fbb, fb::CreateTopicRouteDirect(fbb, r.topic.c_str(), &queues, &groups));
+  return fb::CreateTopicRouteDirect(fbb, r.topic.c_str(), &queues, &groups);
+}
+
+TopicRoute route_from(const fb::TopicRoute* r) {
+  TopicRoute out;
+  out.topic = r->topic()->str();
+  if (r->queues())
+    for (const fb::QueueData* q : *r->queues())
+      out.queues.push_back(QueueData{q->broker_name()->str(), q->read_queues(), q->write_queues(),
+                                     q->perm(), q->flags()});
+  if (r->brokers())
+    for (const fb::BrokerData* d : *r->brokers()) out.groups.push_back(group_from(d));
+  return out;
+}
+
+}  // namespace
+
+Buffer encode_route(const TopicRoute& r) {
+  flatbuffers::FlatBufferBuilder fbb(1024);
+  return finish(fbb, build_route(fbb, r));
 }
 
 Outcome decode_route(ferry_slice payload, TopicRoute* out) {
   AlignedView view(payload);
   const fb::TopicRoute* r = nullptr;
   if (Outcome o = verify(payload, "TopicRoute", view, &r); !o.ok()) return o;
-  *out = TopicRoute{};
-  out->topic = r->topic()->str();
-  if (r->queues())
-    for (const fb::QueueData* q : *r->queues())
-      out->queues.push_back(QueueData{q->broker_name()->str(), q->read_queues(), q->write_queues(),
-                                      q->perm(), q->flags()});
-  if (r->brokers())
-    for (const fb::BrokerData* d : *r->brokers()) out->groups.push_back(group_from(d));
+  *out = route_from(r);
+  return {};
+}
+
+Buffer encode_get_routes(std::span<const std::string> topics) {
+  flatbuffers::FlatBufferBuilder fbb(64 + topics.size() * 32);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> names;
+  names.reserve(topics.size());
+  for (const std::string& t : topics) names.push_back(fbb.CreateString(t));
+  return finish(fbb, fb::CreateGetRoutesDirect(fbb, &names));
+}
+
+Outcome decode_get_routes(ferry_slice payload, std::vector<std::string>* topics) {
+  topics->clear();
+  AlignedView view(payload);
+  const fb::GetRoutes* g = nullptr;
+  if (Outcome o = verify(payload, "GetRoutes", view, &g); !o.ok()) return o;
+  if (!g->topics()) return {};
+  topics->reserve(g->topics()->size());
+  for (const flatbuffers::String* t : *g->topics()) {
+    if (!t || t->size() == 0)
+      return Outcome::fail(FERRY_E_INVALID_ARGUMENT,
+                           "GetRoutes: topic " + std::to_string(topics->size()) + " is empty");
+    topics->push_back(t->str());
+  }
+  return {};
+}
+
+RoutesWriter::RoutesWriter() : fbb_(std::make_unique<flatbuffers::FlatBufferBuilder>(4096)) {}
+RoutesWriter::~RoutesWriter() = default;
+
+void RoutesWriter::add(const TopicRoute& r) { routes_.push_back(build_route(*fbb_, r).o); }
+
+void RoutesWriter::not_found(std::string_view topic) {
+  not_found_.push_back(fbb_->CreateString(topic.data(), topic.size()).o);
+}
+
+size_t RoutesWriter::size() const { return fbb_->GetSize(); }
+
+Buffer RoutesWriter::finish(uint32_t answered) {
+  std::vector<flatbuffers::Offset<fb::TopicRoute>> routes(routes_.begin(), routes_.end());
+  std::vector<flatbuffers::Offset<flatbuffers::String>> missing(not_found_.begin(), not_found_.end());
+  return ::ferry::namesrv::finish(*fbb_, fb::CreateTopicRoutesDirect(*fbb_, &routes, &missing, answered));
+}
+
+Outcome decode_routes(ferry_slice payload, RoutesAnswer* out) {
+  *out = RoutesAnswer{};
+  AlignedView view(payload);
+  const fb::TopicRoutes* r = nullptr;
+  if (Outcome o = verify(payload, "TopicRoutes", view, &r); !o.ok()) return o;
+  if (r->routes())
+    for (const fb::TopicRoute* t : *r->routes()) out->routes.push_back(route_from(t));
+  if (r->not_found())
+    for (const flatbuffers::String* t : *r->not_found()) out->not_found.push_back(str(t));
+  out->answered = r->answered();
   return {};
 }
 

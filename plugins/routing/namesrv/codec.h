@@ -7,6 +7,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ Outcome decode_unregister(ferry_slice payload, UnregisterRequest* out);
 Buffer encode_get_route(std::string_view topic);
 Outcome decode_get_route(ferry_slice payload, std::string* topic);
 
+// Many topics' routes in one request (GET_ROUTES). An empty name is refused.
+Buffer encode_get_routes(std::span<const std::string> topics);
+Outcome decode_get_routes(ferry_slice payload, std::vector<std::string>* topics);
+
 // An empty payload is valid for these two and means "defaults".
 Buffer encode_get_cluster_info(std::string_view cluster);
 Outcome decode_get_cluster_info(ferry_slice payload, std::string* cluster);
@@ -59,6 +64,29 @@ Outcome decode_register_answer(ferry_slice payload, RegisterAnswer* out);
 
 Buffer encode_route(const TopicRoute& r);
 Outcome decode_route(ferry_slice payload, TopicRoute* out);
+
+// A TopicRoutes answer, built route by route into one buffer so the server
+// can stop adding once size() nears the frame limit.
+class RoutesWriter {
+ public:
+  RoutesWriter();
+  ~RoutesWriter();
+  void add(const TopicRoute& r);
+  void not_found(std::string_view topic);
+  size_t size() const;  // bytes built so far
+  Buffer finish(uint32_t answered);
+
+ private:
+  std::unique_ptr<flatbuffers::FlatBufferBuilder> fbb_;
+  std::vector<flatbuffers::uoffset_t> routes_, not_found_;
+};
+
+struct RoutesAnswer {
+  std::vector<TopicRoute> routes;
+  std::vector<std::string> not_found;
+  uint32_t answered = 0;
+};
+Outcome decode_routes(ferry_slice payload, RoutesAnswer* out);
 
 Buffer encode_clusters(const std::vector<ClusterView>& clusters);
 Outcome decode_clusters(ferry_slice payload, std::vector<ClusterView>* out);

@@ -12,7 +12,8 @@ namespace {
 
 constexpr uint32_t kCodes[] = {FERRY_NAMESRV_REGISTER_BROKER,  FERRY_NAMESRV_UNREGISTER_BROKER,
                                FERRY_NAMESRV_BROKER_HEARTBEAT, FERRY_NAMESRV_GET_ROUTE,
-                               FERRY_NAMESRV_GET_CLUSTER_INFO, FERRY_NAMESRV_LIST_TOPICS};
+                               FERRY_NAMESRV_GET_CLUSTER_INFO, FERRY_NAMESRV_LIST_TOPICS,
+                               FERRY_NAMESRV_GET_ROUTES};
 constexpr uint32_t kDefaultPage = 1000;
 constexpr uint32_t kMaxPage = 100000;
 
@@ -52,6 +53,10 @@ Outcome RegistryMode::start() {
                                FERRY_METRIC_COUNTER);
   m_.routes = host_.metric("ferry_namesrv_route_requests_total", "route lookups answered",
                            FERRY_METRIC_COUNTER);
+  m_.route_batches = host_.metric("ferry_namesrv_route_batch_requests_total",
+                                  "many-topic route requests (GET_ROUTES) answered", FERRY_METRIC_COUNTER);
+  m_.route_batch_topics = host_.metric("ferry_namesrv_route_batch_topics_total",
+                                       "topics answered by many-topic route requests", FERRY_METRIC_COUNTER);
   m_.expired = host_.metric("ferry_namesrv_brokers_expired_total", "brokers removed for silence",
                             FERRY_METRIC_COUNTER);
   const int64_t scan = scan_interval_ms(config_.broker_expiry_ms);
@@ -121,6 +126,7 @@ RegistryMode::Reply RegistryMode::dispatch(uint32_t code, ferry_slice payload, c
     case FERRY_NAMESRV_GET_ROUTE: host_.add(m_.routes, 1); return do_route(payload);
     case FERRY_NAMESRV_GET_CLUSTER_INFO: return do_clusters(payload);
     case FERRY_NAMESRV_LIST_TOPICS: return do_list(payload);
+    case FERRY_NAMESRV_GET_ROUTES: host_.add(m_.route_batches, 1); return do_routes(payload);
     default:
       return Reply{Outcome::fail(FERRY_E_UNKNOWN_REQUEST,
                                  "name server has no request code " + std::to_string(code)),
@@ -187,6 +193,30 @@ RegistryMode::Reply RegistryMode::do_route(ferry_slice payload) {
   for (GroupView& g : route->groups)
     for (MemberView& m : g.members) m.last_heartbeat_ms = to_wall(m.last_heartbeat_ms);
   return Reply{{}, encode_route(*route)};
+}
+
+// The topics in request order until the answer nears half the frame limit
+// (at least one topic, so the client always makes progress); `answered`
+// tells the client where to ask again.
+RegistryMode::Reply RegistryMode::do_routes(ferry_slice payload) {
+  std::vector<std::string> topics;
+  if (Outcome o = decode_get_routes(payload, &topics); !o.ok()) return Reply{o, {}};
+  RoutesWriter w;
+  const size_t budget = config_.max_frame_bytes / 2;
+  uint32_t answered = 0;
+  for (const std::string& topic : topics) {
+    if (answered > 0 && w.size() >= budget) break;
+    if (std::optional<TopicRoute> route = table_.route(topic)) {
+      for (GroupView& g : route->groups)
+        for (MemberView& m : g.members) m.last_heartbeat_ms = to_wall(m.last_heartbeat_ms);
+      w.add(*route);
+    } else {
+      w.not_found(topic);
+    }
+    ++answered;
+  }
+  host_.add(m_.route_batch_topics, answered);
+  return Reply{{}, w.finish(answered)};
 }
 
 RegistryMode::Reply RegistryMode::do_clusters(ferry_slice payload) {

@@ -42,6 +42,7 @@ class RegistryMode final : public Instance {
   Reply do_heartbeat(ferry_slice payload);
   Reply do_unregister(ferry_slice payload, const char* peer);
   Reply do_route(ferry_slice payload);
+  Reply do_routes(ferry_slice payload);
   Reply do_clusters(ferry_slice payload);
   Reply do_list(ferry_slice payload);
   void scan();
@@ -56,7 +57,7 @@ class RegistryMode final : public Instance {
   struct {
     ferry_metric *brokers = nullptr, *topics = nullptr, *chunks = nullptr, *rounds = nullptr,
                  *stale_chunks = nullptr, *heartbeats = nullptr, *routes = nullptr,
-                 *expired = nullptr;
+                 *expired = nullptr, *route_batches = nullptr, *route_batch_topics = nullptr;
   } m_;
   void update_gauges();
   bool serving_ = false;

@@ -161,9 +161,7 @@ ferry_status Io::start(std::string* why) {
   loop_->run_sync([this] {
     sweep_timer_ = std::make_unique<LoopTimer>(loop(), [this] { sweep_waiters(); });
     sweep_timer_->start(25, 25);
-    refresh_timer_ = std::make_unique<LoopTimer>(loop(), [this] {
-      for (const auto& [topic, r] : routes_) fetch_route(topic);
-    });
+    refresh_timer_ = std::make_unique<LoopTimer>(loop(), [this] { refresh_routes(); });
     refresh_timer_->start(s_.route_refresh_ms, s_.route_refresh_ms);
     heartbeat_timer_ = std::make_unique<LoopTimer>(loop(), [this] { heartbeat_all({}); });
     heartbeat_timer_->start(s_.heartbeat_interval_ms, s_.heartbeat_interval_ms);
@@ -377,11 +375,7 @@ void Io::fetch_route(const std::string& topic) {
       if (!d) {
         err = {FERRY_E_BAD_FRAME, "name server sent an unreadable TopicRoute for '" + topic + "'"};
       } else {
-        auto parsed = std::make_shared<Route>(parse_route(*d.root));
-        routes_[topic] = parsed;
-        route = parsed;
-        for (const auto& [name, addr] : parsed->masters)
-          if (!heartbeated_.count(addr)) heartbeat_one(addr, {});
+        route = adopt_route(*d.root);
       }
     } else if (r.status == FERRY_E_TOPIC_NOT_FOUND) {
       err = {FERRY_E_NO_ROUTE, "no route for topic '" + topic + "': the name servers do not know it"};
@@ -400,6 +394,60 @@ void Io::fetch_route(const std::string& topic) {
     auto fns = std::move(route_waiters_[topic]);
     route_waiters_.erase(topic);
     for (auto& fn : fns) fn(err, route);
+  });
+}
+
+std::shared_ptr<const Route> Io::adopt_route(const fbn::TopicRoute& r) {
+  auto parsed = std::make_shared<Route>(parse_route(r));
+  routes_[parsed->topic] = parsed;
+  for (const auto& [name, addr] : parsed->masters)
+    if (!heartbeated_.count(addr)) heartbeat_one(addr, {});
+  return parsed;
+}
+
+void Io::refresh_routes() {
+  std::vector<std::string> topics;
+  topics.reserve(routes_.size());
+  for (const auto& [topic, r] : routes_) topics.push_back(topic);
+  if (topics.empty()) return;
+  if (!route_batch_mode_.use_batches()) {
+    for (const std::string& t : topics) fetch_route(t);
+    return;
+  }
+  for (auto& batch : route_batches(topics)) refresh_batch(std::move(batch));
+}
+
+// A failed batch keeps the cached routes (as a failed per-topic fetch does);
+// a topic the name servers no longer know keeps its cached route too, until
+// a send fails and asks for it alone.
+void Io::refresh_batch(std::vector<std::string> topics) {
+  auto payload = encode_get_routes(topics);
+  ns_request(FERRY_NAMESRV_GET_ROUTES, std::move(payload), [this, topics = std::move(topics)](const net::Response& r) {
+    if (stopping_) return;
+    if (r.status == FERRY_E_UNKNOWN_REQUEST) {
+      log(FERRY_LOG_INFO, "name server has no GET_ROUTES; refreshing routes per topic");
+      route_batch_mode_.unsupported();
+      for (const std::string& t : topics) fetch_route(t);
+      return;
+    }
+    if (r.status != FERRY_OK) {
+      log(FERRY_LOG_INFO, "route refresh of " + std::to_string(topics.size()) +
+                              " topics failed: " + std::string(r.message) + "; keeping the cached routes");
+      return;
+    }
+    auto d = read_ns<fbn::TopicRoutes>(r.payload);
+    if (!d || d->answered() == 0 || d->answered() > topics.size()) {
+      log(FERRY_LOG_INFO, "name server sent an unreadable TopicRoutes; keeping the cached routes");
+      return;
+    }
+    if (d->routes())
+      for (const auto* t : *d->routes())
+        if (t && t->topic()) adopt_route(*t);
+    if (d->not_found() && d->not_found()->size() > 0)
+      log(FERRY_LOG_INFO, std::to_string(d->not_found()->size()) +
+                              " topic(s) have no route at the name server; keeping their cached routes");
+    if (d->answered() < topics.size())
+      refresh_batch(std::vector<std::string>(topics.begin() + d->answered(), topics.end()));
   });
 }
 

@@ -134,6 +134,13 @@ class Io {
   void sweep_waiters();
   void ns_try(std::shared_ptr<struct NsCall> call);
   void fetch_route(const std::string& topic);
+  // The periodic refresh: GET_ROUTES in batches (route.h), per topic against
+  // a name server that does not know it.
+  void refresh_routes();
+  // One GET_ROUTES; asks again for the topics its answer did not cover.
+  void refresh_batch(std::vector<std::string> topics);
+  // Cache a route the name server sent (and heartbeat its new brokers).
+  std::shared_ptr<const Route> adopt_route(const fbn::TopicRoute& r);
   void heartbeat_one(const std::string& addr, std::function<void()> done);
 
   Settings s_;
@@ -146,6 +153,7 @@ class Io {
   size_t ns_index_ = 0;
   std::map<std::string, std::shared_ptr<const Route>> routes_;
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
+  RouteBatchMode route_batch_mode_;
   std::set<std::string> heartbeated_;  // addresses heartbeated at least once
   std::function<void(net::Request)> server_handler_;
   std::function<std::vector<uint8_t>(bool)> heartbeat_source_;

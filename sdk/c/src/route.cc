@@ -38,4 +38,28 @@ Route parse_route(const fbn::TopicRoute& r) {
   return out;
 }
 
+std::vector<std::vector<std::string>> route_batches(const std::vector<std::string>& topics,
+                                                    size_t max_topics, size_t max_bytes) {
+  std::vector<std::vector<std::string>> out;
+  size_t bytes = 0;
+  for (const std::string& t : topics) {
+    const size_t cost = t.size() + 8;  // string length prefix, terminator, offset slot
+    if (out.empty() || out.back().size() >= max_topics || (bytes + cost > max_bytes && !out.back().empty())) {
+      out.emplace_back();
+      bytes = 0;
+    }
+    out.back().push_back(t);
+    bytes += cost;
+  }
+  return out;
+}
+
+std::vector<uint8_t> encode_get_routes(std::span<const std::string> topics) {
+  flatbuffers::FlatBufferBuilder fbb(64 + topics.size() * 32);
+  std::vector<flatbuffers::Offset<flatbuffers::String>> names;
+  names.reserve(topics.size());
+  for (const std::string& t : topics) names.push_back(fbb.CreateString(t));
+  return finish_ns(fbb, fbn::CreateGetRoutesDirect(fbb, &names));
+}
+
 }  // namespace ferry::sdk
