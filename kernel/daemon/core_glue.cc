@@ -173,16 +173,34 @@ class CoreGlue::Env final : public core::Env {
     p_.watermarks->advance(FERRY_WATERMARK_WRITE, write_offset);
     if (appended_posted_) return;
     appended_posted_ = true;
-    // Once per loop iteration however many appends it covers.
-    p_.bridge->post([this] {
+    // Once per loop turn however many appends it covers, at the turn's end
+    // (defer: no wake-up of the loop by itself).
+    p_.bridge->defer([this] {
       appended_posted_ = false;
       uint64_t w = p_.watermarks->get(FERRY_WATERMARK_WRITE);
       if (flush && flush->on_appended) flush->on_appended(flush_inst, w);
       if (replication && replication->on_appended) replication->on_appended(replication_inst, w);
       if (storage && FERRY_HAS_FIELD(ferry_storage_ops, storage->struct_size, on_visible) &&
-          storage->on_visible)
+          storage->on_visible && consumers_pulling())
         storage->on_visible(storage_inst, p_.watermarks->get(FERRY_WATERMARK_VISIBLE));
     });
+  }
+  // The storage dispatcher indexes new records for pulls and queries. It is
+  // woken at the end of every append turn only while consumers pull (a pull
+  // held, or one seen within the last second); otherwise its own poll
+  // (mmaplog's dispatch_poll_ms, 1 ms) batches the indexing: one wake-up of
+  // the dispatcher, and one of the loop for its report, per poll instead of
+  // per append turn (on 2 cores, producers without consumers pay for both).
+  bool consumers_pulling() {
+    if (!core) return true;
+    const uint64_t now = uv_now(p_.loop);
+    const uint64_t pulls = core->counters().pulls;
+    if (pulls != pulls_seen_ || core->held_pulls() > 0) {
+      pulls_seen_ = pulls;
+      pulled_at_ms_ = now;
+      return true;
+    }
+    return pulled_at_ms_ != 0 && now - pulled_at_ms_ < kEagerDispatchMs;
   }
   bool notify_client(uint64_t conn_id, uint32_t code, std::string_view payload) override {
     if (!p_.net) return false;
@@ -206,10 +224,14 @@ class CoreGlue::Env final : public core::Env {
   void* replication_inst = nullptr;
   std::vector<std::pair<const ferry_routing_ops*, void*>> routing;  // with on_topics_changed
   std::atomic<bool> watermark_posted{false};
+  core::Core* core = nullptr;  // set once the core exists; loop only
 
  private:
+  static constexpr uint64_t kEagerDispatchMs = 1000;
   CoreGlue::Parts& p_;
   bool appended_posted_ = false;
+  uint64_t pulls_seen_ = 0;    // core's pull count at the last look
+  uint64_t pulled_at_ms_ = 0;  // uv_now when a pull was last seen (0: never)
   std::unordered_map<host::Metric*, std::unique_ptr<RegistryMetric>> metrics_;
 };
 
@@ -217,6 +239,7 @@ CoreGlue::CoreGlue(Parts parts) : parts_(std::move(parts)), env_(std::make_uniqu
 
 CoreGlue::~CoreGlue() {
   if (core_) core_->stop();
+  env_->core = nullptr;  // core_ goes before env_
 }
 
 ferry_status CoreGlue::open(const Kernel& kernel, core::CoreConfig config, std::string* why) {
@@ -268,13 +291,20 @@ ferry_status CoreGlue::open(const Kernel& kernel, core::CoreConfig config, std::
     core_.reset();
     return s;
   }
-  // One coalesced Core::on_watermarks per burst of advances, on the loop.
+  env_->core = core_.get();
+  // One coalesced Core::on_watermarks per burst of advances, on the loop:
+  // posted from the flush / replication threads, deferred to the turn's end
+  // when the loop itself advanced (WRITE, on every append turn).
   parts_.watermarks->on_advance([this] {
     if (env_->watermark_posted.exchange(true)) return;
-    parts_.bridge->post([this] {
+    auto run = [this] {
       env_->watermark_posted = false;
       if (core_) core_->on_watermarks();
-    });
+    };
+    if (parts_.bridge->on_loop())
+      parts_.bridge->defer(run);
+    else
+      parts_.bridge->post(run);
   });
   return FERRY_OK;
 }

@@ -267,6 +267,51 @@ TEST_F(HostTest, PostsFromOtherThreadsRunOnTheLoop) {
   EXPECT_EQ(api_->post(me(), [](void*) {}, nullptr), FERRY_E_SHUTTING_DOWN);
 }
 
+// defer: the loop-thread twin of post. Deferred work runs at the end of the
+// turn that queued it (here: a timer's turn), work it defers runs in a
+// later turn without the loop blocking in poll (the turns below would wait
+// for the 5 s guard timer otherwise), and close() runs what is still queued.
+TEST_F(HostTest, DeferRunsAtTheTurnsEndOnTheLoop) {
+  EXPECT_TRUE(bridge_->on_loop());
+  bool off_loop = true;
+  std::thread([&] { off_loop = bridge_->on_loop(); }).join();
+  EXPECT_FALSE(off_loop);
+
+  std::vector<std::string> order;
+  uv_timer_t first{}, guard{};
+  uv_timer_init(&loop_, &first);
+  uv_timer_init(&loop_, &guard);
+  struct Ctx {
+    LoopBridge* bridge;
+    std::vector<std::string>* order;
+  } ctx{bridge_.get(), &order};
+  first.data = &ctx;
+  uv_timer_start(&first, [](uv_timer_t* t) {
+    auto* c = static_cast<Ctx*>(t->data);
+    c->bridge->defer([c] {
+      c->order->push_back("deferred");
+      c->bridge->defer([c] { c->order->push_back("deferred again"); });
+    });
+    c->order->push_back("timer");
+  }, 0, 0);
+  bool guard_fired = false;
+  guard.data = &guard_fired;
+  uv_timer_start(&guard, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 5'000, 0);
+  for (int i = 0; i < 10 && order.size() < 3; ++i) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_FALSE(guard_fired);  // no turn blocked in poll while work was deferred
+  uv_timer_stop(&guard);
+  EXPECT_EQ(order, (std::vector<std::string>{"timer", "deferred", "deferred again"}));
+
+  bool at_close = false;
+  bridge_->defer([&] { at_close = true; });
+  bridge_->close();
+  EXPECT_TRUE(at_close);
+  bridge_->defer([&] { ADD_FAILURE() << "ran after close"; });
+  uv_close(reinterpret_cast<uv_handle_t*>(&first), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&guard), nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
 TEST_F(HostTest, QueueWorkRunsOffTheLoopThenDoneOnIt) {
   struct Job {
     std::thread::id loop, worker, done;

@@ -16,6 +16,9 @@ struct WorkItem {
 LoopBridge::LoopBridge(uv_loop_t* loop) : loop_(loop) {
   uv_async_init(loop_, &async_, &LoopBridge::on_async);
   async_.data = this;
+  uv_check_init(loop_, &check_);
+  check_.data = this;
+  uv_idle_init(loop_, &idle_);
 }
 
 LoopBridge::~LoopBridge() = default;
@@ -31,6 +34,30 @@ ferry_status LoopBridge::post(std::function<void()> fn) {
 }
 
 void LoopBridge::on_async(uv_async_t* handle) { static_cast<LoopBridge*>(handle->data)->drain(); }
+
+void LoopBridge::defer(std::function<void()> fn) {
+  if (closed_) return;  // closed_ is only written on the loop thread
+  deferred_.push_back(std::move(fn));
+  if (check_started_) return;
+  check_started_ = true;
+  uv_check_start(&check_, &LoopBridge::on_check);
+  uv_idle_start(&idle_, [](uv_idle_t*) {});
+}
+
+void LoopBridge::on_check(uv_check_t* handle) { static_cast<LoopBridge*>(handle->data)->run_deferred(); }
+
+void LoopBridge::run_deferred() {
+  // Work deferred while these run waits for the next turn's check phase
+  // (the idle handle keeps that turn from blocking).
+  deferred_run_.swap(deferred_);
+  for (auto& fn : deferred_run_) fn();
+  deferred_run_.clear();
+  if (deferred_.empty() && check_started_) {
+    check_started_ = false;
+    uv_check_stop(&check_);
+    uv_idle_stop(&idle_);
+  }
+}
 
 void LoopBridge::drain() {
   // Tasks posted while these run are picked up by the next round, so a task
@@ -50,7 +77,11 @@ void LoopBridge::close() {
     closed_ = true;
   }
   drain();
+  run_deferred();
+  deferred_.clear();  // deferred by what run_deferred ran: dropped, as posts are now
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
 }
 
 ferry_status LoopBridge::queue_work(std::function<void()> work, std::function<void()> done) {

@@ -2,13 +2,16 @@
 // The doorway into the loop from other threads (post: one uv_async, a
 // mutex-protected queue drained in one callback, so many posts share one
 // wake-up) and the way out of it for blocking work (queue_work:
-// uv_queue_work, done runs back on the loop).
+// uv_queue_work, done runs back on the loop). defer is post's loop-thread
+// twin: it runs fn at the end of this turn (check phase) with no syscall, so
+// the loop does not wake itself through its own eventfd once per turn.
 #include <ferry/status.h>
 #include <uv.h>
 
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace ferry::host {
@@ -23,6 +26,12 @@ class LoopBridge {
   // Queue fn for the loop. FERRY_E_SHUTTING_DOWN after close(): fn is then
   // never called. [any], does not block (a short lock).
   ferry_status post(std::function<void()> fn);
+  // Run fn at the end of the current loop turn (or, queued from a check
+  // callback, the next one: the loop does not block in poll meanwhile).
+  // Posts after close() are dropped like post's. [loop]
+  void defer(std::function<void()> fn);
+  // True on the thread that created the bridge (the loop's). [any]
+  bool on_loop() const { return std::this_thread::get_id() == loop_thread_; }
   // Run what is queued now, on the loop (used at shutdown between stop and
   // destroy). [loop]
   void drain();
@@ -35,8 +44,15 @@ class LoopBridge {
 
  private:
   static void on_async(uv_async_t* handle);
+  static void on_check(uv_check_t* handle);
+  void run_deferred();
   uv_loop_t* loop_;
+  std::thread::id loop_thread_ = std::this_thread::get_id();
   uv_async_t async_{};
+  uv_check_t check_{};  // runs deferred_ at the turn's end
+  uv_idle_t idle_{};    // keeps poll from blocking while deferred_ is not empty
+  std::vector<std::function<void()>> deferred_, deferred_run_;  // loop only
+  bool check_started_ = false;                                  // loop only
   std::mutex mu_;
   std::vector<std::function<void()>> queue_;  // guarded by mu_
   bool closed_ = false;                       // guarded by mu_
