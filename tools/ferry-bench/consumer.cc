@@ -19,7 +19,18 @@ namespace {
 
 using namespace std::chrono;
 
+int64_t wall_ns() {
+  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 void take(Stats& stats, const ferry_client_message* m) {
+  if (stats.split) {
+    const int64_t now = wall_ns();
+    const int64_t born = ferry_message_born_timestamp(m) * 1'000'000;
+    const int64_t stored = ferry_message_store_timestamp(m) * 1'000'000;
+    if (born > 0 && now >= born) stats.born_age_ns.record(static_cast<uint64_t>(now - born));
+    if (stored > 0 && now >= stored) stats.store_age_ns.record(static_cast<uint64_t>(now - stored));
+  }
   size_t len = 0;
   const void* body = ferry_message_body(m, &len);
   uint64_t sent = read_stamp(body, len);
@@ -64,6 +75,7 @@ int run_consume(const Options& o) {
     return tools::kExitUsage;
   }
   Stats stats;
+  stats.split = o.split;
   FirstError first;
   char err[512] = "";
   ferry_status s = FERRY_OK;

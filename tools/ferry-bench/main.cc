@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"first", "last"}))->capture_default_str();
   consume->add_option("--pull-batch", o.pull_batch, "most messages per pull request (libferry pull_batch_size)")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  consume->add_flag("--split", o.split,
+                    "also report each message's age at receipt since the producer's send call and since the "
+                    "broker stored it (wall clock, ms resolution): where an end-to-end tail comes from");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,6 +32,7 @@ struct Options {
   std::string consume_mode = "push";  // push | pull
   std::string from = "last";          // first | last
   uint32_t pull_batch = 32;           // messages per pull request (libferry's default)
+  bool split = false;                 // also: ages since born and since stored
 
   std::vector<std::string> topic_names() const;
 };

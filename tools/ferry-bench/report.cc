@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 namespace ferry::bench {
 
@@ -54,6 +56,24 @@ void Progress::run() {
   }
 }
 
+namespace {
+// consume --split as a JSON member (with its trailing comma), else "".
+std::string split_json(const Stats& s) {
+  if (!s.split) return "";
+  std::string out = "\"split_ms\":{";
+  const char* sep = "";
+  for (auto [name, h] : {std::pair{"since_born", &s.born_age_ns}, std::pair{"since_stored", &s.store_age_ns}}) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s\"%s\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}",
+                  sep, name, ms(h->quantile(0.5)), ms(h->quantile(0.9)), ms(h->quantile(0.99)),
+                  ms(h->quantile(0.999)), ms(h->max()));
+    out += buf;
+    sep = ",";
+  }
+  return out + "},";
+}
+}  // namespace
+
 void print_summary(const char* role, const Options& o, const Stats& s, double elapsed_s,
                    const std::string& note) {
   const Histogram& h = s.latency_ns;
@@ -67,14 +87,14 @@ void print_summary(const char* role, const Options& o, const Stats& s, double el
         "\"elapsed_s\":%.3f,\"ok\":%llu,\"failed\":%llu,\"foreign\":%llu,\"bytes\":%llu,"
         "\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,\"latency_ms\":{\"count\":%llu,\"min\":%.3f,"
         "\"avg\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
-        "\"note\":\"%s\"}\n",
+        "%s\"note\":\"%s\"}\n",
         role, mode, o.threads, o.size, o.topics, o.window, o.batch,
         static_cast<unsigned long long>(o.rate), o.from.c_str(), elapsed_s,
         static_cast<unsigned long long>(s.ok.load()), static_cast<unsigned long long>(s.failed.load()),
         static_cast<unsigned long long>(s.foreign.load()), static_cast<unsigned long long>(s.bytes.load()),
         rate, mbps, static_cast<unsigned long long>(h.count()), ms(h.min()), h.mean() / 1e6,
         ms(h.quantile(0.5)), ms(h.quantile(0.9)), ms(h.quantile(0.99)), ms(h.quantile(0.999)),
-        ms(h.max()), note.c_str());
+        ms(h.max()), split_json(s).c_str(), note.c_str());
     return;
   }
   std::printf("ferry-bench %s (%s): %llu ok, %llu failed in %.2f s\n", role, mode,
@@ -87,6 +107,12 @@ void print_summary(const char* role, const Options& o, const Stats& s, double el
   if (s.foreign.load()) {
     std::printf("  %llu messages had no ferry-bench timestamp (not in the latency figures)\n",
                 static_cast<unsigned long long>(s.foreign.load()));
+  }
+  if (s.split) {
+    for (auto [name, sh] : {std::pair{"since born ", &s.born_age_ns}, std::pair{"since stored", &s.store_age_ns}})
+      std::printf("  age ms %s  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (wall clock, ms resolution)\n",
+                  name, ms(sh->quantile(0.5)), ms(sh->quantile(0.9)), ms(sh->quantile(0.99)),
+                  ms(sh->quantile(0.999)), ms(sh->max()));
   }
   if (!note.empty()) std::printf("  note: %s\n", note.c_str());
 }

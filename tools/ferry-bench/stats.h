@@ -17,6 +17,10 @@ struct Stats {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> foreign{0};  // consumed bodies without our timestamp
   Histogram latency_ns;
+  // consume --split: at receipt, the age since the SDK's send call (born)
+  // and since the broker stored it, on the wall clock (ms resolution).
+  bool split = false;
+  Histogram born_age_ns, store_age_ns;
   // Since the reporter's last line.
   std::atomic<uint64_t> iv_count{0};
   std::atomic<uint64_t> iv_sum_ns{0};
