@@ -388,5 +388,34 @@ TEST_F(FerrydSdk, PullConsumerSeekAnswersTheHeldPullAtTheBroker) {
   }
   EXPECT_EQ(1, got);
 }
+
+// The same for a push consumer adopting an offsets reset: its first pull of
+// each reset queue supersedes the long poll it held there.
+TEST_F(FerrydSdk, PushConsumerResetAnswersItsHeldPullsAtTheBroker) {
+  create_topic("SdkResetHeld", 2);
+  auto cconf = make_conf(addr_, {{"group", "SdkResetHeldG"}, {"consume_from", "first"}, {"long_poll_ms", "10000"}});
+  ResetProbe probe;
+  char err[512];
+  ferry_push_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
+  Push c(raw);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, "SdkResetHeld", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, reset_probe, &probe, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  // Both queues empty: one poll held per queue.
+  ASSERT_TRUE(wait_until([&] { return held_pulls(admin_.get(), addr_) == 2; }, 10s)) << daemon_->log();
+  int64_t pulls = held_pulls(admin_.get(), addr_, "pulls");
+  char* json = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_admin_reset_offset_by_time(admin_.get(), "SdkResetHeldG", "SdkResetHeld", 0, &json, err,
+                                                       sizeof err)) << err;
+  std::string answer = json;
+  ferry_string_free(json);
+  ASSERT_NE(std::string::npos, answer.find("\"members_notified\":1")) << answer;
+  // Two new polls arrived and the two old ones are gone, well under 10 s.
+  EXPECT_TRUE(wait_until([&] {
+    return held_pulls(admin_.get(), addr_, "pulls") >= pulls + 2 && held_pulls(admin_.get(), addr_) == 2;
+  }, 4s)) << "held " << held_pulls(admin_.get(), addr_) << ", pulls " << held_pulls(admin_.get(), addr_, "pulls")
+          << " (were " << pulls << ")";
+}
 }  // namespace
 }  // namespace ferry::sdk::test
