@@ -17,7 +17,8 @@ class Examples(BrokerTestCase):
         proc = subprocess.run(
             [sys.executable, os.path.join(EXAMPLES, script), "--name-servers",
              self.broker.address, "--topic", topic, "--group", "ex_" + topic] + list(extra),
-            capture_output=True, text=True, timeout=120)
+            capture_output=True, text=True, timeout=120,
+            cwd=self.broker.dir)  # a broadcasting example keeps its offsets under ./ferry_offsets
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         return proc.stdout
 
