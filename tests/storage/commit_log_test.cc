@@ -121,6 +121,42 @@ TEST(CommitLog, PwriteAndMmapPathsWriteTheSameBytes) {
   EXPECT_EQ(b.read("t", 1, 0).bodies().size(), 80u);
 }
 
+// The allocator writes zeros ahead of the head (mmap path) while the writer
+// appends; a window far smaller than a burst makes them race: the writer
+// keeps outrunning the zeros. No record may be touched by them. The pwrite
+// path runs the same appends (its durable prefix must be the data).
+TEST(CommitLog, ZerosWrittenAheadOfTheHeadNeverOverwriteRecords) {
+  for (auto mode : {mmaplog::WriteMode::Mmap, mmaplog::WriteMode::Pwrite}) {
+    SCOPED_TRACE(mode == mmaplog::WriteMode::Mmap ? "mmap" : "pwrite");
+    Harness h;
+    h.opt.write_mode = mode;
+    h.opt.prefault_window = 4096;
+    h.open_ok();
+    std::vector<std::string> want;
+    for (int i = 0; i < 400; ++i) {
+      auto m = messages("t", 0, 1, 100 + (static_cast<size_t>(i) * 37) % 3000, "z" + std::to_string(i) + "-");
+      want.push_back(m[0].body);
+      h.append_ok(m);
+    }
+    uint64_t end = h.store->write_offset();
+    uint64_t synced = 0;
+    std::string e;
+    ASSERT_EQ(h.store->sync(end, &synced, &e), FERRY_OK) << e;
+    if (mode == mmaplog::WriteMode::Pwrite) {
+      // The head segment's durable prefix is the data, not the zeros past it.
+      uint64_t base = end / h.opt.segment_size * h.opt.segment_size;
+      EXPECT_EQ(h.io->synced_prefix(h.segment_path(base)), end - base);
+    }
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0).bodies(), want);
+    h.crash();
+    h.open_ok();
+    EXPECT_EQ(h.store->write_offset(), end);
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0).bodies(), want);
+  }
+}
+
 TEST(CommitLog, SyncCoversRolloverInOrderAndReportsTheDurableOffset) {
   for (auto mode : {mmaplog::WriteMode::Mmap, mmaplog::WriteMode::Pwrite}) {
     Harness h;

@@ -188,6 +188,7 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
   write_offset_.store(pos, std::memory_order_release);
   synced_.store(std::min(scan_start, pos));
   faulted_.store(pos);
+  zero_floor_.store(pos);
   return FERRY_OK;
 }
 
@@ -268,6 +269,8 @@ void CommitLog::advise_head(const SegmentPtr& seg, bool head) {
   // (docs/benchmarks.md, Storage). The head's pages are in the page cache
   // anyway; a segment that is no longer the head gets normal readahead back
   // for cold reads. Advice only: a failure changes speed, not correctness.
+  // Not on the mmap path: there the pre-fault itself would then fault one
+  // page at a time, measured 15-30 % slower single appends (session 4).
   if (opt_.write_mode != WriteMode::Pwrite || !seg) return;
   ::madvise(seg->data(), seg->size(), head ? MADV_RANDOM : MADV_NORMAL);
 }
@@ -304,6 +307,8 @@ void CommitLog::allocator_loop() {
       lk.unlock();
       std::string err;
       SegmentPtr s = create_segment(base, &err);
+      // Populate only, no zeros: when the writer outran the allocator and
+      // created this same file itself a moment ago, it may hold records.
       if (s && opt_.write_mode == WriteMode::Mmap && opt_.prefault_window)
         io_.populate(s->data(), std::min(opt_.prefault_window, s->size()));
       lk.lock();
@@ -321,12 +326,7 @@ void CommitLog::allocator_loop() {
     uint64_t from = faulted_.load();
     if (target > from) {
       lk.unlock();
-      if (SegmentPtr seg = pin(from)) {
-        uint64_t end = std::min(target, seg->end());
-        uint64_t a = (from - seg->base()) & ~(kPage - 1);
-        if (end > from && io_.populate(seg->data() + a, end - seg->base() - a) == 0)
-          fetch_max(faulted_, end);
-      }
+      zero_ahead(from, target);
       lk.lock();
       if (fault_request_.load() <= faulted_.load()) continue;
       if (faulted_.load() == from) {
@@ -337,6 +337,35 @@ void CommitLog::allocator_loop() {
       continue;
     }
     alloc_cv_.wait(lk);
+  }
+}
+
+void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
+  // Why: a fresh page of the sparse segment costs the kernel a page-cache
+  // allocation, and faulted through the mapping (MADV_POPULATE_WRITE) a
+  // read-ahead that zero-fills large folios: 64 % of all samples of mmap
+  // single appends, half of it on the appending thread (48 % of ferryd's
+  // samples in workload 7). Writing zeros with pwrite builds those pages
+  // here without read-ahead; populate then only maps them and allocates
+  // blocks (a full disk shows there): mmap single appends +7-31 %, batches
+  // of 32 +32-45 % (docs/benchmarks.md, Storage, session 4). Zeros are
+  // written only at or above both faulted_ and zero_floor_, under zero_mu_,
+  // so never over a record. Not on the pwrite path: there a group-commit
+  // fdatasync would also write the zero pages (measured +17-31 %
+  // throughput but p99 twice as long).
+  SegmentPtr seg = pin(from);
+  if (!seg) return;
+  const uint64_t end = std::min(target, seg->end());
+  constexpr uint64_t kChunk = 256 << 10;  // bounds a writer's wait for zero_mu_
+  for (;;) {
+    std::lock_guard zl(zero_mu_);
+    uint64_t start = std::max(faulted_.load(), zero_floor_.load());
+    if (start < seg->base() || start >= end) break;
+    uint64_t n = std::min(kChunk, end - start);
+    if (io_.write_zeros(seg->fd(), start - seg->base(), n) < 0) break;  // disk full: the writer reports
+    uint64_t a = (start - seg->base()) & ~(kPage - 1);
+    if (io_.populate(seg->data() + a, start + n - seg->base() - a) < 0) break;
+    fetch_max(faulted_, start + n);
   }
 }
 
@@ -381,6 +410,16 @@ ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
   if (from < active_->base()) from = active_->base();
   uint64_t to = std::min(end + opt_.prefault_window, active_->end());
   uint64_t a = (from - active_->base()) & ~(kPage - 1);
+  {
+    // No zero write of the allocator's is in flight once we hold the lock,
+    // and none starts below `to` afterwards.
+    std::lock_guard zl(zero_mu_);
+    fetch_max(zero_floor_, to);
+  }
+  // Bytes from the head on hold nothing yet (this record is encoded after
+  // reserve returns); below it, this batch's records are left alone.
+  uint64_t z = std::max(from, head_);
+  io_.write_zeros(active_->fd(), z - active_->base(), to - z);
   int rc = io_.populate(active_->data() + a, to - active_->base() - a);
   if (rc < 0) {
     *error = "cannot allocate commit log space in " + active_->path() + ": " + errno_text(rc);

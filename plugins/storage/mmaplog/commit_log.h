@@ -78,6 +78,9 @@ class CommitLog {
   SegmentPtr create_segment(uint64_t base, std::string* error);
   SegmentPtr take_next(uint64_t base, std::string* error);
   ferry_status ensure_faulted(uint64_t end, std::string* error);
+  // Allocator (mmap path): zeros, then populate, over [faulted_, target) of
+  // the segment holding `from`, never below zero_floor_.
+  void zero_ahead(uint64_t from, uint64_t target);
   void advise_head(const SegmentPtr& seg, bool head);
   ferry_status flush_staged(std::string* error);
   void allocator_loop();
@@ -111,7 +114,10 @@ class CommitLog {
   uint64_t failed_base_ = UINT64_MAX;    // creation failed: do not spin on it
   uint64_t creating_ = UINT64_MAX;       // base the allocator is creating now
   std::condition_variable created_cv_;
-  std::atomic<uint64_t> faulted_{0};     // head may write below this (mmap)
+  // mmap: the head may write below this; the allocator never writes there.
+  std::atomic<uint64_t> faulted_{0};
+  std::mutex zero_mu_;                   // one zero write vs a writer past faulted_
+  std::atomic<uint64_t> zero_floor_{0};  // the allocator never zeroes below this
   std::atomic<uint64_t> fault_request_{0};
   bool stopping_ = false;
   std::thread allocator_;

@@ -258,4 +258,12 @@ int FaultIo::populate(void* addr, size_t len) {
 
 int FaultIo::sync_filesystem(const std::string& path) { return inner_->sync_filesystem(path); }
 
+int FaultIo::write_zeros(int fd, uint64_t off, uint64_t len) {
+  {
+    std::lock_guard lk(mu_);
+    if (auto* r = match(Op::WriteZeros, path_of(fd))) return -r->rule.error;
+  }
+  return inner_->write_zeros(fd, off, len);
+}
+
 }  // namespace ferry::mmaplog

@@ -15,7 +15,8 @@ namespace ferry::mmaplog {
 
 class FaultIo : public Io {
  public:
-  enum class Op { Open, Pwrite, Pread, Ftruncate, Fdatasync, Mmap, Msync, Unlink, Rename, Populate };
+  enum class Op { Open, Pwrite, Pread, Ftruncate, Fdatasync, Mmap, Msync, Unlink, Rename, Populate,
+                  WriteZeros };
 
   // A failure to inject. A call matches when its op is `op` and its file
   // path contains `path_contains` (empty matches all). The first `skip`
@@ -73,6 +74,9 @@ class FaultIo : public Io {
   int rmdir(const std::string& path) override;
   int populate(void* addr, size_t len) override;
   int sync_filesystem(const std::string& path) override;
+  // Zeros are not data: they never extend the durable prefix (a power cut
+  // keeps what the last sync covered of the *data*). Rule op WriteZeros.
+  int write_zeros(int fd, uint64_t off, uint64_t len) override;
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -122,6 +123,22 @@ int PosixIo::sync_filesystem(const std::string& path) {
   int rc = ::syncfs(fd) < 0 ? -errno : 0;
   ::close(fd);
   return rc;
+}
+
+int PosixIo::write_zeros(int fd, uint64_t off, uint64_t len) {
+  static const char kZeros[64 * 1024] = {};
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, sizeof kZeros));
+    ssize_t w = ::pwrite(fd, kZeros, n, static_cast<off_t>(off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (w == 0) return -EIO;
+    off += static_cast<uint64_t>(w);
+    len -= static_cast<uint64_t>(w);
+  }
+  return 0;
 }
 
 int write_all(Io& io, int fd, const void* buf, size_t len, off_t off) {

@@ -57,6 +57,11 @@ class Io {
   // syncfs(2) on the file system holding path: one call instead of
   // thousands of fdatasyncs when many small files are dirty.
   virtual int sync_filesystem(const std::string& path) = 0;
+  // Write `len` zero bytes at `off` (pwrite path: blocks ahead of the head
+  // written and synced before data lands there, so a group-commit fdatasync
+  // finds them allocated). Not data: FaultIo's durable-prefix bookkeeping
+  // ignores it. 0 or -errno.
+  virtual int write_zeros(int fd, uint64_t off, uint64_t len) = 0;
 };
 
 // The real thing.
@@ -84,6 +89,7 @@ class PosixIo : public Io {
   int rmdir(const std::string& path) override;
   int populate(void* addr, size_t len) override;
   int sync_filesystem(const std::string& path) override;
+  int write_zeros(int fd, uint64_t off, uint64_t len) override;
 };
 
 // Write the whole buffer (looping over short writes). 0 or -errno.
