@@ -140,6 +140,43 @@ TEST(ConsumeQueue, HundredThousandQueuesStayWithinTheMappingBound) {
   EXPECT_EQ(more[0].queue_offset, 1u);
 }
 
+// VmFlags of the mapping of `path` in /proc/self/smaps ("" when not mapped).
+std::string vm_flags_of(const std::string& path) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool in = false;
+  while (std::getline(smaps, line)) {
+    if (line.size() > path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0)
+      in = true;
+    else if (in && line.rfind("VmFlags:", 0) == 0)
+      return line;
+  }
+  return "";
+}
+
+TEST(ConsumeQueue, OnlyFilesStillBeingWrittenLoseReadAhead) {
+  // A fault in a sparse file being written must not read around (it would
+  // zero-fill the file); a full file keeps read-ahead for readers.
+  Harness h;
+  h.opt.queue_file_entries = 16;
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  for (int i = 0; i < 40; ++i) msgs.emplace_back("adv", 0, "m" + std::to_string(i));
+  h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  h.close();
+  h.open_ok();  // recovery maps the last file only
+  Result r = h.read("adv", 0, 0, 1);  // a reader maps the first, full file
+  ASSERT_EQ(r->count, 1u);
+  const std::string dir = h.opt.dir + "/consumequeue/adv/0/";
+  const std::string full = vm_flags_of(dir + mmaplog::Segment::file_name(0));
+  const std::string last = vm_flags_of(dir + mmaplog::Segment::file_name(2 * 16 * 20));
+  ASSERT_FALSE(full.empty());
+  ASSERT_FALSE(last.empty());
+  EXPECT_EQ(full.find(" rr"), std::string::npos) << full;  // rr: MADV_RANDOM
+  EXPECT_NE(last.find(" rr"), std::string::npos) << last;
+}
+
 TEST(KeyIndex, CollisionsInOneSlotReturnOnlyTheMatchingRecords) {
   Harness h;
   h.opt.index_slots = 1;  // every key in the same chain

@@ -179,7 +179,7 @@ ferry_status ConsumeQueues::load(uint64_t log_end, std::string* error) {
         uint64_t last = files.back();
         int err = 0;
         MappedFilePtr f = cache_.open(FileKey{q->serial, last}, file_path(*q, last),
-                                      file_bytes(), false, &err);
+                                      file_bytes(), false, false, &err);
         if (!f) {
           *error = "cannot open consume queue " + file_path(*q, last) + ": " + std::strerror(-err);
           return FERRY_E_IO;
@@ -278,9 +278,9 @@ ferry_status ConsumeQueues::put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e
     *hold = cache_.lookup(key);
     if (!*hold) {
       int err = 0;
-      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, &err);
+      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, false, &err);
       if (!*hold && err == -ENOENT && io_.mkdirs(q.dir) == 0)  // the queue's first file
-        *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, &err);
+        *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, false, &err);
       if (!*hold) {
         *error = "cannot map consume queue " + file_path(q, key.file_no) + ": " +
                  std::strerror(-err);
@@ -313,7 +313,8 @@ bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, Mapped
     *hold = cache_.lookup(key);
     if (!*hold) {
       int err = 0;
-      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), false, &err);
+      const bool full = (key.file_no + 1) * per <= q.max_offset.load(std::memory_order_acquire);
+      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), false, full, &err);
       if (!*hold) return false;
     }
     *hold_key = key;

@@ -29,7 +29,7 @@ MappedFilePtr MappedFileCache::lookup(const FileKey& key) {
 }
 
 MappedFilePtr MappedFileCache::open(const FileKey& key, const std::string& path, size_t size,
-                                    bool create, int* error) {
+                                    bool create, bool full, int* error) {
   if (MappedFilePtr f = lookup(key)) return f;
   // Map outside the lock: opening a file must not stall other readers.
   int fd = io_.open(path, O_RDWR | (create ? O_CREAT : 0), 0644);
@@ -53,15 +53,16 @@ MappedFilePtr MappedFileCache::open(const FileKey& key, const std::string& path,
     *error = -err;
     return nullptr;
   }
-  // No read-around on faults. A queue file is sparse and written 20 bytes at
-  // a time; with normal advice one fault reads around it (read_ahead_kb, 8 MiB
-  // on this VM's disk), zero-filling the whole file's pages. With thousands of
-  // active queues that is gigabytes of zeroed page cache, reclaimed and zeroed
-  // again as mappings churn through the LRU: half of ferryd's time at 10,000
-  // topics (docs/benchmarks.md, "Many topics"). Readers walk a queue a page
-  // (204 entries) per fault, which costs nothing like that. Advice only: a
-  // failure changes speed, not correctness.
-  ::madvise(p, size, MADV_RANDOM);
+  // No read-around on faults in a file still being written. It is sparse
+  // and written 20 bytes at a time; with normal advice one fault reads
+  // around it (read_ahead_kb, 8 MiB on this VM's disk), zero-filling the
+  // whole file's pages. With thousands of active queues that is gigabytes of
+  // zeroed page cache, reclaimed and zeroed again as mappings churn through
+  // the LRU: half of ferryd's time at 10,000 topics (docs/benchmarks.md,
+  // "Many topics"). A full file has no holes: a reader catching up on it
+  // keeps the kernel's read-around. Advice only: a failure changes speed,
+  // not correctness.
+  if (!full) ::madvise(p, size, MADV_RANDOM);
   auto file = std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size);
   std::vector<MappedFilePtr> evicted;  // unmapped after the lock is released
   std::lock_guard lk(mu_);

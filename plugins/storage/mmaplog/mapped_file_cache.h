@@ -58,9 +58,10 @@ class MappedFileCache {
   // Map `path` (size bytes) for `key`. create: make the file (sparse) if
   // missing; otherwise a missing file gives nullptr with *error = -ENOENT.
   // Other failures: nullptr, *error = -errno. Evicts the least recently used
-  // mappings beyond capacity.
+  // mappings beyond capacity. full: every entry of the file is written (no
+  // holes), so faults may read ahead; otherwise they bring one page each.
   MappedFilePtr open(const FileKey& key, const std::string& path, size_t size, bool create,
-                     int* error);
+                     bool full, int* error);
   // Mapped already? (no I/O; does not count as a use)
   MappedFilePtr peek(const FileKey& key);
   // Forget every mapping of `owner` (a deleted queue).
