@@ -315,27 +315,8 @@ void Core::save_topics() {
     check_acks();
     return;
   }
-  struct Job {
-    TopicTable::Snapshot snap;
-    ferry_status status = FERRY_OK;
-    std::string why;
-  };
-  auto job = std::make_shared<Job>();
-  job->snap = std::move(*snap);
-  auto file = topic_file_;
-  BeforeRenameHook hook = before_rename_;
-  std::weak_ptr<Core*> alive = alive_;
-  auto work = [job, file, hook] {
-    job->status = file->write(job->snap.generation, job->snap.text, &job->why, hook);
-    std::string().swap(job->snap.text);  // the copy of the table is not needed past here
-  };
   topics_writing_ = true;
-  if (env_.queue_work(work, [job, alive] {
-        if (auto self = alive.lock()) (*self)->topics_written(job->snap.generation, job->status, job->why);
-      }))
-    return;
-  work();  // no worker (loop closing): write here
-  topics_written(job->snap.generation, job->status, job->why);
+  write_on_worker(topic_file_, snap->generation, std::move(snap->text), &Core::topics_written);
 }
 
 void Core::topics_written(uint64_t generation, ferry_status s, const std::string& why) {
@@ -378,27 +359,34 @@ void Core::persist_offsets() {
   if (offsets_writing_ || stopped_) return;
   std::optional<OffsetStore::Snapshot> snap = offsets_.snapshot();
   if (!snap) return;
+  offsets_writing_ = true;
+  write_on_worker(offsets_file_, snap->generation, std::move(snap->text), &Core::offsets_written);
+}
+
+// One snapshot write (file, fdatasync, rename, directory fsync) on a worker;
+// `done` runs on the loop afterwards, unless the core is gone by then. With
+// no worker left (loop closing) the write and `done` run here.
+void Core::write_on_worker(const std::shared_ptr<OrderedFileWriter>& file, uint64_t generation,
+                           std::string text, WrittenFn done) {
   struct Job {
-    OffsetStore::Snapshot snap;
+    uint64_t generation;
+    std::string text;
     ferry_status status = FERRY_OK;
     std::string why;
   };
-  auto job = std::make_shared<Job>();
-  job->snap = std::move(*snap);
-  auto file = offsets_file_;
+  auto job = std::make_shared<Job>(Job{generation, std::move(text)});
   BeforeRenameHook hook = before_rename_;
   std::weak_ptr<Core*> alive = alive_;
   auto work = [job, file, hook] {
-    job->status = file->write(job->snap.generation, job->snap.text, &job->why, hook);
-    std::string().swap(job->snap.text);
+    job->status = file->write(job->generation, job->text, &job->why, hook);
+    std::string().swap(job->text);  // the snapshot's copy is not needed past here
   };
-  offsets_writing_ = true;
-  if (env_.queue_work(work, [job, alive] {
-        if (auto self = alive.lock()) (*self)->offsets_written(job->snap.generation, job->status, job->why);
+  if (env_.queue_work(work, [job, alive, done] {
+        if (auto self = alive.lock()) ((*self)->*done)(job->generation, job->status, job->why);
       }))
     return;
-  work();  // no worker (loop closing): write here
-  offsets_written(job->snap.generation, job->status, job->why);
+  work();
+  (this->*done)(job->generation, job->status, job->why);
 }
 
 void Core::offsets_written(uint64_t generation, ferry_status s, const std::string& why) {

@@ -194,6 +194,9 @@ class Core {
   void topics_changed();
   void persist_offsets();
   void offsets_written(uint64_t generation, ferry_status s, const std::string& why);
+  using WrittenFn = void (Core::*)(uint64_t generation, ferry_status s, const std::string& why);
+  void write_on_worker(const std::shared_ptr<OrderedFileWriter>& file, uint64_t generation,
+                       std::string text, WrittenFn done);
   // Answer `req` with `r` once the topic table as it is now is on disk.
   void answer_when_topics_saved(RequestPtr req, Response r);
   // OK: answer the waiters the saved table covers. An error: answer those up
