@@ -16,6 +16,7 @@
 
 #include "core_client.h"
 #include "ferry_test/free_port.h"
+#include "ferry_test/metrics_scrape.h"
 #include "ferry_test/paths.h"
 #include "ferry_test/temp_dir.h"
 
@@ -323,32 +324,6 @@ TEST_P(FerrydCore, DeletingATopicAnswersItsHeldPullsAtOnce) {
   EXPECT_EQ(kept.get().status, FERRY_OK);
 }
 
-// GET /metrics over a plain socket (Connection: close; every wait bounded).
-std::string scrape(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  const std::string req = "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
 // Consumer lag per group/topic is a /metrics series, computed when scraped:
 // max offset - committed offset summed over the topic's queues.
 TEST_P(FerrydCore, ConsumerLagIsAMetricsSeriesPerGroupAndTopic) {
@@ -379,14 +354,14 @@ TEST_P(FerrydCore, ConsumerLagIsAMetricsSeriesPerGroupAndTopic) {
   std::string text;
   // Dispatch (queue max offsets) follows the append shortly: bounded wait.
   EXPECT_TRUE(wait_until([&] {
-    text = scrape(metrics_port);
+    text = ferry::test::scrape_metrics(metrics_port);
     return text.find(slow + "5\n") != std::string::npos;
   }, 5s)) << "no lag 5 = (5-2)+(3-1) for group slow:\n" << text;
   EXPECT_NE(text.find(done + "0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE ferry_core_consumer_lag gauge"), std::string::npos) << text;
   // The slow group catches up: the next scrape says so.
   ASSERT_EQ(commit("slow", 5, 3), FERRY_OK);
-  text = scrape(metrics_port);
+  text = ferry::test::scrape_metrics(metrics_port);
   EXPECT_NE(text.find(slow + "0\n"), std::string::npos) << text;
 }
 

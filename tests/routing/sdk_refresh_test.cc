@@ -24,6 +24,7 @@
 #include "fake_cluster.h"
 #include "ferry_test/child_process.h"
 #include "ferry_test/free_port.h"
+#include "ferry_test/metrics_scrape.h"
 #include "ferry_test/paths.h"
 #include "ferry_test/temp_dir.h"
 
@@ -31,32 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ferry::test::wait_until;
-
-// GET /metrics over a plain socket (Connection: close; every wait bounded).
-std::string scrape(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  const std::string req = "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[65536];
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  return out;
-}
 
 // Sum of every series of counter `name` (any labels); -1 when absent.
 double counter(const std::string& text, const std::string& name) {
@@ -155,7 +130,7 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   ASSERT_EQ(FERRY_OK, ferry_producer_start(praw, err, sizeof err)) << err;
   for (int i = 0; i < kTopics; ++i) ASSERT_EQ(send_one(praw, name(i)), 0);
 
-  const std::string before = scrape(metrics_port);
+  const std::string before = ferry::test::scrape_metrics(metrics_port);
   const double singles0 = counter(before, "ferry_namesrv_route_requests_total");
   const double batches0 = counter(before, "ferry_namesrv_route_batch_requests_total");
   const double batched0 = counter(before, "ferry_namesrv_route_batch_topics_total");
@@ -181,7 +156,7 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   EXPECT_TRUE(seen) << "the producer never saw " << changed << " grow to 4 queues";
   // Let several more refresh periods pass, then count.
   std::this_thread::sleep_for(std::chrono::milliseconds(6 * kRefreshMs));
-  const std::string after = scrape(metrics_port);
+  const std::string after = ferry::test::scrape_metrics(metrics_port);
   const double singles = counter(after, "ferry_namesrv_route_requests_total") - singles0;
   const double batches = counter(after, "ferry_namesrv_route_batch_requests_total") - batches0;
   const double batched = counter(after, "ferry_namesrv_route_batch_topics_total") - batched0;
