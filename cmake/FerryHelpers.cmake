@@ -37,3 +37,22 @@ function(ferry_add_test name)
     ENVIRONMENT "FERRY_BUILD_DIR=${CMAKE_BINARY_DIR};FERRY_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
 endfunction()
 include(GoogleTest)
+
+# ferry_add_fuzz(<name> SOURCES ... LIBS ... [CORPUS dir])
+# A libFuzzer target (clang only; a no-op with other compilers) and its ctest
+# entry, label `fuzz`: a bounded run (200,000 inputs, fixed seed). New inputs
+# go to a work dir in the build tree, never into the committed seed corpus.
+function(ferry_add_fuzz name)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    return()
+  endif()
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${F_SOURCES})
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE ${F_LIBS} ferry_warnings)
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/${name}_work)
+  file(MAKE_DIRECTORY ${work})
+  add_test(NAME ${name} COMMAND ${name} -runs=200000 -max_len=4096 -seed=1 ${work} ${F_CORPUS})
+  set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+endfunction()
