@@ -53,6 +53,15 @@ void Core::handle_heartbeat(RequestPtr req) {
       hb.consumer_groups.push_back(std::move(c));
     }
   }
+  // A clustering member subscribing to its group's retry topic (libferry's
+  // push consumer does, as RocketMQ's) gets it created here, so its route
+  // exists before the first message is sent back.
+  for (const auto& c : hb.consumer_groups) {
+    if (c.consume_model != static_cast<uint8_t>(fb::ConsumeModel::Clustering)) continue;
+    for (const auto& sub : c.subscriptions)
+      if (sub.topic.starts_with(kRetryPrefix) && std::string_view(sub.topic).substr(kRetryPrefix.size()) == c.group)
+        ensure_retry_topic(c.group);
+  }
   auto changes = clients_.heartbeat(hb, req->conn_id(), env_.monotonic_ms());
 
   flatbuffers::FlatBufferBuilder fbb(128);

@@ -112,7 +112,10 @@ void Core::handle(RequestPtr req) {
     switch (req->code()) {
       case FERRY_CODE_SEND_MESSAGE:
       case FERRY_CODE_SEND_BATCH: return handle_send(std::move(req));
-      case FERRY_CODE_PULL_MESSAGE: return handle_pull(std::move(req));
+      case FERRY_CODE_PULL_MESSAGE:
+      case FERRY_CODE_QUERY_QUEUE: return handle_pull(std::move(req));
+      case FERRY_CODE_CONSUMER_SEND_BACK: return handle_send_back(std::move(req));
+      case FERRY_CODE_DLQ_RESEND: return handle_dlq_resend(std::move(req));
       case FERRY_CODE_HEARTBEAT: return handle_heartbeat(std::move(req));
       case FERRY_CODE_UNREGISTER_CLIENT: return handle_unregister(std::move(req));
       case FERRY_CODE_GROUP_MEMBERS: return handle_group_members(std::move(req));

@@ -18,6 +18,7 @@
 #include <ferry/flush.h>
 #include <ferry/filter.h>
 #include <ferry/host.h>
+#include <ferry/record.h>
 #include <ferry/replication.h>
 #include <ferry/storage.h>
 
@@ -69,6 +70,9 @@ struct CoreCounters {
   uint64_t pulls_blocking_reads = 0;
   uint64_t watermark_checks = 0;
   uint64_t membership_notifications = 0;
+  uint64_t sent_back = 0;       // copies stored in a %RETRY% topic
+  uint64_t dead_lettered = 0;   // copies stored in a %DLQ% topic
+  uint64_t dlq_resent = 0;      // dead letters stored again in their topic
 };
 
 class Core {
@@ -151,6 +155,18 @@ class Core {
   void handle_group_list(RequestPtr req);
   void handle_consumer_connections(RequestPtr req);
   void handle_reset_offset(RequestPtr req);
+  // retry / dead letters (send_back.cc)
+  void handle_send_back(RequestPtr req);
+  void handle_dlq_resend(RequestPtr req);
+  using RecordFn = void (Core::*)(RequestPtr req, const ferry_record_view& rec);
+  void with_record(RequestPtr req, uint64_t commit_offset, RecordFn then);
+  void send_back_record(RequestPtr req, const ferry_record_view& rec);
+  void resend_record(RequestPtr req, const ferry_record_view& rec);
+  void store_copy(RequestPtr req, const ferry_message& msg, const TopicConfig& t, uint64_t topics_before);
+  // A system topic with one queue, created on demand (persisted like others).
+  const TopicConfig* system_topic(const std::string& name, uint32_t perm, ferry_status* s, std::string* why);
+  void ensure_retry_topic(std::string_view group);
+  bool group_known(std::string_view group) const;
 
   // send path
   struct Append {

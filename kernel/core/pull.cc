@@ -56,7 +56,10 @@ void Core::handle_pull(RequestPtr req) {
   if (!t)
     return respond_error(*job->req, FERRY_E_TOPIC_NOT_FOUND,
                          "topic '" + std::string(job->topic) + "' does not exist");
-  if (!(t->perm & FERRY_PERM_READ))
+  // QUERY_QUEUE: an admin read (a write-only dead-letter topic included),
+  // answered at once, committing nothing.
+  const bool admin = job->req->code() == FERRY_CODE_QUERY_QUEUE;
+  if (!admin && !(t->perm & FERRY_PERM_READ))
     return respond_error(*job->req, FERRY_E_NO_PERMISSION, "topic '" + t->name + "' is not readable");
   if (p->queue_id() < 0 || static_cast<uint32_t>(p->queue_id()) >= t->read_queues)
     return respond_error(*job->req, FERRY_E_INVALID_ARGUMENT,
@@ -65,7 +68,7 @@ void Core::handle_pull(RequestPtr req) {
   s = filters_.get(sv(p->expression_type()), sv(p->expression()), &job->filter, &why);
   if (s != FERRY_OK) return respond_error(*job->req, s, why);
   std::string_view group = sv(p->consumer_group());
-  if (p->commit_offset() >= 0 && !group.empty()) {
+  if (!admin && p->commit_offset() >= 0 && !group.empty()) {
     s = check_name("group", group, &why);
     if (s != FERRY_OK) return respond_error(*job->req, s, why);
     offsets_.commit(group, job->topic, p->queue_id(), static_cast<uint64_t>(p->commit_offset()));
@@ -75,10 +78,10 @@ void Core::handle_pull(RequestPtr req) {
   job->max_count = std::clamp<uint32_t>(p->max_count(), 1, config_.max_pull_count);
   job->max_bytes = static_cast<uint32_t>(
       std::clamp<uint64_t>(p->max_bytes(), 1, std::min<uint64_t>(config_.max_pull_bytes, UINT32_MAX)));
-  uint64_t hold = std::min<uint64_t>(p->hold_ms(), config_.long_poll_max_hold_ms);
+  uint64_t hold = admin ? 0 : std::min<uint64_t>(p->hold_ms(), config_.long_poll_max_hold_ms);
   job->deadline_ms = hold ? env_.monotonic_ms() + hold : 0;
   job->key = queue_key(job->topic, job->queue_id);
-  if (p->supersede()) {
+  if (!admin && p->supersede()) {
     // The client moved this queue (seek, offsets reset): the pulls its
     // connection holds here for the group are answered now, empty, rather
     // than when their hold ends (docs/protocol.md, Pull).

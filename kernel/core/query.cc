@@ -194,6 +194,9 @@ void Core::handle_runtime_stats(RequestPtr req) {
   add("pulls_found", counters_.pulls_found);
   add("pulls_held", counters_.pulls_held);
   add("pulls_woken", counters_.pulls_woken);
+  add("messages_sent_back", counters_.sent_back);
+  add("messages_dead_lettered", counters_.dead_lettered);
+  add("dead_letters_resent", counters_.dlq_resent);
   add("topic_table_writes", topics_.writes());
   add("offset_writes", offsets_.writes());
   if (plugins_.storage->stats) {

@@ -94,7 +94,26 @@ typedef enum ferry_request_code {
    * (FERRY_E_GROUP_NOT_FOUND: no live member). */
   FERRY_CODE_CONSUMER_CONNECTIONS = 231,
   /* ResetOffsetRequest -> ResetOffsetResponse (FERRY_E_TOPIC_NOT_FOUND). */
-  FERRY_CODE_RESET_OFFSET_BY_TIME = 232
+  FERRY_CODE_RESET_OFFSET_BY_TIME = 232,
+
+  /* Retry / dead-letter flow, appended (session 5; docs/protocol.md,
+   * "Retry and dead letters"). A consumer that failed a message asks its
+   * broker to store a copy for a later try: SendBackRequest -> SendResponse
+   * (topic = "%RETRY%<group>", or "%DLQ%<group>" once the message's
+   * reconsume times reached max_reconsume_times; one result). Errors:
+   * FERRY_E_NOT_FOUND (no record at that offset), FERRY_E_GROUP_NOT_FOUND,
+   * FERRY_E_INVALID_NAME, FERRY_E_INVALID_ARGUMENT (the record is not of the
+   * topic named), FERRY_E_BUSY. */
+  FERRY_CODE_CONSUMER_SEND_BACK = 102,
+  /* Admin: DlqResendRequest -> SendResponse (topic = the original topic): a
+   * copy of one message of "%DLQ%<group>" stored again in the topic it first
+   * failed in, reconsume times 0. */
+  FERRY_CODE_DLQ_RESEND = 233,
+  /* Admin: PullRequest -> PullResponse + raw records, like PULL_MESSAGE but
+   * whatever the topic's read permission (a dead-letter topic is write-only
+   * to consumers), never held, never committing (hold_ms, commit_offset,
+   * supersede and consumer_group are ignored). */
+  FERRY_CODE_QUERY_QUEUE = 413
 } ferry_request_code;
 
 /* The wire schema's file identifier for every core payload. */
