@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 
@@ -37,6 +38,18 @@ const T* verified(std::span<const uint8_t> p, std::vector<uint64_t>& store, cons
 std::vector<uint8_t> done(flatbuffers::FlatBufferBuilder& fbb, const char* id, auto root) {
   fbb.Finish(root, id);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+// The transport's own account of a connection it closes (bad frame, read or
+// write failure, ...) goes to stderr: without it a test that sees a client's
+// connection drop cannot tell why. INFO and up (a peer closing is DEBUG).
+net::LogFn stderr_log(std::string who) {
+  return [who = std::move(who)](ferry_log_level level, std::string_view line) {
+    if (level < FERRY_LOG_INFO || level == FERRY_LOG_OFF) return;
+    static const char* names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
+    std::fprintf(stderr, "fake %s [%s] %.*s\n", who.c_str(), names[level], static_cast<int>(line.size()),
+                 line.data());
+  };
 }
 
 void put32(std::vector<uint8_t>& b, uint32_t v) {
@@ -476,6 +489,7 @@ FakeCluster::FakeCluster(Options o) : o_(o), loop_(std::make_unique<net::LoopThr
       Broker* raw = b.get();
       net::ServerOptions so;
       so.on_request = [raw](net::Request r) { raw->handle(std::move(r)); };
+      so.log = stderr_log(b->name);
       so.on_event = [raw](uint64_t id, net::ConnEvent ev, std::string_view) {
         if (ev == net::ConnEvent::kClosed) raw->conn_closed(id);
       };
@@ -547,6 +561,7 @@ FakeCluster::FakeCluster(Options o) : o_(o), loop_(std::make_unique<net::LoopThr
             return r.respond(FERRY_E_UNKNOWN_REQUEST, "fake name server: unknown code");
         }
       };
+      so.log = stderr_log("name server " + std::to_string(i));
       n->server = std::make_unique<net::Server>(loop_->loop(), so);
       std::string why;
       if (n->server->listen(&why) != FERRY_OK) throw std::runtime_error(why);

@@ -116,14 +116,20 @@ class BrokerTest : public ::testing::Test {
     std::string why = broker_->create_topic(*out, queues);
     if (!why.empty()) GTEST_SKIP() << why;
   }
+  // FERRY_SDK_TEST_LOG_LEVEL (e.g. "debug") turns the clients' logs up to
+  // see why a connection dropped; quiet by default.
+  static std::string client_log_level() {
+    const char* level = std::getenv("FERRY_SDK_TEST_LOG_LEVEL");
+    return level && *level ? level : "error";
+  }
   ferry::ProducerBuilder producer_builder(const std::string& group) {
     ferry::ProducerBuilder b;
-    b.name_servers(broker_->address()).group(group).log_level("error");
+    b.name_servers(broker_->address()).group(group).log_level(client_log_level());
     return b;
   }
   template <class Builder>
   Builder& consumer_setup(Builder& b, const std::string& group) {
-    b.name_servers(broker_->address()).group(group).log_level("error").consume_from(ferry::ConsumeFrom::First);
+    b.name_servers(broker_->address()).group(group).log_level(client_log_level()).consume_from(ferry::ConsumeFrom::First);
     return b;
   }
 

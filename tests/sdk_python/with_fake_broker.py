@@ -6,13 +6,29 @@ stopped (stdin closed, then killed) and reaped.
     python3 with_fake_broker.py <ferry_sdk_cpp_send_bench> -- <command...>
 
 Exit: the command's; 77 (ctest's skip code) when a GoogleTest command
-passed but skipped tests.
+passed but skipped tests; 1 when the fake broker died while the command ran
+(said so, with the signal: a dead fake otherwise shows only as clients
+failing to connect).
 """
 
 import os
 import re
+import signal
 import subprocess
 import sys
+
+
+def died(server):
+    """Why the fake exited before it was told to, or None while it runs."""
+    rc = server.poll()
+    if rc is None:
+        return None
+    if rc < 0:
+        try:
+            return "killed by %s" % signal.Signals(-rc).name
+        except ValueError:
+            return "killed by signal %d" % -rc
+    return "exited with status %d" % rc
 
 
 def main():
@@ -33,6 +49,11 @@ def main():
         proc = subprocess.run(command, env=env, timeout=600, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
         sys.stdout.write(proc.stdout)
+        why = died(server)
+        if why:
+            print("fake broker died while the tests ran: %s" % why)
+            sys.stdout.flush()
+            return 1
         if proc.returncode == 0 and "[  SKIPPED ]" in proc.stdout:
             return 77  # a GoogleTest binary that skipped: not a pass
         return proc.returncode
