@@ -4,6 +4,7 @@
 //   ferryd --print-schema [--plugin-dir DIR]            every key, as documentation
 // Exit status: 0 clean stop, 1 a plugin failed to start (or --check-config
 // found errors), 2 configuration errors.
+#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,10 @@
 #include "print_schema.h"
 
 int main(int argc, char** argv) {
+  // A write to a client that reset raises SIGPIPE, which would end the
+  // broker silently (exit 141): ignored, the write fails with EPIPE and
+  // only that connection closes (kernel/net/README.md, "SIGPIPE").
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"ferryd — Ferry message broker kernel"};
   std::string config_path, check_path, plugin_dir;
   std::vector<std::string> overrides;

@@ -90,6 +90,20 @@ TEST_F(Ferryd, SigintStopsItToo) {
   EXPECT_EQ(exit_status(child->wait_for(10s)), 0) << child->log();
 }
 
+// SIGPIPE (what a write to a client that reset raises) must not end the
+// broker: it is ignored, and SIGTERM then stops it with exit 0.
+TEST_F(Ferryd, SigpipeDoesNotStopIt) {
+  auto child = spawn(standalone_args());
+  ASSERT_TRUE(wait_until([&] { return child->log().find("ferryd serving") != std::string::npos ||
+                                      !child->running(); },
+                         20s))
+      << child->log();
+  child->signal(SIGPIPE);
+  EXPECT_FALSE(wait_until([&] { return !child->running(); }, 300ms)) << child->log();
+  child->signal(SIGTERM);
+  EXPECT_EQ(exit_status(child->wait_for(10s)), 0) << child->log();
+}
+
 // conf/namesrv.toml and conf/broker.toml as two processes: the broker
 // registers with the name server; both stop with exit 0.
 TEST_F(Ferryd, NameServerAndBrokerConfigsRunAsTwoProcesses) {

@@ -347,6 +347,14 @@ void Connection::flush() {
       return;
     }
     if (n > 0) skip = static_cast<size_t>(n);
+    // A hard error (the peer reset, ...): the connection is dead. Writing
+    // the batch again through uv_write would only hit the socket a second
+    // time — after a reset that second write is the one that raises SIGPIPE.
+    if (n < 0 && n != UV_EAGAIN && n != UV_ENOSYS) {
+      b->clear();
+      close(std::string("write failed: ") + uv_strerror(n), FERRY_LOG_INFO);
+      return;
+    }
   }
   if (skip > 0) {
     // Drop what the socket took; the rest goes through uv_write.

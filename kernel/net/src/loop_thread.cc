@@ -1,5 +1,8 @@
 #include "ferry/net/loop_thread.h"
 
+#include <pthread.h>
+
+#include <csignal>
 #include <stdexcept>
 
 namespace ferry::net {
@@ -25,6 +28,15 @@ LoopThread::~LoopThread() { stop(); }
 bool LoopThread::post(Task task) { return tasks_->push(task); }
 
 void LoopThread::run() {
+  // libuv writes sockets with writev, and on Linux a write to a peer that
+  // reset raises SIGPIPE, whose default kills the whole process (the SDK's
+  // user's, a test's fake broker): blocked on this thread, the write returns
+  // EPIPE and the connection closes. Only this thread's mask: the process's
+  // own disposition stays the embedder's.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop_) == 0) return;
   // Someone left handles open: close them so the loop can be closed at all.

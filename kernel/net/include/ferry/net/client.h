@@ -6,6 +6,7 @@
 //
 // Threads: construct and use on the loop thread, except submit(), which any
 // thread may call (the SDK runs the client on its own I/O thread).
+// As for Server: the loop's thread must not die of SIGPIPE (README.md).
 #include <uv.h>
 
 #include <cstdint>

@@ -7,6 +7,9 @@
 //
 // Threads: every method runs on the loop thread, construction included.
 // Answers may come from any thread (Request::respond).
+// The loop's thread must not die of SIGPIPE (a write to a peer that reset
+// raises it): LoopThread blocks it; a loop of your own must ignore or block
+// it (README.md, "SIGPIPE").
 #include <uv.h>
 
 #include <cstdint>
