@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "store_harness.h"
 
@@ -238,6 +240,99 @@ TEST(KeyIndex, FilesRollOverAndQueriesSpanThem) {
   Result again;
   ASSERT_EQ(h.store->query_key("t", "k77", 0, INT64_MAX / 2, 3, &again.r), FERRY_OK);
   EXPECT_EQ(again->count, 1u);
+}
+
+// Unique keys carry a counter: consecutive messages of many interleaved
+// topics must land in neighbouring slots (slot by the key's hash alone), not
+// all over the slot table (by topic#key: ~400 of its 977 pages here).
+TEST(KeyIndex, ConsecutiveKeysOfManyTopicsFillNeighbouringSlots) {
+  Harness h;
+  h.opt.index_slots = 1'000'000;  // 4 MB of slots, 977 pages
+  h.opt.index_entries = 2048;
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  char key[16];
+  for (int i = 0; i < 1000; ++i) {
+    std::snprintf(key, sizeof key, "K%08X", i);
+    msgs.emplace_back("topic-" + std::to_string(i % 100), 0, "v" + std::to_string(i),
+                      std::vector<std::pair<std::string, std::string>>{{"KEYS", key}});
+  }
+  h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  std::vector<std::string> files;
+  for (auto& e : std::filesystem::directory_iterator(h.opt.dir + "/index")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  std::string slots = Harness::peek(files[0], 40, size_t{h.opt.index_slots} * 4);
+  std::set<size_t> pages;
+  for (size_t i = 0; i < slots.size(); i += 4)
+    if (be(slots, i, 4) != 0) pages.insert(i / 4096);
+  EXPECT_LE(pages.size(), 16u);
+  EXPECT_EQ(be(Harness::peek(files[0], 32, 4), 0, 4), 0x80000000u | h.opt.index_slots);
+  // The same key in two topics shares a slot; each query gets its own topic's record.
+  std::vector<OwnedMessage> same;
+  same.emplace_back("a", 0, "in-a", std::vector<std::pair<std::string, std::string>>{{"KEYS", "order-1"}});
+  same.emplace_back("b", 0, "in-b", std::vector<std::pair<std::string, std::string>>{{"KEYS", "order-1"}});
+  h.append_ok(same);
+  ASSERT_TRUE(h.wait_dispatched());
+  for (const char* t : {"a", "b"}) {
+    Result r;
+    ASSERT_EQ(h.store->query_key(t, "order-1", 0, INT64_MAX / 2, 10, &r.r), FERRY_OK);
+    ASSERT_EQ(r->count, 1u) << t;
+    EXPECT_EQ(str(decode(r->records[0]).body), std::string("in-") + t);
+  }
+  Result r;
+  ASSERT_EQ(h.store->query_key("topic-7", "K00000007", 0, INT64_MAX / 2, 10, &r.r), FERRY_OK);
+  ASSERT_EQ(r->count, 1u);
+  EXPECT_EQ(str(decode(r->records[0]).body), "v7");
+}
+
+// Index files written before key slots (top bit of slot_count clear) chose
+// the slot by the topic#key hash: they stay queryable, and new entries go to
+// a new file rather than mixing the two slot choices in one.
+TEST(KeyIndex, FilesWithTopicKeySlotsStayQueryable) {
+  Harness h;
+  h.opt.index_slots = 16;
+  h.opt.index_entries = 16;
+  h.open_ok();
+  std::vector<OwnedMessage> msgs;
+  msgs.emplace_back("t", 0, "old", std::vector<std::pair<std::string, std::string>>{{"KEYS", "k"}});
+  auto res = h.append_ok(msgs);
+  ASSERT_TRUE(h.wait_dispatched());
+  h.close();
+  // Rewrite the index as the previous format would have: one entry for t#k.
+  const int32_t hash = mmaplog::KeyIndex::key_hash("t", "k");
+  ASSERT_NE(static_cast<uint32_t>(hash) % 16, static_cast<uint32_t>(mmaplog::KeyIndex::slot_hash("k")) % 16);
+  std::filesystem::remove_all(h.opt.dir + "/index");
+  std::filesystem::create_directories(h.opt.dir + "/index");
+  std::string f(40 + 16 * 4 + 16 * 20, '\0');
+  auto put = [&f](size_t off, uint64_t v, int n) {
+    for (int i = n - 1; i >= 0; --i, v >>= 8) f[off + i] = static_cast<char>(v & 0xff);
+  };
+  put(0, 0, 8);                                   // begin_ts
+  put(8, static_cast<uint64_t>(INT64_MAX / 4), 8);  // end_ts
+  put(16, 0, 8);
+  put(24, res[0].commit_offset, 8);
+  put(32, 16, 4);  // slot_count, top bit clear
+  put(36, 2, 4);   // count: entry 1 used
+  put(40 + (static_cast<uint32_t>(hash) % 16) * 4, 1, 4);
+  const size_t e = 40 + 16 * 4 + 20;
+  put(e, static_cast<uint32_t>(hash), 4);
+  put(e + 4, res[0].commit_offset, 8);
+  std::ofstream(h.opt.dir + "/index/" + mmaplog::Segment::file_name(0), std::ios::binary) << f;
+  h.open_ok();
+  std::vector<OwnedMessage> more;
+  more.emplace_back("t", 0, "new", std::vector<std::pair<std::string, std::string>>{{"KEYS", "k2"}});
+  h.append_ok(more);
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.store->index().file_count(), 2u);
+  Result old;
+  ASSERT_EQ(h.store->query_key("t", "k", 0, INT64_MAX / 2, 10, &old.r), FERRY_OK);
+  ASSERT_EQ(old->count, 1u);
+  EXPECT_EQ(str(decode(old->records[0]).body), "old");
+  Result fresh;
+  ASSERT_EQ(h.store->query_key("t", "k2", 0, INT64_MAX / 2, 10, &fresh.r), FERRY_OK);
+  ASSERT_EQ(fresh->count, 1u);
+  EXPECT_EQ(str(decode(fresh->records[0]).body), "new");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 // unless recovery_on_corruption = "truncate".
 #include <random>
 
+#include "checkpoint.h"
 #include "store_harness.h"
 
 namespace ferry::storage_test {
@@ -238,6 +239,52 @@ TEST_F(Recovery, CheckpointBoundsTheScanAfterACrash) {
   EXPECT_TRUE(h.logged("(5 records verified)"));
   ASSERT_TRUE(h.wait_dispatched());
   EXPECT_EQ(h.read("t", 0, 0).bodies().size(), 25u);
+}
+
+// The housekeeping thread checks the disk on every tick but syncs queues and
+// index and writes the checkpoint only every checkpoint_interval: with many
+// queues each sync costs one msync per dirty file, and after a crash the
+// queues are rebuilt from the log anyway.
+TEST_F(Recovery, DiskIsCheckedEveryTickButTheCheckpointWaitsForItsInterval) {
+  h.opt.housekeeping_interval_ms = 10;
+  h.opt.checkpoint_interval_ms = 3'600'000;
+  h.open_ok();
+  h.append_ok(messages("t", 0, 20));
+  ASSERT_TRUE(h.wait_dispatched());
+  std::vector<ferry_append_result> r;
+  auto append_status = [&] { return h.append(messages("t", 0, 1, 50, "probe"), &r); };
+  h.io->set_disk_used_ratio(0.99);
+  ASSERT_TRUE(test::wait_until([&] { return append_status() == FERRY_E_DISK_FULL; },
+                               std::chrono::seconds(10), std::chrono::milliseconds(2)));
+  h.io->set_disk_used_ratio(0.5);
+  ASSERT_TRUE(test::wait_until([&] { return append_status() == FERRY_OK; },
+                               std::chrono::seconds(10), std::chrono::milliseconds(2)));
+  // Two ticks at least have run, each finished before the next began.
+  mmaplog::Checkpoint cp;
+  EXPECT_FALSE(mmaplog::read_checkpoint(*h.io, h.opt.dir, &cp));
+}
+
+TEST_F(Recovery, CheckpointIsWrittenEveryCheckpointInterval) {
+  h.opt.housekeeping_interval_ms = 10;
+  h.opt.checkpoint_interval_ms = 30;
+  h.open_ok();
+  h.append_ok(messages("t", 0, 20));
+  ASSERT_TRUE(h.wait_dispatched());
+  const uint64_t end = h.store->write_offset();
+  uint64_t synced = 0;
+  std::string e;
+  ASSERT_EQ(h.store->sync(UINT64_MAX, &synced, &e), FERRY_OK) << e;
+  mmaplog::Checkpoint cp;
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        return mmaplog::read_checkpoint(*h.io, h.opt.dir, &cp) && cp.dispatched == end &&
+               cp.log_synced == end;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(5)));
+  h.crash();
+  h.open_ok();
+  EXPECT_TRUE(h.logged("(0 records verified)"));
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), 20u);
 }
 
 

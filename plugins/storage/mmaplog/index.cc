@@ -35,15 +35,19 @@ void store_slot(char* p, uint32_t v) {
   be_put(reinterpret_cast<char*>(&raw), v, 4);
   __atomic_store_n(reinterpret_cast<uint32_t*>(p), raw, __ATOMIC_RELEASE);
 }
+// Set in the header's slot_count: slots are chosen by the key's hash alone
+// (KeyIndex::slot_hash); clear in files written before that (topic#key).
+constexpr uint32_t kKeySlots = 0x80000000u;
 }  // namespace
 
 class IndexFile {
  public:
-  IndexFile(MappedFilePtr file, uint32_t slots, uint32_t entries)
-      : file(std::move(file)), slots(slots), entries(entries) {}
+  IndexFile(MappedFilePtr file, uint32_t slots, uint32_t entries, bool key_slots)
+      : file(std::move(file)), slots(slots), entries(entries), key_slots(key_slots) {}
   MappedFilePtr file;
   const uint32_t slots;
   const uint32_t entries;
+  const bool key_slots;  // slot chosen by slot_hash(key), else by key_hash(topic, key)
   std::atomic<uint32_t> count{1};  // entry 0 is never used
   std::atomic<int64_t> begin_ms{0}, end_ms{0};
   std::atomic<uint64_t> begin_phy{0}, end_phy{0};
@@ -51,6 +55,9 @@ class IndexFile {
 
   char* header() const { return file->data(); }
   char* slot(uint32_t i) const { return file->data() + kHeader + size_t{i} * 4; }
+  uint32_t slot_of(int32_t full_hash, std::string_view key) const {
+    return static_cast<uint32_t>(key_slots ? KeyIndex::slot_hash(key) : full_hash) % slots;
+  }
   char* entry(uint32_t i) const {
     return file->data() + kHeader + size_t{slots} * 4 + size_t{i} * kEntry;
   }
@@ -59,7 +66,7 @@ class IndexFile {
     be_put(header() + 8, static_cast<uint64_t>(end_ms.load()), 8);
     be_put(header() + 16, begin_phy.load(), 8);
     be_put(header() + 24, end_phy.load(), 8);
-    be_put(header() + 32, slots, 4);
+    be_put(header() + 32, slots | (key_slots ? kKeySlots : 0), 4);
     be_put(header() + 36, count.load(), 4);
   }
 };
@@ -79,6 +86,12 @@ int32_t KeyIndex::key_hash(std::string_view topic, std::string_view key) {
   return h == INT32_MIN ? 0 : (h < 0 ? -h : h);
 }
 
+int32_t KeyIndex::slot_hash(std::string_view key) {
+  int32_t h = 0;
+  for (unsigned char c : key) h = static_cast<int32_t>(static_cast<uint32_t>(h) * 31u + c);
+  return h == INT32_MIN ? 0 : (h < 0 ? -h : h);
+}
+
 std::shared_ptr<IndexFile> KeyIndex::create(uint64_t begin_phy, int64_t begin_ms,
                                             std::string* error) {
   size_t size = kHeader + size_t{opt_.index_slots} * 4 + size_t{opt_.index_entries} * kEntry;
@@ -95,7 +108,7 @@ std::shared_ptr<IndexFile> KeyIndex::create(uint64_t begin_phy, int64_t begin_ms
   }
   auto f = std::make_shared<IndexFile>(
       std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size), opt_.index_slots,
-      opt_.index_entries);
+      opt_.index_entries, true);
   f->begin_phy = begin_phy;
   f->end_phy = begin_phy;
   f->begin_ms = begin_ms;
@@ -131,10 +144,11 @@ ferry_status KeyIndex::load(bool dirty, std::string* error) {
     }
     auto mf = std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size);
     const char* h = mf->data();
-    uint32_t slots = static_cast<uint32_t>(be_get(h + 32, 4));
+    const uint32_t raw_slots = static_cast<uint32_t>(be_get(h + 32, 4));
+    const uint32_t slots = raw_slots & ~kKeySlots;
     if (slots == 0 || kHeader + size_t{slots} * 4 > size) continue;
     uint32_t entries = static_cast<uint32_t>((size - kHeader - size_t{slots} * 4) / kEntry);
-    auto f = std::make_shared<IndexFile>(mf, slots, entries);
+    auto f = std::make_shared<IndexFile>(mf, slots, entries, (raw_slots & kKeySlots) != 0);
     f->begin_ms = static_cast<int64_t>(be_get(h, 8));
     f->end_ms = static_cast<int64_t>(be_get(h + 8, 8));
     f->begin_phy = be_get(h + 16, 8);
@@ -144,7 +158,7 @@ ferry_status KeyIndex::load(bool dirty, std::string* error) {
     files_.push_back(std::move(f));
   }
   if (!files_.empty() && !dirty && files_.back()->slots == opt_.index_slots &&
-      files_.back()->entries == opt_.index_entries)
+      files_.back()->entries == opt_.index_entries && files_.back()->key_slots)
     files_.back()->sealed = false;
   roll_next_ = files_.empty() || files_.back()->sealed;
   return FERRY_OK;
@@ -169,7 +183,7 @@ ferry_status KeyIndex::put(std::string_view topic, std::string_view key, uint64_
     f = files_.back();
   }
   int32_t h = key_hash(topic, key);
-  uint32_t slot_no = static_cast<uint32_t>(h) % f->slots;
+  uint32_t slot_no = f->slot_of(h, key);
   uint32_t n = f->count.load(std::memory_order_relaxed);
   char* e = f->entry(n);
   int64_t diff = (store_ms - f->begin_ms.load()) / 1000;
@@ -201,7 +215,7 @@ void KeyIndex::query(std::string_view topic, std::string_view key, int64_t begin
     const IndexFile& f = **it;
     if (f.end_ms.load() < lo || f.begin_ms.load() > hi) continue;
     uint32_t count = f.count.load(std::memory_order_acquire);
-    uint32_t i = load_slot(f.slot(static_cast<uint32_t>(h) % f.slots));
+    uint32_t i = load_slot(f.slot(f.slot_of(h, key)));
     // Chains run to older entries; a strictly decreasing index bounds the
     // walk even over a torn tail.
     uint32_t guard = UINT32_MAX;

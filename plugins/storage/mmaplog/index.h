@@ -3,12 +3,19 @@
 // timestamps, in bounded files that roll over (RocketMQ's IndexFile layout,
 // big-endian):
 //   header  40 B: begin_ts i64 | end_ts i64 | begin_phy i64 | end_phy i64 |
-//                 slot_count u32 | index_count u32
+//                 slot_count u32 (top bit: key slots, below) | index_count u32
 //   slots   slot_count x u32: number of the newest entry in the slot (0 = none)
 //   entries index_entries x 20 B: key_hash i32 | commit_offset i64 |
 //                 time_diff_s i32 (store time - begin_ts, seconds) | prev u32
 // Files: <dir>/index/<20-digit commit offset of the first indexed record>.
-// The hash is Java's String.hashCode of "topic#key", made non-negative.
+// The hash is Java's String.hashCode of "topic#key", made non-negative. The
+// slot is chosen by the hash of the key alone (top bit of slot_count set;
+// files without it use the topic#key hash): unique keys carry a counter, so
+// consecutive messages fill neighbouring slots whatever topics they go to,
+// where topic#key scattered each message of many interleaved topics over the
+// whole 20 MB slot table (a TLB miss, a dirty page to sync at every
+// checkpoint: docs/benchmarks.md, "Many topics", session 5). Chains then mix
+// topics; the stored topic#key hash filters them.
 // Entries are candidates: a query reads each record back and keeps only
 // those whose topic and key really match, so collisions, duplicates (after
 // a re-dispatch) and entries past a truncated log end are harmless.
@@ -50,6 +57,8 @@ class KeyIndex {
   size_t file_count() const;
 
   static int32_t key_hash(std::string_view topic, std::string_view key);
+  // Java's String.hashCode of the key, made non-negative: picks the slot.
+  static int32_t slot_hash(std::string_view key);
 
  private:
   std::shared_ptr<IndexFile> create(uint64_t begin_phy, int64_t begin_ms, std::string* error);

@@ -31,7 +31,13 @@ struct Options {
   int delete_hour = 4;                    // local hour when expired segments go
   double disk_clean_ratio = 0.75;         // above: expired segments go at once
   double disk_max_used_ratio = 0.90;      // above: appends refused
-  int64_t housekeeping_interval_ms = 1000;   // disk check, checkpoint
+  int64_t housekeeping_interval_ms = 1000;   // disk check (the housekeeping tick)
+  // Queue/index sync + checkpoint, at the first tick this long after the
+  // last. Queues and index are rebuilt from the log after a crash, so a
+  // longer interval costs recovery time, not data; a short one re-syncs
+  // every dirty queue file each time (one msync per file: the per-topic
+  // cost at 100+ topics, docs/benchmarks.md "Many topics", session 5).
+  int64_t checkpoint_interval_ms = 10'000;
   int64_t retention_interval_ms = 10'000;
   int64_t dispatch_poll_ms = 1;           // dispatcher's wait when not woken
   uint64_t hot_read_distance = 0;         // 0: 40% of RAM; farther reads check mincore

@@ -43,8 +43,9 @@ const ferry_config_key kConfig[] = {
                      "Above this used fraction, expired segments are deleted at once."),
     FERRY_CONFIG_KEY("disk_max_used_ratio", FERRY_CONFIG_DOUBLE, "0.90", "0.01", "0.999",
                      nullptr, "Above this used fraction, appends are refused (reads continue)."),
-    FERRY_CONFIG_KEY("checkpoint_interval", FERRY_CONFIG_DURATION, "1s", "10ms", "1h", nullptr,
-                     "How often queues and index are synced and the checkpoint written."),
+    FERRY_CONFIG_KEY("checkpoint_interval", FERRY_CONFIG_DURATION, "10s", "10ms", "1h", nullptr,
+                     "How often queues and index are synced and the checkpoint written "
+                     "(the disk check runs every second, or this often if shorter)."),
     FERRY_CONFIG_KEY("retention_interval", FERRY_CONFIG_DURATION, "10s", "10ms", "1d", nullptr,
                      "How often retention runs."),
     FERRY_CONFIG_KEY("dispatch_poll_interval", FERRY_CONFIG_DURATION, "1ms", "1ms", "1s",
@@ -129,7 +130,8 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
   o->delete_hour = static_cast<int>(integer("delete_when"));
   o->disk_clean_ratio = dbl("disk_clean_ratio");
   o->disk_max_used_ratio = dbl("disk_max_used_ratio");
-  o->housekeeping_interval_ms = dur("checkpoint_interval");
+  o->checkpoint_interval_ms = dur("checkpoint_interval");
+  o->housekeeping_interval_ms = std::min<int64_t>(1000, o->checkpoint_interval_ms);
   o->retention_interval_ms = dur("retention_interval");
   o->dispatch_poll_ms = dur("dispatch_poll_interval");
   o->hot_read_distance = size("hot_read_distance");

@@ -584,6 +584,7 @@ size_t Store::run_retention(bool force) {
 void Store::housekeeping_loop() {
   using clock = std::chrono::steady_clock;
   auto last_retention = clock::now();
+  auto last_checkpoint = clock::now();
   for (;;) {
     {
       std::unique_lock lk(mu_);
@@ -592,8 +593,11 @@ void Store::housekeeping_loop() {
       if (!running_) return;
     }
     refresh_disk_usage();
-    std::string err;
-    if (checkpoint_now(&err) != FERRY_OK) log(FERRY_LOG_ERROR, "checkpoint: " + err);
+    if (clock::now() - last_checkpoint >= std::chrono::milliseconds(opt_.checkpoint_interval_ms)) {
+      last_checkpoint = clock::now();
+      std::string err;
+      if (checkpoint_now(&err) != FERRY_OK) log(FERRY_LOG_ERROR, "checkpoint: " + err);
+    }
     if (clock::now() - last_retention >= std::chrono::milliseconds(opt_.retention_interval_ms)) {
       last_retention = clock::now();
       time_t t = static_cast<time_t>(env_.now_ms() / 1000);
