@@ -95,6 +95,7 @@ struct FakeCluster::Broker {
   std::deque<Held> held;
   int fail_n = 0;
   int32_t fail_status = 0;
+  int drop_n = 0;
   size_t sends = 0;
   std::unique_ptr<net::LoopThread>* loop = nullptr;
   uv_timer_t timer{};
@@ -289,6 +290,10 @@ void FakeCluster::Broker::handle(net::Request r) {
 
 void FakeCluster::Broker::on_send(net::Request& r) {
   ++sends;
+  if (drop_n > 0) {
+    --drop_n;
+    return server->close_connection(r.conn_id());
+  }
   if (fail_n > 0) {
     --fail_n;
     return r.respond(static_cast<ferry_status>(fail_status), "injected failure");
@@ -625,6 +630,10 @@ void FakeCluster::fail_sends(int i, int n, int32_t status) {
     brokers_.at(static_cast<size_t>(i))->fail_n = n;
     brokers_.at(static_cast<size_t>(i))->fail_status = status;
   });
+}
+
+void FakeCluster::drop_sends(int i, int n) {
+  loop_->run_sync([&] { brokers_.at(static_cast<size_t>(i))->drop_n = n; });
 }
 
 size_t FakeCluster::stored(int i) const {

@@ -40,6 +40,9 @@ class FakeCluster {
   void kill_name_server(int i);
   // The next n sends to broker i are answered `status` (e.g. FERRY_E_BUSY).
   void fail_sends(int i, int n, int32_t status);
+  // The next n sends to broker i close their connection unanswered (a
+  // connection reset mid-send); the broker keeps accepting new ones.
+  void drop_sends(int i, int n);
   // Messages stored on broker i (all topics), and in one queue.
   size_t stored(int i) const;
   size_t stored(int i, const std::string& topic, int32_t queue_id) const;

@@ -313,5 +313,79 @@ TEST(SdkProducer, KeepsSendingWhenOneOfTwoBrokersDies) {
   EXPECT_EQ(before + 40, cluster.stored(1));
 }
 
+// A connection dropped under a send, its broker the only one: the retry
+// waits for the reconnect (within the send's timeout) instead of failing
+// at once twice more while the transport reconnects — what killed
+// CppBroker.RebalanceWhenAThirdJoinsAndOneLeavesLosesNothing's producer once.
+TEST(SdkProducer, SyncSendWaitsForTheReconnectWhenItsOnlyBrokerDropsTheConnection) {
+  FakeCluster cluster({});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers());
+  auto p = start_producer(conf);
+  send_n(p.get(), "T", 3);
+  cluster.drop_sends(0, 1);
+  auto m = make_msg("T", "through the drop");
+  ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+  char err[1024];
+  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), &r, err, sizeof err)) << err;
+  EXPECT_EQ(2u, r.attempts);  // the dropped one, then one on the new connection
+  EXPECT_STREQ("broker-0", r.broker_name);
+  EXPECT_EQ(4u, cluster.stored(0));
+  EXPECT_EQ(5u, cluster.sends_received(0));
+}
+
+TEST(SdkProducer, AsyncSendWaitsForTheReconnectToo) {
+  FakeCluster cluster({});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers());
+  auto p = start_producer(conf);
+  send_n(p.get(), "T", 1);
+  cluster.drop_sends(0, 1);
+  struct Ctx {
+    std::atomic<int> ok{0}, bad{0};
+    std::mutex mu;
+    std::string errors;
+  } ctx;
+  char err[256];
+  for (int i = 0; i < 5; ++i) {
+    auto m = make_msg("T", "a");
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p.get(), m.get(), [](void* ud, ferry_status s, const ferry_send_result*, const char* why) {
+      auto* c = static_cast<Ctx*>(ud);
+      if (s == FERRY_OK) {
+        ++c->ok;
+        return;
+      }
+      ++c->bad;
+      std::lock_guard lock(c->mu);
+      c->errors += std::string(why) + "; ";
+    }, &ctx, err, sizeof err));
+  }
+  ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err));
+  EXPECT_EQ(5, ctx.ok.load()) << ctx.errors;
+  EXPECT_EQ(6u, cluster.stored(0));
+}
+
+// ...and when the only broker is really gone, the send still fails clearly,
+// naming it, well within its timeout (each retry ends at a refused
+// reconnect attempt, not at the deadline).
+TEST(SdkProducer, SendFailsClearlyWhenItsOnlyBrokerIsGone) {
+  FakeCluster cluster({});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"send_timeout_ms", "10000"}});
+  auto p = start_producer(conf);
+  send_n(p.get(), "T", 3);
+  std::string addr = cluster.broker_address(0);
+  cluster.kill_broker(0);
+  auto m = make_msg("T", "nowhere");
+  ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+  char err[1024];
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(FERRY_E_NOT_CONNECTED, ferry_producer_send(p.get(), m.get(), &r, err, sizeof err)) << err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << err;  // half the timeout: refusals end it
+  EXPECT_EQ(3u, r.attempts) << err;
+  EXPECT_NE(nullptr, std::strstr(err, ("cannot connect to " + addr).c_str())) << err;
+  EXPECT_EQ(3u, cluster.stored(0));
+}
+
 }  // namespace
 }  // namespace ferry::sdk::test

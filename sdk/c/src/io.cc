@@ -101,6 +101,7 @@ struct Io::Waiter {
   uint64_t give_up;   // when to stop waiting for the connection
   bool oneway;
   RespFn fn;
+  uint64_t since;     // when it started waiting
 };
 
 // One address. States: connecting (requests wait, bounded), up, down (the
@@ -111,6 +112,7 @@ struct Io::Endpoint {
   std::string addr;
   std::unique_ptr<net::Client> client;
   State state = State::kConnecting;
+  bool reconnects = true;  // false: the address is unusable, nothing to wait for
   std::deque<Waiter> waiting;
 };
 
@@ -228,6 +230,7 @@ Io::Endpoint& Io::endpoint(const std::string& addr) {
   if (ep->client->start(&why) != FERRY_OK) {
     log(FERRY_LOG_WARN, "bad address '" + addr + "': " + why);
     ep->state = Endpoint::State::kDown;
+    ep->reconnects = false;
   }
   auto& ref = *ep;
   endpoints_.emplace(addr, std::move(ep));
@@ -277,7 +280,7 @@ void Io::sweep_waiters() {
       Waiter w = std::move(*it);
       ep->waiting.erase(it);
       answer(w.fn, FERRY_E_NOT_CONNECTED, "no connection to " + addr + " within " +
-                                              std::to_string(s_.connect_timeout_ms) + " ms");
+                                              std::to_string(now - w.since) + " ms");
     }
   }
 }
@@ -288,20 +291,25 @@ void Io::request(const std::string& addr, uint32_t code, std::vector<uint8_t> pa
 }
 
 void Io::request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
-                      net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn) {
+                      net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn, IfDown if_down) {
   if (stopping_) return answer(fn, FERRY_E_CLOSED, "client shut down");
   if (timeout_ms == 0) timeout_ms = s_.request_timeout_ms;
   Endpoint& ep = endpoint(addr);
-  if (ep.state == Endpoint::State::kConnecting || (ep.state == Endpoint::State::kUp && !ep.client->connected())) {
+  auto park = [&](uint64_t give_up_after_ms) {
     uint64_t now = mono_ms();
-    ep.state = Endpoint::State::kConnecting;
     ep.waiting.push_back(Waiter{code, std::vector<uint8_t>(payload.begin(), payload.end()), std::move(att),
-                                now + timeout_ms, now + std::min(timeout_ms, s_.connect_timeout_ms), oneway,
-                                std::move(fn)});
-    return;
+                                now + timeout_ms, now + give_up_after_ms, oneway, std::move(fn), now});
+  };
+  if (ep.state == Endpoint::State::kConnecting || (ep.state == Endpoint::State::kUp && !ep.client->connected())) {
+    ep.state = Endpoint::State::kConnecting;
+    return park(std::min(timeout_ms, s_.connect_timeout_ms));
   }
-  if (ep.state == Endpoint::State::kDown && !ep.client->connected())
+  if (ep.state == Endpoint::State::kDown && !ep.client->connected()) {
+    // Down stays down for the others (they fail over at once); this one
+    // waits for the reconnect, a failed connect attempt or its timeout.
+    if (if_down == IfDown::kWait && ep.reconnects) return park(timeout_ms);
     return answer(fn, FERRY_E_NOT_CONNECTED, "not connected to " + addr + " (reconnecting)");
+  }
   ep.state = Endpoint::State::kUp;
   // The transport copies the payload into its write batch before returning.
   // fn is copied, not moved: the transport may refuse the request at once

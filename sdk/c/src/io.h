@@ -103,10 +103,18 @@ class Io {
   // [loop] A request to one address; fn runs exactly once on the loop.
   void request(const std::string& addr, uint32_t code, std::vector<uint8_t> payload,
                net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn);
+  // What a request does when its address's connection is down (lost or
+  // refused; the transport reconnects with backoff): fail at once with
+  // FERRY_E_NOT_CONNECTED, so the caller can go to another broker, or —
+  // when there is no other to go to — wait for the reconnect within its
+  // timeout. A waiting request still fails at once when a connect attempt
+  // fails (the broker is really gone), and at its timeout.
+  enum class IfDown { kFail, kWait };
   // [loop] The same for a payload the caller keeps (e.g. a reused encode
   // buffer): copied only if the request must wait for a connection.
   void request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
-                    net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn);
+                    net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn,
+                    IfDown if_down = IfDown::kFail);
   // [loop] A name-server request, failing over through the list; status
   // FERRY_E_NO_NAME_SERVER when none answered.
   void ns_request(uint32_t code, std::vector<uint8_t> payload, RespFn fn);

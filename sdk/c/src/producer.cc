@@ -383,6 +383,13 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
   std::string addr = master == route->masters.end() ? std::string() : master->second;
   std::string broker = q->broker;
   int32_t qid = q->queue_id;
+  // Back on a broker that just failed (no other to go to): if its connection
+  // is down, wait for the reconnect within the deadline instead of burning
+  // the retries in microseconds while the transport reconnects.
+  auto b = backoff_until.find(broker);
+  Io::IfDown if_down = broker == op->last_failed_broker || (b != backoff_until.end() && b->second > now)
+                           ? Io::IfDown::kWait
+                           : Io::IfDown::kFail;
   ++op->out.attempts;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
   auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
@@ -392,7 +399,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
                   op->out.broker = broker;
                   op->out.queue_id = qid;
                   finish(op, r.status == FERRY_OK ? Error{} : Error{r.status, std::string(r.message)});
-                });
+                }, if_down);
     return;
   }
   io->request_view(addr, code, payload, bodies_attachment(op),
@@ -432,7 +439,7 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
                 io->route(op->topic, true, [this, op, route](const Error&, std::shared_ptr<const Route> fresh) {
                   attempt(op, fresh && !fresh->write_queues.empty() ? fresh : route);
                 });
-              });
+              }, if_down);
 }
 
 void ferry_producer::linger() {
