@@ -117,4 +117,14 @@ inline std::string lock_request(const std::string& group, const std::string& cli
   return finish(fbb, fb::CreateUnlockQueuesRequest(fbb, fbb.CreateString(group), fbb.CreateString(client), v));
 }
 
+// CONSUMER_SEND_BACK of the record at commit_offset (or offset id `id`).
+inline std::string send_back(uint64_t commit_offset, const std::string& group = "cg", const std::string& topic = "T",
+                      int32_t delay = 0, int32_t max = 16, const std::string& id = "") {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto g = fbb.CreateString(group);
+  auto i = id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(id);
+  auto t = topic.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(topic);
+  return finish(fbb, fb::CreateSendBackRequest(fbb, g, commit_offset, i, t, delay, max));
+}
+
 }  // namespace ferry::core::test

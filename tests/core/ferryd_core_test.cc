@@ -365,6 +365,53 @@ TEST_P(FerrydCore, ConsumerLagIsAMetricsSeriesPerGroupAndTopic) {
   EXPECT_NE(text.find(slow + "0\n"), std::string::npos) << text;
 }
 
+// The retry flow on a real broker: a send-back lands in %RETRY%<group> and
+// is pulled from there; an unknown offset, an unknown or malformed group and
+// a wrong topic each get their own status, and the broker keeps serving.
+TEST_P(FerrydCore, SendBackStoresARetryCopyAndRefusesBadRequestsSpecifically) {
+  CoreClient c(address_);
+  ASSERT_TRUE(c.connected);
+  ASSERT_EQ(c.ask(FERRY_CODE_TOPIC_CREATE, topic_create("Orders", 1, 1)).status, FERRY_OK);
+  ASSERT_EQ(c.ask(FERRY_CODE_HEARTBEAT, heartbeat("c1", {{"cg", 1, true, {{"Orders", ""}, {"%RETRY%cg", ""}}}})).status,
+            FERRY_OK);
+  auto [p, att] = send_request("Orders", {{"failing", "", "", "U1", 0}});
+  Reply sent = c.ask(FERRY_CODE_SEND_MESSAGE, p, att);
+  ASSERT_EQ(sent.status, FERRY_OK) << sent.message;
+  uint64_t offset = sent.as<fb::SendResponse>()->results()->Get(0)->commit_offset();
+  // The record must be visible (dispatched) before the broker can read it.
+  Reply back;
+  ASSERT_TRUE(wait_until([&] {
+    back = c.ask(FERRY_CODE_CONSUMER_SEND_BACK, send_back(offset, "cg", "Orders"));
+    return back.status != FERRY_E_NOT_FOUND;
+  }, 5s));
+  ASSERT_EQ(back.status, FERRY_OK) << back.message;
+  EXPECT_EQ(sv(back.as<fb::SendResponse>()->topic()), "%RETRY%cg");
+  Reply pulled;
+  ASSERT_TRUE(wait_until([&] {
+    pulled = c.ask(FERRY_CODE_PULL_MESSAGE, pull_request("%RETRY%cg", 0, 0));
+    return pulled.status == FERRY_OK;
+  }, 5s)) << pulled.message;
+  ferry_record_view rec;
+  ASSERT_EQ(ferry_record_decode(pulled.attachment.data(), pulled.attachment.size(), &rec), FERRY_OK);
+  EXPECT_EQ(rec.reconsume_times, 1);
+  ferry_slice origin{};
+  ASSERT_TRUE(ferry_property_find(rec.properties, FERRY_PROP_RETRY_TOPIC, &origin));
+  EXPECT_EQ(std::string(static_cast<const char*>(origin.data), origin.len), "Orders");
+
+  Reply r = c.ask(FERRY_CODE_CONSUMER_SEND_BACK, send_back(offset + 1, "cg", "Orders"));
+  EXPECT_EQ(r.status, FERRY_E_NOT_FOUND) << r.message;
+  EXPECT_NE(r.message.find("commit offset"), std::string::npos) << r.message;
+  r = c.ask(FERRY_CODE_CONSUMER_SEND_BACK, send_back(offset, "stranger", "Orders"));
+  EXPECT_EQ(r.status, FERRY_E_GROUP_NOT_FOUND) << r.message;
+  r = c.ask(FERRY_CODE_CONSUMER_SEND_BACK, send_back(offset, "no such group", "Orders"));
+  EXPECT_EQ(r.status, FERRY_E_INVALID_NAME) << r.message;
+  r = c.ask(FERRY_CODE_CONSUMER_SEND_BACK, send_back(offset, "cg", "Invoices"));
+  EXPECT_EQ(r.status, FERRY_E_INVALID_ARGUMENT) << r.message;
+  // Still serving.
+  auto [p2, att2] = send_request("Orders", {{"next"}});
+  EXPECT_EQ(c.ask(FERRY_CODE_SEND_MESSAGE, p2, att2).status, FERRY_OK);
+}
+
 INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,
                          ::testing::Values(Assembly{"mmaplog", "sync"}, Assembly{"memory", "async"}),
                          [](const ::testing::TestParamInfo<Assembly>& p) {

@@ -20,15 +20,6 @@ size_t count_of(std::string_view props, std::string_view name) {
   return n;
 }
 
-std::string send_back(uint64_t commit_offset, const std::string& group = "cg", const std::string& topic = "T",
-                      int32_t delay = 0, int32_t max = 16, const std::string& id = "") {
-  flatbuffers::FlatBufferBuilder fbb;
-  auto g = fbb.CreateString(group);
-  auto i = id.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(id);
-  auto t = topic.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(topic);
-  return finish(fbb, fb::CreateSendBackRequest(fbb, g, commit_offset, i, t, delay, max));
-}
-
 std::string dlq_resend(uint64_t commit_offset, const std::string& group = "cg") {
   flatbuffers::FlatBufferBuilder fbb;
   auto g = fbb.CreateString(group);

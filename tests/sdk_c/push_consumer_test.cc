@@ -1,6 +1,7 @@
 // Push consumer: clustering (queues shared, rebalanced), broadcasting
 // (every member gets all, offsets in a local file), graceful shutdown
-// (restart re-delivers nothing acknowledged), RECONSUME_LATER, orderly.
+// (restart re-delivers nothing acknowledged), RECONSUME_LATER's local
+// fallback, orderly.
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -189,7 +190,11 @@ TEST(SdkPushConsumer, GracefulShutdownCommitsSoRestartRedeliversNothing) {
   for (auto& b : s2.bodies) EXPECT_EQ(0u, b.rfind("after", 0)) << b;
 }
 
-TEST(SdkPushConsumer, ReconsumeLaterRedeliversAndHoldsTheCommit) {
+// Clustering sends RECONSUME_LATER messages back to the broker (retry_test.cc
+// runs that against a real ferryd). This fake broker answers SEND_BACK with
+// UNKNOWN_REQUEST, as a broker without the retry flow would: the consumer
+// falls back to retrying locally and the commit waits for the message.
+TEST(SdkPushConsumer, ReconsumeLaterFallsBackToLocalRetryWhenTheBrokerRefusesSendBack) {
   FakeCluster cluster({.brokers = 1, .queues = 1});
   cluster.create_topic("T");
   auto conf = make_conf(cluster.name_servers(), {{"group", "RG"}, {"consume_from", "first"}, {"reconsume_delay_ms", "300"}});

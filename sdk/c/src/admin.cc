@@ -300,12 +300,10 @@ FERRY_EXPORT ferry_status ferry_admin_query_by_offset_id(ferry_admin* a, const c
   };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     // The id carries the store address: 8 hex IPv4 + 8 hex port (+16 offset).
-    std::string sid(id);
-    if (sid.size() != 32) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "offset message id must be 32 hex digits (IPv4 brokers)");
-    unsigned long ip = std::strtoul(sid.substr(0, 8).c_str(), nullptr, 16);
-    unsigned long port = std::strtoul(sid.substr(8, 8).c_str(), nullptr, 16);
-    std::string addr = std::to_string((ip >> 24) & 255) + "." + std::to_string((ip >> 16) & 255) + "." +
-                       std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255) + ":" + std::to_string(port);
+    std::string sid(id), addr;
+    uint64_t commit_offset = 0;
+    Error pe = parse_offset_id(sid, &addr, &commit_offset);
+    if (!pe.ok()) return fail(errbuf, errlen, pe.status, pe.message);
     flatbuffers::FlatBufferBuilder fbb(64);
     Answer ans;
     Error e = ask(a, addr, FERRY_CODE_QUERY_BY_OFFSET_ID, finish_core(fbb, fbc::CreateQueryByOffsetIdRequest(fbb, fbb.CreateString(sid))), &ans);

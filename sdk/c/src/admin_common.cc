@@ -64,6 +64,17 @@ Error targets(ferry_admin* a, const std::string& target, std::vector<std::string
   return {};
 }
 
+Error parse_offset_id(const std::string& id, std::string* addr, uint64_t* commit_offset) {
+  if (id.size() != 32 || id.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    return {FERRY_E_INVALID_ARGUMENT, "offset message id '" + id + "' must be 32 hex digits (IPv4 brokers)"};
+  unsigned long ip = std::strtoul(id.substr(0, 8).c_str(), nullptr, 16);
+  unsigned long port = std::strtoul(id.substr(8, 8).c_str(), nullptr, 16);
+  *addr = std::to_string((ip >> 24) & 255) + "." + std::to_string((ip >> 16) & 255) + "." +
+          std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255) + ":" + std::to_string(port);
+  *commit_offset = std::strtoull(id.substr(16).c_str(), nullptr, 16);
+  return {};
+}
+
 ferry_status json_out(const Json& j, char** out, char* errbuf, size_t errlen) {
   char* s = static_cast<char*>(std::malloc(j.str().size() + 1));
   if (!s) return fail(errbuf, errlen, FERRY_E_NO_MEMORY, "out of memory");

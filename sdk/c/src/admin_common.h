@@ -40,6 +40,9 @@ Error route_of(ferry_admin* a, const std::string& topic, std::shared_ptr<const R
 Error targets(ferry_admin* a, const std::string& target, std::vector<std::string>* out);
 // Every master the name servers know: broker name -> address.
 Error all_masters(ferry_admin* a, std::map<std::string, std::string>* out);
+// The broker address ("a.b.c.d:port") and commit offset an offset message
+// id names (32 hex digits: IPv4 brokers).
+Error parse_offset_id(const std::string& id, std::string* addr, uint64_t* commit_offset);
 // *out = a malloc'd copy of the document (ferry_string_free).
 ferry_status json_out(const Json& j, char** out, char* errbuf, size_t errlen);
 

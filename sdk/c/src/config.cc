@@ -58,6 +58,7 @@ const Key kKeys[] = {
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
     {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
     {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
+    {"max_reconsume_times", Kind::kUint, "16", 0, 10'000},
 };
 
 const Key* find_key(const std::string& name) {
@@ -223,6 +224,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->rebalance_interval_ms = u32("rebalance_interval_ms");
   s->commit_interval_ms = u32("commit_interval_ms");
   s->reconsume_delay_ms = u32("reconsume_delay_ms");
+  s->max_reconsume_times = u32("max_reconsume_times");
   s->lock_renew_ms = u32("lock_renew_ms");
   s->offset_store_dir = get("offset_store_dir");
   s->enable_auto_commit = get("enable_auto_commit") == "true";

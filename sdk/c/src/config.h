@@ -48,6 +48,9 @@ struct Settings {
   uint32_t rebalance_interval_ms = 20000;
   uint32_t commit_interval_ms = 5000;
   uint32_t reconsume_delay_ms = 1000;
+  // Clustering push consumer: a message failed this many times after its
+  // first delivery goes to the group's dead-letter topic (RocketMQ's 16).
+  uint32_t max_reconsume_times = 16;
   uint32_t lock_renew_ms = 20000;
   std::string offset_store_dir = "./ferry_offsets";
   bool enable_auto_commit = true;

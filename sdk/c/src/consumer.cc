@@ -126,6 +126,10 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
   if (kind_ != ConsumerKind::kPull && subscriptions.empty())
     return fail(errbuf, errlen, FERRY_E_STATE, "no subscription (ferry_push_consumer_subscribe)");
   if (orderly_listener) kind_ = ConsumerKind::kPushOrderly;
+  // A clustering concurrent consumer reads its group's retry topic too (as
+  // RocketMQ's); the broker creates it when the heartbeat names it.
+  if (kind_ == ConsumerKind::kPushConcurrent && s.message_model == MessageModel::kClustering)
+    subscriptions.emplace(std::string(kRetryTopicPrefix) + s.group, "*");
   if (s.message_model == MessageModel::kBroadcasting) load_local_offsets();
   io->set_server_request_handler([this](net::Request r) { on_server_request(std::move(r)); });
   io->set_heartbeat_source([this](bool with_subs) { return heartbeat_payload(with_subs); },
@@ -147,7 +151,10 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
                         };
                         for (const auto& [topic, expr] : subscriptions)
                           io->route(topic, false, [this, one_done, topic = topic](const Error& err, std::shared_ptr<const Route>) {
-                            if (!err.ok()) io->log(FERRY_LOG_WARN, "subscribe " + topic + ": " + err.message);
+                            // The retry topic is created by this heartbeat: no route yet is normal.
+                            if (!err.ok())
+                              io->log(topic.starts_with(kRetryTopicPrefix) ? FERRY_LOG_INFO : FERRY_LOG_WARN,
+                                      "subscribe " + topic + ": " + err.message);
                             one_done();
                           });
                         one_done();
@@ -378,7 +385,11 @@ void Consumer::resolve_offset(PqPtr pq) {
 
 void Consumer::start_from_policy(PqPtr pq) {
   std::string addr = master_of(pq->key);
-  if (s.consume_from == ConsumeFrom::kTimestamp) {
+  // A group's retry queue is read from its start whatever consume_from says
+  // (as RocketMQ): copies sent back before this member first owned it are
+  // this group's own failures, never a backlog to skip.
+  const bool retry = pq->key.topic.starts_with(kRetryTopicPrefix);
+  if (s.consume_from == ConsumeFrom::kTimestamp && !retry) {
     io->request(addr, FERRY_CODE_OFFSET_BY_TIME,
                 encode_offset_by_time(pq->key.topic, pq->key.queue_id, s.consume_timestamp_ms), {}, s.request_timeout_ms,
                 false, [this, pq](const net::Response& r) {
@@ -390,14 +401,14 @@ void Consumer::start_from_policy(PqPtr pq) {
     return;
   }
   io->request(addr, FERRY_CODE_QUEUE_RANGE, encode_queue_request(pq->key.topic, pq->key.queue_id), {},
-              s.request_timeout_ms, false, [this, pq](const net::Response& r) {
+              s.request_timeout_ms, false, [this, pq, retry](const net::Response& r) {
                 auto d = read_core<fbc::QueueRangeResponse>(r.payload);
                 if (r.status != FERRY_OK || !d) {
                   io->log(FERRY_LOG_INFO, "queue range of " + pq->key.text() + ": " + std::string(r.message));
                   return io->after(kRetryMs, [this, pq] { resolve_offset(pq); });
                 }
                 pq->next_offset = pq->start_offset = static_cast<int64_t>(
-                    s.consume_from == ConsumeFrom::kFirst ? d->min_offset() : d->max_offset());
+                    s.consume_from == ConsumeFrom::kFirst || retry ? d->min_offset() : d->max_offset());
                 pull(pq);
               });
 }
@@ -524,6 +535,7 @@ void Consumer::deliver(PqPtr pq, std::vector<MessagePtr> msgs) {
   // The broker filters by tag hash; a collision is caught here.
   std::erase_if(msgs, [&](const MessagePtr& m) { return !tag_matches(pq->expression, m->property(FERRY_PROP_TAGS)); });
   if (msgs.empty()) return;
+  if (pq->key.topic.starts_with(kRetryTopicPrefix)) restore_retry_topics(msgs);
   if (kind_ == ConsumerKind::kPull) {
     {
       std::lock_guard rl(ready_mu_);
@@ -591,10 +603,10 @@ void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) 
       st = FERRY_CONSUME_RECONSUME_LATER;
     }
     if (st == FERRY_CONSUME_SUCCESS) return post_ack(std::move(pq), std::move(batch));
-    io->post([this, pq, batch = std::move(batch)] {
-      // RECONSUME_LATER: stays in the cache (the commit offset waits for it).
-      io->after(s.reconsume_delay_ms, [this, pq, batch] { submit_batch(pq, batch); });
-    });
+    // Shutting down, or the queue moved: nothing is sent back and nothing
+    // acknowledged; a restart (or the next owner) delivers it again.
+    if (pq->dropped || stopping_) return;
+    io->post([this, pq, batch = std::move(batch)] { reconsume_later(pq, batch); });
   });
 }
 
@@ -919,7 +931,13 @@ Error Consumer::fetch_queues(const std::string& topic, std::vector<QueueKey>* ou
 size_t Consumer::queue_count() {
   if (state != HandleState::kStarted) return 0;
   size_t n = 0;
-  call<size_t>(s.request_timeout_ms, [this](std::shared_ptr<Promise<size_t>> p) { p->set({}, pqs_.size()); }, &n);
+  // The application's queues: the group's own retry queue is not one.
+  call<size_t>(s.request_timeout_ms, [this](std::shared_ptr<Promise<size_t>> p) {
+    const std::string retry = std::string(kRetryTopicPrefix) + s.group;
+    size_t mine = 0;
+    for (const auto& [k, pq] : pqs_) mine += k.topic != retry;
+    p->set({}, mine);
+  }, &n);
   return n;
 }
 

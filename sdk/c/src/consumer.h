@@ -15,6 +15,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "handle.h"
@@ -25,6 +26,9 @@
 namespace ferry::sdk {
 
 enum class ConsumerKind { kPushConcurrent, kPushOrderly, kPull };
+
+// A group's retry topic is this prefix + the group (the broker's names.h).
+inline constexpr std::string_view kRetryTopicPrefix = "%RETRY%";
 
 // One queue this consumer owns.
 struct ProcessQueue {
@@ -116,6 +120,14 @@ class Consumer : public Handle {
   void submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch);
   void acknowledged(const PqPtr& pq, const std::vector<ferry_client_message*>& batch);
   void post_ack(PqPtr pq, std::vector<ferry_client_message*> batch);
+  // RECONSUME_LATER (consumer_retry.cc): clustering sends each message back
+  // to its broker (retry topic / DLQ) and acknowledges those taken; the
+  // rest, and broadcasting, retry locally after reconsume_delay_ms.
+  void reconsume_later(PqPtr pq, std::vector<ferry_client_message*> batch);
+  void send_back(PqPtr pq, std::vector<ferry_client_message*> batch);
+  void retry_locally(PqPtr pq, std::vector<ferry_client_message*> batch);
+  // Retry messages are presented under their original topic (RETRY_TOPIC).
+  static void restore_retry_topics(const std::vector<MessagePtr>& msgs);
   void drain_acks();
   void resume_if_paused(const PqPtr& pq);
   bool drained(const PqPtr& pq) const;

@@ -112,6 +112,9 @@ FERRY_EXPORT void ferry_config_destroy(ferry_config *conf);
  *   rebalance_interval_ms   [20000]
  *   commit_interval_ms      [5000] offsets committed (and auto-commit)
  *   reconsume_delay_ms      [1000] RECONSUME_LATER / SUSPEND pause
+ *   max_reconsume_times     [16] clustering push consumer: failures after the
+ *                           first delivery before a message goes to the
+ *                           group's dead-letter topic %DLQ%<group>
  *   lock_renew_ms           [20000] orderly consumer's queue lock renewal
  *   offset_store_dir        [./ferry_offsets] broadcasting offsets file dir
  *   enable_auto_commit      [true] pull consumer commits what poll returned
@@ -384,6 +387,11 @@ typedef struct ferry_push_consumer ferry_push_consumer;
 
 typedef enum ferry_consume_status {
   FERRY_CONSUME_SUCCESS = 0,
+  /* Clustering: each message is sent back to its broker, which delivers a
+   * copy again from the group's retry topic %RETRY%<group> (under the
+   * original topic, reconsume_times + 1), or moves it to %DLQ%<group> once
+   * max_reconsume_times is used up; the queue's commit then moves on. If the
+   * broker does not take it, and always in broadcasting: */
   /* Deliver these messages again after reconsume_delay_ms; the committed
    * offset never passes them meanwhile. */
   FERRY_CONSUME_RECONSUME_LATER = 1
@@ -455,7 +463,8 @@ FERRY_EXPORT ferry_status ferry_push_consumer_shutdown(ferry_push_consumer *c, c
                                                        size_t errlen);
 FERRY_EXPORT void ferry_push_consumer_destroy(ferry_push_consumer *c);
 
-/* Number of queues this consumer currently owns (after rebalance). */
+/* Number of queues this consumer currently owns (after rebalance), not
+ * counting its group's retry queue (%RETRY%<group>, clustering). */
 FERRY_EXPORT size_t ferry_push_consumer_queue_count(ferry_push_consumer *c);
 
 /* Messages this consumer had pulled past its committed offset on queues it
@@ -661,6 +670,29 @@ FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin *a, const
  * "\"127.0.0.1:10911\"",..},"broker":{..},"core":{..},"plugins.<name>":{..}}} */
 FERRY_EXPORT ferry_status ferry_admin_broker_config(ferry_admin *a, const char *broker_address,
                                                     char **json_out, char *errbuf, size_t errlen);
+
+/* Dead letters (appended, session 5; same rules as the admin calls above).
+ * A clustering consumer's message that failed more than its
+ * max_reconsume_times lands in the group's %DLQ%<group> topic (write-only
+ * to consumers; read here with QUERY_QUEUE). Up to `max` (0 = 1000) of
+ * them, oldest first per broker:
+ * {"group":..,"messages":[{"broker":..,"queue_offset":n,"offset_msg_id":..,
+ *  "msg_id":..,"original_topic":..,"origin_offset_msg_id":..,
+ *  "reconsume_times":n,"store_timestamp_ms":n,"born_timestamp_ms":n,
+ *  "tags":..,"keys":..,"body_size":n}],"more":bool}.
+ * FERRY_E_NOT_FOUND: the group has no dead-letter topic. */
+FERRY_EXPORT ferry_status ferry_admin_dlq_list(ferry_admin *a, const char *group, size_t max,
+                                               char **json_out, char *errbuf, size_t errlen);
+/* Re-sends dead letters of `group` to their original topics: the one with
+ * this offset message id (as dlq_list shows it), or all of them when
+ * offset_msg_id is NULL. The broker storing each stores a copy in the
+ * original topic with reconsume times 0 (every group subscribed to it
+ * receives it); the dead letters stay. The first failure stops the call
+ * (earlier ones stay re-sent; errbuf names it).
+ * {"group":..,"resent":[{"offset_msg_id":..,"topic":..,"new_offset_msg_id":..}]} */
+FERRY_EXPORT ferry_status ferry_admin_dlq_resend(ferry_admin *a, const char *group,
+                                                 const char *offset_msg_id, char **json_out,
+                                                 char *errbuf, size_t errlen);
 
 FERRY_EXTERN_C_END
 
