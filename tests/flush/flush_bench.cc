@@ -18,6 +18,12 @@
 //      N: the fake host's ack wait, not the plugin, bounds this one).
 // For each: messages/s, append-to-ack latency p50/p99/p99.9, syncs; for the
 // kernel-shaped loop also where its time went.
+//
+// --interleave R: instead, R rounds of [1. baseline, 3. raw group of N,
+// 4. kernel-shaped loop, the same loop calling on_appended itself]
+// back to back, each ratio taken within its round, then the medians: this
+// shared disk's fdatasync time drifts by 2x within minutes, so a baseline
+// measured once at the start of a 40 s run says little about the last phase.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -158,9 +164,10 @@ Result through_plugins(const std::string& dir, const std::string& name, int appe
 // the kernel's once-per-iteration on_appended does not).
 Result kernel_shaped(const std::string& dir, int senders, size_t body, double seconds,
                      const std::string& segment_size, const std::string& write_mode,
-                     const std::string& group_wait_us, bool publish_each = false) {
+                     const std::string& group_wait_us, bool publish_each = false, bool direct = false) {
   Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)" +
            (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us) +
+           (direct ? ", on_appended called by the loop itself" : "") +
            (publish_each ? ", WRITE published after every append (session 2 loop)" : "")};
   std::string data = dir + "/data-loop";
   std::filesystem::create_directories(data);
@@ -174,6 +181,7 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
     host.publish_write(sops->write_offset(storage.instance()));
     PluginHandle flush(host, "flush", "sync");
     flush.create_and_start("flush", {{"group_wait_us", group_wait_us}});
+    const auto* fops = flush.ops<ferry_flush_ops>();
     AppendPath path(host, sops, storage.instance());
     double syncs0 = host.metric_value("ferry_flush_syncs_total").value_or(0);
 
@@ -222,7 +230,14 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
       r.messages += static_cast<uint64_t>(acked);
       auto a0 = Clock::now();
       for (int i = 0; i < acked; ++i) send_one();  // each acked sender sends its next
-      if (acked > 0) host.publish_write(last_end);  // one on_appended per pass, as the kernel's loop
+      if (acked > 0) {
+        host.publish_write(last_end);  // one on_appended per pass, as the kernel's loop
+        // The fake host posts that on_appended to its own loop thread: one
+        // thread hop more than the kernel, which calls it on the loop that
+        // appended, at the end of the turn (core_glue.cc). direct: this loop
+        // calls it itself (the posted one then finds nothing new).
+        if (direct) fops->on_appended(flush.instance(), last_end);
+      }
       append_us += us_since(a0);
     }
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -244,6 +259,60 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
   return r;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int run_interleaved(const std::string& dir, int rounds, int senders, size_t body, double seconds,
+                    const std::string& segment_size, const std::string& write_mode) {
+  std::printf("body %zu B, %.1f s per phase, %d rounds of [baseline, raw group of %d, %d senders on one loop "
+              "(on_appended posted by the fake host | called by the loop)], write_mode %s\n\n",
+              body, seconds, rounds, senders, senders, write_mode.c_str());
+  std::printf("| round | baseline msgs/s | baseline p50/p99 us | raw group x (its p50 us) | loop | msgs/s | msgs per sync "
+              "| ack p50/p99 us | throughput x | ack p99 / base p50 | ack p99 / base p99 |\n");
+  std::printf("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
+  struct Series {
+    std::vector<double> x, vs_p50, vs_p99, p50, p99;
+  } posted, direct;
+  std::vector<double> raw_x, b50, b99;
+  for (int i = 0; i < rounds; ++i) {
+    Result base = raw_fdatasync(dir, body, seconds);
+    Result raw = raw_fdatasync(dir, body, seconds, senders);
+    raw_x.push_back(raw.rate() / base.rate());
+    b50.push_back(base.pct(0.50));
+    b99.push_back(base.pct(0.99));
+    for (bool d : {false, true}) {
+      Result g = kernel_shaped(dir, senders, body, seconds, segment_size, write_mode, "0", false, d);
+      Series& s = d ? direct : posted;
+      s.x.push_back(g.rate() / base.rate());
+      s.p50.push_back(g.pct(0.50));
+      s.p99.push_back(g.pct(0.99));
+      s.vs_p50.push_back(s.p99.back() / b50.back());
+      s.vs_p99.push_back(s.p99.back() / b99.back());
+      if (!d) {
+        std::printf("| %d | %.0f | %.0f / %.0f | %.1fx (%.0f) ", i + 1, base.rate(), b50.back(), b99.back(),
+                    raw_x.back(), raw.pct(0.50));
+      } else {
+        std::printf("| | | | ");
+      }
+      std::printf("| %s | %.0f | %.1f | %.0f / %.0f | %.1fx | %.2fx | %.2fx |\n", d ? "called" : "posted", g.rate(),
+                  g.syncs > 0 ? static_cast<double>(g.messages) / g.syncs : 0.0, s.p50.back(), s.p99.back(),
+                  s.x.back(), s.vs_p50.back(), s.vs_p99.back());
+      std::fprintf(stderr, "round %d %s: %s\n", i + 1, d ? "called" : "posted", g.note.c_str());
+    }
+    std::fflush(stdout);
+  }
+  for (bool d : {false, true}) {
+    Series& s = d ? direct : posted;
+    std::printf("| median | | %.0f / %.0f | %.1fx | %s | | | %.0f / %.0f | %.1fx | %.2fx | %.2fx |\n", median(b50),
+                median(b99), median(raw_x), d ? "called" : "posted", median(s.p50), median(s.p99), median(s.x),
+                median(s.vs_p50), median(s.vs_p99));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -255,6 +324,7 @@ int main(int argc, char** argv) {
   std::string write_mode = "mmap";
   std::string group_wait_us = "0";
   bool thread_phase = false;
+  int interleave = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--dir") dir = v;
@@ -265,10 +335,11 @@ int main(int argc, char** argv) {
     else if (k == "--write-mode") write_mode = v;
     else if (k == "--group-wait-us") group_wait_us = v;
     else if (k == "--thread-phase") thread_phase = v == "1";
+    else if (k == "--interleave") interleave = std::atoi(v.c_str());
     else {
       std::fprintf(stderr,
                    "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] "
-                   "[--write-mode mmap|pwrite] [--group-wait-us N] [--thread-phase 0|1]\n",
+                   "[--write-mode mmap|pwrite] [--group-wait-us N] [--thread-phase 0|1] [--interleave R]\n",
                    argv[0]);
       return 2;
     }
@@ -279,6 +350,7 @@ int main(int argc, char** argv) {
       tmp = std::make_unique<TempDir>("ferry-flush-bench");
       dir = tmp->str();
     }
+    if (interleave > 0) return run_interleaved(dir, interleave, appenders, body, seconds, segment_size, write_mode);
     std::vector<Result> rs;
     // [0] the baseline: one fdatasync per message, appending to a new file.
     rs.push_back(raw_fdatasync(dir, body, seconds));
