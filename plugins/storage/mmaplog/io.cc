@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,10 +127,23 @@ int PosixIo::sync_filesystem(const std::string& path) {
 }
 
 int PosixIo::write_zeros(int fd, uint64_t off, uint64_t len) {
+  // Up to 2 MiB per call, from one 64 KiB buffer: the kernel sizes the
+  // page-cache folio it creates by the write, and a 2 MiB folio is mapped
+  // with one PMD entry — 4 KiB folios cost the appender a TLB (and on this
+  // VM a shadow page table) miss per page (docs/benchmarks.md, Storage,
+  // session 5).
   static const char kZeros[64 * 1024] = {};
+  constexpr int kIov = 32;
+  iovec iov[kIov];
   while (len > 0) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(len, sizeof kZeros));
-    ssize_t w = ::pwrite(fd, kZeros, n, static_cast<off_t>(off));
+    int cnt = 0;
+    uint64_t n = 0;
+    for (; cnt < kIov && n < len; ++cnt) {
+      iov[cnt].iov_base = const_cast<char*>(kZeros);
+      iov[cnt].iov_len = static_cast<size_t>(std::min<uint64_t>(len - n, sizeof kZeros));
+      n += iov[cnt].iov_len;
+    }
+    ssize_t w = ::pwritev(fd, iov, cnt, static_cast<off_t>(off));
     if (w < 0) {
       if (errno == EINTR) continue;
       return -errno;
