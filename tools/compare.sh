@@ -235,7 +235,7 @@ fb_produce() { timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --qu
 # --producer-set: libferry settings for workloads 1-3 (ferry-bench --set k=v).
 pset=()
 for kv in $producer_set; do pset+=(--set "$kv"); done
-log "Ferry: ferryd, mmaplog, async flush"
+log "Ferry: ferryd, mmaplog (default write_mode: pwrite), async flush"
 start_ferry ferry_flush_async ferry-async W1 W2 W3 W5 W6 W7
 A="async flush (ack before fsync)"
 run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \

@@ -111,6 +111,7 @@ TEST(CommitLog, NextSegmentIsPreparedBeforeTheHeadNeedsIt) {
 
 TEST(CommitLog, PwriteAndMmapPathsWriteTheSameBytes) {
   Harness a, b;
+  a.opt.write_mode = mmaplog::WriteMode::Mmap;
   b.opt.write_mode = mmaplog::WriteMode::Pwrite;
   a.open_ok();
   b.open_ok();
@@ -186,6 +187,7 @@ TEST(CommitLog, ThePreFaultThreadRunsAtTheLowestPriority) {
   // It only saves the writer work: it must not take a CPU from the loop,
   // the dispatcher or the clients (its long runs were workload 6's tail).
   Harness h;
+  h.opt.write_mode = mmaplog::WriteMode::Mmap;
   h.open_ok();
   pid_t tid = -1;
   ASSERT_TRUE(test::wait_until([&] { return (tid = thread_named("ferry-prefault")) > 0; },
@@ -220,6 +222,7 @@ TEST(CommitLog, AfterARollTheWindowAheadOfTheHeadIsFaultedIn) {
   Harness h;
   // The writer itself faults in only up to the next 2 MiB boundary; the
   // pre-fault thread must fill [2 MiB, 4 MiB) of the new segment.
+  h.opt.write_mode = mmaplog::WriteMode::Mmap;
   h.opt.segment_size = 8 << 20;
   h.opt.prefault_window = 4 << 20;
   h.open_ok();
@@ -249,6 +252,7 @@ class SlowZeros : public mmaplog::FaultIo {
 TEST(CommitLog, AWriterOutrunningASlowPreFaultKeepsEveryRecord) {
   Harness h;
   h.io = std::make_shared<SlowZeros>();
+  h.opt.write_mode = mmaplog::WriteMode::Mmap;
   h.opt.segment_size = 256 << 10;
   h.opt.prefault_window = 96 << 10;  // not a multiple of the pre-fault's step
   h.open_ok();

@@ -97,6 +97,7 @@ TEST(Faults, EnospcOnPwriteIsDiskFull) {
 
 TEST(Faults, EnospcWhileFaultingInTheMmapWindowIsDiskFull) {
   Harness h;
+  h.opt.write_mode = mmaplog::WriteMode::Mmap;
   h.opt.prefault_window = 4096;
   h.open_ok();
   h.io->add_rule({Op::Populate, "/commitlog/", ENOSPC});

@@ -18,7 +18,7 @@ const ferry_config_key kConfig[] = {
                      "Storage directory; empty means <data_dir>/store."),
     FERRY_CONFIG_KEY("segment_size", FERRY_CONFIG_SIZE, "1GiB", "1MiB", "4GiB", nullptr,
                      "Size of each commit log segment file."),
-    FERRY_CONFIG_KEY("write_mode", FERRY_CONFIG_ENUM, "mmap", nullptr, nullptr, "mmap|pwrite",
+    FERRY_CONFIG_KEY("write_mode", FERRY_CONFIG_ENUM, "pwrite", nullptr, nullptr, "mmap|pwrite",
                      "Write records through the mapping, or with pwrite (reads still map)."),
     FERRY_CONFIG_KEY("prefault_window", FERRY_CONFIG_SIZE, "4MiB", "0", "1GiB", nullptr,
                      "Bytes ahead of the write head kept faulted in (mmap path); 0 disables."),
