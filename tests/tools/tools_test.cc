@@ -14,6 +14,13 @@
 #include <ferry_test/paths.h>
 #include <ferry_test/temp_dir.h>
 
+#include <ferry/client.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <vector>
+
 #include "json.h"
 
 namespace {
@@ -252,8 +259,11 @@ TEST_F(Tools, CtlGroupsConnectionsResetAndConfig) {
   EXPECT_EQ("C", c["language"].as_string());
   EXPECT_FALSE(c["version"].as_string().empty());
   EXPECT_EQ("clustering", c["model"].as_string());
-  ASSERT_EQ(1u, c["subscriptions"].items().size());
-  EXPECT_EQ("GroupT", c["subscriptions"].items()[0]["topic"].as_string());
+  // The application's subscription and the group's retry topic, which a
+  // clustering push consumer subscribes by itself.
+  std::set<std::string> subs;
+  for (const Json& sub : c["subscriptions"].items()) subs.insert(sub["topic"].as_string());
+  EXPECT_EQ((std::set<std::string>{"%RETRY%LiveGroup", "GroupT"}), subs);
   ToolRun table = ctl({"consumer", "connections", "LiveGroup"});
   EXPECT_EQ(0, table.code);
   EXPECT_NE(std::string::npos, table.out.find("ADDRESS")) << table.out;
@@ -302,6 +312,104 @@ TEST_F(Tools, CtlGroupsConnectionsResetAndConfig) {
   ToolRun toml = ctl({"broker", "config", addr_});
   EXPECT_EQ(0, toml.code);
   EXPECT_NE(std::string::npos, toml.out.find("[kernel]\n"));
+}
+
+// A group whose listener fails one message every time: with
+// max_reconsume_times 2 it is dead-lettered after 3 deliveries; `dlq list`
+// shows it, `dlq resend` puts it back in its topic and the (now healthy)
+// consumer gets it. Usage mistakes exit 2, refusals 1.
+struct Failing {
+  std::atomic<bool> healthy{false};
+  std::atomic<int> doomed_deliveries{0};
+  std::atomic<int> doomed_done{0};
+  std::atomic<int> last_reconsume{-1};
+};
+
+ferry_consume_status fail_doomed(void* ud, ferry_client_message* const* msgs, size_t n) {
+  auto* f = static_cast<Failing*>(ud);
+  for (size_t i = 0; i < n; ++i) {
+    size_t len = 0;
+    const void* body = ferry_message_body(msgs[i], &len);
+    if (std::string(static_cast<const char*>(body), len) != "doomed") continue;
+    ++f->doomed_deliveries;
+    f->last_reconsume = ferry_message_reconsume_times(msgs[i]);
+    if (!f->healthy) return FERRY_CONSUME_RECONSUME_LATER;
+    ++f->doomed_done;
+  }
+  return FERRY_CONSUME_SUCCESS;
+}
+
+TEST_F(Tools, DeadLettersAreListedAndResent) {
+  create_topic("DlqT", 1);
+  // Nothing failed yet: not an error.
+  ToolRun none = ctl({"dlq", "list", "--group", "DlqG"});
+  EXPECT_EQ(0, none.code) << none.err;
+  EXPECT_NE(std::string::npos, none.out.find("no dead letters")) << none.out;
+  EXPECT_EQ(0u, parse(ctl({"--json", "dlq", "list", "--group", "DlqG"}))["messages"].items().size());
+
+  std::unique_ptr<ferry_config, void (*)(ferry_config*)> conf(ferry_config_new(), ferry_config_destroy);
+  char err[512];
+  for (auto [k, v] : std::vector<std::pair<const char*, std::string>>{
+           {"name_servers", addr_}, {"group", "DlqG"}, {"consume_from", "first"}, {"max_reconsume_times", "2"},
+           {"rebalance_interval_ms", "500"}, {"long_poll_ms", "500"}, {"log_level", "error"}})
+    ASSERT_EQ(FERRY_OK, ferry_config_set(conf.get(), k, v.c_str(), err, sizeof err)) << err;
+  Failing f;
+  ferry_push_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(conf.get(), &raw, err, sizeof err)) << err;
+  std::unique_ptr<ferry_push_consumer, void (*)(ferry_push_consumer*)> consumer(raw, ferry_push_consumer_destroy);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, "DlqT", "*", err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, fail_doomed, &f, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  ToolRun sent = ctl({"--json", "message", "send", "DlqT", "-b", "doomed", "--tags", "TagX", "--keys", "k-doom"});
+  ASSERT_EQ(0, sent.code) << sent.err;
+
+  Json list;
+  ASSERT_TRUE(ferry::test::wait_until([&] {
+    ToolRun r = ctl({"--json", "dlq", "list", "--group", "DlqG"});
+    if (r.code != 0) return false;
+    list = parse(r);
+    return list["messages"].items().size() == 1;
+  }, 30s, 200ms)) << daemon_->log();
+  EXPECT_EQ(3, f.doomed_deliveries.load());
+  const Json& m = list["messages"].items()[0];
+  EXPECT_EQ("DlqT", m["original_topic"].as_string());
+  EXPECT_EQ(3, m["reconsume_times"].as_int());
+  EXPECT_EQ("TagX", m["tags"].as_string());
+  EXPECT_EQ("k-doom", m["keys"].as_string());
+  EXPECT_GT(m["store_timestamp_ms"].as_int(), 0);
+  std::string id = m["offset_msg_id"].as_string();
+  ASSERT_EQ(32u, id.size()) << id;
+  ToolRun table = ctl({"dlq", "list", "--group", "DlqG"});
+  EXPECT_EQ(0, table.code);
+  EXPECT_NE(std::string::npos, table.out.find("ORIGINAL_TOPIC")) << table.out;
+  EXPECT_NE(std::string::npos, table.out.find(id)) << table.out;
+
+  // Mistakes: neither or both of --id / --all, an id that is not one, no group.
+  EXPECT_EQ(2, ctl({"dlq", "resend", "--group", "DlqG"}).code);
+  EXPECT_EQ(2, ctl({"dlq", "resend", "--group", "DlqG", "--id", id, "--all"}).code);
+  EXPECT_EQ(2, ctl({"dlq", "list"}).code);
+  ToolRun bad = ctl({"dlq", "resend", "--group", "DlqG", "--id", "not-an-id"});
+  EXPECT_EQ(1, bad.code);
+  EXPECT_NE(std::string::npos, bad.err.find("32 hex digits")) << bad.err;
+  ToolRun other = ctl({"dlq", "resend", "--group", "OtherG", "--id", id});
+  EXPECT_EQ(1, other.code);
+  EXPECT_NE(std::string::npos, other.err.find("%DLQ%OtherG")) << other.err;
+  ToolRun help = ctl({"dlq", "resend", "--help"});
+  EXPECT_EQ(0, help.code);
+  EXPECT_NE(std::string::npos, help.out.find("--all"));
+
+  // Fixed: re-send it; the group consumes it from its topic, afresh.
+  f.healthy = true;
+  Json resent = parse(ctl({"--json", "dlq", "resend", "--group", "DlqG", "--id", id}));
+  ASSERT_EQ(1u, resent["resent"].items().size()) << resent["resent"].items().size();
+  EXPECT_EQ("DlqT", resent["resent"].items()[0]["topic"].as_string());
+  ASSERT_TRUE(ferry::test::wait_until([&] { return f.doomed_done.load() == 1; }, 20s, 50ms));
+  EXPECT_EQ(0, f.last_reconsume.load());
+  ToolRun all = ctl({"dlq", "resend", "--group", "DlqG", "--all"});
+  EXPECT_EQ(0, all.code) << all.err;
+  EXPECT_NE(std::string::npos, all.out.find("1 dead letter(s)")) << all.out;
+  ASSERT_TRUE(ferry::test::wait_until([&] { return f.doomed_done.load() == 2; }, 20s, 50ms));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(raw, err, sizeof err)) << err;
 }
 
 }  // namespace

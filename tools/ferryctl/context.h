@@ -61,6 +61,8 @@ void add_message_commands(CLI::App& app, Ctx& ctx);
 // group list; consumer connections / reset-offset; broker config. After
 // add_cluster_commands and add_consumer_commands (it extends their groups).
 void add_group_commands(CLI::App& app, Ctx& ctx);
+// dlq list / resend.
+void add_dlq_commands(CLI::App& app, Ctx& ctx);
 
 // Printable rendering of a message body for tables (escapes, truncated).
 std::string printable(std::string_view body, size_t max);

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_consumer_commands(app, ctx);
   add_message_commands(app, ctx);
   add_group_commands(app, ctx);
+  add_dlq_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
