@@ -2,6 +2,7 @@
 raising listener loses nothing; graceful shutdown commits (restart
 re-delivers nothing acknowledged)."""
 
+import os
 import threading
 import time
 import unittest
@@ -107,6 +108,40 @@ class Consuming(BrokerTestCase):
         print("\nrebalance (Python): %d deliveries for %d messages: %d duplicates, "
               "pulled-but-uncommitted at handovers %d" % (deliveries, total, duplicates, bound))
         self.assertLessEqual(duplicates, bound)
+
+    def test_a_message_failing_past_max_reconsume_times_is_dead_lettered_and_resent(self):
+        if os.environ.get("FERRY_SDK_TEST_BROKER"):
+            self.skipTest("the SDK tests' fake broker has no retry/DLQ flow (send-back)")
+        topic = self.topic()
+        group = "py_dlq"
+        refused = Collector(answer=ferry.RECONSUME_LATER)
+        c = self.push(topic, group, refused, max_reconsume_times=1, consume_threads=1)
+        self.send(topic, 1, prefix=b"poison")
+        with ferry.Admin(**self.broker.client_keys()) as admin:
+            listed = {}
+
+            def dead():
+                try:
+                    listed.update(admin.dlq_list(group))
+                except ferry.FerryError:
+                    return False
+                return len(listed.get("messages", [])) == 1
+            self.assertTrue(wait_for(dead, 30), listed)
+            # Delivered once, then once more as retry 1: two refusals, then the DLQ.
+            self.assertEqual(refused.bodies, [b"poison 0", b"poison 0"])
+            letter = listed["messages"][0]
+            self.assertEqual(letter["original_topic"], topic)
+            c.close()
+            got = Collector()
+            self.push(topic, "py_dlq_after", got)
+            self.assertTrue(wait_for(lambda: got.count() == 1, 20), got.bodies)  # the original
+            resent = admin.dlq_resend(group, letter["offset_msg_id"])
+            self.assertEqual([r["topic"] for r in resent["resent"]], [topic])
+            self.assertTrue(wait_for(lambda: got.count() == 2, 20), got.bodies)  # and the copy
+            self.assertEqual(got.bodies, [b"poison 0", b"poison 0"])
+            with self.assertRaises(ferry.FerryError) as cm:
+                admin.dlq_list("py_no_such_group")
+            self.assertEqual(cm.exception.name, "FERRY_E_NOT_FOUND")
 
     def test_raising_listener_loses_nothing(self):
         topic = self.topic()

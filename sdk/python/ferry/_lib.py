@@ -227,6 +227,8 @@ PROTOTYPES = {
     "ferry_admin_reset_offset_by_time": (status_t, [admin_p, c_char_p, c_char_p, c_int64,
                                                     POINTER(c_void_p)] + _ERR),
     "ferry_admin_broker_config": (status_t, [admin_p, c_char_p, POINTER(c_void_p)] + _ERR),
+    "ferry_admin_dlq_list": (status_t, [admin_p, c_char_p, c_size_t, POINTER(c_void_p)] + _ERR),
+    "ferry_admin_dlq_resend": (status_t, [admin_p, c_char_p, c_char_p, POINTER(c_void_p)] + _ERR),
 }
 
 ERRBUF_SIZE = 512

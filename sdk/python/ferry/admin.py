@@ -77,3 +77,14 @@ class Admin(Handle):
 
     def runtime_stats(self, broker_address):
         return self._json(self._lib.admin_runtime_stats, broker_address.encode())
+
+    def dlq_list(self, group, max_messages=0):
+        """The group's dead letters (ferry_admin_dlq_list's JSON as a dict);
+        FerryError FERRY_E_NOT_FOUND when the group has no dead-letter topic."""
+        return self._json(self._lib.admin_dlq_list, group.encode(), max_messages)
+
+    def dlq_resend(self, group, offset_msg_id=None):
+        """Re-sends one dead letter (by the offset id dlq_list shows) or, with
+        None, all of them to their original topics."""
+        return self._json(self._lib.admin_dlq_resend, group.encode(),
+                          offset_msg_id.encode() if offset_msg_id is not None else None)
