@@ -74,5 +74,30 @@ TEST(SdkAdmin, TopicsRoutesProgressAndQueries) {
   EXPECT_EQ("{\"topics\":[]}", take(json));
 }
 
+// The group calls refuse a missing argument by name, before any I/O.
+TEST(SdkAdmin, GroupCallsRefuseMissingArgumentsByName) {
+  FakeCluster cluster({.brokers = 1, .queues = 1});
+  auto conf = make_conf(cluster.name_servers());
+  ferry_admin* raw = nullptr;
+  char err[512];
+  ASSERT_EQ(FERRY_OK, ferry_admin_new(conf.get(), &raw, err, sizeof err));
+  Admin a(raw);
+  ASSERT_EQ(FERRY_OK, ferry_admin_start(a.get(), err, sizeof err));
+  char* json = nullptr;
+  auto expect_refused = [&](ferry_status st, const char* what) {
+    EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, st) << what;
+    EXPECT_NE(std::string(err).find(std::string(what) + " is NULL"), std::string::npos) << what << ": " << err;
+  };
+  expect_refused(ferry_admin_consumer_progress(a.get(), nullptr, nullptr, &json, err, sizeof err), "group");
+  expect_refused(ferry_admin_consumer_progress(a.get(), "G", nullptr, nullptr, err, sizeof err), "json_out");
+  expect_refused(ferry_admin_consumer_connections(a.get(), nullptr, &json, err, sizeof err), "group");
+  expect_refused(ferry_admin_reset_offset_by_time(a.get(), "G", nullptr, 0, &json, err, sizeof err), "topic");
+  expect_refused(ferry_admin_reset_offset_by_time(a.get(), "G", "T", 0, nullptr, err, sizeof err), "json_out");
+  expect_refused(ferry_admin_dlq_list(a.get(), nullptr, 0, &json, err, sizeof err), "group");
+  expect_refused(ferry_admin_dlq_resend(a.get(), nullptr, nullptr, &json, err, sizeof err), "group");
+  expect_refused(ferry_admin_dlq_resend(a.get(), "G", nullptr, nullptr, err, sizeof err), "json_out");
+  EXPECT_EQ(nullptr, json);
+}
+
 }  // namespace
 }  // namespace ferry::sdk::test

@@ -243,12 +243,7 @@ FERRY_EXPORT ferry_status ferry_admin_queue_range(ferry_admin* a, const ferry_qu
 
 FERRY_EXPORT ferry_status ferry_admin_consumer_progress(ferry_admin* a, const char* group, const char* topic,
                                                         char** json, char* errbuf, size_t errlen) {
-  auto args = [&]() -> ferry_status {
-    FERRY_REQUIRE_ARG(group, "group");
-    FERRY_REQUIRE_ARG(json, "json_out");
-    *json = nullptr;
-    return FERRY_OK;
-  };
+  auto args = [&] { return group_json_args(group, json, errbuf, errlen); };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     // Which brokers: the topic's, or every master the name servers know.
     std::map<std::string, std::string> brokers;  // name -> addr

@@ -46,6 +46,17 @@ Error parse_offset_id(const std::string& id, std::string* addr, uint64_t* commit
 // *out = a malloc'd copy of the document (ferry_string_free).
 ferry_status json_out(const Json& j, char** out, char* errbuf, size_t errlen);
 
+// The argument check of the calls that take a group and answer with JSON
+// (`topic` too when the call needs one): each required, *json cleared.
+inline ferry_status group_json_args(const char* group, char** json, char* errbuf, size_t errlen,
+                                    const char* const* topic = nullptr) {
+  FERRY_REQUIRE_ARG(group, "group");
+  if (topic) FERRY_REQUIRE_ARG(*topic, "topic");
+  FERRY_REQUIRE_ARG(json, "json_out");
+  *json = nullptr;
+  return FERRY_OK;
+}
+
 // The shape of every admin call: no exception crosses (guarded), the
 // handle and then the call's arguments are checked (`args` returns non-OK
 // to refuse; FERRY_REQUIRE_ARG works in it), the handle must be running,

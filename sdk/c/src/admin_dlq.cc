@@ -109,12 +109,7 @@ extern "C" {
 
 FERRY_EXPORT ferry_status ferry_admin_dlq_list(ferry_admin* a, const char* group, size_t max, char** json,
                                                char* errbuf, size_t errlen) {
-  auto args = [&]() -> ferry_status {
-    FERRY_REQUIRE_ARG(group, "group");
-    FERRY_REQUIRE_ARG(json, "json_out");
-    *json = nullptr;
-    return FERRY_OK;
-  };
+  auto args = [&] { return group_json_args(group, json, errbuf, errlen); };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::vector<DeadLetter> dead;
     bool more = false;
@@ -142,12 +137,7 @@ FERRY_EXPORT ferry_status ferry_admin_dlq_list(ferry_admin* a, const char* group
 
 FERRY_EXPORT ferry_status ferry_admin_dlq_resend(ferry_admin* a, const char* group, const char* offset_msg_id,
                                                  char** json, char* errbuf, size_t errlen) {
-  auto args = [&]() -> ferry_status {
-    FERRY_REQUIRE_ARG(group, "group");
-    FERRY_REQUIRE_ARG(json, "json_out");
-    *json = nullptr;
-    return FERRY_OK;
-  };
+  auto args = [&] { return group_json_args(group, json, errbuf, errlen); };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Json j;
     j.begin_object().key("group").value(group).key("resent").begin_array();

@@ -86,12 +86,7 @@ FERRY_EXPORT ferry_status ferry_admin_group_list(ferry_admin* a, const char* bro
 
 FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin* a, const char* group, char** json,
                                                            char* errbuf, size_t errlen) {
-  auto args = [&]() -> ferry_status {
-    FERRY_REQUIRE_ARG(group, "group");
-    FERRY_REQUIRE_ARG(json, "json_out");
-    *json = nullptr;
-    return FERRY_OK;
-  };
+  auto args = [&] { return group_json_args(group, json, errbuf, errlen); };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     Json j;
     bool any = false;
@@ -129,13 +124,7 @@ FERRY_EXPORT ferry_status ferry_admin_consumer_connections(ferry_admin* a, const
 FERRY_EXPORT ferry_status ferry_admin_reset_offset_by_time(ferry_admin* a, const char* group, const char* topic,
                                                            int64_t timestamp_ms, char** json, char* errbuf,
                                                            size_t errlen) {
-  auto args = [&]() -> ferry_status {
-    FERRY_REQUIRE_ARG(group, "group");
-    FERRY_REQUIRE_ARG(topic, "topic");
-    FERRY_REQUIRE_ARG(json, "json_out");
-    *json = nullptr;
-    return FERRY_OK;
-  };
+  auto args = [&] { return group_json_args(group, json, errbuf, errlen, &topic); };
   return entry(a, errbuf, errlen, args, [&]() -> ferry_status {
     std::shared_ptr<const Route> r;
     Error e = route_of(a, topic, &r);
