@@ -84,5 +84,50 @@ TEST(HeldRequests, RetainedBufferOfACopiedRequestOutlivesIt) {
   EXPECT_TRUE(s.stop());
 }
 
+// The client side: an answer whose buffer a callback retained is handed to
+// another thread, which may let go of it at any moment. Whether the loop may
+// read into that block again cannot be judged from the reference count after
+// the callback (a relaxed load: no happens-before with the other thread's
+// reads); once retained, a block is only filled further. Here the retained
+// reference is dropped before the callback returns — the earliest a consumer
+// thread could — and the next answer must still land elsewhere.
+TEST(HeldRequests, ARetainedAnswerIsNeverOverwrittenEvenAfterItsHolderLetsGo) {
+  ServerHarness s;
+  s.start();
+  ClientOptions co;
+  co.address = s.address();
+  ClientHarness c(std::move(co));
+  ASSERT_TRUE(c.wait_connected());
+
+  const std::string first(300, 'F');
+  std::promise<std::pair<const uint8_t*, std::weak_ptr<const void>>> seen;
+  auto got = seen.get_future();
+  ASSERT_EQ(c.client().submit(kEcho, std::vector<uint8_t>(first.begin(), first.end()), {}, 0,
+                              false,
+                              [&](const Response& r) {
+                                std::shared_ptr<const void> kept = r.retain_buffer();
+                                seen.set_value({r.payload.data(), kept});
+                              }),  // `kept` let go here, inside the callback
+            FERRY_OK);
+  ASSERT_EQ(got.wait_for(20s), std::future_status::ready);
+  const auto [bytes, block] = got.get();
+  ASSERT_NE(bytes, nullptr);
+
+  // Answers of the same size that would fit the start of the same block.
+  for (int i = 0; i < 8; ++i) {
+    const Result r = call(c.client(), kEcho, std::string(300, static_cast<char>('0' + i)));
+    ASSERT_EQ(r.status, FERRY_OK);
+    // Checked on the loop thread, where the read buffer lives: while the
+    // connection still holds that block, the first answer's bytes are intact.
+    const bool intact = c.loop().run_sync([&, bytes = bytes, block = block] {
+      const auto alive = block.lock();
+      return !alive || std::string(reinterpret_cast<const char*>(bytes), first.size()) == first;
+    });
+    EXPECT_TRUE(intact) << "answer " << i << " was read into the retained block's bytes";
+  }
+  EXPECT_TRUE(c.stop());
+  EXPECT_TRUE(s.stop());
+}
+
 }  // namespace
 }  // namespace ferry::net::test

@@ -204,9 +204,8 @@ void Connection::process() {
         r.message = f.message;
         r.payload = f.payload;
         r.attachment = f.attachment;
-        r.block = &rbuf_.block();
+        r.buffer = &rbuf_;
         deliver(fn, r);
-        rbuf_.note_retained();
       } else {
         log(FERRY_LOG_DEBUG, "answer to unknown request " + std::to_string(f.request_id) +
                                  " (timed out?) ignored");

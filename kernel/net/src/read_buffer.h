@@ -27,18 +27,14 @@ class ReadBuffer {
   const uint8_t* data() const { return block_.get() + pos_; }
   size_t size() const { return end_ - pos_; }
   void consume(size_t n) { pos_ += n; }
-  // Shared ownership of the current block (for views handed out).
+  // Shared ownership of the current block (for views handed out, on the
+  // loop thread): from now on the block is only filled further, never
+  // rewritten.
   std::shared_ptr<const void> share() {
     shared_ = true;
     return block_;
   }
-  // The block, for a view that may be retained during a callback; call
-  // note_retained() after the callback.
-  const std::shared_ptr<uint8_t[]>& block() const { return block_; }
   uint64_t blocks_allocated() const { return blocks_allocated_; }
-  void note_retained() {
-    if (block_.use_count() > 1) shared_ = true;  // loop thread copied it: exact here
-  }
 
  private:
   void replace(size_t capacity);

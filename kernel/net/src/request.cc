@@ -1,5 +1,6 @@
 #include "ferry/net/request.h"
 
+#include "read_buffer.h"
 #include "response_gate.h"
 
 namespace ferry::net {
@@ -20,6 +21,10 @@ std::shared_ptr<const void> Request::retain_buffer() const {
     s_->block = std::make_shared<const std::vector<uint8_t>>(std::move(s_->copy));
   }
   return s_->block;
+}
+
+std::shared_ptr<const void> Response::retain_buffer() const {
+  return buffer ? buffer->share() : nullptr;
 }
 
 void Request::respond(ferry_status status, std::string_view message,

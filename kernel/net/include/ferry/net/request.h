@@ -16,6 +16,7 @@
 namespace ferry::net {
 
 struct ResponseGate;  // internal: the way back into the owning loop
+class ReadBuffer;    // internal: a connection's read blocks
 
 namespace detail {
 // The state behind a Request, pooled per connection (no allocation per
@@ -109,13 +110,14 @@ struct Response {
   std::span<const uint8_t> payload;
   std::span<const uint8_t> attachment;
   // Keeps the memory of the views alive after the callback (no copy). Empty
-  // for locally produced failures.
-  std::shared_ptr<const void> retain_buffer() const {
-    return block ? std::shared_ptr<const void>(*block) : nullptr;
-  }
-  // Internal: the read buffer block holding the views (not owned: taking a
-  // reference per answer would cost an atomic increment nobody needs).
-  const std::shared_ptr<uint8_t[]>* block = nullptr;
+  // for locally produced failures. Call it during the callback only: it
+  // marks the connection's read block as handed out, so the loop never
+  // reads into those bytes again while another thread may still read them.
+  std::shared_ptr<const void> retain_buffer() const;
+  // Internal: the connection's read buffer holding the views (not owned;
+  // valid during the callback). Taking a reference per answer would cost an
+  // atomic increment that most answers do not need.
+  ReadBuffer* buffer = nullptr;
 };
 
 // Runs on the loop thread, exactly once per accepted request.
