@@ -82,6 +82,7 @@ void Core::start() {
 
 void Core::stop() {
   if (stopped_) return;
+  flush_turn_sends();  // sends read this turn are stored and answered below
   stopped_ = true;
   tick_timer_.reset();
   sweep_timer_.reset();

@@ -177,6 +177,24 @@ class Core {
   // Validate, hook and append msgs (topic already resolved); results in
   // append_results_.
   Append append_batch(std::string_view topic, bool system);
+  // A send validated this turn, its messages turn_msgs_[first, first+count).
+  struct TurnSend {
+    RequestPtr req;
+    // The verified SendRequest (wire.h read_payload): a misaligned payload
+    // is copied into `aligned`, and the messages' views point into it.
+    const void* root = nullptr;  // const fb::SendRequest*
+    std::vector<uint64_t> aligned;
+    size_t first = 0, count = 0;
+    uint64_t declared = 0;          // body bytes
+    uint64_t topic_generation = 0;  // a topic this send created, else 0
+  };
+  // Append every send of this loop turn in one storage call (one commit-log
+  // write for all of them), then build each one's reply. [loop]
+  void flush_turn_sends();
+  void turn_ended();      // the deferred end of a turn that read a send
+  bool arm_turn_flush();  // false: the Env cannot defer, append now
+  static std::string stored_of(size_t appended, size_t n);
+  void reply_send(TurnSend& s, const ferry_append_result* stored);
   void enqueue_ack(Pending&& p);
   void check_acks();
   void expire_acks();
@@ -258,6 +276,15 @@ class Core {
   std::vector<const ferry_message*> msg_ptrs_;
   std::vector<ferry_append_result> append_results_;
   std::deque<MessageEdit> edits_;
+  // Sends read this turn, appended together at its end (Env::defer); the
+  // messages point into their requests' payloads, held by req.
+  std::vector<TurnSend> turn_sends_, turn_flushing_;
+  std::vector<ferry_message> turn_msgs_;
+  bool turn_flush_armed_ = false;
+  // Sends read this turn and in the last one: a turn's first send is
+  // appended at once unless the last turn read several (a lone send per
+  // turn — sync senders, big batches — gains nothing from waiting).
+  uint32_t turn_count_ = 0, last_turn_count_ = 0;
 
   // long polls by queue key hash (a collision only costs a spurious re-read)
   std::unordered_multimap<uint64_t, std::unique_ptr<PullJob>> held_;

@@ -62,6 +62,13 @@ class Env {
   // Run fn on the loop soon. The one doorway in from other threads (storage
   // dispatcher, workers). False once the loop is closed: fn never runs. [any]
   virtual bool post(ferry_task_fn fn, void* user_data) = 0;
+  // Run fn at the end of this loop turn, after the requests it read, with no
+  // wake-up of its own. False when this Env cannot: the caller does the work
+  // now. [loop]
+  virtual bool defer(std::function<void()> fn) {
+    (void)fn;
+    return false;
+  }
   // Call fn after delay_ms, then every repeat_ms (0 = once).
   virtual std::unique_ptr<Timer> start_timer(uint64_t delay_ms, uint64_t repeat_ms,
                                              std::function<void()> fn) = 0;

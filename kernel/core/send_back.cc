@@ -277,6 +277,7 @@ void Core::store_copy(RequestPtr req, const ferry_message& msg, const TopicConfi
                              " sends wait for durability (send_queue_capacity); try again");
   }
   const std::string topic = t.name;  // the table may change under hooks
+  flush_turn_sends();                 // pending_ stays in log order
   msgs_.assign(1, msg);
   if (msgs_[0].queue_id < 0 || static_cast<uint32_t>(msgs_[0].queue_id) >= t.write_queues)
     msgs_[0].queue_id = static_cast<int32_t>(next_queue_++ % t.write_queues);

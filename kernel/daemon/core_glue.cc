@@ -136,6 +136,10 @@ class CoreGlue::Env final : public core::Env {
                                            std::function<void()> fn) override {
     return std::make_unique<UvTimer>(p_.loop, delay, repeat, std::move(fn));
   }
+  bool defer(std::function<void()> fn) override {
+    p_.bridge->defer(std::move(fn));
+    return true;
+  }
   bool queue_work(std::function<void()> work, std::function<void()> done) override {
     return p_.bridge->queue_work(std::move(work), std::move(done)) == FERRY_OK;
   }

@@ -45,6 +45,19 @@ bool FakeEnv::post(ferry_task_fn fn, void* user_data) {
   return true;
 }
 
+bool FakeEnv::defer(std::function<void()> fn) {
+  if (!defer_turns) return false;
+  deferred_.push_back(std::move(fn));
+  return true;
+}
+
+size_t FakeEnv::end_turn() {
+  std::vector<std::function<void()>> run;
+  run.swap(deferred_);
+  for (auto& fn : run) fn();
+  return run.size();
+}
+
 std::unique_ptr<Timer> FakeEnv::start_timer(uint64_t delay_ms, uint64_t repeat_ms,
                                             std::function<void()> fn) {
   auto e = std::make_shared<TimerEntry>(TimerEntry{mono_ms_ + delay_ms, repeat_ms, std::move(fn)});

@@ -37,6 +37,9 @@ class FakeEnv : public Env {
   std::unique_ptr<Timer> start_timer(uint64_t delay_ms, uint64_t repeat_ms,
                                      std::function<void()> fn) override;
   bool queue_work(std::function<void()> work, std::function<void()> done) override;
+  // Refused (the core works at once) unless defer_turns; else kept until
+  // end_turn().
+  bool defer(std::function<void()> fn) override;
   void log(ferry_log_level level, std::string_view message) override;
   bool log_enabled(ferry_log_level) override { return true; }
   const BrokerIdentity& identity() override { return identity_; }
@@ -61,6 +64,10 @@ class FakeEnv : public Env {
   // test may call from another thread (a real worker); the completions then
   // wait for run_loop() on the test's "loop" thread.
   bool hold_work = false;
+  // When set, defer() keeps fn until end_turn() runs it (the kernel's loop
+  // runs it at the end of the turn that read the requests).
+  bool defer_turns = false;
+  size_t end_turn();
   size_t held_work() const;
   void run_held_work();
 
@@ -107,6 +114,7 @@ class FakeEnv : public Env {
   std::atomic<uint64_t> write_{0}, durable_{0}, replicated_{0};
   std::vector<std::string> log_;
   std::map<std::string, std::unique_ptr<RecordedMetric>> metrics_;
+  std::vector<std::function<void()>> deferred_;
 };
 
 // A request whose answer is captured (payload and attachment copied, then

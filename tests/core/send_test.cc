@@ -145,6 +145,120 @@ TEST_F(SendTest, StorageErrorIsReturnedWithItsMessage) {
   EXPECT_NE(a->message.find("injected"), std::string::npos);
 }
 
+// Sends read in one loop turn share one storage call at the turn's end
+// (one commit-log write); each gets its own reply, in log order.
+TEST_F(SendTest, SendsOfOneTurnShareOneAppendAndEachIsAnswered) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  env_.defer_turns = true;
+  // A turn's first send is appended at once unless the last turn read
+  // several: the first turn here reads two (the second waits for its end).
+  int calls_before = storage_.append_calls;
+  auto first = send("T", {{"f1"}});
+  EXPECT_TRUE(first->answered) << "a lone send after a quiet turn waits for nothing";
+  auto second = send("T", {{"f2"}});
+  EXPECT_FALSE(second->answered);
+  EXPECT_EQ(env_.end_turn(), 1u);
+  ASSERT_TRUE(second->answered);
+  EXPECT_EQ(second->status, FERRY_OK) << second->message;
+  EXPECT_EQ(storage_.append_calls, calls_before + 2);
+  calls_before = storage_.append_calls;
+  std::vector<std::shared_ptr<Answer>> answers;
+  for (int i = 0; i < 5; ++i) answers.push_back(send("T", {{"m" + std::to_string(i)}}));
+  auto batch = send("T", {{"b1"}, {"b2"}});
+  for (auto& a : answers) EXPECT_FALSE(a->answered) << "appended before the turn ended";
+  EXPECT_EQ(storage_.append_calls, calls_before);
+  EXPECT_EQ(env_.end_turn(), 1u);
+  EXPECT_EQ(storage_.append_calls, calls_before + 1) << "one storage call for the turn";
+  answers.push_back(batch);
+  uint64_t last_offset = 0;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers[i]->answered) << i;
+    ASSERT_EQ(answers[i]->status, FERRY_OK) << answers[i]->message;
+    auto* r = answer_as<fb::SendResponse>(*answers[i]);
+    ASSERT_NE(r, nullptr);
+    ASSERT_EQ(r->results()->size(), i + 1 == answers.size() ? 2u : 1u);
+    EXPECT_TRUE(i == 0 || r->results()->Get(0)->commit_offset() > last_offset) << "log order";
+    last_offset = r->results()->Get(0)->commit_offset();
+  }
+  EXPECT_EQ(storage_.records.size(), 9u);
+  EXPECT_EQ(core_->pending_acks(), 0u);
+  // Nothing queued: the next turn's end does nothing.
+  env_.end_turn();
+  EXPECT_EQ(storage_.append_calls, calls_before + 1);
+  // After a turn of one send, the next turn's first send goes at once again.
+  auto lone = send("T", {{"l"}});
+  EXPECT_FALSE(lone->answered) << "the last turn read several";
+  env_.end_turn();
+  ASSERT_TRUE(lone->answered);
+  auto again = send("T", {{"a"}});
+  EXPECT_TRUE(again->answered);
+}
+
+// The storage stores a prefix of the turn: the sends inside it succeed, the
+// one it ends in and those after it get the error (with what was stored).
+TEST_F(SendTest, APartialTurnAppendAnswersEachSendByWhatItStored) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  env_.defer_turns = true;
+  send("T", {{"w1"}});  // a turn of two sends: the next turn's first waits too
+  send("T", {{"w2"}});
+  env_.end_turn();
+  auto a = send("T", {{"a"}});
+  auto b = send("T", {{"b1"}, {"b2"}, {"b3"}});
+  auto c = send("T", {{"c"}});
+  storage_.fail_append = FERRY_E_DISK_FULL;
+  storage_.fail_after = 2;  // a and b1 stored
+  env_.end_turn();
+  ASSERT_TRUE(a->answered && b->answered && c->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_EQ(b->status, FERRY_E_DISK_FULL);
+  EXPECT_NE(b->message.find("injected"), std::string::npos) << b->message;
+  EXPECT_NE(b->message.find("(1 of 3 messages stored)"), std::string::npos) << b->message;
+  EXPECT_EQ(c->status, FERRY_E_DISK_FULL);
+  EXPECT_EQ(c->message.find("stored)"), std::string::npos) << c->message;
+}
+
+// A turn's sends are stored and answered when the core stops before the
+// turn's end, and a put_message in the same turn is appended after them.
+TEST_F(SendTest, QueuedSendsAreStoredBeforeAPutAndAtStop) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  env_.defer_turns = true;
+  send("T", {{"w1"}});
+  send("T", {{"w2"}});
+  env_.end_turn();
+  auto a = send("T", {{"a"}});
+  EXPECT_FALSE(a->answered);
+  auto m = FERRY_STRUCT_INIT(ferry_message);
+  m.topic = {"T", 1};
+  m.queue_id = 0;
+  m.body = {"p", 1};
+  struct Got {
+    bool done = false;
+    uint64_t offset = 0;
+  } got;
+  ASSERT_EQ(core_->put_message(
+                &m,
+                [](void* ud, const ferry_put_result* r) {
+                  static_cast<Got*>(ud)->done = true;
+                  static_cast<Got*>(ud)->offset = r->commit_offset;
+                },
+                &got),
+            FERRY_OK);
+  ASSERT_TRUE(a->answered) << "the put flushed the turn's sends first";
+  ASSERT_TRUE(got.done);
+  EXPECT_GT(got.offset, answer_as<fb::SendResponse>(*a)->results()->Get(0)->commit_offset());
+  auto b = send("T", {{"b"}});  // the turn's second send waits
+  EXPECT_FALSE(b->answered);
+  core_->stop();
+  ASSERT_TRUE(b->answered);
+  EXPECT_EQ(b->status, FERRY_OK) << b->message;
+}
+
 // A pre-append hook (the delay plugin's shape) moves a message to a system
 // topic; put_message re-delivers through the same path.
 TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {

@@ -45,11 +45,17 @@ struct TestStorageOps {
                              ferry_error* err) {
     auto* s = self(inst);
     *appended = 0;
-    if (s->fail_append != FERRY_OK) {
+    ++s->append_calls;
+    if (s->fail_append != FERRY_OK && s->fail_after < 0) {
       if (err) err->message = "injected append failure";
       return s->fail_append;
     }
     for (size_t i = 0; i < n; ++i) {
+      if (s->fail_after >= 0 && i == static_cast<size_t>(s->fail_after)) {
+        if (err) err->message = "injected append failure";
+        *write_offset = s->write_offset;
+        return s->fail_append;
+      }
       const ferry_message& m = *msgs[i];
       ferry::common::RecordPlan plan;
       const char* why = nullptr;
