@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# tools/compare.sh's workload-6 Ferry row on its own, for profiling and A/B:
+# one ferryd per run with compare.sh's config (mmaplog, pwrite, async flush),
+# topic W6 with 4 queues, a push consumer from last (--split), then 3 s later
+# ferry-bench produce -m async -w 256 paced at RATE for DUR seconds. Each
+# configuration ("label:build_dir:extra consume flags") runs ROUNDS times,
+# alternated; one line per run: e2e percentiles (consumer), the producer's
+# ack p99 and the broker's pull counters. Not a test; run it under the lock:
+#   scripts/locked tools/ferry-bench/w6_row.sh 54000 5 3 "base:/tmp/ferry-ci8/build:" "pb256:build-x:--pull-batch 256"
+# KEEP=1 keeps each run's directory (ferryd.log, the two JSON summaries).
+set -euo pipefail
+(($# >= 4)) || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+RATE=$1 DUR=$2 ROUNDS=$3; shift 3
+N=$((RATE * DUR))
+fpid=""
+tmp=""
+cleanup() {
+  if [[ -n $fpid ]]; then
+    kill "$fpid" 2>/dev/null || true
+    wait "$fpid" 2>/dev/null || true
+  fi
+  if [[ -n $tmp && -z ${KEEP:-} ]]; then rm -rf "$tmp"; fi
+  fpid="" tmp=""
+}
+trap cleanup EXIT
+
+one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own trap)
+  trap cleanup EXIT
+  local bin port ns i
+  bin=$(cd "$1" && pwd)/bin; shift
+  tmp=$(mktemp -d /tmp/ferry-w6row.XXXXXX)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  ns=127.0.0.1:$port
+  mkdir -p "$tmp/data"
+  cat >"$tmp/ferryd.toml" <<EOF
+[kernel]
+listen = "$ns"
+data_dir = "$tmp/data"
+log_level = "warn"
+max_frame_bytes = "16MiB"
+[broker]
+cluster = "DefaultCluster"
+name = "broker-a"
+id = 0
+[plugins.storage]
+library = "ferry_storage_mmaplog"
+segment_size = "1GiB"
+[plugins.flush]
+library = "ferry_flush_async"
+[plugins.registry]
+library = "ferry_routing_namesrv"
+mode = "registry"
+[plugins.registration]
+library = "ferry_routing_namesrv"
+mode = "registration"
+name_servers = ["$ns"]
+EOF
+  "$bin/ferryd" --config "$tmp/ferryd.toml" >"$tmp/ferryd.log" 2>&1 &
+  fpid=$!
+  for ((i = 0; i < 100; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
+  "$bin/ferryctl" -n "$ns" topic create W6 -q 4 --target "$ns" >/dev/null
+  for ((i = 0; i < 300; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 topic route W6 >/dev/null 2>&1 && break; sleep 0.1; done
+  timeout -k 5 60 "$bin/ferry-bench" consume -n "$ns" --json --quiet -t W6 -m push --from last -N "$N" \
+    -d $((DUR + 9)) --split "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
+  local cpid=$!
+  sleep 3
+  timeout -k 5 60 "$bin/ferry-bench" produce -n "$ns" --json --quiet -t W6 -s 1024 -m async -w 256 \
+    -r "$RATE" -N "$N" -d $((DUR + 2)) >"$tmp/p.json" 2>"$tmp/p.err" || true
+  wait "$cpid" || true
+  "$bin/ferryctl" -n "$ns" broker status >"$tmp/status.txt" 2>&1 || true
+  python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+try:
+    c = json.load(open(d + "/c.json")); p = json.load(open(d + "/p.json"))
+except Exception as e:
+    print("FAILED (%s)" % e); sys.exit()
+st = {}
+for line in open(d + "/status.txt"):
+    a = line.split()
+    if len(a) == 2: st[a[0]] = a[1]
+L = c["latency_ms"]
+print("sent/s %.0f got %d e2e p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f | ack p99 %.3f | pulls %s found %s held %s"
+      % (p["msgs_per_s"], c["ok"], L["p50"], L["p90"], L["p99"], L["p999"], L["max"], p["latency_ms"]["p99"],
+         st.get("pulls"), st.get("pulls_found"), st.get("pulls_held")))
+PY
+  cleanup
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  for cfg in "$@"; do
+    label=${cfg%%:*} rest=${cfg#*:}
+    build=${rest%%:*} flags=${rest#*:}
+    # shellcheck disable=SC2086  # flags are words on purpose
+    echo "$(date -u +%H:%M:%S) round $r $label rate $RATE: $(one_run "$build" $flags)"
+  done
+done
