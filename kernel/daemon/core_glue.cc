@@ -181,6 +181,7 @@ class CoreGlue::Env final : public core::Env {
     // (defer: no wake-up of the loop by itself).
     p_.bridge->defer([this] {
       appended_posted_ = false;
+      end_storage_turn();
       uint64_t w = p_.watermarks->get(FERRY_WATERMARK_WRITE);
       if (flush && flush->on_appended) flush->on_appended(flush_inst, w);
       if (replication && replication->on_appended) replication->on_appended(replication_inst, w);
@@ -188,6 +189,23 @@ class CoreGlue::Env final : public core::Env {
           storage->on_visible && consumers_pulling())
         storage->on_visible(storage_inst, p_.watermarks->get(FERRY_WATERMARK_VISIBLE));
     });
+  }
+  // The storage may hold this turn's appends back to write them with one
+  // write (storage.h, end_turn): WRITE comes from it, before the flush and
+  // replication plugins hear of the turn. A failed write is logged once per
+  // failure; the storage refuses appends until a retry succeeds.
+  void end_storage_turn() {
+    if (!storage || !FERRY_HAS_FIELD(ferry_storage_ops, storage->struct_size, end_turn) ||
+        !storage->end_turn)
+      return;
+    uint64_t written = 0;
+    turn_error_.reset();
+    ferry_status s = storage->end_turn(storage_inst, &written, turn_error_.get());
+    p_.watermarks->advance(FERRY_WATERMARK_WRITE, written);
+    if (s != FERRY_OK && !turn_failed_)
+      p_.logger.error("storage: appended records not written: " + turn_error_.message() +
+                      " (" + ferry_status_str(s) + ")");
+    turn_failed_ = s != FERRY_OK;
   }
   // The storage dispatcher indexes new records for pulls and queries. It is
   // woken at the end of every append turn only while consumers pull (a pull
@@ -232,6 +250,8 @@ class CoreGlue::Env final : public core::Env {
 
  private:
   static constexpr uint64_t kEagerDispatchMs = 1000;
+  KernelErrorSlot turn_error_;
+  bool turn_failed_ = false;
   CoreGlue::Parts& p_;
   bool appended_posted_ = false;
   uint64_t pulls_seen_ = 0;    // core's pull count at the last look

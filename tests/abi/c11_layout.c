@@ -96,6 +96,7 @@ _Static_assert(offsetof(ferry_storage_ops, sync) == 2 * P, "storage ops moved");
 _Static_assert(offsetof(ferry_storage_ops, write_offset) == 3 * P, "storage ops moved");
 _Static_assert(offsetof(ferry_storage_ops, set_dispatch_listener) == 13 * P, "storage ops moved");
 _Static_assert(offsetof(ferry_storage_ops, on_visible) == 14 * P, "minor-2 storage entry moved");
+_Static_assert(offsetof(ferry_storage_ops, end_turn) == 15 * P, "storage end_turn moved");
 _Static_assert(sizeof(ferry_storage_ops) >= FERRY_STRUCT_SIZE(ferry_storage_ops, on_visible),
                "storage ops table shrank");
 

@@ -64,8 +64,35 @@ Sent AppendPath::append(const ferry_message& msg, bool publish) {
     return s;
   }
   s.end = s.result.commit_offset + s.result.size;
+  if (publish && end_turns_) {
+    if (!FERRY_HAS_FIELD(ferry_storage_ops, ops_->struct_size, end_turn) || !ops_->end_turn) {
+      s.status = FERRY_E_NOT_SUPPORTED;
+      s.error = "the storage has no end_turn";
+      return s;
+    }
+    ferry_status ts = ops_->end_turn(storage_, &write, &err);
+    if (ts != FERRY_OK) {
+      // Appended, not yet written: the ack never comes; say why.
+      s.status = ts;
+      s.error = err.message;
+      return s;
+    }
+  }
   if (publish) host_.publish_write(write);
   return s;
+}
+
+uint64_t AppendPath::end_turn(bool publish) {
+  uint64_t write = 0;
+  {
+    std::lock_guard g(writer_);
+    ferry_error err;
+    if (!FERRY_HAS_FIELD(ferry_storage_ops, ops_->struct_size, end_turn) || !ops_->end_turn ||
+        ops_->end_turn(storage_, &write, &err) != FERRY_OK)
+      write = ops_->write_offset(storage_);
+  }
+  if (publish) host_.publish_write(write);
+  return write;
 }
 
 Sent AppendPath::send(const ferry_message& msg) {

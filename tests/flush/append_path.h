@@ -56,12 +56,21 @@ class AppendPath {
   Sent append(const ferry_message& msg, bool publish = true);
   // Append and wait for the ack.
   Sent send(const ferry_message& msg);
+  // End the loop turn as the kernel does (storage end_turn, when the storage
+  // has it): write what the storage staged, publish the WRITE it returns.
+  // The first call lets the storage stage across appends. Returns that WRITE
+  // (the storage's write_offset without end_turn).
+  uint64_t end_turn(bool publish = true);
+  // end_turns: every append(publish = true) ends its own turn (end_turn
+  // after it) — a loop turn of one append, with staging on.
+  void set_end_turns(bool on) { end_turns_ = on; }
 
  private:
   FakeHost& host_;
   const ferry_storage_ops* ops_;
   void* storage_;
   std::mutex writer_;
+  bool end_turns_ = false;
 };
 
 }  // namespace ferry::test

@@ -20,7 +20,9 @@
 // kernel-shaped loop also where its time went.
 //
 // --interleave R: instead, R rounds of [1. baseline, 3. raw group of N,
-// 4. kernel-shaped loop, the same loop calling on_appended itself]
+// 4. kernel-shaped loop, the same loop calling on_appended itself, and that
+// loop ending each pass with the storage's end_turn as the kernel does since
+// session 6 (one write per pass instead of one per append)]
 // back to back, each ratio taken within its round, then the medians: this
 // shared disk's fdatasync time drifts by 2x within minutes, so a baseline
 // measured once at the start of a 40 s run says little about the last phase.
@@ -164,10 +166,12 @@ Result through_plugins(const std::string& dir, const std::string& name, int appe
 // the kernel's once-per-iteration on_appended does not).
 Result kernel_shaped(const std::string& dir, int senders, size_t body, double seconds,
                      const std::string& segment_size, const std::string& write_mode,
-                     const std::string& group_wait_us, bool publish_each = false, bool direct = false) {
+                     const std::string& group_wait_us, bool publish_each = false, bool direct = false,
+                     bool end_turn = false) {
   Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)" +
            (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us) +
            (direct ? ", on_appended called by the loop itself" : "") +
+           (end_turn ? ", storage end_turn before on_appended (one write per pass)" : "") +
            (publish_each ? ", WRITE published after every append (session 2 loop)" : "")};
   std::string data = dir + "/data-loop";
   std::filesystem::create_directories(data);
@@ -205,10 +209,15 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
       fifo.push_back({s.end, t0});
       last_end = s.end;
     };
+    // end_turn: the pass ends as the kernel's loop turn does (core_glue.cc):
+    // the storage writes what it staged and WRITE comes from it. Called once
+    // first, as the kernel's first turn does, so staging is on from the start.
+    auto turn_end = [&] { return end_turn ? path.end_turn(false) : last_end; };
+    if (end_turn) turn_end();
     auto start = Clock::now();
     auto end = start + std::chrono::duration<double>(seconds);
     for (int i = 0; i < senders; ++i) send_one();
-    host.publish_write(last_end);
+    host.publish_write(turn_end());
     // Where the loop's time goes: blocked until DURABLE covers the oldest
     // send, vs acking and appending the next sends.
     double wait_us = 0, append_us = 0;
@@ -231,12 +240,13 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
       auto a0 = Clock::now();
       for (int i = 0; i < acked; ++i) send_one();  // each acked sender sends its next
       if (acked > 0) {
-        host.publish_write(last_end);  // one on_appended per pass, as the kernel's loop
+        const uint64_t written = turn_end();
+        host.publish_write(written);  // one on_appended per pass, as the kernel's loop
         // The fake host posts that on_appended to its own loop thread: one
         // thread hop more than the kernel, which calls it on the loop that
         // appended, at the end of the turn (core_glue.cc). direct: this loop
         // calls it itself (the posted one then finds nothing new).
-        if (direct) fops->on_appended(flush.instance(), last_end);
+        if (direct) fops->on_appended(flush.instance(), written);
       }
       append_us += us_since(a0);
     }
@@ -268,14 +278,15 @@ double median(std::vector<double> v) {
 int run_interleaved(const std::string& dir, int rounds, int senders, size_t body, double seconds,
                     const std::string& segment_size, const std::string& write_mode) {
   std::printf("body %zu B, %.1f s per phase, %d rounds of [baseline, raw group of %d, %d senders on one loop "
-              "(on_appended posted by the fake host | called by the loop)], write_mode %s\n\n",
+              "(on_appended posted by the fake host | called by the loop | called, after storage end_turn)], write_mode %s\n\n",
               body, seconds, rounds, senders, senders, write_mode.c_str());
   std::printf("| round | baseline msgs/s | baseline p50/p99 us | raw group x (its p50 us) | loop | msgs/s | msgs per sync "
               "| ack p50/p99 us | throughput x | ack p99 / base p50 | ack p99 / base p99 |\n");
   std::printf("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
   struct Series {
     std::vector<double> x, vs_p50, vs_p99, p50, p99;
-  } posted, direct;
+  } posted, direct, turned;
+  const char* kLoop[] = {"posted", "called", "called+end_turn"};
   std::vector<double> raw_x, b50, b99;
   for (int i = 0; i < rounds; ++i) {
     Result base = raw_fdatasync(dir, body, seconds);
@@ -283,31 +294,31 @@ int run_interleaved(const std::string& dir, int rounds, int senders, size_t body
     raw_x.push_back(raw.rate() / base.rate());
     b50.push_back(base.pct(0.50));
     b99.push_back(base.pct(0.99));
-    for (bool d : {false, true}) {
-      Result g = kernel_shaped(dir, senders, body, seconds, segment_size, write_mode, "0", false, d);
-      Series& s = d ? direct : posted;
+    for (int d : {0, 1, 2}) {
+      Result g = kernel_shaped(dir, senders, body, seconds, segment_size, write_mode, "0", false, d >= 1, d == 2);
+      Series& s = d == 2 ? turned : d ? direct : posted;
       s.x.push_back(g.rate() / base.rate());
       s.p50.push_back(g.pct(0.50));
       s.p99.push_back(g.pct(0.99));
       s.vs_p50.push_back(s.p99.back() / b50.back());
       s.vs_p99.push_back(s.p99.back() / b99.back());
-      if (!d) {
+      if (d == 0) {
         std::printf("| %d | %.0f | %.0f / %.0f | %.1fx (%.0f) ", i + 1, base.rate(), b50.back(), b99.back(),
                     raw_x.back(), raw.pct(0.50));
       } else {
         std::printf("| | | | ");
       }
-      std::printf("| %s | %.0f | %.1f | %.0f / %.0f | %.1fx | %.2fx | %.2fx |\n", d ? "called" : "posted", g.rate(),
+      std::printf("| %s | %.0f | %.1f | %.0f / %.0f | %.1fx | %.2fx | %.2fx |\n", kLoop[d], g.rate(),
                   g.syncs > 0 ? static_cast<double>(g.messages) / g.syncs : 0.0, s.p50.back(), s.p99.back(),
                   s.x.back(), s.vs_p50.back(), s.vs_p99.back());
-      std::fprintf(stderr, "round %d %s: %s\n", i + 1, d ? "called" : "posted", g.note.c_str());
+      std::fprintf(stderr, "round %d %s: %s\n", i + 1, kLoop[d], g.note.c_str());
     }
     std::fflush(stdout);
   }
-  for (bool d : {false, true}) {
-    Series& s = d ? direct : posted;
+  for (int d : {0, 1, 2}) {
+    Series& s = d == 2 ? turned : d ? direct : posted;
     std::printf("| median | | %.0f / %.0f | %.1fx | %s | | | %.0f / %.0f | %.1fx | %.2fx | %.2fx |\n", median(b50),
-                median(b99), median(raw_x), d ? "called" : "posted", median(s.p50), median(s.p99), median(s.x),
+                median(b99), median(raw_x), kLoop[d], median(s.p50), median(s.p99), median(s.x),
                 median(s.vs_p50), median(s.vs_p99));
   }
   return 0;
@@ -364,6 +375,7 @@ int main(int argc, char** argv) {
     size_t first_plugin = rs.size();
     rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0", true));
     rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0"));
+    rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, "0", false, true, true));
     if (group_wait_us != "0") {
       rs.push_back(kernel_shaped(dir, appenders, body, seconds, segment_size, write_mode, group_wait_us));
     }

@@ -184,6 +184,26 @@ typedef struct ferry_storage_ops {
    * [any], must not block (a flag and a condition-variable notify).
    * Optional: NULL means the storage polls the watermark. */
   void (*on_visible)(void *inst, uint64_t visible);
+
+  /* ---- appended in ABI 0.2 (check FERRY_HAS_FIELD before calling) ---- */
+
+  /* The writer's loop turn ended: write every record appended so far to
+   * the log, so that *write_offset — the new WRITE watermark, equal to
+   * write_offset() — covers all of them. A storage may hold appended
+   * records back from the file (pwrite mode: staged in user memory, one
+   * write per turn instead of one per append) only once the host has
+   * called end_turn: append's *write_offset then stays at the last written
+   * byte, and the host publishes WRITE from end_turn, before it calls the
+   * flush and replication plugins' on_appended. Bytes held back are below
+   * no watermark: no read, sync or checkpoint sees them.
+   * On error (FERRY_E_IO, FERRY_E_DISK_FULL; err names the file) the held
+   * records stay held, every later append is refused with the same error
+   * until a retry (the next end_turn or append) writes them; *write_offset
+   * is the last written byte.
+   * Thread: the writer (loop), once per turn in which it appended. May
+   * block for one write (page cache). Optional: NULL means appends are
+   * written before append returns. */
+  ferry_status (*end_turn)(void *inst, uint64_t *write_offset, ferry_error *err);
 } ferry_storage_ops;
 
 FERRY_EXTERN_C_END

@@ -151,6 +151,7 @@ const ferry_storage_ops kOps = {
     op_read_queue,             op_read_at,    op_read_log,       op_append_raw,
     op_queue_range,            op_offset_for_time, op_query_key, op_delete_topic,
     op_stats,                  op_set_listener, op_on_visible,
+    nullptr,  // end_turn: appends are in memory when append returns
 };
 
 ferry_status p_create(const ferry_host_api* api, ferry_host* h, void** instance, ferry_error* err) {

@@ -210,6 +210,7 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
     min_offset_.store(segments_.front()->base());
   }
   head_ = pos;
+  staged_from_ = pos;
   write_offset_.store(pos, std::memory_order_release);
   synced_.store(std::min(scan_start, pos));
   faulted_.store(pos);
@@ -475,8 +476,7 @@ ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
 void CommitLog::begin_batch() {
   write_mu_.lock();
   batch_start_ = head_;
-  staging_.clear();
-  staged_from_ = head_;
+  if (staging_.empty()) staged_from_ = head_;
 }
 
 ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std::string* error) {
@@ -496,6 +496,8 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
         size_t at = staging_.size();
         staging_.resize(at + FERRY_RECORD_MIN_BLANK);
         common::encode_blank(staging_.data() + at, static_cast<uint32_t>(rem));
+        // Staged: a retry after a failed write below must not stage it twice.
+        head_ = active_->end();
       }
     }
     if (opt_.write_mode == WriteMode::Pwrite) {
@@ -516,6 +518,11 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
     if (ferry_status st = ensure_faulted(head_ + size, error); st != FERRY_OK) return st;
     *dst = active_->data() + (head_ - active_->base());
   } else {
+    // Every record staged so far is encoded by now: write them out before
+    // the buffer passes its bound.
+    if (turn_staging_ && !staging_.empty() && staging_.size() + size > kStageLimit) {
+      if (ferry_status st = flush_staged(error); st != FERRY_OK) return st;
+    }
     size_t at = staging_.size();
     staging_.resize(at + size);
     *dst = staging_.data() + at;
@@ -530,27 +537,59 @@ ferry_status CommitLog::flush_staged(std::string* error) {
                      static_cast<off_t>(staged_from_ - active_->base()));
   if (rc < 0) {
     *error = "cannot write commit log segment " + active_->path() + ": " + errno_text(rc);
+    if (turn_staging_) {
+      // Earlier batches' records are in here, their appends answered: keep
+      // them for a retry (the same bytes at the same offset) and refuse new
+      // batches until one succeeds (check_writable).
+      write_failed_ = io_status(rc);
+      write_error_ = *error;
+      return write_failed_;
+    }
     head_ = staged_from_;
     staging_.clear();
     return io_status(rc);
   }
   staged_from_ += staging_.size();
   staging_.clear();
+  write_failed_ = FERRY_OK;
+  // In the file now: readers, sync and checkpoints may use these bytes.
+  write_offset_.store(staged_from_, std::memory_order_release);
   return FERRY_OK;
+}
+
+ferry_status CommitLog::check_writable(std::string* error) {
+  if (write_failed_ == FERRY_OK) return FERRY_OK;
+  if (flush_staged(error) == FERRY_OK) return FERRY_OK;
+  *error = write_error_ +
+           " (records already appended are held until that write succeeds; new appends are refused)";
+  return write_failed_;
 }
 
 ferry_status CommitLog::end_batch(uint64_t* new_head, std::string* error) {
   ferry_status st = FERRY_OK;
-  if (opt_.write_mode == WriteMode::Pwrite) st = flush_staged(error);
-  write_offset_.store(head_, std::memory_order_release);
+  if (opt_.write_mode == WriteMode::Pwrite) {
+    if (!turn_staging_ || staging_.size() >= kStageLimit) st = flush_staged(error);
+  } else {
+    write_offset_.store(head_, std::memory_order_release);
+  }
   *new_head = head_;
   write_mu_.unlock();
   return st;
 }
 
+ferry_status CommitLog::end_turn(uint64_t* write_offset, std::string* error) {
+  std::lock_guard lk(write_mu_);
+  if (opt_.write_mode == WriteMode::Pwrite) turn_staging_ = true;
+  ferry_status st = flush_staged(error);
+  *write_offset = this->write_offset();
+  return st;
+}
+
 ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* error) {
   // The caller verified that `bytes` are whole records (and blanks ending
-  // segments) starting at the head; copy them segment by segment.
+  // segments) starting at the head; copy them segment by segment, after
+  // anything staged.
+  if (ferry_status st = flush_staged(error); st != FERRY_OK) return st;
   size_t done = 0;
   while (done < len) {
     if (head_ == active_->end()) {
@@ -577,6 +616,8 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
     head_ += n;
     staged_from_ = head_;
     done += n;
+    // pwrite: in the file now (end_batch publishes only what it writes).
+    if (opt_.write_mode == WriteMode::Pwrite) write_offset_.store(head_, std::memory_order_release);
   }
   return FERRY_OK;
 }

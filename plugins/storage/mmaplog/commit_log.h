@@ -34,6 +34,11 @@ class CommitLog {
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
 
+  // Turn staging writes once this much is staged, before the turn ends: a
+  // bound on the buffer, and big enough that a loop turn of 64 re-sent
+  // 1 KiB messages (or a few batches of 32) is one pwrite.
+  static constexpr size_t kStageLimit = 1 << 20;
+
   using RecordFn = std::function<void(const ferry_record_view&, uint64_t offset)>;
   // Load segments and recover: verify every record from `scan_from` on
   // (clamped to the first segment), calling on_record for each; stop at the
@@ -52,13 +57,28 @@ class CommitLog {
   // behind a blank record when it does not fit). *dst is where to encode,
   // *offset the record's commit log offset.
   ferry_status reserve(uint32_t size, char** dst, uint64_t* offset, std::string* error);
-  // Publish the batch: the pwrite path writes the staged bytes. On error the
-  // head stays at *durable_head (bytes before it are in the log), error set.
+  // Refuse a batch while an earlier turn's staged bytes could not be
+  // written (turn staging only): retries that write first. [writer, in a batch]
+  ferry_status check_writable(std::string* error);
+  // End the batch. The pwrite path writes the staged bytes — unless the
+  // host ends turns (end_turn was called): then they stay staged until the
+  // turn ends or kStageLimit bytes are staged. *new_head is the end of the
+  // batch's records (staged or written). On a write error: without turn
+  // staging the head falls back to the last written byte (the prefix before
+  // it is in the log); with it the bytes stay staged and the error is
+  // sticky (check_writable) until a retry writes them.
   ferry_status end_batch(uint64_t* new_head, std::string* error);
+  // The host's loop turn ended: write everything staged with one pwrite, so
+  // *write_offset (= write_offset()) covers every record appended so far.
+  // The first call turns staging across batches on (pwrite path): a host
+  // that never calls it gets every batch written before append returns.
+  ferry_status end_turn(uint64_t* write_offset, std::string* error);
   // Raw bytes starting exactly at the head (a slave): verified by the caller.
   ferry_status append_raw(const char* bytes, size_t len, std::string* error);
 
   // ---- any thread ----
+  // End of the bytes in the file: staged bytes are never below it, so no
+  // reader, sync or checkpoint sees them.
   uint64_t write_offset() const { return write_offset_.load(std::memory_order_acquire); }
   uint64_t min_offset() const { return min_offset_.load(std::memory_order_acquire); }
   uint64_t synced_offset() const { return synced_.load(std::memory_order_acquire); }
@@ -104,8 +124,11 @@ class CommitLog {
   SegmentPtr active_;
   uint64_t head_ = 0;
   uint64_t batch_start_ = 0;
-  std::vector<char> staging_;            // pwrite path: the batch's bytes
-  uint64_t staged_from_ = 0;             // commit offset of staging_[0]
+  std::vector<char> staging_;            // pwrite path: appended, not yet written
+  uint64_t staged_from_ = 0;             // commit offset of staging_[0] = written end
+  bool turn_staging_ = false;            // the host calls end_turn: stage across batches
+  ferry_status write_failed_ = FERRY_OK; // a staged write failed: the bytes wait for a retry
+  std::string write_error_;
 
   // Allocator thread.
   std::mutex alloc_mu_;

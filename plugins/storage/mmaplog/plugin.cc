@@ -265,11 +265,18 @@ void op_on_visible(void* inst, uint64_t) {
   }
 }
 
+ferry_status op_end_turn(void* inst, uint64_t* write_offset, ferry_error* err) {
+  return guard(inst, err, [&] {
+    std::string e;
+    return ret(inst, err, I(inst)->store->end_turn(write_offset, &e), e);
+  });
+}
+
 const ferry_storage_ops kOps = {
     sizeof(ferry_storage_ops), op_append,       op_sync,         op_write_offset,
     op_read_queue,             op_read_at,      op_read_log,     op_append_raw,
     op_queue_range,            op_offset_for_time, op_query_key, op_delete_topic,
-    op_stats,                  op_set_dispatch_listener, op_on_visible,
+    op_stats,                  op_set_dispatch_listener, op_on_visible,   op_end_turn,
 };
 
 // ---- lifecycle ----

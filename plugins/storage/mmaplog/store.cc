@@ -252,8 +252,9 @@ void Store::stop() {
   if (housekeeper_.joinable()) housekeeper_.join();
   log_.stop();
   std::string err;
-  uint64_t synced = 0;
-  if (log_.sync(log_.write_offset(), &synced, &err) != FERRY_OK ||
+  uint64_t synced = 0, written = 0;
+  if (log_.end_turn(&written, &err) != FERRY_OK ||  // anything still staged
+      log_.sync(log_.write_offset(), &synced, &err) != FERRY_OK ||
       checkpoint_now(&err) != FERRY_OK) {
     log(FERRY_LOG_ERROR, "storage shutdown is not clean: " + err);
     return;  // the abort marker stays: the next start recovers
@@ -304,7 +305,8 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
   size_t i = 0;
   undo_.clear();
   log_.begin_batch();
-  for (; i < n; ++i) {
+  st = log_.check_writable(error);
+  for (; st == FERRY_OK && i < n; ++i) {
     const ferry_message& m = *msgs[i];
     if (m.queue_id < 0) {
       *error = "message " + std::to_string(i) + ": queue_id " + std::to_string(m.queue_id) +
@@ -360,7 +362,15 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
   for (size_t k = undo_.size(); k > stored; --k) *undo_[k - 1].slot = undo_[k - 1].value;
   if (st == FERRY_E_DISK_FULL) disk_full_.store(true);
   *appended = stored;
-  *write_offset = head;
+  // What is in the file: with turn staging the batch may still be staged
+  // (end_turn writes it and publishes).
+  *write_offset = log_.write_offset();
+  return st;
+}
+
+ferry_status Store::end_turn(uint64_t* write_offset, std::string* error) {
+  ferry_status st = log_.end_turn(write_offset, error);
+  if (st == FERRY_E_DISK_FULL) disk_full_.store(true);
   return st;
 }
 

@@ -50,6 +50,8 @@ class Store {
   ferry_status read_at(uint64_t commit_offset, ferry_read_result** out, std::string* error);
   ferry_status read_log(uint64_t offset, uint32_t max_bytes, ferry_read_result** out,
                         std::string* error);
+  // The writer's turn ended: write what is staged (CommitLog::end_turn).
+  ferry_status end_turn(uint64_t* write_offset, std::string* error);
   ferry_status append_raw(uint64_t offset, ferry_slice bytes, uint64_t* write_offset,
                           std::string* error);
   ferry_status queue_range(std::string_view topic, int32_t queue_id, uint64_t* min,
