@@ -110,7 +110,14 @@ void Core::handle(RequestPtr req) {
     return;
   }
   try {
-    switch (req->code()) {
+    // Any other request (a topic delete, a send-back, a query...) acts on a
+    // broker that has stored the sends read before it in this turn; pulls
+    // and heartbeats do not wait (a pull reads dispatched records only).
+    const uint32_t code = req->code();
+    if (!turn_sends_.empty() && code != FERRY_CODE_SEND_MESSAGE && code != FERRY_CODE_SEND_BATCH &&
+        code != FERRY_CODE_PULL_MESSAGE && code != FERRY_CODE_HEARTBEAT)
+      flush_turn_sends();
+    switch (code) {
       case FERRY_CODE_SEND_MESSAGE:
       case FERRY_CODE_SEND_BATCH: return handle_send(std::move(req));
       case FERRY_CODE_PULL_MESSAGE:

@@ -259,6 +259,28 @@ TEST_F(SendTest, QueuedSendsAreStoredBeforeAPutAndAtStop) {
   EXPECT_EQ(b->status, FERRY_OK) << b->message;
 }
 
+// A request other than a send or pull (here a topic delete) sees the sends
+// read before it in the same turn stored and answered first.
+TEST_F(SendTest, AnAdminRequestInTheTurnStoresTheQueuedSendsFirst) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  env_.defer_turns = true;
+  send("T", {{"w1"}});
+  send("T", {{"w2"}});
+  env_.end_turn();
+  auto a = send("T", {{"a"}});
+  EXPECT_FALSE(a->answered);
+  const int calls = storage_.append_calls;
+  flatbuffers::FlatBufferBuilder fbb;
+  auto del = call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("T"))));
+  ASSERT_TRUE(a->answered) << "stored before the delete";
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_EQ(storage_.append_calls, calls + 1);
+  env_.end_turn();
+  EXPECT_EQ(storage_.append_calls, calls + 1) << "nothing left for the turn's end";
+}
+
 // A pre-append hook (the delay plugin's shape) moves a message to a system
 // topic; put_message re-delivers through the same path.
 TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
