@@ -38,6 +38,39 @@ TEST(Faults, EioOnPwriteFailsTheBatchAndLosesNothingElse) {
   EXPECT_EQ(bodies[10].substr(0, 5), "kept0");
 }
 
+TEST(Faults, EioWritingAConsumeQueueIsRetriedAndEachRecordIndexedOnce) {
+  // Queue entries go out per queue file after the batch is decoded; a
+  // failed write stops the dispatcher at the first record whose entry did
+  // not land, so records before it are published and indexed once and the
+  // rest on the retry (nothing twice, nothing lost).
+  Harness h;
+  h.open_ok(false);
+  h.io->add_rule({Op::Pwrite, "/consumequeue/b/", EIO, 0, 1});
+  std::vector<OwnedMessage> msgs;
+  for (int i = 0; i < 10; ++i) {
+    for (const char* t : {"a", "b"})
+      msgs.emplace_back(t, 0, std::string(t) + std::to_string(i),
+                        std::vector<std::pair<std::string, std::string>>{
+                            {"KEYS", std::string("k") + t + std::to_string(i)}});
+  }
+  auto res = h.append_ok(msgs);
+  h.store->start();
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.io->injected(), 1);
+  EXPECT_TRUE(h.logged("cannot write consume queue")) << "the failure is logged";
+  for (const char* t : {"a", "b"}) {
+    auto bodies = h.read(t, 0, 0).bodies();
+    ASSERT_EQ(bodies.size(), 10u) << t;
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(bodies[i], std::string(t) + std::to_string(i));
+    for (int i : {0, 9}) {
+      Result r;
+      const std::string key = std::string("k") + t + std::to_string(i);
+      ASSERT_EQ(h.store->query_key(t, key, 0, INT64_MAX / 2, 10, &r.r), FERRY_OK);
+      EXPECT_EQ(r->count, 1u) << key;
+    }
+  }
+}
+
 TEST(Faults, ShortWritesAreCompleted) {
   Harness h;
   h.opt.write_mode = mmaplog::WriteMode::Pwrite;

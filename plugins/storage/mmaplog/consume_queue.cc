@@ -1,6 +1,7 @@
 #include "consume_queue.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -61,6 +62,17 @@ bool parse_int(const std::string& s, int32_t* out) {
   return true;
 }
 
+// Descriptors kept for writing: the configured number, or by default a
+// quarter of the process's descriptor limit (connections, segments and
+// index files need the rest), at least 64.
+size_t fd_capacity(const Options& opt) {
+  if (opt.max_open_queue_files > 0) return opt.max_open_queue_files;
+  struct rlimit rl {};
+  uint64_t limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                       ? static_cast<uint64_t>(rl.rlim_cur) : 4096;
+  return static_cast<size_t>(std::clamp<uint64_t>(limit / 4, 64, 65'536));
+}
+
 }  // namespace
 
 std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)[160]) {
@@ -73,7 +85,7 @@ std::string_view queue_key(std::string_view topic, int32_t queue_id, char (&buf)
 
 ConsumeQueues::ConsumeQueues(const Options& opt, Io& io)
     : opt_(opt), io_(io), root_(opt.dir + "/consumequeue"),
-      cache_(io, opt.max_mapped_queue_files) {}
+      cache_(io, opt.max_mapped_queue_files), fds_(fd_capacity(opt)) {}
 
 // Topic names become directory names: kept as they are when made of safe
 // characters, else "~" + hex (no "..", "/" or odd bytes on disk).
@@ -201,7 +213,7 @@ ferry_status ConsumeQueues::load(uint64_t log_end, std::string* error) {
           break;
         }
         f.reset();
-        cache_.drop(FileKey{q->serial, last});
+        drop_file(FileKey{q->serial, last});
         io_.unlink(file_path(*q, last));
         files.pop_back();
       }
@@ -230,7 +242,7 @@ ferry_status ConsumeQueues::cut(ConsumeQueue& q, uint64_t keep, bool* zeroed, st
     const uint64_t first = fno * per;
     if (first + per <= keep) break;  // wholly kept, and so are the files before it
     const std::string path = file_path(q, fno);
-    cache_.drop(FileKey{q.serial, fno});
+    drop_file(FileKey{q.serial, fno});
     // The oldest file stays (its name carries the queue's min offset).
     if (first >= keep && i > 0) {
       if (int rc = io_.unlink(path); rc < 0 && rc != -ENOENT) return fail(path, rc);
@@ -264,45 +276,120 @@ ferry_status ConsumeQueues::cut(ConsumeQueue& q, uint64_t keep, bool* zeroed, st
     io_.close(fd);
     if (rc < 0) return fail(path, rc);
   }
+  q.sized_file = UINT64_MAX;  // cut short: checked again before the next write
   q.max_offset.store(std::max(keep, q.min_offset.load()), std::memory_order_release);
   return FERRY_OK;
 }
 
-ferry_status ConsumeQueues::put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e,
-                                MappedFilePtr* hold, FileKey* hold_key,
-                                std::vector<FileKey>* touched, std::string* error) {
-  const uint64_t per = opt_.queue_file_entries;
-  FileKey key{q.serial, qoff / per};
-  if (!*hold || !(*hold_key == key)) {
-    hold->reset();
-    *hold = cache_.lookup(key);
-    if (!*hold) {
-      int err = 0;
-      *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, false, &err);
-      if (!*hold && err == -ENOENT && io_.mkdirs(q.dir) == 0)  // the queue's first file
-        *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), true, false, &err);
-      if (!*hold) {
-        *error = "cannot map consume queue " + file_path(q, key.file_no) + ": " +
-                 std::strerror(-err);
-        return err == -ENOSPC ? FERRY_E_DISK_FULL : FERRY_E_IO;
+OpenFilePtr ConsumeQueues::writable(ConsumeQueue& q, const FileKey& key, int* err) {
+  if (OpenFilePtr f = fds_.lookup(key)) return f;
+  std::string path = file_path(q, key.file_no);
+  int fd = io_.open(path, O_RDWR | O_CREAT, 0644);
+  if (fd == -ENOENT && io_.mkdirs(q.dir) == 0)  // the queue's first file
+    fd = io_.open(path, O_RDWR | O_CREAT, 0644);
+  if (fd < 0) {
+    *err = fd;
+    return nullptr;
+  }
+  auto file = std::make_shared<OpenFile>(io_, std::move(path), fd);
+  // Full size at once, sparse (as a mapping sees it); a shorter file is new
+  // or one whose creation a crash cut short.
+  if (q.sized_file != key.file_no) {
+    uint64_t have = 0;
+    if (int rc = io_.file_size(fd, &have); rc < 0) {
+      *err = rc;
+      return nullptr;
+    }
+    if (have < file_bytes()) {
+      if (int rc = io_.ftruncate(fd, static_cast<off_t>(file_bytes())); rc < 0) {
+        *err = rc;
+        return nullptr;
       }
     }
-    *hold_key = key;
-    touched->push_back(key);
+    q.sized_file = key.file_no;
   }
-  char* p = (*hold)->data() + (qoff % per) * kCqEntrySize;
+  std::vector<OpenFilePtr> closed;  // closed after the cache's lock is released
+  return fds_.insert(key, std::move(file), &closed);
+}
+
+int ConsumeQueues::write_run(ConsumeQueue& q, uint64_t qoff, const Write* const* run,
+                             size_t n, std::vector<FileKey>* touched) {
+  const uint64_t per = opt_.queue_file_entries;
+  const FileKey key{q.serial, qoff / per};
+  int err = 0;
+  OpenFilePtr f = writable(q, key, &err);
+  if (!f) return err;
+  touched->push_back(key);
+  buf_.resize(n * kCqEntrySize);
+  for (size_t i = 0; i < n; ++i) {
+    char* p = buf_.data() + i * kCqEntrySize;
+    put_be64(p, run[i]->e.commit_offset);
+    put_be32(p + 8, run[i]->e.size);
+    put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
+  }
+  const off_t at = static_cast<off_t>((qoff % per) * kCqEntrySize);
   // After recovery the dispatcher resumes at the checkpoint and meets entries
-  // readers can already see (below max_offset): an identical one is left
+  // readers can already see (below max_offset): identical ones are left
   // alone, so no write races a reader and no clean page is dirtied.
-  if (qoff < q.max_offset.load(std::memory_order_acquire)) {
-    const CqEntry old = decode(p);
-    if (old.commit_offset == e.commit_offset && old.size == e.size && old.tag_hash == e.tag_hash)
-      return FERRY_OK;
+  size_t skip = 0;
+  const uint64_t visible = q.max_offset.load(std::memory_order_acquire);
+  if (qoff < visible) {
+    const size_t overlap = static_cast<size_t>(std::min<uint64_t>(n, visible - qoff));
+    old_.resize(overlap * kCqEntrySize);
+    ssize_t got = read_full(io_, f->fd(), old_.data(), old_.size(), at);
+    while (got >= 0 && skip < overlap &&
+           static_cast<size_t>(got) >= (skip + 1) * kCqEntrySize &&
+           std::memcmp(old_.data() + skip * kCqEntrySize, buf_.data() + skip * kCqEntrySize,
+                       kCqEntrySize) == 0)
+      ++skip;
   }
-  put_be64(p, e.commit_offset);
-  put_be32(p + 8, e.size);
-  put_be64(p + 12, static_cast<uint64_t>(e.tag_hash));
-  return FERRY_OK;
+  if (skip == n) return 0;
+  return write_all(io_, f->fd(), buf_.data() + skip * kCqEntrySize, (n - skip) * kCqEntrySize,
+                   at + static_cast<off_t>(skip * kCqEntrySize));
+}
+
+ferry_status ConsumeQueues::write(const std::vector<Write>& items, size_t* written,
+                                  std::vector<FileKey>* touched, std::string* error) {
+  *written = items.size();
+  if (items.empty()) return FERRY_OK;
+  // Group by queue, then offset: consecutive entries of one file are one
+  // pwrite (with 4 queues and a 1,024-record batch, 4 calls instead of 1,024).
+  order_.clear();
+  for (const Write& w : items) order_.push_back(&w);
+  std::sort(order_.begin(), order_.end(), [](const Write* a, const Write* b) {
+    return a->q->serial != b->q->serial ? a->q->serial < b->q->serial : a->qoff < b->qoff;
+  });
+  const uint64_t per = opt_.queue_file_entries;
+  const Write* first_failed = nullptr;
+  int failed_rc = 0;
+  std::string failed_path;
+  for (size_t i = 0; i < order_.size();) {
+    const Write* head = order_[i];
+    size_t j = i + 1;
+    while (j < order_.size() && order_[j]->q == head->q &&
+           order_[j]->qoff == order_[j - 1]->qoff + 1 && order_[j]->qoff / per == head->qoff / per)
+      ++j;
+    if (int rc = write_run(*head->q, head->qoff, order_.data() + i, j - i, touched); rc < 0) {
+      // Items before the run's earliest (in commit-log order) are unaffected.
+      const Write* earliest = *std::min_element(order_.data() + i, order_.data() + j);
+      if (!first_failed || earliest < first_failed) {
+        first_failed = earliest;
+        failed_rc = rc;
+        failed_path = file_path(*head->q, head->qoff / per);
+      }
+    }
+    i = j;
+  }
+  if (!first_failed) return FERRY_OK;
+  *written = static_cast<size_t>(first_failed - items.data());
+  *error = "cannot write consume queue " + failed_path + ": " + std::strerror(-failed_rc);
+  return failed_rc == -ENOSPC ? FERRY_E_DISK_FULL : FERRY_E_IO;
+}
+
+void ConsumeQueues::drop_file(const FileKey& key) {
+  cache_.drop(key);
+  std::vector<OpenFilePtr> closed;
+  fds_.drop(key, &closed);
 }
 
 void ConsumeQueues::mark_dirty(std::vector<FileKey>* touched) {
@@ -372,10 +459,19 @@ ferry_status ConsumeQueues::flush(std::string* error) {
     std::lock_guard lk(dirty_mu_);
     dirty_.insert(dirty.begin(), dirty.end());
   };
-  // Files evicted since they were written: their dirty pages are still in
-  // the page cache. Past a handful, one syncfs beats an fdatasync each.
+  // Entries are written with pwrite (their dirty pages are the page cache's,
+  // whether or not a descriptor is still open). Past a handful of files, one
+  // syncfs beats an fdatasync each: at 10,000 topics a checkpoint finds tens
+  // of thousands of dirty queue files.
   constexpr size_t kPerFileLimit = 64;
-  std::vector<std::pair<FileKey, ConsumeQueuePtr>> unmapped;
+  if (dirty.size() > kPerFileLimit) {
+    if (int rc = io_.sync_filesystem(root_); rc < 0) {
+      *error = "cannot sync the file system of " + root_ + ": " + std::strerror(-rc);
+      restore();
+      return FERRY_E_IO;
+    }
+    return FERRY_OK;
+  }
   for (const FileKey& k : dirty) {
     ConsumeQueuePtr q;
     {
@@ -384,30 +480,16 @@ ferry_status ConsumeQueues::flush(std::string* error) {
       if (it != by_serial_.end()) q = it->second.lock();
     }
     if (!q || q->deleted.load()) continue;
-    if (MappedFilePtr f = cache_.peek(k)) {
-      if (int rc = f->msync(); rc < 0) {
-        *error = "cannot sync consume queue " + f->path() + ": " + std::strerror(-rc);
-        restore();
-        return FERRY_E_IO;
-      }
-    } else {
-      unmapped.emplace_back(k, std::move(q));
-    }
-  }
-  if (unmapped.size() > kPerFileLimit) {
-    if (int rc = io_.sync_filesystem(root_); rc < 0) {
-      *error = "cannot sync the file system of " + root_ + ": " + std::strerror(-rc);
-      restore();
-      return FERRY_E_IO;
-    }
-    return FERRY_OK;
-  }
-  for (auto& [k, q] : unmapped) {
     std::string path = file_path(*q, k.file_no);
-    int fd = io_.open(path, O_RDWR, 0644);
-    if (fd == -ENOENT) continue;  // trimmed by retention meanwhile
-    int rc = fd < 0 ? fd : io_.fdatasync(fd);
-    if (fd >= 0) io_.close(fd);
+    int rc = 0;
+    if (OpenFilePtr f = fds_.peek(k)) {
+      rc = io_.fdatasync(f->fd());
+    } else {
+      int fd = io_.open(path, O_RDWR, 0644);
+      if (fd == -ENOENT) continue;  // trimmed by retention meanwhile
+      rc = fd < 0 ? fd : io_.fdatasync(fd);
+      if (fd >= 0) io_.close(fd);
+    }
     if (rc < 0) {
       *error = "cannot sync consume queue " + path + ": " + std::strerror(-rc);
       restore();
@@ -432,7 +514,7 @@ void ConsumeQueues::trim(uint64_t log_min) {
           last.commit_offset + last.size > log_min)
         break;
       hold.reset();
-      cache_.drop(FileKey{q->serial, fno});
+      drop_file(FileKey{q->serial, fno});
       io_.unlink(file_path(*q, fno));
       q->min_offset.store(std::max(q->min_offset.load(), (fno + 1) * per));
     }
@@ -456,6 +538,8 @@ void ConsumeQueues::remove_topic(std::string_view topic) {
   for (auto& q : gone) {
     q->deleted.store(true);
     cache_.drop_owner(q->serial);
+    std::vector<OpenFilePtr> closed;
+    fds_.drop_owner(q->serial, &closed);
     for (uint64_t fno : list_files(*q)) io_.unlink(file_path(*q, fno));
     io_.rmdir(q->dir);
   }

@@ -44,6 +44,9 @@ class ConsumeQueue {
   std::atomic<uint64_t> min_offset{0};
   std::atomic<uint64_t> max_offset{0};  // entries below are readable
   std::atomic<bool> deleted{false};
+  // Dispatcher only: the last file it found (or made) full size, so that
+  // reopening it after its descriptor was closed needs no fstat.
+  uint64_t sized_file = UINT64_MAX;
 };
 using ConsumeQueuePtr = std::shared_ptr<ConsumeQueue>;
 
@@ -63,12 +66,24 @@ class ConsumeQueues {
   void for_each(const std::function<void(const ConsumeQueuePtr&)>& fn) const;
   size_t count() const;
 
-  // Write the entry for queue offset `qoff` (dispatcher). `hold` caches the
-  // last file mapping across calls (pass the same object each time); files
-  // written are appended to *touched, to hand to mark_dirty before the
-  // entries are published (so a checkpoint never misses a file).
-  ferry_status put(ConsumeQueue& q, uint64_t qoff, const CqEntry& e, MappedFilePtr* hold,
-                   FileKey* hold_key, std::vector<FileKey>* touched, std::string* error);
+  // Write a batch of entries (dispatcher only), given in commit-log order.
+  // Entries of one queue file at consecutive offsets go out in one pwrite
+  // through a descriptor kept in a small LRU, not through a mapping: a
+  // mapping per active queue does not fit the process's mapping limit at
+  // 10,000 topics, and cycling them (open, mmap, fault, munmap with its TLB
+  // shootdown) cost most of the dispatcher (docs/benchmarks.md, "Many
+  // topics", session 6). Readers map the same files; the page cache keeps
+  // both views coherent. *written: how many leading items are on file (all
+  // of them unless an error is returned). Files written are appended to
+  // *touched, for mark_dirty before the entries are published. Does not
+  // publish (max_offset is the caller's, after mark_dirty).
+  struct Write {
+    ConsumeQueue* q;
+    uint64_t qoff;
+    CqEntry e;
+  };
+  ferry_status write(const std::vector<Write>& items, size_t* written,
+                     std::vector<FileKey>* touched, std::string* error);
   void mark_dirty(std::vector<FileKey>* touched);
   // Read entry `qoff`. false when its file is gone (retention) or unreadable.
   bool get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
@@ -102,6 +117,8 @@ class ConsumeQueues {
   uint32_t entries_per_file() const { return opt_.queue_file_entries; }
   MappedFileCache& cache() { return cache_; }
   size_t cache_size() const { return cache_.size(); }
+  size_t open_files() const { return fds_.size(); }
+  size_t open_files_capacity() const { return fds_.capacity(); }
 
  private:
   std::string topic_dir(std::string_view topic) const;
@@ -109,11 +126,23 @@ class ConsumeQueues {
   size_t file_bytes() const { return size_t{opt_.queue_file_entries} * kCqEntrySize; }
   ConsumeQueuePtr insert_locked(std::string_view topic, int32_t queue_id);
   std::vector<uint64_t> list_files(const ConsumeQueue& q) const;
+  // The descriptor to write `key` of q through (opened, created sparse at
+  // full size, and cached on a miss). nullptr and *err = -errno on failure.
+  OpenFilePtr writable(ConsumeQueue& q, const FileKey& key, int* err);
+  // A run of entries of one file at consecutive queue offsets from qoff.
+  int write_run(ConsumeQueue& q, uint64_t qoff, const Write* const* run, size_t n,
+                std::vector<FileKey>* touched);
+  void drop_file(const FileKey& key);
 
   const Options& opt_;
   Io& io_;
   std::string root_;
-  mutable MappedFileCache cache_;
+  mutable MappedFileCache cache_;  // readers' mappings
+  FileLru<OpenFile> fds_;          // the dispatcher's descriptors
+  // Dispatcher scratch (write() has one caller): no allocation per batch.
+  std::vector<const Write*> order_;
+  std::vector<char> buf_;
+  std::vector<char> old_;
   mutable std::shared_mutex mu_;
   struct SvHash {
     using is_transparent = void;

@@ -256,7 +256,24 @@ int FaultIo::populate(void* addr, size_t len) {
   return inner_->populate(addr, len);
 }
 
-int FaultIo::sync_filesystem(const std::string& path) { return inner_->sync_filesystem(path); }
+// syncfs makes every file of the file system durable: each written or
+// writably mapped file (tests keep all their files on one) is covered as an
+// fdatasync of it would be. A sync fails on an Fdatasync rule matching path.
+int FaultIo::sync_filesystem(const std::string& path) {
+  std::map<std::string, uint64_t> covers;
+  {
+    std::lock_guard lk(mu_);
+    if (auto* r = match(Op::Fdatasync, path)) return -r->rule.error;
+    covers = written_;
+    for (const auto& [p, len] : mapped_writable_) covers[p] = std::max(covers[p], len);
+  }
+  int rc = inner_->sync_filesystem(path);
+  if (rc == 0) {
+    std::lock_guard lk(mu_);
+    for (const auto& [p, end] : covers) synced_[p] = std::max(synced_[p], end);
+  }
+  return rc;
+}
 
 int FaultIo::write_zeros(int fd, uint64_t off, uint64_t len) {
   {

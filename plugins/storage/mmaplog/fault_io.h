@@ -46,7 +46,8 @@ class FaultIo : public Io {
   // highest byte written with pwrite, or the whole mapped length for a file
   // mapped writable (the sync flushes every dirty page of the file);
   // sync_data(fd, from, end) covers exactly `end` (the caller wrote [0, end)
-  // before calling). 0 when the file was never synced.
+  // before calling); sync_filesystem covers every file as fdatasync would.
+  // 0 when the file was never synced.
   uint64_t synced_prefix(const std::string& path) const;
   std::map<std::string, uint64_t> synced_prefixes() const;
 

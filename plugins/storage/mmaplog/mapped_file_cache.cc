@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <vector>
 
 namespace ferry::mmaplog {
 
@@ -13,20 +14,6 @@ MappedFile::~MappedFile() {
 }
 
 int MappedFile::msync() { return io_.msync(data_, size_); }
-
-MappedFilePtr MappedFileCache::peek(const FileKey& key) {
-  std::lock_guard lk(mu_);
-  auto it = index_.find(key);
-  return it == index_.end() ? nullptr : it->second->file;
-}
-
-MappedFilePtr MappedFileCache::lookup(const FileKey& key) {
-  std::lock_guard lk(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->file;
-}
 
 MappedFilePtr MappedFileCache::open(const FileKey& key, const std::string& path, size_t size,
                                     bool create, bool full, int* error) {
@@ -64,51 +51,18 @@ MappedFilePtr MappedFileCache::open(const FileKey& key, const std::string& path,
   // not correctness.
   if (!full) ::madvise(p, size, MADV_RANDOM);
   auto file = std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size);
-  std::vector<MappedFilePtr> evicted;  // unmapped after the lock is released
-  std::lock_guard lk(mu_);
-  auto it = index_.find(key);
-  if (it != index_.end()) {  // raced with another get: keep theirs
-    lru_.splice(lru_.begin(), lru_, it->second);
-    evicted.push_back(std::move(file));
-    return it->second->file;
-  }
-  lru_.push_front(Entry{key, file});
-  index_[key] = lru_.begin();
-  while (lru_.size() > capacity_) {
-    evicted.push_back(std::move(lru_.back().file));
-    index_.erase(lru_.back().key);
-    lru_.pop_back();
-  }
-  return file;
+  std::vector<MappedFilePtr> evicted;  // unmapped after the cache's lock is released
+  return lru_.insert(key, std::move(file), &evicted);
 }
 
 void MappedFileCache::drop_owner(uint64_t owner) {
   std::vector<MappedFilePtr> dropped;
-  std::lock_guard lk(mu_);
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    if (it->key.owner == owner) {
-      dropped.push_back(std::move(it->file));
-      index_.erase(it->key);
-      it = lru_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  lru_.drop_owner(owner, &dropped);
 }
 
 void MappedFileCache::drop(const FileKey& key) {
-  MappedFilePtr dropped;
-  std::lock_guard lk(mu_);
-  auto it = index_.find(key);
-  if (it == index_.end()) return;
-  dropped = std::move(it->second->file);
-  lru_.erase(it->second);
-  index_.erase(it);
-}
-
-size_t MappedFileCache::size() const {
-  std::lock_guard lk(mu_);
-  return lru_.size();
+  std::vector<MappedFilePtr> dropped;
+  lru_.drop(key, &dropped);
 }
 
 }  // namespace ferry::mmaplog

@@ -5,13 +5,10 @@
 // `capacity` mappings. A mapping handed out stays valid while its holder keeps
 // the shared_ptr, even after eviction. Thread-safe; one short lock per get.
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
+#include "file_lru.h"
 #include "io.h"
 
 namespace ferry::mmaplog {
@@ -38,23 +35,30 @@ class MappedFile {
 
 using MappedFilePtr = std::shared_ptr<MappedFile>;
 
-struct FileKey {
-  uint64_t owner;   // a queue's serial number
-  uint64_t file_no;
-  bool operator==(const FileKey& o) const { return owner == o.owner && file_no == o.file_no; }
+// A consume-queue file open for writing with pwrite (the dispatcher's path;
+// see ConsumeQueues::write). Closed when the last holder lets go.
+class OpenFile {
+ public:
+  OpenFile(Io& io, std::string path, int fd) : io_(io), path_(std::move(path)), fd_(fd) {}
+  ~OpenFile() { io_.close(fd_); }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Io& io_;
+  std::string path_;
+  int fd_;
 };
-struct FileKeyHash {
-  size_t operator()(const FileKey& k) const {
-    return std::hash<uint64_t>()(k.owner * 0x9E3779B97F4A7C15ull ^ k.file_no);
-  }
-};
+using OpenFilePtr = std::shared_ptr<OpenFile>;
 
 class MappedFileCache {
  public:
-  MappedFileCache(Io& io, size_t capacity) : io_(io), capacity_(capacity) {}
+  MappedFileCache(Io& io, size_t capacity) : io_(io), lru_(capacity) {}
 
   // The mapping for `key` if mapped (counts as a use); no I/O, no allocation.
-  MappedFilePtr lookup(const FileKey& key);
+  MappedFilePtr lookup(const FileKey& key) { return lru_.lookup(key); }
   // Map `path` (size bytes) for `key`. create: make the file (sparse) if
   // missing; otherwise a missing file gives nullptr with *error = -ENOENT.
   // Other failures: nullptr, *error = -errno. Evicts the least recently used
@@ -63,23 +67,16 @@ class MappedFileCache {
   MappedFilePtr open(const FileKey& key, const std::string& path, size_t size, bool create,
                      bool full, int* error);
   // Mapped already? (no I/O; does not count as a use)
-  MappedFilePtr peek(const FileKey& key);
+  MappedFilePtr peek(const FileKey& key) const { return lru_.peek(key); }
   // Forget every mapping of `owner` (a deleted queue).
   void drop_owner(uint64_t owner);
   void drop(const FileKey& key);
-  size_t size() const;
-  size_t capacity() const { return capacity_; }
+  size_t size() const { return lru_.size(); }
+  size_t capacity() const { return lru_.capacity(); }
 
  private:
-  struct Entry {
-    FileKey key;
-    MappedFilePtr file;
-  };
   Io& io_;
-  size_t capacity_;
-  mutable std::mutex mu_;
-  std::list<Entry> lru_;  // front = most recent
-  std::unordered_map<FileKey, std::list<Entry>::iterator, FileKeyHash> index_;
+  FileLru<MappedFile> lru_;
 };
 
 }  // namespace ferry::mmaplog

@@ -26,7 +26,10 @@ struct Options {
   uint64_t prefault_window = 4ull << 20;  // bytes ahead of the head kept faulted in
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
-  uint32_t max_mapped_queue_files = 8192;
+  uint32_t max_mapped_queue_files = 8192;  // readers' mappings (LRU)
+  // Descriptors the dispatcher writes queue entries through (LRU); 0: a
+  // quarter of RLIMIT_NOFILE, at least 64.
+  uint32_t max_open_queue_files = 0;
   uint32_t index_slots = 5'000'000;
   uint32_t index_entries = 20'000'000;
   bool truncate_on_corruption = false;    // recovery_on_corruption = "truncate"

@@ -28,6 +28,9 @@ const ferry_config_key kConfig[] = {
                      "Entries (20 bytes each) per consume queue file."),
     FERRY_CONFIG_KEY("max_mapped_queue_files", FERRY_CONFIG_INT, "8192", "16", "60000", nullptr,
                      "Consume queue files kept mapped at once (least recently used closed)."),
+    FERRY_CONFIG_KEY("max_open_queue_files", FERRY_CONFIG_INT, "0", "0", "1000000", nullptr,
+                     "Consume queue files kept open for writing (LRU); 0 = a quarter of the "
+                     "descriptor limit."),
     FERRY_CONFIG_KEY("index_slots", FERRY_CONFIG_INT, "5000000", "16", "100000000", nullptr,
                      "Hash slots per index file."),
     FERRY_CONFIG_KEY("index_entries", FERRY_CONFIG_INT, "20000000", "16", "200000000", nullptr,
@@ -123,6 +126,7 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
   o->max_message_size = static_cast<uint32_t>(std::min<uint64_t>(size("max_message_size"), UINT32_MAX));
   o->queue_file_entries = static_cast<uint32_t>(integer("queue_file_entries"));
   o->max_mapped_queue_files = static_cast<uint32_t>(integer("max_mapped_queue_files"));
+  o->max_open_queue_files = static_cast<uint32_t>(integer("max_open_queue_files"));
   o->index_slots = static_cast<uint32_t>(integer("index_slots"));
   o->index_entries = static_cast<uint32_t>(integer("index_entries"));
   o->truncate_on_corruption = str("recovery_on_corruption") == "truncate";

@@ -456,23 +456,36 @@ void Store::dispatch_loop() {
   }
 }
 
-// Index records in [dispatched, limit), at most a bounded batch, then report
-// them to the listener in one call. Returns how many bytes it advanced.
+// Index records in [dispatched, limit), at most a bounded batch: decode
+// them, write their consume-queue entries in one pass (grouped per queue
+// file), publish the queues' max offsets, put their keys, then report them
+// to the listener in one call. Returns how many bytes it advanced.
 size_t Store::dispatch_some(uint64_t limit) {
   constexpr size_t kMaxBatch = 1024;
+  struct Rec {
+    ferry_record_view v;
+    uint64_t pos;
+    int64_t tag_hash;
+  };
+  thread_local std::vector<Rec> recs;
+  thread_local std::vector<ConsumeQueues::Write> writes;
+  thread_local std::vector<size_t> write_rec;        // writes[i] belongs to recs[write_rec[i]]
+  thread_local std::vector<ConsumeQueuePtr> queues;  // keeps writes' queues alive
   thread_local std::vector<ferry_dispatch_entry> batch;
   thread_local std::vector<FileKey> touched;
   thread_local std::vector<SegmentPtr> pins;
+  recs.clear();
+  writes.clear();
+  write_rec.clear();
+  queues.clear();
   batch.clear();
   pins.clear();
-  uint64_t start = dispatched_.load();
+  const uint64_t start = dispatched_.load();
   uint64_t pos = start;
-  MappedFilePtr hold;
-  FileKey hold_key{};
   ConsumeQueuePtr cq;
   std::string error;
   SegmentPtr seg;
-  while (pos < limit && batch.size() < kMaxBatch) {
+  while (pos < limit && recs.size() < kMaxBatch) {
     if (!seg || pos >= seg->end()) {
       seg = log_.pin(pos);
       if (!seg) {  // retention removed it: resume at the log's start
@@ -499,22 +512,36 @@ size_t Store::dispatch_some(uint64_t limit) {
       break;
     }
     std::string_view topic = sv(v.topic);
-    if (!cq || cq->queue_id != v.queue_id || cq->topic != topic)
+    if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
       cq = queues_.find_or_create(topic, v.queue_id);
-    CqEntry e{pos, v.total_size, tag_hash_of(v.properties)};
-    uint64_t qoff = static_cast<uint64_t>(v.queue_offset);
-    if (!cq->deleted.load(std::memory_order_relaxed)) {
-      if (queues_.put(*cq, qoff, e, &hold, &hold_key, &touched, &error) != FERRY_OK) {
-        // Logged once per distinct failure, not once per retry.
-        thread_local std::string last_error;
-        if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
-        last_error = error;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        break;
-      }
-      if (cq->max_offset.load(std::memory_order_relaxed) <= qoff)
-        cq->max_offset.store(qoff + 1, std::memory_order_release);
+      queues.push_back(cq);
     }
+    const int64_t tag_hash = tag_hash_of(v.properties);
+    if (!cq->deleted.load(std::memory_order_relaxed)) {
+      writes.push_back({cq.get(), static_cast<uint64_t>(v.queue_offset),
+                        CqEntry{pos, v.total_size, tag_hash}});
+      write_rec.push_back(recs.size());
+    }
+    recs.push_back(Rec{v, pos, tag_hash});
+    pos += v.total_size;
+  }
+  // Records [0, done) have their entries on file; pos = where the next
+  // dispatch starts (at the first record whose entry failed, to retry it).
+  size_t done = recs.size();
+  size_t written = 0;
+  if (queues_.write(writes, &written, &touched, &error) != FERRY_OK) {
+    // Logged once per distinct failure, not once per retry.
+    thread_local std::string last_error;
+    if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
+    last_error = error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = write_rec[written];
+    pos = recs[done].pos;
+  }
+  for (size_t r = 0; r < done; ++r) {
+    const ferry_record_view& v = recs[r].v;
+    const uint64_t at = recs[r].pos;
+    std::string_view topic = sv(v.topic);
     // Keys: every space-separated word of KEYS, and UNIQ_KEY.
     ferry_slice keys;
     if (ferry_property_find(v.properties, FERRY_PROP_KEYS, &keys)) {
@@ -523,27 +550,37 @@ size_t Store::dispatch_some(uint64_t limit) {
       while (b < ks.size()) {
         size_t sp = ks.find(' ', b);
         if (sp == std::string_view::npos) sp = ks.size();
-        if (sp > b && index_.put(topic, ks.substr(b, sp - b), pos, v.store_timestamp_ms, &error) != FERRY_OK)
+        if (sp > b && index_.put(topic, ks.substr(b, sp - b), at, v.store_timestamp_ms, &error) != FERRY_OK)
           log(FERRY_LOG_ERROR, "index: " + error);
         b = sp + 1;
       }
     }
     ferry_slice uniq;
     if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0 &&
-        index_.put(topic, sv(uniq), pos, v.store_timestamp_ms, &error) != FERRY_OK)
+        index_.put(topic, sv(uniq), at, v.store_timestamp_ms, &error) != FERRY_OK)
       log(FERRY_LOG_ERROR, "index: " + error);
     ferry_dispatch_entry de;
     de.struct_size = sizeof(de);
     de.topic = v.topic;
     de.queue_id = v.queue_id;
-    de.queue_offset = qoff;
-    de.tag_hash = e.tag_hash;
+    de.queue_offset = static_cast<uint64_t>(v.queue_offset);
+    de.tag_hash = recs[r].tag_hash;
     batch.push_back(de);
-    pos += v.total_size;
   }
-  hold.reset();
+  // Published last: a reader that sees a queue's new max offset finds the
+  // records' keys too. Files marked dirty first: a checkpoint that sees an
+  // entry's record as dispatched syncs its file.
   queues_.mark_dirty(&touched);
-  if (pos == start) return 0;
+  for (size_t i = 0; i < writes.size() && write_rec[i] < done; ++i) {
+    ConsumeQueue& q = *writes[i].q;
+    if (q.max_offset.load(std::memory_order_relaxed) <= writes[i].qoff)
+      q.max_offset.store(writes[i].qoff + 1, std::memory_order_release);
+  }
+  queues.clear();
+  if (pos == start) {
+    pins.clear();
+    return 0;
+  }
   dispatched_.store(pos, std::memory_order_release);
   if (listener_ && !batch.empty()) listener_(listener_data_, batch.data(), batch.size(), pos);
   pins.clear();

@@ -6,7 +6,10 @@
 # the configs alternate within every round. Not a test.
 #   scripts/locked tests/storage/bench/topics_cpu.sh NAME=BUILD_DIR[@STORAGE_CONF] ...
 # Env: DUR (seconds per step, 6), ROUNDS (3), TOPICS ("1 100 10000"),
-#      PERF=dir (perf record -g of ferryd during each step of round 1).
+#      PERF=dir (perf record -g of ferryd during each step of round 1),
+#      WARM (messages per topic sent before each timed step, 1; 4 or more
+#      touch every queue of the 4 per topic first, so the step measures a
+#      steady state instead of creating three quarters of the queues' files).
 # Prints one line per step: config, round, topics, msgs/s, ferryd CPU µs per
 # message (utime+stime from /proc), minor faults per message, and the
 # client's CPU per message (ferry-bench shares the 2 cores).
@@ -31,7 +34,7 @@ one_config() {  # name build_dir storage_conf round
       bench -t "mt$n" --topics "$n" --create --create-target "$ADDR" -q 4 -N 1 -d 60 --quiet > /dev/null
     done
     for n in $TOPICS; do
-      bench -t "mt$n" --topics "$n" --warmup -N "$n" -d 60 --quiet > /dev/null || true
+      bench -t "mt$n" --topics "$n" --warmup -N "$((n * ${WARM:-1}))" -d 60 --quiet > /dev/null || true
       perf_pid=""
       if [ -n "${PERF:-}" ] && [ "$4" = 1 ]; then
         mkdir -p "$PERF"
