@@ -64,6 +64,24 @@ TEST(Crc32, ChunkedEqualsWholeAndCombineAgrees) {
   }
 }
 
+// crc32_combine keeps the last operators per length: lengths that share a
+// memo slot, repeat, or alternate (body, tail, body...) all still agree.
+TEST(Crc32, CombineAgreesWhenLengthsRepeatAlternateAndCollide) {
+  std::mt19937_64 rng(11);
+  std::vector<unsigned char> buf(4096);
+  for (auto& c : buf) c = static_cast<unsigned char>(rng());
+  const size_t lens[] = {1024, 61, 1024, 61, 0, 1, 8, 16, 24, 1024, 1032, 4000, 61, 1024, 7, 15};
+  for (int round = 0; round < 3; ++round) {
+    for (size_t len_b : lens) {
+      size_t len_a = rng() % (buf.size() - len_b);
+      uint32_t a = zlib_crc(0, buf.data(), len_a);
+      uint32_t b = zlib_crc(0, buf.data() + len_a, len_b);
+      EXPECT_EQ(crc32_combine(a, b, len_b), zlib_crc(0, buf.data(), len_a + len_b))
+          << "len_a " << len_a << " len_b " << len_b;
+    }
+  }
+}
+
 TEST(Crc32, AllZeroAndAllOnesBuffers) {
   for (unsigned char v : {0x00, 0xff}) {
     std::vector<unsigned char> buf(4096 + 17, v);

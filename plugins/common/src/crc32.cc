@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define FERRY_CRC32_X86 1
@@ -141,7 +142,22 @@ uint32_t crc32(uint32_t crc, const void* data, size_t len) {
 }
 
 uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, size_t len_b) {
-  return static_cast<uint32_t>(::crc32_combine(crc_a, crc_b, static_cast<z_off_t>(len_b)));
+  // The combine operator x^(8 * len_b) mod P depends on len_b alone and
+  // costs zlib ~log2(len_b) modular multiplications to build; records
+  // repeat a few lengths (the body, the tail after it), so each thread keeps
+  // the last few operators (a memo of a pure function: results identical).
+  // Profiled at 0.15-0.2 us per record before (two combines per record).
+  struct Op {
+    size_t len = SIZE_MAX;
+    uLong op = 0;
+  };
+  thread_local Op memo[8];
+  Op& m = memo[(len_b ^ (len_b >> 3)) & 7];
+  if (m.len != len_b) {
+    m.op = ::crc32_combine_gen64(static_cast<z_off64_t>(len_b));
+    m.len = len_b;
+  }
+  return static_cast<uint32_t>(::crc32_combine_op(crc_a, crc_b, m.op));
 }
 
 }  // namespace ferry::common
