@@ -12,3 +12,11 @@ if(FERRY_SANITIZE)
   add_compile_options(-fsanitize=${FERRY_SANITIZE} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${FERRY_SANITIZE})
 endif()
+# The fuzz tree instruments every project source for coverage, not only the
+# fuzz targets' own files: -fsanitize=fuzzer on a target covers that target's
+# sources alone, so a fuzzer linking the code under test from a library saw
+# only its harness's edges and could not steer into the parser at all.
+option(FERRY_FUZZ_COVERAGE "Coverage-instrument all project code for libFuzzer (clang)" OFF)
+if(FERRY_FUZZ_COVERAGE AND CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
