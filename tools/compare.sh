@@ -181,37 +181,8 @@ run_row 1 "loopback ping-pong" "-" "1 conn, 1 KiB req, 64 B answer" 0 w1.pingpon
   "$bin/compare-pingpong" -s $SIZE -d $D
 
 # -------------------------------------------------------------------- Ferry
-ferry_conf() {  # ferry_conf FLUSH_LIBRARY PORT DATA_DIR
-  local flush_extra="" storage_extra=""
-  # Sync flush runs on the pwrite path, as docs/flush.md advises: a sync
-  # there costs a third of one through the mapping.
-  [[ $1 == ferry_flush_sync ]] && flush_extra='timeout = "5s"' && storage_extra='write_mode = "pwrite"'
-  cat <<EOF
-[kernel]
-listen = "127.0.0.1:$2"
-data_dir = "$3"
-log_level = "warn"
-max_frame_bytes = "16MiB"
-[broker]
-cluster = "DefaultCluster"
-name = "broker-a"
-id = 0
-[plugins.storage]
-library = "ferry_storage_mmaplog"
-segment_size = "1GiB"
-$storage_extra
-[plugins.flush]
-library = "$1"
-$flush_extra
-[plugins.registry]
-library = "ferry_routing_namesrv"
-mode = "registry"
-[plugins.registration]
-library = "ferry_routing_namesrv"
-mode = "registration"
-name_servers = ["127.0.0.1:$2"]
-EOF
-}
+# shellcheck source=tools/compare/ferry_conf.sh
+source "$here/tools/compare/ferry_conf.sh"
 ferry_pid=0 ferry_ns=""
 start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...
   local port dir; port=$(free_port); dir="$tmp/$2"

@@ -12,6 +12,9 @@ set -euo pipefail
 (($# >= 4)) || { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 RATE=$1 DUR=$2 ROUNDS=$3; shift 3
 N=$((RATE * DUR))
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tools/compare/ferry_conf.sh
+source "$here/tools/compare/ferry_conf.sh"
 fpid=""
 tmp=""
 cleanup() {
@@ -32,29 +35,7 @@ one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   ns=127.0.0.1:$port
   mkdir -p "$tmp/data"
-  cat >"$tmp/ferryd.toml" <<EOF
-[kernel]
-listen = "$ns"
-data_dir = "$tmp/data"
-log_level = "warn"
-max_frame_bytes = "16MiB"
-[broker]
-cluster = "DefaultCluster"
-name = "broker-a"
-id = 0
-[plugins.storage]
-library = "ferry_storage_mmaplog"
-segment_size = "1GiB"
-[plugins.flush]
-library = "ferry_flush_async"
-[plugins.registry]
-library = "ferry_routing_namesrv"
-mode = "registry"
-[plugins.registration]
-library = "ferry_routing_namesrv"
-mode = "registration"
-name_servers = ["$ns"]
-EOF
+  ferry_conf ferry_flush_async "$port" "$tmp/data" >"$tmp/ferryd.toml"
   "$bin/ferryd" --config "$tmp/ferryd.toml" >"$tmp/ferryd.log" 2>&1 &
   fpid=$!
   for ((i = 0; i < 100; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
