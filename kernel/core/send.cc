@@ -224,20 +224,34 @@ void Core::flush_turn_sends() {
   turn_flushing_.swap(turn_sends_);
   msgs_.swap(turn_msgs_);
   turn_msgs_.clear();
-  const ferry_slice& t0 = msgs_.front().topic;
-  Append a = append_batch(std::string_view(static_cast<const char*>(t0.data), t0.len), false);
-  // The storage stores a prefix: the sends wholly inside it are stored, the
-  // one it ends in (if any) and those after it are refused with its error.
-  for (TurnSend& s : turn_flushing_) {
-    if (s.first + s.count <= a.appended) {
-      reply_send(s, append_results_.data() + s.first);
-      continue;
+  // One storage call for the turn. The storage stores a prefix: the sends
+  // wholly inside it are answered, the one it stopped in is refused with its
+  // error, and the sends after it are tried again — they came from other
+  // clients, and one client's bad message must not fail theirs. (A storage
+  // that cannot store anything, a full disk, refuses each retry at once.)
+  size_t base = 0;  // index in the turn of msgs_[0]
+  size_t next = 0;  // first send not answered yet
+  while (next < turn_flushing_.size()) {
+    const size_t start = turn_flushing_[next].first;
+    msgs_.erase(msgs_.begin(), msgs_.begin() + static_cast<ptrdiff_t>(start - base));
+    base = start;
+    const ferry_slice& t0 = msgs_.front().topic;
+    Append a = append_batch(std::string_view(static_cast<const char*>(t0.data), t0.len), false);
+    const size_t stored_end = base + a.appended;
+    for (; next < turn_flushing_.size(); ++next) {
+      TurnSend& s = turn_flushing_[next];
+      if (s.first + s.count <= stored_end) {
+        reply_send(s, append_results_.data() + (s.first - base));
+        continue;
+      }
+      size_t stored = stored_end > s.first ? stored_end - s.first : 0;
+      ferry_status st = a.status != FERRY_OK ? a.status : FERRY_E_INTERNAL;
+      std::string why = a.why.empty() ? std::string(ferry_status_str(st)) : a.why;
+      if (s.count > 1) why += stored_of(stored, s.count);
+      respond_error(*s.req, st, why);
+      ++next;
+      break;
     }
-    size_t stored = a.appended > s.first ? a.appended - s.first : 0;
-    ferry_status st = a.status != FERRY_OK ? a.status : FERRY_E_INTERNAL;
-    std::string why = a.why.empty() ? std::string(ferry_status_str(st)) : a.why;
-    if (s.count > 1) why += stored_of(stored, s.count);
-    respond_error(*s.req, st, why);
   }
   turn_flushing_.clear();
   msgs_.clear();

@@ -221,6 +221,33 @@ TEST_F(SendTest, APartialTurnAppendAnswersEachSendByWhatItStored) {
   EXPECT_EQ(c->message.find("stored)"), std::string::npos) << c->message;
 }
 
+// A send the storage refuses for its own content (a property value holding
+// the name/value separator, which the core passes through) fails alone: the
+// sends after it in the same turn come from other clients and are stored.
+TEST_F(SendTest, AMessageTheStorageRefusesFailsOnlyItsOwnSendInATurn) {
+  flush_.mode = FERRY_FLUSH_ASYNC;
+  make_core(true);
+  create_topic("T");
+  env_.defer_turns = true;
+  send("T", {{"w1"}});  // a turn of two sends: the next turn's first waits too
+  send("T", {{"w2"}});
+  env_.end_turn();
+  auto a = send("T", {{"a"}});
+  auto bad = send("T", {{"b1"}, {"b2", "", std::string("bad\x01key")}, {"b3"}});
+  auto c = send("T", {{"c"}});
+  auto d = send("T", {{"d1"}, {"d2"}});
+  env_.end_turn();
+  ASSERT_TRUE(a->answered && bad->answered && c->answered && d->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  EXPECT_EQ(bad->status, FERRY_E_INVALID_ARGUMENT) << bad->message;
+  EXPECT_NE(bad->message.find("(1 of 3 messages stored)"), std::string::npos) << bad->message;
+  EXPECT_EQ(c->status, FERRY_OK) << c->message;
+  EXPECT_EQ(d->status, FERRY_OK) << d->message;
+  size_t stored = 0;
+  for (const auto& [key, q] : storage_.queues) stored += q.entries.size();
+  EXPECT_EQ(stored, 2u + 1 + 1 + 1 + 2) << "w1 w2 a b1 c d1 d2";
+}
+
 // A turn's sends are stored and answered when the core stops before the
 // turn's end, and a put_message in the same turn is appended after them.
 TEST_F(SendTest, QueuedSendsAreStoredBeforeAPutAndAtStop) {

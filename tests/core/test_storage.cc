@@ -52,6 +52,7 @@ struct TestStorageOps {
     }
     for (size_t i = 0; i < n; ++i) {
       if (s->fail_after >= 0 && i == static_cast<size_t>(s->fail_after)) {
+        s->fail_after = -1;  // like a full disk: every later append fails too
         if (err) err->message = "injected append failure";
         *write_offset = s->write_offset;
         return s->fail_append;

@@ -29,7 +29,8 @@ class TestStorage {
   bool would_block = false;
   ferry_status fail_append = FERRY_OK;
   // When >= 0: an append stores this many messages, then fails with
-  // fail_append (a partial append, e.g. the disk filling mid-batch).
+  // fail_append, and so does every later append (a partial append, e.g.
+  // the disk filling mid-batch).
   long fail_after = -1;
   int append_calls = 0;      // storage append calls so far
   int live_results = 0;      // read results not yet released
