@@ -6,7 +6,21 @@
 namespace ferry::core::test {
 namespace {
 
-class SendTest : public CoreFixture {};
+class SendTest : public CoreFixture {
+ protected:
+  // Async flush, topic T, turns deferred, and one turn of two sends behind
+  // us: the next turn's sends all wait for its end (a turn's first send goes
+  // at once unless the last turn read several).
+  void start_queued_turns() {
+    flush_.mode = FERRY_FLUSH_ASYNC;
+    make_core(true);
+    create_topic("T");
+    env_.defer_turns = true;
+    send("T", {{"w1"}});
+    send("T", {{"w2"}});
+    env_.end_turn();
+  }
+};
 
 TEST_F(SendTest, AckWaitsForDurableWatermarkUnderSyncFlush) {
   make_core(/*with_flush=*/true);
@@ -199,13 +213,7 @@ TEST_F(SendTest, SendsOfOneTurnShareOneAppendAndEachIsAnswered) {
 // The storage stores a prefix of the turn: the sends inside it succeed, the
 // one it ends in and those after it get the error (with what was stored).
 TEST_F(SendTest, APartialTurnAppendAnswersEachSendByWhatItStored) {
-  flush_.mode = FERRY_FLUSH_ASYNC;
-  make_core(true);
-  create_topic("T");
-  env_.defer_turns = true;
-  send("T", {{"w1"}});  // a turn of two sends: the next turn's first waits too
-  send("T", {{"w2"}});
-  env_.end_turn();
+  start_queued_turns();
   auto a = send("T", {{"a"}});
   auto b = send("T", {{"b1"}, {"b2"}, {"b3"}});
   auto c = send("T", {{"c"}});
@@ -225,13 +233,7 @@ TEST_F(SendTest, APartialTurnAppendAnswersEachSendByWhatItStored) {
 // the name/value separator, which the core passes through) fails alone: the
 // sends after it in the same turn come from other clients and are stored.
 TEST_F(SendTest, AMessageTheStorageRefusesFailsOnlyItsOwnSendInATurn) {
-  flush_.mode = FERRY_FLUSH_ASYNC;
-  make_core(true);
-  create_topic("T");
-  env_.defer_turns = true;
-  send("T", {{"w1"}});  // a turn of two sends: the next turn's first waits too
-  send("T", {{"w2"}});
-  env_.end_turn();
+  start_queued_turns();
   auto a = send("T", {{"a"}});
   auto bad = send("T", {{"b1"}, {"b2", "", std::string("bad\x01key")}, {"b3"}});
   auto c = send("T", {{"c"}});
@@ -251,13 +253,7 @@ TEST_F(SendTest, AMessageTheStorageRefusesFailsOnlyItsOwnSendInATurn) {
 // A turn's sends are stored and answered when the core stops before the
 // turn's end, and a put_message in the same turn is appended after them.
 TEST_F(SendTest, QueuedSendsAreStoredBeforeAPutAndAtStop) {
-  flush_.mode = FERRY_FLUSH_ASYNC;
-  make_core(true);
-  create_topic("T");
-  env_.defer_turns = true;
-  send("T", {{"w1"}});
-  send("T", {{"w2"}});
-  env_.end_turn();
+  start_queued_turns();
   auto a = send("T", {{"a"}});
   EXPECT_FALSE(a->answered);
   auto m = FERRY_STRUCT_INIT(ferry_message);
@@ -289,13 +285,7 @@ TEST_F(SendTest, QueuedSendsAreStoredBeforeAPutAndAtStop) {
 // A request other than a send or pull (here a topic delete) sees the sends
 // read before it in the same turn stored and answered first.
 TEST_F(SendTest, AnAdminRequestInTheTurnStoresTheQueuedSendsFirst) {
-  flush_.mode = FERRY_FLUSH_ASYNC;
-  make_core(true);
-  create_topic("T");
-  env_.defer_turns = true;
-  send("T", {{"w1"}});
-  send("T", {{"w2"}});
-  env_.end_turn();
+  start_queued_turns();
   auto a = send("T", {{"a"}});
   EXPECT_FALSE(a->answered);
   const int calls = storage_.append_calls;
