@@ -6,21 +6,22 @@
 #include "api_common.h"
 
 void ferry_client_message::set_property(std::string_view name, std::string_view value) {
-  bool found = false;
-  for (auto& [k, v] : props) {
-    if (k == name) {
-      v = std::string(value);
-      found = true;
+  // Entries are name\x01value\x02; names and values hold neither separator.
+  for (size_t at = 0; at < props_encoded.size();) {
+    size_t sep = props_encoded.find(FERRY_PROP_NAME_VALUE_SEP, at);
+    size_t end = props_encoded.find(FERRY_PROP_SEP, at);
+    if (sep == std::string::npos || end == std::string::npos || sep > end) break;  // not ours: cannot happen
+    if (std::string_view(props_encoded).substr(at, sep - at) == name) {
+      props_encoded.replace(sep + 1, end - sep - 1, value);
+      return;
     }
+    at = end + 1;
   }
-  if (!found) props.emplace_back(std::string(name), std::string(value));
-  props_encoded.clear();
-  for (const auto& [k, v] : props) {
-    props_encoded += k;
-    props_encoded += FERRY_PROP_NAME_VALUE_SEP;
-    props_encoded += v;
-    props_encoded += FERRY_PROP_SEP;
-  }
+  props_encoded.reserve(props_encoded.size() + name.size() + value.size() + 2);
+  props_encoded += name;
+  props_encoded += FERRY_PROP_NAME_VALUE_SEP;
+  props_encoded += value;
+  props_encoded += FERRY_PROP_SEP;
 }
 
 std::string_view ferry_client_message::broker_name() const {

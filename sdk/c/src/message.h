@@ -24,8 +24,9 @@ struct ferry_client_message {
   // outgoing
   std::string topic_s;
   std::string body_s;
-  std::vector<std::pair<std::string, std::string>> props;
-  std::string props_encoded;  // name\x01value\x02..., rebuilt on each set
+  // name\x01value\x02... as it goes on the wire: the only copy of the
+  // properties, edited in place by set_property (no per-send re-encode).
+  std::string props_encoded;
   int32_t flag = 0;
   // received
   ferry::sdk::ReceivedBlock* block = nullptr;  // owns the answer buffer `rec` points into

@@ -13,6 +13,7 @@
 #include "handle.h"
 #include "message.h"
 #include "recycle_pool.h"
+#include "uniq_key.h"
 #include "wire.h"
 
 namespace ferry::sdk {
@@ -57,6 +58,10 @@ struct SendOp {
   bool batchable = false;
   std::vector<std::shared_ptr<SendOp>> members;
   std::vector<Outcome> results;
+  // Async sends: the user's callback, kept in the op so `done` captures
+  // only the producer (no allocation for it).
+  ferry_send_cb async_cb = nullptr;
+  void* async_ud = nullptr;
   // [loop] While the transport holds `bodies` (one borrow per attempt),
   // the op keeps itself alive: no per-attempt holder is allocated.
   uint32_t attach_refs = 0;
@@ -85,7 +90,16 @@ struct SendOp {
     sync_done.reset();
     members.clear();
     results.clear();
+    async_cb = nullptr;
+    async_ud = nullptr;
   }
+};
+
+// An async send's end, waiting for the loop turn's end to go to the
+// callback thread with the others of its turn.
+struct Completed {
+  std::shared_ptr<SendOp> op;
+  Error e;
 };
 
 // Idle ops kept per producer (more in flight are allocated as usual).
@@ -142,21 +156,28 @@ struct ferry_producer : Handle {
   // Bounded: the loop serves nothing else meanwhile.
   void linger();
 
-  std::string next_uniq_key() {
-    char buf[40];
-    uint64_t t = static_cast<uint64_t>(wall_ms()) & 0xFFFFFFFFFFFFull;
-    snprintf(buf, sizeof buf, "%s%012llX%08X", uniq_prefix.c_str(), static_cast<unsigned long long>(t),
-             uniq_counter.fetch_add(1));
-    return buf;
+  // Writes a fresh UNIQ_KEY into out[0..kUniqKeyMax); returns its length.
+  size_t next_uniq_key(char* out) {
+    return format_uniq_key(uniq_prefix, static_cast<uint64_t>(wall_ms()), uniq_counter.fetch_add(1), out);
   }
   void begin_op() {
     std::lock_guard lock(inflight_mu);
     ++inflight;
   }
-  void end_op() {
+  void end_op() { end_ops(1); }
+  void end_ops(size_t n) {
     std::lock_guard lock(inflight_mu);
-    if (--inflight == 0) inflight_cv.notify_all();
+    inflight -= n;
+    if (inflight == 0) inflight_cv.notify_all();
   }
+
+  // [loop] Async completions of this loop turn, delivered together at its
+  // end: one callback-thread task (one lock, at most one wake-up) per turn
+  // instead of one per message; each callback still runs, in finish order.
+  // After the loop joined (shutdown) the owner delivers what is left.
+  std::vector<Completed> completed;
+  void complete_async(const std::shared_ptr<SendOp>& op, Error e);
+  void deliver_completed();
 
   // loop thread only: async sends waiting to be batched, per topic; the
   // reused SendRequest encoder
@@ -234,13 +255,20 @@ ferry_status build_op(ferry_producer* p, ferry_client_message* const* msgs, size
   int64_t now = wall_ms();
   for (size_t i = 0; i < n; ++i) {
     ferry_client_message* m = msgs[i];
-    if (m->property(FERRY_PROP_UNIQ_KEY).empty()) m->set_property(FERRY_PROP_UNIQ_KEY, p->next_uniq_key());
     WireMessage& w = op->msgs[i];
-    w.props = m->props_encoded;
+    std::string_view have = m->property(FERRY_PROP_UNIQ_KEY);
+    if (have.empty()) {
+      char key[kUniqKeyMax];
+      std::string_view fresh(key, p->next_uniq_key(key));
+      m->set_property(FERRY_PROP_UNIQ_KEY, fresh);
+      w.uniq.assign(fresh);
+    } else {
+      w.uniq.assign(have);
+    }
+    w.props.assign(m->props_encoded);  // into the recycled op's capacity
     w.flag = m->flag;
     w.born_ms = now;
     w.body_len = static_cast<uint32_t>(m->body_s.size());
-    w.uniq = m->property(FERRY_PROP_UNIQ_KEY);
     op->bodies.insert(op->bodies.end(), m->body_s.begin(), m->body_s.end());
   }
   op->out.uniq_key = op->msgs[0].uniq;
@@ -442,6 +470,31 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
               }, if_down);
 }
 
+void ferry_producer::complete_async(const std::shared_ptr<SendOp>& op, Error e) {
+  completed.push_back(Completed{op, std::move(e)});
+  // Armed by the turn's first completion; while stopping, shutdown
+  // delivers them after the loop joined.
+  if (completed.size() == 1 && !io->stopping()) io->at_turn_end([this] { deliver_completed(); });
+}
+
+void ferry_producer::deliver_completed() {
+  if (completed.empty()) return;
+  auto batch = std::make_shared<std::vector<Completed>>();
+  batch->swap(completed);
+  const size_t n = batch->size();
+  // Callbacks run on the callback thread, never on the I/O thread.
+  bool posted = callbacks->post([this, batch] {
+    for (auto& c : *batch) {
+      ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+      fill_result(&r, c.e.status, c.op->out);
+      c.op->async_cb(c.op->async_ud, c.e.status, &r, c.e.message.c_str());
+      c.op.reset();  // back to the pool before the next callback
+    }
+    end_ops(batch->size());
+  });
+  if (!posted) end_ops(n);
+}
+
 void ferry_producer::linger() {
   if (s.sync_io_spin_us == 0 || lingering || io->stopping()) return;
   lingering = true;
@@ -563,6 +616,7 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
     }
     unregister_everywhere(*p);
     p->io->stop();
+    p->deliver_completed();  // the loop has joined: what its last turn(s) finished
     p->callbacks->stop();
     return FERRY_OK;
   });
@@ -614,17 +668,10 @@ FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer* p, ferry_cli
     auto op = p->ops->acquire();
     st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
     if (st != FERRY_OK) return st;
-    op->done = [p, cb, user_data](Error e, const std::shared_ptr<SendOp>& o) {
-      // Completions run on the callback thread, never on the I/O thread;
-      // the posted task holds the op, whose `out` is final.
-      bool posted = p->callbacks->post([p, cb, user_data, e, op = o] {
-        ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
-        fill_result(&r, e.status, op->out);
-        cb(user_data, e.status, &r, e.message.c_str());
-        p->end_op();
-      });
-      if (!posted) p->end_op();
-    };
+    op->async_cb = cb;
+    op->async_ud = user_data;
+    // The op's `out` is final here; the turn's completions go together.
+    op->done = [p](Error e, const std::shared_ptr<SendOp>& o) { p->complete_async(o, std::move(e)); };
     op->batchable = true;
     p->begin_op();
     if (!p->io->post([p, op] { p->run(op); })) {
