@@ -42,8 +42,10 @@ TEST(Faults, EioWritingAConsumeQueueIsRetriedAndEachRecordIndexedOnce) {
   // Queue entries go out per queue file after the batch is decoded; a
   // failed write stops the dispatcher at the first record whose entry did
   // not land, so records before it are published and indexed once and the
-  // rest on the retry (nothing twice, nothing lost).
+  // rest on the retry (nothing twice, nothing lost). Written at once (no
+  // buffering): the buffered case is ConsumeQueue.BufferedEntries...
   Harness h;
+  h.opt.queue_buffer_bytes = 0;
   h.open_ok(false);
   h.io->add_rule({Op::Pwrite, "/consumequeue/b/", EIO, 0, 1});
   std::vector<OwnedMessage> msgs;

@@ -281,6 +281,7 @@ ferry_status ConsumeQueues::cut(ConsumeQueue& q, uint64_t keep, bool* zeroed, st
   return FERRY_OK;
 }
 
+// q.pending_mu held (q.sized_file).
 OpenFilePtr ConsumeQueues::writable(ConsumeQueue& q, const FileKey& key, int* err) {
   if (OpenFilePtr f = fds_.lookup(key)) return f;
   std::string path = file_path(q, key.file_no);
@@ -352,6 +353,15 @@ ferry_status ConsumeQueues::write(const std::vector<Write>& items, size_t* writt
                                   std::vector<FileKey>* touched, std::string* error) {
   *written = items.size();
   if (items.empty()) return FERRY_OK;
+  const bool buffered = opt_.queue_buffer_bytes > 0;
+  // Buffers over the bound because their writes failed: nothing more is
+  // buffered until they are written (the dispatcher retries this batch).
+  if (buffered && pending_bytes() > opt_.queue_buffer_bytes) {
+    if (ferry_status st = drain_all(touched, error); st != FERRY_OK) {
+      *written = 0;
+      return st;
+    }
+  }
   // Group by queue, then offset: consecutive entries of one file are one
   // pwrite (with 4 queues and a 1,024-record batch, 4 calls instead of 1,024).
   order_.clear();
@@ -367,9 +377,16 @@ ferry_status ConsumeQueues::write(const std::vector<Write>& items, size_t* writt
     const Write* head = order_[i];
     size_t j = i + 1;
     while (j < order_.size() && order_[j]->q == head->q &&
-           order_[j]->qoff == order_[j - 1]->qoff + 1 && order_[j]->qoff / per == head->qoff / per)
+           order_[j]->qoff == order_[j - 1]->qoff + 1 &&
+           (buffered || order_[j]->qoff / per == head->qoff / per))
       ++j;
-    if (int rc = write_run(*head->q, head->qoff, order_.data() + i, j - i, touched); rc < 0) {
+    int rc;
+    {
+      std::lock_guard lk(head->q->pending_mu);
+      rc = buffered ? buffer_run(*head->q, head->qoff, order_.data() + i, j - i, touched)
+                    : write_run(*head->q, head->qoff, order_.data() + i, j - i, touched);
+    }
+    if (rc < 0) {
       // Items before the run's earliest (in commit-log order) are unaffected.
       const Write* earliest = *std::min_element(order_.data() + i, order_.data() + j);
       if (!first_failed || earliest < first_failed) {
@@ -380,10 +397,144 @@ ferry_status ConsumeQueues::write(const std::vector<Write>& items, size_t* writt
     }
     i = j;
   }
+  if (buffered && pending_bytes() > opt_.queue_buffer_bytes) {
+    // A failure leaves them buffered: the next batch retries (above).
+    std::string ignored;
+    drain_all(touched, &ignored);
+  }
   if (!first_failed) return FERRY_OK;
   *written = static_cast<size_t>(first_failed - items.data());
   *error = "cannot write consume queue " + failed_path + ": " + std::strerror(-failed_rc);
   return failed_rc == -ENOSPC ? FERRY_E_DISK_FULL : FERRY_E_IO;
+}
+
+int ConsumeQueues::write_bytes(ConsumeQueue& q, uint64_t qoff, const char* data, size_t n,
+                               std::vector<FileKey>* touched) {
+  const uint64_t per = opt_.queue_file_entries;
+  while (n > 0) {
+    const FileKey key{q.serial, qoff / per};
+    const size_t k = static_cast<size_t>(std::min<uint64_t>(n, per - qoff % per));
+    int err = 0;
+    OpenFilePtr f = writable(q, key, &err);
+    if (!f) return err;
+    touched->push_back(key);
+    if (int rc = write_all(io_, f->fd(), data, k * kCqEntrySize,
+                           static_cast<off_t>((qoff % per) * kCqEntrySize));
+        rc < 0)
+      return rc;
+    qoff += k;
+    data += k * kCqEntrySize;
+    n -= k;
+  }
+  return 0;
+}
+
+int ConsumeQueues::buffer_run(ConsumeQueue& q, uint64_t qoff, const Write* const* run, size_t n,
+                              std::vector<FileKey>* touched) {
+  const uint64_t per = opt_.queue_file_entries;
+  // Entries readers can already see (the dispatcher resuming at the
+  // checkpoint after a crash): checked against the file as before.
+  const uint64_t visible = q.max_offset.load(std::memory_order_acquire);
+  while (n > 0 && qoff < visible) {
+    size_t k = static_cast<size_t>(std::min<uint64_t>({n, visible - qoff, per - qoff % per}));
+    if (int rc = write_run(q, qoff, run, k, touched); rc < 0) return rc;
+    qoff += k;
+    run += k;
+    n -= k;
+  }
+  if (n == 0) return 0;
+  if (q.deleted.load(std::memory_order_relaxed)) return 0;
+  const size_t pending_entries = q.pending.size() / kCqEntrySize;
+  if (!q.pending.empty() && qoff != q.pending_from + pending_entries) {
+    // Not contiguous with the buffer (a gap): write that first.
+    if (int rc = drain_locked(q, touched); rc < 0) return rc;
+  }
+  if (q.pending.empty() && n * kCqEntrySize >= kQueueDrainBytes) {
+    // A page or more at once (a busy queue): straight to the file.
+    buf_.resize(n * kCqEntrySize);
+    for (size_t i = 0; i < n; ++i) {
+      char* p = buf_.data() + i * kCqEntrySize;
+      put_be64(p, run[i]->e.commit_offset);
+      put_be32(p + 8, run[i]->e.size);
+      put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
+    }
+    return write_bytes(q, qoff, buf_.data(), n, touched);
+  }
+  if (q.pending.empty()) {
+    q.pending_from = qoff;
+    q.pending.reserve(std::min(kQueueDrainBytes, std::max<size_t>(n * kCqEntrySize, 512)));
+  }
+  const size_t at = q.pending.size();
+  q.pending.resize(at + n * kCqEntrySize);
+  for (size_t i = 0; i < n; ++i) {
+    char* p = q.pending.data() + at + i * kCqEntrySize;
+    put_be64(p, run[i]->e.commit_offset);
+    put_be32(p + 8, run[i]->e.size);
+    put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
+  }
+  pending_bytes_.fetch_add(n * kCqEntrySize, std::memory_order_relaxed);
+  q.pending_lo.store(q.pending_from, std::memory_order_release);
+  if (!q.listed) {
+    q.listed = true;
+    std::lock_guard lk(listed_mu_);
+    listed_.push_back(q.shared_from_this());
+  }
+  // A failure leaves them buffered (readable); a later drain retries.
+  if (q.pending.size() >= kQueueDrainBytes) drain_locked(q, touched);
+  return 0;
+}
+
+int ConsumeQueues::drain_locked(ConsumeQueue& q, std::vector<FileKey>* touched) {
+  if (q.pending.empty()) return 0;
+  const size_t n = q.pending.size() / kCqEntrySize;
+  if (!q.deleted.load(std::memory_order_relaxed)) {
+    if (int rc = write_bytes(q, q.pending_from, q.pending.data(), n, touched); rc < 0) return rc;
+  }
+  drop_pending(q);
+  q.pending_from += n;
+  return 0;
+}
+
+// Released, not kept: 40,000 idle queues would otherwise hold a page each.
+void ConsumeQueues::drop_pending(ConsumeQueue& q) {
+  pending_bytes_.fetch_sub(q.pending.size(), std::memory_order_relaxed);
+  std::vector<char>().swap(q.pending);
+  q.pending_lo.store(UINT64_MAX, std::memory_order_release);
+}
+
+ferry_status ConsumeQueues::drain_all(std::string* error) {
+  std::vector<FileKey> touched;
+  ferry_status st = drain_all(&touched, error);
+  mark_dirty(&touched);
+  return st;
+}
+
+ferry_status ConsumeQueues::drain_all(std::vector<FileKey>* touched, std::string* error) {
+  std::vector<ConsumeQueuePtr> list;
+  {
+    std::lock_guard lk(listed_mu_);
+    list.swap(listed_);
+  }
+  ferry_status st = FERRY_OK;
+  std::vector<ConsumeQueuePtr> failed;
+  for (const ConsumeQueuePtr& q : list) {
+    std::lock_guard lk(q->pending_mu);
+    if (int rc = drain_locked(*q, touched); rc < 0) {
+      if (st == FERRY_OK) {
+        st = rc == -ENOSPC ? FERRY_E_DISK_FULL : FERRY_E_IO;
+        *error = "cannot write consume queue " +
+                 file_path(*q, q->pending_from / opt_.queue_file_entries) + ": " + std::strerror(-rc);
+      }
+      failed.push_back(q);  // still listed
+      continue;
+    }
+    q->listed = false;
+  }
+  if (!failed.empty()) {
+    std::lock_guard lk(listed_mu_);
+    listed_.insert(listed_.end(), failed.begin(), failed.end());
+  }
+  return st;
 }
 
 void ConsumeQueues::drop_file(const FileKey& key) {
@@ -402,13 +553,23 @@ void ConsumeQueues::mark_dirty(std::vector<FileKey>* touched) {
 bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
                         FileKey* hold_key) const {
   const uint64_t per = opt_.queue_file_entries;
+  const uint64_t pending_lo = q.pending_lo.load(std::memory_order_acquire);
+  if (qoff >= pending_lo) {
+    // Possibly buffered; if it was written meanwhile, the file has it.
+    std::lock_guard lk(q.pending_mu);
+    if (qoff >= q.pending_from && qoff - q.pending_from < q.pending.size() / kCqEntrySize) {
+      *e = decode(q.pending.data() + (qoff - q.pending_from) * kCqEntrySize);
+      return e->size != 0;
+    }
+  }
   FileKey key{q.serial, qoff / per};
   if (!*hold || !(*hold_key == key)) {
     hold->reset();
     *hold = cache_.lookup(key);
     if (!*hold) {
       int err = 0;
-      const bool full = (key.file_no + 1) * per <= q.max_offset.load(std::memory_order_acquire);
+      const bool full = (key.file_no + 1) * per <=
+                        std::min(q.max_offset.load(std::memory_order_acquire), pending_lo);
       *hold = cache_.open(key, file_path(q, key.file_no), file_bytes(), false, full, &err);
       if (!*hold) return false;
     }
@@ -450,6 +611,8 @@ uint64_t ConsumeQueues::offset_for_time(
 }
 
 ferry_status ConsumeQueues::flush(std::string* error) {
+  // Buffered entries first: the caller's checkpoint claims their records.
+  if (ferry_status st = drain_all(error); st != FERRY_OK) return st;
   std::unordered_set<FileKey, FileKeyHash> dirty;
   {
     std::lock_guard lk(dirty_mu_);
@@ -537,6 +700,10 @@ void ConsumeQueues::remove_topic(std::string_view topic) {
   }
   for (auto& q : gone) {
     q->deleted.store(true);
+    {
+      std::lock_guard lk(q->pending_mu);  // no drain writes its files after this
+      drop_pending(*q);
+    }
     cache_.drop_owner(q->serial);
     std::vector<OpenFilePtr> closed;
     fds_.drop_owner(q->serial, &closed);

@@ -4,8 +4,10 @@
 // queue_offset * 20, in files of `queue_file_entries` entries named by the
 // 20-digit byte offset of their first entry, created lazily and sparse:
 //   <dir>/consumequeue/<topic>/<queue id>/<20 digits>
-// Written only by the dispatcher; read by any thread. An entry is published
-// by the release store of the queue's max offset after its bytes.
+// Written by the dispatcher (and, for entries it buffered, by whichever
+// thread drains them: every file write of a queue holds its pending_mu);
+// read by any thread. An entry is published by the release store of the
+// queue's max offset after its bytes are on file or in the queue's buffer.
 #include <ferry/status.h>
 
 #include <atomic>
@@ -26,6 +28,8 @@
 namespace ferry::mmaplog {
 
 inline constexpr size_t kCqEntrySize = 20;
+// A queue's buffered entries are written once they fill a page.
+inline constexpr size_t kQueueDrainBytes = 4096;
 
 struct CqEntry {
   uint64_t commit_offset = 0;
@@ -33,7 +37,7 @@ struct CqEntry {
   int64_t tag_hash = 0;
 };
 
-class ConsumeQueue {
+class ConsumeQueue : public std::enable_shared_from_this<ConsumeQueue> {
  public:
   ConsumeQueue(std::string topic, int32_t queue_id, uint64_t serial, std::string dir)
       : topic(std::move(topic)), queue_id(queue_id), serial(serial), dir(std::move(dir)) {}
@@ -44,7 +48,16 @@ class ConsumeQueue {
   std::atomic<uint64_t> min_offset{0};
   std::atomic<uint64_t> max_offset{0};  // entries below are readable
   std::atomic<bool> deleted{false};
-  // Dispatcher only: the last file it found (or made) full size, so that
+  // Entries dispatched but not yet written (queue_buffer_bytes > 0): encoded
+  // as on disk, from queue offset pending_from; every entry below it is on
+  // file. pending_lo is pending_from while any are buffered, else
+  // UINT64_MAX: a reader of an older entry takes no lock.
+  mutable std::mutex pending_mu;
+  std::vector<char> pending;
+  uint64_t pending_from = 0;
+  bool listed = false;  // in ConsumeQueues' list of queues with pending entries
+  std::atomic<uint64_t> pending_lo{UINT64_MAX};
+  // Under pending_mu: the last file found (or made) full size, so that
   // reopening it after its descriptor was closed needs no fstat.
   uint64_t sized_file = UINT64_MAX;
 };
@@ -67,6 +80,16 @@ class ConsumeQueues {
   size_t count() const;
 
   // Write a batch of entries (dispatcher only), given in commit-log order.
+  // With queue_buffer_bytes > 0, a queue's entries are buffered in memory
+  // across batches and written when they fill a page (kQueueDrainBytes), at a
+  // checkpoint (flush), or when all queues' buffers pass queue_buffer_bytes:
+  // at 10,000 topics each of 40,000 queues gets an entry or two per batch,
+  // and writing each batch's costs an open + pwrite + close per entry, as
+  // the descriptor LRU cannot hold 40,000 files (docs/benchmarks.md, "Many
+  // topics", session 7). Buffered entries are read from memory (get), and
+  // after a crash rebuilt from the commit log: a checkpoint writes them
+  // all before it claims their records as dispatched. With 0, or for a run
+  // of a page or more, entries are written at once, as follows.
   // Entries of one queue file at consecutive offsets go out in one pwrite
   // through a descriptor kept in a small LRU, not through a mapping: a
   // mapping per active queue does not fit the process's mapping limit at
@@ -85,6 +108,9 @@ class ConsumeQueues {
   ferry_status write(const std::vector<Write>& items, size_t* written,
                      std::vector<FileKey>* touched, std::string* error);
   void mark_dirty(std::vector<FileKey>* touched);
+  // Write every queue's buffered entries (a checkpoint does, first).
+  ferry_status drain_all(std::string* error);
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
   // Read entry `qoff`. false when its file is gone (retention) or unreadable.
   bool get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
            FileKey* hold_key) const;
@@ -130,8 +156,20 @@ class ConsumeQueues {
   // full size, and cached on a miss). nullptr and *err = -errno on failure.
   OpenFilePtr writable(ConsumeQueue& q, const FileKey& key, int* err);
   // A run of entries of one file at consecutive queue offsets from qoff.
+  // q.pending_mu held.
   int write_run(ConsumeQueue& q, uint64_t qoff, const Write* const* run, size_t n,
                 std::vector<FileKey>* touched);
+  // A run of one queue at consecutive offsets (any files): buffered, or
+  // written at once when it is a page or more and nothing is buffered.
+  int buffer_run(ConsumeQueue& q, uint64_t qoff, const Write* const* run, size_t n,
+                 std::vector<FileKey>* touched);
+  // Encoded entries from qoff, split at file boundaries. q.pending_mu held.
+  int write_bytes(ConsumeQueue& q, uint64_t qoff, const char* data, size_t n,
+                  std::vector<FileKey>* touched);
+  // Write q's buffered entries and release the buffer. q.pending_mu held.
+  int drain_locked(ConsumeQueue& q, std::vector<FileKey>* touched);
+  void drop_pending(ConsumeQueue& q);
+  ferry_status drain_all(std::vector<FileKey>* touched, std::string* error);
   void drop_file(const FileKey& key);
 
   const Options& opt_;
@@ -151,6 +189,9 @@ class ConsumeQueues {
   std::unordered_map<std::string, ConsumeQueuePtr, SvHash, std::equal_to<>> queues_;
   std::unordered_map<uint64_t, std::weak_ptr<ConsumeQueue>> by_serial_;
   uint64_t next_serial_ = 1;
+  std::mutex listed_mu_;
+  std::vector<ConsumeQueuePtr> listed_;  // queues with buffered entries
+  std::atomic<size_t> pending_bytes_{0};
   std::mutex dirty_mu_;
   std::unordered_set<FileKey, FileKeyHash> dirty_;
 };

@@ -30,6 +30,9 @@ struct Options {
   // Descriptors the dispatcher writes queue entries through (LRU); 0: a
   // quarter of RLIMIT_NOFILE, at least 64.
   uint32_t max_open_queue_files = 0;
+  // Consume-queue entries buffered in memory across dispatch batches (all
+  // queues together) before they are written; 0 writes each batch's at once.
+  uint64_t queue_buffer_bytes = 32ull << 20;
   uint32_t index_slots = 5'000'000;
   uint32_t index_entries = 20'000'000;
   bool truncate_on_corruption = false;    // recovery_on_corruption = "truncate"

@@ -31,6 +31,9 @@ const ferry_config_key kConfig[] = {
     FERRY_CONFIG_KEY("max_open_queue_files", FERRY_CONFIG_INT, "0", "0", "1000000", nullptr,
                      "Consume queue files kept open for writing (LRU); 0 = a quarter of the "
                      "descriptor limit."),
+    FERRY_CONFIG_KEY("queue_buffer_bytes", FERRY_CONFIG_SIZE, "32MiB", "0", "1GiB", nullptr,
+                     "Consume queue entries buffered in memory across dispatch batches "
+                     "(written by a checkpoint or when a queue's fill a page); 0 = none."),
     FERRY_CONFIG_KEY("index_slots", FERRY_CONFIG_INT, "5000000", "16", "100000000", nullptr,
                      "Hash slots per index file."),
     FERRY_CONFIG_KEY("index_entries", FERRY_CONFIG_INT, "20000000", "16", "200000000", nullptr,
@@ -127,6 +130,7 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
   o->queue_file_entries = static_cast<uint32_t>(integer("queue_file_entries"));
   o->max_mapped_queue_files = static_cast<uint32_t>(integer("max_mapped_queue_files"));
   o->max_open_queue_files = static_cast<uint32_t>(integer("max_open_queue_files"));
+  o->queue_buffer_bytes = size("queue_buffer_bytes");
   o->index_slots = static_cast<uint32_t>(integer("index_slots"));
   o->index_entries = static_cast<uint32_t>(integer("index_entries"));
   o->truncate_on_corruption = str("recovery_on_corruption") == "truncate";
