@@ -127,6 +127,7 @@ std::string FerrydCluster::create_topic(const std::string& topic, uint32_t queue
 }
 
 void FerrydCluster::kill_broker(int i) { brokers_[static_cast<size_t>(i)]->kill_now(); }
+void FerrydCluster::signal_broker(int i, int sig) { brokers_[static_cast<size_t>(i)]->signal(sig); }
 void FerrydCluster::kill_name_server(int i) { ns_[static_cast<size_t>(i)]->kill_now(); }
 
 std::string FerrydCluster::logs() const {

@@ -39,6 +39,7 @@ class FerrydCluster {
   // name servers route it to all of them. Empty on success, else why.
   std::string create_topic(const std::string& topic, uint32_t queues);
   void kill_broker(int i);       // SIGKILL
+  void signal_broker(int i, int sig);  // e.g. SIGSTOP / SIGCONT: a broker that stops answering
   void kill_name_server(int i);  // SIGKILL
   // The last lines of every process' log, for failure messages.
   std::string logs() const;

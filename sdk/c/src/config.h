@@ -62,6 +62,10 @@ struct Settings {
   // producer's next sync send this long before going back to epoll: a send
   // that comes in time needs no wake-up of the I/O thread.
   uint32_t sync_io_spin_us = 0;
+  // A sync send while the producer has nothing else in flight does its own
+  // socket I/O on the caller's thread (DirectLane), with no hand-off to the
+  // I/O thread and back.
+  bool sync_direct = true;
   // Client-side batching of async sends (1 = off): sends of one topic that
   // reach the I/O thread together, or within linger, go as one SEND_BATCH
   // of up to max_messages / max_bytes; each keeps its own completion.

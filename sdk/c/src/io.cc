@@ -365,6 +365,11 @@ std::shared_ptr<const Route> Io::cached_route(const std::string& topic) const {
   return it == routes_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<const Route> Io::shared_route(const std::string& topic) const {
+  std::lock_guard lock(routes_mu_);
+  return cached_route(topic);
+}
+
 void Io::route(const std::string& topic, bool refresh, RouteFn fn) {
   if (stopping_) return fn(Error{FERRY_E_CLOSED, "client shut down"}, nullptr);
   if (!refresh) {
@@ -407,7 +412,10 @@ void Io::fetch_route(const std::string& topic) {
 
 std::shared_ptr<const Route> Io::adopt_route(const fbn::TopicRoute& r) {
   auto parsed = std::make_shared<Route>(parse_route(r));
-  routes_[parsed->topic] = parsed;
+  {
+    std::lock_guard lock(routes_mu_);
+    routes_[parsed->topic] = parsed;
+  }
   for (const auto& [name, addr] : parsed->masters)
     if (!heartbeated_.count(addr)) heartbeat_one(addr, {});
   return parsed;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -122,6 +123,8 @@ class Io {
   // when the fetch fails a cached route is still returned).
   void route(const std::string& topic, bool refresh, RouteFn fn);
   std::shared_ptr<const Route> cached_route(const std::string& topic) const;
+  // [any] The same, for a sync send that runs on its caller's thread.
+  std::shared_ptr<const Route> shared_route(const std::string& topic) const;
   // [loop] Heartbeat every known broker now; done (may be empty) runs on
   // the loop when all answered.
   void heartbeat_all(std::function<void()> done);
@@ -159,7 +162,8 @@ class Io {
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
   uint64_t next_after_ = 1;
   size_t ns_index_ = 0;
-  std::map<std::string, std::shared_ptr<const Route>> routes_;
+  std::map<std::string, std::shared_ptr<const Route>> routes_;  // written on the loop only
+  mutable std::mutex routes_mu_;  // held to write routes_, and to read it off the loop
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
   RouteBatchMode route_batch_mode_;
   std::set<std::string> heartbeated_;  // addresses heartbeated at least once

@@ -10,6 +10,7 @@
 #include <functional>
 #include <random>
 
+#include "direct_lane.h"
 #include "handle.h"
 #include "message.h"
 #include "recycle_pool.h"
@@ -121,9 +122,27 @@ namespace net = ferry::net;
 struct ferry_producer : Handle {
   // any thread: where send ops come from
   std::shared_ptr<RecyclePool<SendOp>> ops = RecyclePool<SendOp>::create(kOpPoolSize);
+  // any thread: the round-robin position (sync sends on their caller's
+  // thread move it too)
+  std::atomic<uint64_t> rr{0};
   // loop thread only
-  uint64_t rr = 0;
   std::map<std::string, uint64_t> backoff_until;  // broker -> mono ms
+  // any thread: the latest backoff end (mono ms); a sync send goes through
+  // the I/O thread, which knows which broker to avoid, until then
+  std::atomic<uint64_t> backoff_any_until{0};
+  // Sync sends on the caller's thread (sync_direct): one blocking lane per
+  // broker address, used only while the producer has nothing else in
+  // flight; a lane's mutex is held for its round trip, and its encoder is
+  // used under it.
+  struct Lane {
+    explicit Lane(std::string addr) : lane(std::move(addr)) {}
+    std::mutex mu;
+    DirectLane lane;
+    flatbuffers::FlatBufferBuilder fbb{1024};
+    std::vector<flatbuffers::Offset<fbc::MessageMeta>> metas;
+  };
+  std::mutex lanes_mu;
+  std::map<std::string, std::unique_ptr<Lane>> lanes;  // guarded by lanes_mu; kept until destroy
   // any thread
   std::string uniq_prefix;
   std::atomic<uint32_t> uniq_counter{0};
@@ -164,6 +183,12 @@ struct ferry_producer : Handle {
     std::lock_guard lock(inflight_mu);
     ++inflight;
   }
+  // Counts an op in flight; true when it is the only one: every earlier
+  // send, from any thread, has been answered.
+  bool begin_op_alone() {
+    std::lock_guard lock(inflight_mu);
+    return inflight++ == 0;
+  }
   void end_op() { end_ops(1); }
   void end_ops(size_t n) {
     std::lock_guard lock(inflight_mu);
@@ -192,6 +217,20 @@ struct ferry_producer : Handle {
   void flush(const std::string& topic, uint64_t generation);
   void flush_now(Pending& q, const std::string& topic);
   void attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route);
+  // [loop, or a sync op's caller on a lane] One attempt's answer: true when
+  // the op is done (*e its outcome: success, a failure that is not
+  // retriable, or the retries spent); false when it goes again (why noted).
+  bool take_answer(const std::shared_ptr<SendOp>& op, const std::string& broker, const net::Response& r, Error* e);
+  // [loop] After a retriable failure: back off the broker, refresh the
+  // route, attempt again.
+  void retry(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route, const std::string& broker,
+             ferry_status st);
+  // [a sync op's caller] One attempt over a lane, on this thread. kDone: *e
+  // is the op's outcome; kRetried: it failed retriably and the I/O thread
+  // goes on with it (posted); kNotSent: nothing was sent, run it as usual.
+  enum class Direct { kDone, kRetried, kNotSent };
+  Direct send_direct(const std::shared_ptr<SendOp>& op, Error* e);
+  void close_lanes();
   void finish(const std::shared_ptr<SendOp>& op, Error e) {
     auto done = std::move(op->done);
     if (done) done(std::move(e), op);
@@ -436,40 +475,9 @@ void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const R
   io->request_view(addr, code, payload, bodies_attachment(op),
               static_cast<uint32_t>(op->deadline - now), false,
               [this, op, route, broker](const net::Response& r) {
-                if (r.status == FERRY_OK) {
-                  auto d = read_core<fbc::SendResponse>(r.payload);
-                  if (!d || !d->results() || d->results()->size() == 0)
-                    return finish(op, Error{FERRY_E_BAD_FRAME, "broker " + broker + " sent an unreadable SendResponse"});
-                  const auto* res = d->results()->Get(0);
-                  op->out.broker = broker;
-                  op->out.queue_id = res->queue_id();
-                  op->out.queue_offset = static_cast<int64_t>(res->queue_offset());
-                  op->out.offset_msg_id = str(res->offset_msg_id());
-                  if (!op->members.empty()) {
-                    op->results.reserve(d->results()->size());
-                    for (const auto* x : *d->results()) {
-                      Outcome o;
-                      o.broker = broker;
-                      o.queue_id = x->queue_id();
-                      o.queue_offset = static_cast<int64_t>(x->queue_offset());
-                      o.offset_msg_id = str(x->offset_msg_id());
-                      op->results.push_back(std::move(o));
-                    }
-                  }
-                  return finish(op, Error{});
-                }
-                std::string why = r.message.empty() ? ferry_status_str(r.status) : std::string(r.message);
-                op->errors += " [" + broker + ": " + ferry_status_name(r.status) + " " + why + "]";
-                if (!ferry_status_retriable(r.status) || op->out.attempts > s.send_retries)
-                  return finish(op, Error{r.status, "send to " + broker + " failed after " +
-                                                        std::to_string(op->out.attempts) + " attempt(s):" + op->errors});
-                // Retriable: avoid this broker for a while, refresh the route, go again.
-                backoff_until[broker] = mono_ms() + s.broker_backoff_ms;
-                op->last_failed_broker = broker;
-                io->log(FERRY_LOG_INFO, "send to " + broker + " failed (" + ferry_status_name(r.status) + "), retrying");
-                io->route(op->topic, true, [this, op, route](const Error&, std::shared_ptr<const Route> fresh) {
-                  attempt(op, fresh && !fresh->write_queues.empty() ? fresh : route);
-                });
+                Error e;
+                if (take_answer(op, broker, r, &e)) return finish(op, std::move(e));
+                retry(op, route, broker, r.status);
               }, if_down);
 }
 
@@ -496,6 +504,113 @@ void ferry_producer::deliver_completed() {
     end_ops(batch->size());
   });
   if (!posted) end_ops(n);
+}
+
+bool ferry_producer::take_answer(const std::shared_ptr<SendOp>& op, const std::string& broker,
+                                 const net::Response& r, Error* e) {
+  if (r.status == FERRY_OK) {
+    auto d = read_core<fbc::SendResponse>(r.payload);
+    if (!d || !d->results() || d->results()->size() == 0) {
+      *e = Error{FERRY_E_BAD_FRAME, "broker " + broker + " sent an unreadable SendResponse"};
+      return true;
+    }
+    const auto* res = d->results()->Get(0);
+    op->out.broker = broker;
+    op->out.queue_id = res->queue_id();
+    op->out.queue_offset = static_cast<int64_t>(res->queue_offset());
+    op->out.offset_msg_id = str(res->offset_msg_id());
+    if (!op->members.empty()) {
+      op->results.reserve(d->results()->size());
+      for (const auto* x : *d->results()) {
+        Outcome o;
+        o.broker = broker;
+        o.queue_id = x->queue_id();
+        o.queue_offset = static_cast<int64_t>(x->queue_offset());
+        o.offset_msg_id = str(x->offset_msg_id());
+        op->results.push_back(std::move(o));
+      }
+    }
+    *e = Error{};
+    return true;
+  }
+  std::string why = r.message.empty() ? ferry_status_str(r.status) : std::string(r.message);
+  op->errors += " [" + broker + ": " + ferry_status_name(r.status) + " " + why + "]";
+  if (!ferry_status_retriable(r.status) || op->out.attempts > s.send_retries) {
+    *e = Error{r.status, "send to " + broker + " failed after " + std::to_string(op->out.attempts) +
+                             " attempt(s):" + op->errors};
+    return true;
+  }
+  return false;
+}
+
+void ferry_producer::retry(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route, const std::string& broker,
+                           ferry_status st) {
+  uint64_t until = mono_ms() + s.broker_backoff_ms;
+  backoff_until[broker] = until;
+  if (backoff_any_until.load(std::memory_order_relaxed) < until) backoff_any_until.store(until, std::memory_order_relaxed);
+  op->last_failed_broker = broker;
+  io->log(FERRY_LOG_INFO, "send to " + broker + " failed (" + ferry_status_name(st) + "), retrying");
+  io->route(op->topic, true, [this, op, route](const Error&, std::shared_ptr<const Route> fresh) {
+    attempt(op, fresh && !fresh->write_queues.empty() ? fresh : route);
+  });
+}
+
+ferry_producer::Direct ferry_producer::send_direct(const std::shared_ptr<SendOp>& op, Error* e) {
+  if (!s.sync_direct || op->oneway) return Direct::kNotSent;
+  auto route = io->shared_route(op->topic);  // none yet: the I/O thread fetches it
+  if (!route || route->write_queues.empty()) return Direct::kNotSent;
+  uint64_t now = mono_ms();
+  if (backoff_any_until.load(std::memory_order_relaxed) > now || now >= op->deadline) return Direct::kNotSent;
+  const auto& qs = route->write_queues;
+  const QueueKey& q = op->fixed ? qs[op->fixed_index % qs.size()] : qs[rr++ % qs.size()];
+  auto master = route->masters.find(q.broker);
+  if (master == route->masters.end()) return Direct::kNotSent;
+  Lane* lane = nullptr;
+  {
+    std::lock_guard lock(lanes_mu);
+    auto& slot = lanes[master->second];
+    if (!slot) slot = std::make_unique<Lane>(master->second);
+    lane = slot.get();
+  }
+  std::unique_lock hold(lane->mu, std::try_to_lock);
+  if (!hold.owns_lock() || state.load() != HandleState::kStarted) return Direct::kNotSent;
+  uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
+  auto payload = encode_send(lane->fbb, lane->metas, *op, s.group, q.queue_id);
+  net::FrameView answer;
+  std::string why;
+  auto res = lane->lane.round_trip(code, payload, op->bodies, op->deadline, s.connect_timeout_ms, &answer, &why);
+  if (res == DirectLane::Result::kNotSent) {
+    io->log(FERRY_LOG_DEBUG, why + "; sending through the I/O thread");
+    return Direct::kNotSent;
+  }
+  ++op->out.attempts;
+  net::Response r;
+  if (res == DirectLane::Result::kAnswered) {
+    r.status = static_cast<ferry_status>(answer.status);
+    r.message = answer.message;
+    r.payload = answer.payload;
+  } else {
+    r.status = res == DirectLane::Result::kTimedOut ? FERRY_E_TIMEOUT : FERRY_E_CONNECTION_CLOSED;
+    r.message = why;
+  }
+  std::string broker = q.broker;
+  if (take_answer(op, broker, r, e)) return Direct::kDone;
+  hold.unlock();
+  // Retriable (the broker went away, or refused for now): the I/O thread
+  // backs off from it and goes on within the op's deadline.
+  if (!io->post([this, op, route, broker, st = r.status] { retry(op, route, broker, st); })) {
+    *e = Error{FERRY_E_CLOSED, "producer was shut down"};
+    return Direct::kDone;
+  }
+  return Direct::kRetried;
+}
+
+void ferry_producer::close_lanes() {
+  std::lock_guard lock(lanes_mu);
+  for (auto& [addr, l] : lanes) {
+    std::lock_guard hold(l->mu);  // waits out a round trip (bounded by its deadline)
+    l->lane.close();
+  }
 }
 
 void ferry_producer::linger() {
@@ -541,12 +656,20 @@ ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_
     o->sync_done.set(std::move(e), true);  // `out` is final: the caller reads it
     p->linger();
   };
-  p->begin_op();
-  if (!p->submit_sync(op)) {
+  Error e;
+  // Nothing else in flight: this send cannot overtake an earlier one, so it
+  // may take the caller's own lane (no I/O-thread hand-off).
+  auto direct = p->begin_op_alone() ? p->send_direct(op, &e) : ferry_producer::Direct::kNotSent;
+  if (direct == ferry_producer::Direct::kDone) {
+    p->end_op();
+    fill_result(result, e.status, op->out);
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
+    return FERRY_OK;
+  }
+  if (direct == ferry_producer::Direct::kNotSent && !p->submit_sync(op)) {
     p->end_op();
     return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
   }
-  Error e;
   // The op ends itself at its deadline; the margin covers route lookups.
   uint64_t wait = p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1) + 1000;
   bool answered = op->sync_done.wait(wait, &e, nullptr, p->s.sync_spin_us);
@@ -618,6 +741,7 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
                               [&] { return p->inflight == 0; });
     }
     unregister_everywhere(*p);
+    p->close_lanes();
     p->io->stop();
     p->deliver_completed();  // the loop has joined: what its last turn(s) finished
     p->callbacks->stop();
