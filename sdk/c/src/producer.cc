@@ -138,6 +138,9 @@ struct ferry_producer : Handle {
     explicit Lane(std::string addr) : lane(std::move(addr)) {}
     std::mutex mu;
     DirectLane lane;
+    // After a failed connect the lane rests (mono ms) instead of making
+    // every sync send wait out another connect to an unreachable broker.
+    uint64_t rest_until = 0;
     flatbuffers::FlatBufferBuilder fbb{1024};
     std::vector<flatbuffers::Offset<fbc::MessageMeta>> metas;
   };
@@ -573,13 +576,14 @@ ferry_producer::Direct ferry_producer::send_direct(const std::shared_ptr<SendOp>
     lane = slot.get();
   }
   std::unique_lock hold(lane->mu, std::try_to_lock);
-  if (!hold.owns_lock() || state.load() != HandleState::kStarted) return Direct::kNotSent;
+  if (!hold.owns_lock() || state.load() != HandleState::kStarted || lane->rest_until > now) return Direct::kNotSent;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
   auto payload = encode_send(lane->fbb, lane->metas, *op, s.group, q.queue_id);
   net::FrameView answer;
   std::string why;
   auto res = lane->lane.round_trip(code, payload, op->bodies, op->deadline, s.connect_timeout_ms, &answer, &why);
   if (res == DirectLane::Result::kNotSent) {
+    if (!lane->lane.open()) lane->rest_until = mono_ms() + std::max<uint64_t>(s.broker_backoff_ms, 100);
     io->log(FERRY_LOG_DEBUG, why + "; sending through the I/O thread");
     return Direct::kNotSent;
   }
