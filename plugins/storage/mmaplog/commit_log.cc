@@ -301,6 +301,28 @@ void CommitLog::advise_head(const SegmentPtr& seg, bool head) {
   ::madvise(seg->data(), seg->size(), head ? MADV_RANDOM : MADV_NORMAL);
 }
 
+void CommitLog::populate_for_read(const Segment& seg, uint64_t pos, uint64_t limit) {
+  // Each fault on this VM costs microseconds and, while the writer fills
+  // the same pages, slows its pwrites too; one populate per 2 MiB replaces
+  // 512 of them (docs/benchmarks.md, "Session 7 (flush)").
+  constexpr uint64_t kPiece = 2 << 20;
+  if (opt_.write_mode != WriteMode::Pwrite || populate_unsupported_ || limit <= pos) return;
+  const uint64_t from = std::max({read_populated_, seg.base(), pos & ~(kPiece - 1)});
+  // At most two pieces past pos: a dispatcher far behind (or a batch of
+  // large records) does not populate a whole segment in one call.
+  const uint64_t to = std::min({seg.end(), (limit + kPiece - 1) & ~(kPiece - 1),
+                                (pos & ~(kPiece - 1)) + 2 * kPiece});
+  if (from >= to) return;
+#ifdef MADV_POPULATE_READ
+  if (::madvise(seg.data() + (from - seg.base()), to - from, MADV_POPULATE_READ) != 0 &&
+      errno == EINVAL)
+    populate_unsupported_ = true;  // before Linux 5.14: faults as before
+#else
+  populate_unsupported_ = true;
+#endif
+  read_populated_ = to;
+}
+
 void CommitLog::start() {
   advise_head(active_, true);  // after recovery, which wants readahead
   std::lock_guard lk(alloc_mu_);

@@ -494,6 +494,7 @@ size_t Store::dispatch_some(uint64_t limit) {
         continue;
       }
       pins.push_back(seg);
+      log_.populate_for_read(*seg, pos, limit);
     }
     uint64_t rem = seg->end() - pos;
     if (rem < FERRY_RECORD_MIN_BLANK) {
