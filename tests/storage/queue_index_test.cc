@@ -302,6 +302,33 @@ TEST(ConsumeQueue, BufferedEntriesAreReadableBeforeTheyAreWrittenSurviveACrashAn
   EXPECT_EQ(be(Harness::peek(c_file, 299 * 20, 20), 0, 8), res[299].commit_offset);
 }
 
+TEST(ConsumeQueue, OneReadServesEntriesFromFileAndFromSeveralRunsOfTheBuffer) {
+  // A read walks the queue's file, then its buffer, which it copies out a
+  // run (ConsumeQueues::Cursor::kRun) at a time: every entry comes back once,
+  // in order, wherever the read starts.
+  Harness h;
+  h.open_ok();
+  const int kBatches = 30, kPerBatch = 10;  // 10-entry runs stay buffered until a page fills
+  std::vector<std::string> want;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<OwnedMessage> msgs;
+    for (int i = 0; i < kPerBatch; ++i) {
+      want.push_back("r" + std::to_string(b * kPerBatch + i));
+      msgs.emplace_back("r", 0, want.back());
+    }
+    h.append_ok(msgs);
+    ASSERT_TRUE(h.wait_dispatched());
+  }
+  const uint64_t buffered = h.store->queues().pending_bytes() / 20;
+  ASSERT_GT(buffered, uint64_t{mmaplog::ConsumeQueues::Cursor::kRun}) << "the buffer spans several runs";
+  ASSERT_LT(buffered, want.size()) << "part of the queue is on file";
+  for (uint64_t from : {uint64_t{0}, want.size() - buffered - 3, want.size() - buffered + 70}) {
+    auto bodies = h.read("r", 0, from).bodies();
+    ASSERT_EQ(bodies.size(), want.size() - from) << "from " << from;
+    for (size_t k = 0; k < bodies.size(); ++k) ASSERT_EQ(bodies[k], want[from + k]) << "from " << from;
+  }
+}
+
 TEST(ConsumeQueue, AFailedWriteOfBufferedEntriesFailsTheCheckpointAndLosesNothing) {
   Harness h;
   h.open_ok();

@@ -579,6 +579,29 @@ bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, Mapped
   return e->size != 0;
 }
 
+bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, Cursor* c) const {
+  if (qoff >= c->run_from && qoff - c->run_from < c->run_n) {
+    *e = c->run[qoff - c->run_from];
+    return e->size != 0;
+  }
+  if (qoff >= q.pending_lo.load(std::memory_order_acquire)) {
+    std::lock_guard lk(q.pending_mu);
+    const uint64_t have = q.pending.size() / kCqEntrySize;
+    if (qoff >= q.pending_from && qoff - q.pending_from < have) {
+      const uint64_t first = qoff - q.pending_from;
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(have - first, Cursor::kRun));
+      const char* p = q.pending.data() + first * kCqEntrySize;
+      for (uint32_t i = 0; i < n; ++i) c->run[i] = decode(p + i * kCqEntrySize);
+      c->run_from = qoff;
+      c->run_n = n;
+      *e = c->run[0];
+      return e->size != 0;
+    }
+  }
+  // On file (or written since pending_lo was read): the file path below.
+  return get(q, qoff, e, &c->hold, &c->key);
+}
+
 uint64_t ConsumeQueues::first_at_or_after(const ConsumeQueue& q, uint64_t log_min) const {
   uint64_t lo = q.min_offset.load(), hi = q.max_offset.load();
   MappedFilePtr hold;

@@ -10,6 +10,7 @@
 // queue's max offset after its bytes are on file or in the queue's buffer.
 #include <ferry/status.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <cstdint>
@@ -114,6 +115,19 @@ class ConsumeQueues {
   // Read entry `qoff`. false when its file is gone (retention) or unreadable.
   bool get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, MappedFilePtr* hold,
            FileKey* hold_key) const;
+  // A reader walking one queue forward: the file it holds, and a run of
+  // buffered entries copied under one lock, so a pull of n buffered entries
+  // takes the queue's pending_mu once per kRun entries, not once per entry.
+  // Valid for one read (entries at an offset never change while it lasts).
+  struct Cursor {
+    static constexpr uint32_t kRun = 64;
+    MappedFilePtr hold;
+    FileKey key{};
+    uint64_t run_from = 0;
+    uint32_t run_n = 0;
+    std::array<CqEntry, kRun> run;
+  };
+  bool get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, Cursor* c) const;
 
   // First queue offset whose entry points at or past `log_min`, found by
   // binary search (entries are ordered by commit offset).

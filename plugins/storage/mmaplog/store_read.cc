@@ -63,8 +63,7 @@ ferry_status Store::read_queue(const ferry_read_request& req, ferry_read_result*
     bool has_rec = f && FERRY_HAS_FIELD(ferry_read_filter, f->struct_size, match_record) && f->match_record;
     r->slices.reserve(std::min<uint32_t>(max_count, 64));
     r->queue_offsets.reserve(std::min<uint32_t>(max_count, 64));
-    MappedFilePtr hold;
-    FileKey key{};
+    ConsumeQueues::Cursor cursor;
     SegmentPtr seg;
     uint64_t bytes = 0;
     uint64_t i = off;
@@ -72,7 +71,7 @@ ferry_status Store::read_queue(const ferry_read_request& req, ferry_read_result*
     bool moved = false;
     for (; i < max && scanned < kMaxScan; ++i, ++scanned) {
       CqEntry e;
-      if (!queues_.get(*q, i, &e, &hold, &key) || e.commit_offset < log_min) {
+      if (!queues_.get(*q, i, &e, &cursor) || e.commit_offset < log_min) {
         // Retention removed what this entry points to.
         if (r->slices.empty()) moved = true;
         break;
