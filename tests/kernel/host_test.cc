@@ -268,9 +268,12 @@ TEST_F(HostTest, PostsFromOtherThreadsRunOnTheLoop) {
 }
 
 // defer: the loop-thread twin of post. Deferred work runs at the end of the
-// turn that queued it (here: a timer's turn), work it defers runs in a
-// later turn without the loop blocking in poll (the turns below would wait
-// for the 5 s guard timer otherwise), and close() runs what is still queued.
+// turn that queued it (here: a timer's turn); work it defers runs in the same
+// check phase (the daemon's append turn defers the work that answers its
+// sends), a chain that keeps re-deferring itself goes on in later turns
+// without the loop blocking in poll (the turns below would wait for the 5 s
+// guard timer otherwise) and without starving it, and close() runs what is
+// still queued.
 TEST_F(HostTest, DeferRunsAtTheTurnsEndOnTheLoop) {
   EXPECT_TRUE(bridge_->on_loop());
   bool off_loop = true;
@@ -284,23 +287,45 @@ TEST_F(HostTest, DeferRunsAtTheTurnsEndOnTheLoop) {
   struct Ctx {
     LoopBridge* bridge;
     std::vector<std::string>* order;
+    int turn = 0;
+    std::vector<int> turns;  // the turn each entry of order was made in
+    int chain_left = 10;
+    void push(std::string s) {
+      order->push_back(std::move(s));
+      turns.push_back(turn);
+    }
+    void chain() {
+      push("chain");
+      if (--chain_left > 0) bridge->defer([this] { chain(); });
+    }
   } ctx{bridge_.get(), &order};
   first.data = &ctx;
   uv_timer_start(&first, [](uv_timer_t* t) {
     auto* c = static_cast<Ctx*>(t->data);
     c->bridge->defer([c] {
-      c->order->push_back("deferred");
-      c->bridge->defer([c] { c->order->push_back("deferred again"); });
+      c->push("deferred");
+      c->bridge->defer([c] { c->push("deferred again"); });
     });
-    c->order->push_back("timer");
+    c->push("timer");
   }, 0, 0);
   bool guard_fired = false;
   guard.data = &guard_fired;
   uv_timer_start(&guard, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, 5'000, 0);
-  for (int i = 0; i < 10 && order.size() < 3; ++i) uv_run(&loop_, UV_RUN_ONCE);
+  for (; ctx.turn < 10 && order.size() < 3; ++ctx.turn) uv_run(&loop_, UV_RUN_ONCE);
   EXPECT_FALSE(guard_fired);  // no turn blocked in poll while work was deferred
+  ASSERT_EQ(order, (std::vector<std::string>{"timer", "deferred", "deferred again"}));
+  EXPECT_EQ(ctx.turns[0], ctx.turns[1]);  // at the end of the timer's turn
+  EXPECT_EQ(ctx.turns[1], ctx.turns[2]);  // in the same check phase
+
+  order.clear();
+  ctx.turns.clear();
+  ctx.turn = 0;
+  bridge_->defer([&ctx] { ctx.chain(); });
+  for (; ctx.turn < 20 && order.size() < 10; ++ctx.turn) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_FALSE(guard_fired);
+  ASSERT_EQ(order.size(), 10u);
+  EXPECT_GT(ctx.turns.back(), ctx.turns.front()) << "a self-deferring chain must yield to the loop";
   uv_timer_stop(&guard);
-  EXPECT_EQ(order, (std::vector<std::string>{"timer", "deferred", "deferred again"}));
 
   bool at_close = false;
   bridge_->defer([&] { at_close = true; });

@@ -47,11 +47,17 @@ void LoopBridge::defer(std::function<void()> fn) {
 void LoopBridge::on_check(uv_check_t* handle) { static_cast<LoopBridge*>(handle->data)->run_deferred(); }
 
 void LoopBridge::run_deferred() {
-  // Work deferred while these run waits for the next turn's check phase
-  // (the idle handle keeps that turn from blocking).
-  deferred_run_.swap(deferred_);
-  for (auto& fn : deferred_run_) fn();
-  deferred_run_.clear();
+  // Work deferred while these run (the turn's append defers its end_turn
+  // and watermark work, which answers the sends) runs in the same check
+  // phase, a few rounds deep; past that it waits for the next turn's (the
+  // idle handle keeps that turn from blocking), so work that keeps
+  // re-deferring itself cannot starve the loop.
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds && !deferred_.empty(); ++round) {
+    deferred_run_.swap(deferred_);
+    for (auto& fn : deferred_run_) fn();
+    deferred_run_.clear();
+  }
   if (deferred_.empty() && check_started_) {
     check_started_ = false;
     uv_check_stop(&check_);

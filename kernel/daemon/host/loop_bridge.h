@@ -26,8 +26,9 @@ class LoopBridge {
   // Queue fn for the loop. FERRY_E_SHUTTING_DOWN after close(): fn is then
   // never called. [any], does not block (a short lock).
   ferry_status post(std::function<void()> fn);
-  // Run fn at the end of the current loop turn (or, queued from a check
-  // callback, the next one: the loop does not block in poll meanwhile).
+  // Run fn at the end of the current loop turn; queued from a deferred fn,
+  // in the same check phase after it (up to a few rounds deep, then the next
+  // turn's: the loop does not block in poll meanwhile).
   // Posts after close() are dropped like post's. [loop]
   void defer(std::function<void()> fn);
   // True on the thread that created the bridge (the loop's). [any]

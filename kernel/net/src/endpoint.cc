@@ -40,8 +40,10 @@ Endpoint::Endpoint(uv_loop_t* loop, LogFn log) : loop_(loop), log_(std::move(log
   });
   if (!gate_->queue) throw std::runtime_error("uv_async_init failed");
   uv_check_init(loop_, &check_);
+  uv_prepare_init(loop_, &prepare_);
   uv_idle_init(loop_, &idle_);
   check_.data = this;
+  prepare_.data = this;
   idle_.data = this;
 }
 
@@ -51,22 +53,27 @@ void Endpoint::conn_dirty(Connection& c) {
   if (!flush_armed_) {
     flush_armed_ = true;
     uv_check_start(&check_, &Endpoint::on_check);
+    uv_prepare_start(&prepare_, &Endpoint::on_prepare);
     uv_idle_start(&idle_, &Endpoint::on_idle);
   }
 }
 
-void Endpoint::on_check(uv_check_t* h) {
-  auto* e = static_cast<Endpoint*>(h->data);
-  e->flushing_.swap(e->dirty_);
-  for (Connection* c : e->flushing_) {
+void Endpoint::on_check(uv_check_t* h) { static_cast<Endpoint*>(h->data)->flush_dirty(); }
+
+void Endpoint::on_prepare(uv_prepare_t* h) { static_cast<Endpoint*>(h->data)->flush_dirty(); }
+
+void Endpoint::flush_dirty() {
+  flushing_.swap(dirty_);
+  for (Connection* c : flushing_) {
     c->dirty = false;
     c->flush();
   }
-  e->flushing_.clear();
-  if (e->dirty_.empty()) {
-    e->flush_armed_ = false;
-    uv_check_stop(&e->check_);
-    uv_idle_stop(&e->idle_);
+  flushing_.clear();
+  if (dirty_.empty() && flush_armed_) {
+    flush_armed_ = false;
+    uv_check_stop(&check_);
+    uv_prepare_stop(&prepare_);
+    uv_idle_stop(&idle_);
   }
 }
 
@@ -96,6 +103,7 @@ void Endpoint::close_base() {
   gate_->sink = nullptr;
   gate_->queue->close([this] { handle_closed(); });
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), &Endpoint::on_base_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), &Endpoint::on_base_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &Endpoint::on_base_close);
 }
 

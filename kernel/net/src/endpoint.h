@@ -80,16 +80,22 @@ class Endpoint : public ConnectionHost, public ResponseSink {
 
  private:
   static void on_check(uv_check_t* h);
+  static void on_prepare(uv_prepare_t* h);
   static void on_idle(uv_idle_t*) {}
+  void flush_dirty();
   static void on_base_close(uv_handle_t* h);
 
   std::unique_ptr<Endpoint> self;  // see let_go
-  int open_handles_ = 3;  // check_, idle_, the gate's queue
+  int open_handles_ = 4;  // check_, prepare_, idle_, the gate's queue
   bool close_begun_ = false;
   bool closed_ = false;
   std::function<void()> done_;
 
   uv_check_t check_{};
+  // Also flushes before the next poll: answers queued by check callbacks
+  // that ran after check_ this iteration (the daemon's deferred turn work,
+  // which answers sends) go out without an extra loop iteration first.
+  uv_prepare_t prepare_{};
   uv_idle_t idle_{};  // active while flushes are due: the loop must not block in poll
   std::vector<Connection*> dirty_;
   std::vector<Connection*> flushing_;
