@@ -39,6 +39,15 @@ uint32_t be32(const char* p) {
 CqEntry decode(const char* p) {
   return CqEntry{be64(p), be32(p + 8), static_cast<int64_t>(be64(p + 12))};
 }
+// n entries in their on-disk form at out (n * kCqEntrySize bytes).
+template <class Write>
+void encode_run(const Write* const* run, size_t n, char* out) {
+  for (size_t i = 0; i < n; ++i, out += kCqEntrySize) {
+    put_be64(out, run[i]->e.commit_offset);
+    put_be32(out + 8, run[i]->e.size);
+    put_be64(out + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
+  }
+}
 bool safe_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          c == '_' || c == '-' || c == '%' || c == '|';
@@ -322,12 +331,7 @@ int ConsumeQueues::write_run(ConsumeQueue& q, uint64_t qoff, const Write* const*
   if (!f) return err;
   touched->push_back(key);
   buf_.resize(n * kCqEntrySize);
-  for (size_t i = 0; i < n; ++i) {
-    char* p = buf_.data() + i * kCqEntrySize;
-    put_be64(p, run[i]->e.commit_offset);
-    put_be32(p + 8, run[i]->e.size);
-    put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
-  }
+  encode_run(run, n, buf_.data());
   const off_t at = static_cast<off_t>((qoff % per) * kCqEntrySize);
   // After recovery the dispatcher resumes at the checkpoint and meets entries
   // readers can already see (below max_offset): identical ones are left
@@ -452,12 +456,7 @@ int ConsumeQueues::buffer_run(ConsumeQueue& q, uint64_t qoff, const Write* const
   if (q.pending.empty() && n * kCqEntrySize >= kQueueDrainBytes) {
     // A page or more at once (a busy queue): straight to the file.
     buf_.resize(n * kCqEntrySize);
-    for (size_t i = 0; i < n; ++i) {
-      char* p = buf_.data() + i * kCqEntrySize;
-      put_be64(p, run[i]->e.commit_offset);
-      put_be32(p + 8, run[i]->e.size);
-      put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
-    }
+    encode_run(run, n, buf_.data());
     return write_bytes(q, qoff, buf_.data(), n, touched);
   }
   if (q.pending.empty()) {
@@ -466,12 +465,7 @@ int ConsumeQueues::buffer_run(ConsumeQueue& q, uint64_t qoff, const Write* const
   }
   const size_t at = q.pending.size();
   q.pending.resize(at + n * kCqEntrySize);
-  for (size_t i = 0; i < n; ++i) {
-    char* p = q.pending.data() + at + i * kCqEntrySize;
-    put_be64(p, run[i]->e.commit_offset);
-    put_be32(p + 8, run[i]->e.size);
-    put_be64(p + 12, static_cast<uint64_t>(run[i]->e.tag_hash));
-  }
+  encode_run(run, n, q.pending.data() + at);
   pending_bytes_.fetch_add(n * kCqEntrySize, std::memory_order_relaxed);
   q.pending_lo.store(q.pending_from, std::memory_order_release);
   if (!q.listed) {

@@ -49,18 +49,29 @@ void BM_Crc32Combine(benchmark::State& st) {
   }
 }
 
+// The bench's message: topic "bench", a body of `body_size` bytes, a TAGS
+// property, an IPv4 born host (views into its own strings: not copyable).
+struct BenchMessage {
+  explicit BenchMessage(size_t body_size) : body(body_size, 'x') {
+    ferry::common::PropertiesBuilder pb;
+    pb.add("TAGS", "TagA");
+    props = pb.str();
+    m.topic = {topic.data(), topic.size()};
+    m.body = {body.data(), body.size()};
+    m.properties = {props.data(), props.size()};
+    m.born_host = {host.data(), host.size()};
+  }
+  BenchMessage(const BenchMessage&) = delete;
+  BenchMessage& operator=(const BenchMessage&) = delete;
+  std::string topic = "bench", body, host{"\x7f\0\0\x01", 4}, props;
+  ferry_message m = FERRY_STRUCT_INIT(ferry_message);
+};
+
 // One 1 KiB-body record as storage_bench writes it: decode + both checksums.
 void BM_VerifyRecord(benchmark::State& st) {
-  std::string topic = "bench", body(static_cast<size_t>(st.range(0)), 'x');
-  std::string host{"\x7f\0\0\x01", 4};
-  ferry::common::PropertiesBuilder pb;
-  pb.add("TAGS", "TagA");
-  std::string props = pb.str();
-  ferry_message m = FERRY_STRUCT_INIT(ferry_message);
-  m.topic = {topic.data(), topic.size()};
-  m.body = {body.data(), body.size()};
-  m.properties = {props.data(), props.size()};
-  m.born_host = {host.data(), host.size()};
+  BenchMessage bm(static_cast<size_t>(st.range(0)));
+  const ferry_message& m = bm.m;
+  const std::string& host = bm.host;
   ferry::common::RecordPlan plan;
   const char* why = nullptr;
   if (ferry::common::plan_record(m, host.size(), 1u << 24, &plan, &why) != FERRY_OK) {
@@ -81,17 +92,9 @@ void BM_VerifyRecord(benchmark::State& st) {
 // One record encoded (plan + encode, checksums included), as the append
 // path does per message: the bench's 1 KiB body, topic "bench", a TAGS.
 void BM_EncodeRecord(benchmark::State& st) {
-  std::string topic = "bench";
-  std::string body(static_cast<size_t>(st.range(0)), 'x');
-  std::string host{"\x7f\0\0\x01", 4};
-  ferry::common::PropertiesBuilder pb;
-  pb.add("TAGS", "TagA");
-  std::string props = pb.str();
-  ferry_message m = FERRY_STRUCT_INIT(ferry_message);
-  m.topic = {topic.data(), topic.size()};
-  m.body = {body.data(), body.size()};
-  m.properties = {props.data(), props.size()};
-  m.born_host = {host.data(), host.size()};
+  BenchMessage bm(static_cast<size_t>(st.range(0)));
+  const ferry_message& m = bm.m;
+  const std::string& host = bm.host;
   ferry::common::RecordStamp stamp;
   stamp.store_host = {host.data(), host.size()};
   std::vector<char> rec(static_cast<size_t>(st.range(0)) + 4096);
