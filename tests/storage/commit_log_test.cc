@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "ferry_common/record_encoder.h"
@@ -285,6 +286,81 @@ TEST(CommitLog, SyncCoversRolloverInOrderAndReportsTheDurableOffset) {
     EXPECT_EQ(h.io->synced_prefix(h.segment_path(0)), 65536u);
     EXPECT_GE(h.io->synced_prefix(h.segment_path(65536)), synced - 65536);
   }
+}
+
+// pwrite path: the dispatcher maps the 2 MiB pieces it reads with one
+// MADV_POPULATE_READ each, through the Io layer.
+constexpr uint64_t kPiece = 2 << 20;
+
+void append_records(Harness& h, uint64_t until, std::vector<std::string>* want) {
+  while (h.store->write_offset() < until) {
+    auto m = messages("t", 0, 4, body_for(8192), "p" + std::to_string(want->size()) + "-");
+    for (auto& x : m) want->push_back(x.body);
+    h.append_ok(m);
+  }
+}
+
+void populate_options(Harness& h, mmaplog::WriteMode mode) {
+  h.opt.write_mode = mode;
+  h.opt.segment_size = 8 << 20;
+  h.opt.queue_file_entries = 4096;
+}
+
+TEST(CommitLog, TheDispatcherPopulatesWholePiecesItReadsOnceEach) {
+  Harness h;
+  populate_options(h, mmaplog::WriteMode::Pwrite);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_records(h, h.opt.segment_size + 3 * kPiece, &want);
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  auto calls = h.io->populate_reads();
+  ASSERT_FALSE(calls.empty());
+  std::map<std::string, uint64_t> populated_to;  // per file: end of the last call
+  for (const auto& c : calls) {
+    SCOPED_TRACE(c.path + " @" + std::to_string(c.offset) + "+" + std::to_string(c.len));
+    EXPECT_NE(c.path.find("/commitlog/"), std::string::npos);
+    EXPECT_EQ(c.result, 0);
+    EXPECT_EQ(c.offset % kPiece, 0u);  // whole, aligned pieces
+    EXPECT_GT(c.len, 0u);
+    EXPECT_LE(c.len, 2 * kPiece);      // never more than two pieces past the reader
+    EXPECT_LE(c.offset + c.len, h.opt.segment_size);
+    EXPECT_GE(c.offset, populated_to[c.path]);  // no piece twice
+    populated_to[c.path] = c.offset + c.len;
+  }
+  // Both segments holding records: their first piece was populated before
+  // the dispatcher read it.
+  for (uint64_t base : {uint64_t{0}, h.opt.segment_size}) {
+    bool first = false;
+    for (const auto& c : calls) first |= c.path == h.segment_path(base) && c.offset == 0;
+    EXPECT_TRUE(first) << h.segment_path(base);
+  }
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+TEST(CommitLog, AKernelRefusingPopulateReadFallsBackToFaultsAndAsksOnce) {
+  Harness h;
+  populate_options(h, mmaplog::WriteMode::Pwrite);
+  h.io->add_rule({mmaplog::FaultIo::Op::PopulateRead, "", EINVAL});
+  h.open_ok();
+  std::vector<std::string> want;
+  append_records(h, h.opt.segment_size + 3 * kPiece, &want);
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  auto calls = h.io->populate_reads();
+  ASSERT_EQ(calls.size(), 1u);  // EINVAL: not asked again, in any segment
+  EXPECT_EQ(calls[0].result, -EINVAL);
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+TEST(CommitLog, TheMmapPathNeverPopulatesForReading) {
+  // Its writer faults the pages in through the same mapping already.
+  Harness h;
+  populate_options(h, mmaplog::WriteMode::Mmap);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_records(h, 3 * kPiece, &want);
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_TRUE(h.io->populate_reads().empty());
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
 }
 
 }  // namespace

@@ -283,4 +283,26 @@ int FaultIo::write_zeros(int fd, uint64_t off, uint64_t len) {
   return inner_->write_zeros(fd, off, len);
 }
 
+int FaultIo::populate_read(const void* addr, size_t len) {
+  std::string path;
+  uint64_t off = 0;
+  {
+    std::lock_guard lk(mu_);
+    path = path_of_addr(addr, &off);
+    if (auto* r = match(Op::PopulateRead, path)) {
+      populate_reads_.push_back({path, off, len, -r->rule.error});
+      return -r->rule.error;
+    }
+  }
+  int rc = inner_->populate_read(addr, len);
+  std::lock_guard lk(mu_);
+  populate_reads_.push_back({path, off, len, rc});
+  return rc;
+}
+
+std::vector<FaultIo::PopulateCall> FaultIo::populate_reads() const {
+  std::lock_guard lk(mu_);
+  return populate_reads_;
+}
+
 }  // namespace ferry::mmaplog

@@ -16,7 +16,7 @@ namespace ferry::mmaplog {
 class FaultIo : public Io {
  public:
   enum class Op { Open, Pwrite, Pread, Ftruncate, Fdatasync, Mmap, Msync, Unlink, Rename, Populate,
-                  WriteZeros };
+                  WriteZeros, PopulateRead };
 
   // A failure to inject. A call matches when its op is `op` and its file
   // path contains `path_contains` (empty matches all). The first `skip`
@@ -78,6 +78,16 @@ class FaultIo : public Io {
   // Zeros are not data: they never extend the durable prefix (a power cut
   // keeps what the last sync covered of the *data*). Rule op WriteZeros.
   int write_zeros(int fd, uint64_t off, uint64_t len) override;
+  // Rule op PopulateRead (error EINVAL = a kernel without it). Every call
+  // that reaches the file is counted: populate_reads().
+  int populate_read(const void* addr, size_t len) override;
+  struct PopulateCall {
+    std::string path;
+    uint64_t offset;  // in the file
+    uint64_t len;
+    int result;
+  };
+  std::vector<PopulateCall> populate_reads() const;
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;
@@ -105,6 +115,7 @@ class FaultIo : public Io {
   std::map<std::string, uint64_t> synced_;
   double disk_ratio_ = -1;
   int injected_ = 0;
+  std::vector<PopulateCall> populate_reads_;
 };
 
 }  // namespace ferry::mmaplog

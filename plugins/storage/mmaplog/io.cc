@@ -118,6 +118,16 @@ int PosixIo::populate(void* addr, size_t len) {
   return 0;
 }
 
+int PosixIo::populate_read(const void* addr, size_t len) {
+#ifdef MADV_POPULATE_READ
+  return ::madvise(const_cast<void*>(addr), len, MADV_POPULATE_READ) == 0 ? 0 : -errno;
+#else
+  (void)addr;
+  (void)len;
+  return -EINVAL;
+#endif
+}
+
 int PosixIo::sync_filesystem(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;

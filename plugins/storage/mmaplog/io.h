@@ -62,6 +62,11 @@ class Io {
   // finds them allocated). Not data: FaultIo's durable-prefix bookkeeping
   // ignores it. 0 or -errno.
   virtual int write_zeros(int fd, uint64_t off, uint64_t len) = 0;
+  // Map [addr, addr+len) of a mapping for reading in one call
+  // (MADV_POPULATE_READ) instead of a fault per page; pages past the end of
+  // the file's data are zero-filled. Advice: 0 or -errno, -EINVAL when the
+  // kernel does not know it (before Linux 5.14).
+  virtual int populate_read(const void* addr, size_t len) = 0;
 };
 
 // The real thing.
@@ -90,6 +95,7 @@ class PosixIo : public Io {
   int populate(void* addr, size_t len) override;
   int sync_filesystem(const std::string& path) override;
   int write_zeros(int fd, uint64_t off, uint64_t len) override;
+  int populate_read(const void* addr, size_t len) override;
 };
 
 // Write the whole buffer (looping over short writes). 0 or -errno.

@@ -77,6 +77,8 @@ ml::Options options(const std::string& dir, ml::WriteMode mode) {
   o.write_mode = mode;
   o.housekeeping_interval_ms = 1000;
   o.store_host.assign("\x7f\0\0\x01", 4);
+  // Experiments on the mmap path's pre-fault window without a rebuild.
+  if (const char* w = std::getenv("STORAGE_BENCH_PREFAULT_KIB")) o.prefault_window = std::stoull(w) << 10;
   return o;
 }
 
