@@ -27,11 +27,6 @@ const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 // 2 MiB folio, mapped with one PMD entry (64 KiB pieces: 4 KiB mappings,
 // and the appender's copies into them ran at a third of the speed).
 constexpr uint64_t kZeroStep = 2 << 20;
-// On the pwrite path the zero writes make the page-cache folios the loop's
-// pwrites then copy into: small ones (a large folio made each small pwrite
-// walk its buffers, 1.6-1.9x slower single appends: docs/benchmarks.md,
-// Storage), and a short hold of zero_mu_ for a writer that caught up.
-constexpr uint64_t kPwriteZeroStep = 64 << 10;
 
 // The pre-fault only saves the writer work; it must never take a CPU from
 // the loop, the dispatcher or the clients on a busy 2-core box. Lowest nice
@@ -407,12 +402,8 @@ void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
   // needs no lock: it maps pages without changing a byte, and the zero write
   // already reserved their blocks (a full disk shows there), so the writer
   // may use a page between the two (a minor fault at worst).
-  // The pwrite path (pwrite_prefault) only zero-writes: its mapping is
-  // read-only, and the dispatcher maps what it reads (populate_for_read).
   SegmentPtr seg = pin(from);
   if (!seg) return;
-  const bool pwrite = opt_.write_mode == WriteMode::Pwrite;
-  const uint64_t step = pwrite ? kPwriteZeroStep : kZeroStep;
   const uint64_t end = std::min(target, seg->end());
   for (;;) {
     uint64_t start, n;
@@ -420,11 +411,10 @@ void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
       std::lock_guard zl(zero_mu_);
       start = std::max(faulted_.load(), zero_floor_.load());
       if (start < seg->base() || start >= end) break;
-      n = std::min(step - (start - seg->base()) % step, end - start);
+      n = std::min(kZeroStep - (start - seg->base()) % kZeroStep, end - start);
       if (io_.write_zeros(seg->fd(), start - seg->base(), n) < 0) break;  // disk full: the writer reports
       fetch_max(faulted_, start + n);
     }
-    if (pwrite) continue;
     uint64_t a = (start - seg->base()) & ~(kPage - 1);
     if (io_.populate(seg->data() + a, start + n - seg->base() - a) < 0) break;
   }
@@ -445,7 +435,7 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
     s = create_segment(base, error);
     if (!s) return nullptr;
     if (env_.log) env_.log(FERRY_LOG_WARN, "next commit log segment was not ready: created it on the writer");
-  } else if (prefaults()) {
+  } else if (opt_.write_mode == WriteMode::Mmap && opt_.prefault_window) {
     // Nothing of it is faulted in yet (allocator_loop): the window starts
     // at its base, and the first reserve there asks for it.
     fetch_max(faulted_, base);
@@ -456,30 +446,6 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   }
   alloc_cv_.notify_one();
   return s;
-}
-
-bool CommitLog::prefaults() const {
-  return opt_.prefault_window &&
-         (opt_.write_mode == WriteMode::Mmap || opt_.pwrite_prefault);
-}
-
-void CommitLog::claim_for_pwrite(uint64_t end) {
-  if (opt_.write_mode != WriteMode::Pwrite || !prefaults()) return;
-  // A segment the writer had to create itself (take_next) starts its
-  // window at its base, as one the allocator handed over does.
-  if (faulted_.load(std::memory_order_acquire) < active_->base()) fetch_max(faulted_, active_->base());
-  uint64_t f = faulted_.load(std::memory_order_acquire);
-  // Below faulted_ the allocator never writes again. Past it, raise the
-  // floor under zero_mu_: no zero write is in flight once we hold it, and
-  // none starts below `end` afterwards; this write makes its own pages.
-  if (end > f) {
-    std::lock_guard zl(zero_mu_);
-    fetch_max(zero_floor_, end);
-  }
-  if (f < active_->end() && (end > f || f - end < opt_.prefault_window / 2)) {
-    fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
-    alloc_cv_.notify_one();
-  }
 }
 
 ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
@@ -584,7 +550,6 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
 
 ferry_status CommitLog::flush_staged(std::string* error) {
   if (staging_.empty()) return FERRY_OK;
-  claim_for_pwrite(staged_from_ + staging_.size());
   int rc = write_all(io_, active_->fd(), staging_.data(), staging_.size(),
                      static_cast<off_t>(staged_from_ - active_->base()));
   if (rc < 0) {
@@ -658,7 +623,6 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
       if (ferry_status st = ensure_faulted(head_ + n, error); st != FERRY_OK) return st;
       std::memcpy(active_->data() + (head_ - active_->base()), bytes + done, n);
     } else {
-      claim_for_pwrite(head_ + n);
       int rc = write_all(io_, active_->fd(), bytes + done, n,
                          static_cast<off_t>(head_ - active_->base()));
       if (rc < 0) {
