@@ -136,12 +136,16 @@ TEST(CommitLog, PwriteAndMmapPathsWriteTheSameBytes) {
 // The allocator writes zeros ahead of the head (mmap path) while the writer
 // appends; a window far smaller than a burst makes them race: the writer
 // keeps outrunning the zeros. No record may be touched by them. The pwrite
-// path runs the same appends (its durable prefix must be the data).
+// path runs the same appends, with and without its pre-fault reading ahead
+// of the head (pwrite_prefault); its durable prefix must be the data.
 TEST(CommitLog, ZerosWrittenAheadOfTheHeadNeverOverwriteRecords) {
-  for (auto mode : {mmaplog::WriteMode::Mmap, mmaplog::WriteMode::Pwrite}) {
-    SCOPED_TRACE(mode == mmaplog::WriteMode::Mmap ? "mmap" : "pwrite");
+  // mmap; pwrite with reads ahead of the head (pwrite_prefault); pwrite.
+  for (int c = 0; c < 3; ++c) {
+    const auto mode = c == 0 ? mmaplog::WriteMode::Mmap : mmaplog::WriteMode::Pwrite;
+    SCOPED_TRACE(c == 0 ? "mmap" : c == 1 ? "pwrite_prefault" : "pwrite");
     Harness h;
     h.opt.write_mode = mode;
+    h.opt.pwrite_prefault = c == 1;
     h.opt.prefault_window = 4096;
     h.open_ok();
     std::vector<std::string> want;
@@ -251,26 +255,76 @@ class SlowZeros : public mmaplog::FaultIo {
 };
 
 TEST(CommitLog, AWriterOutrunningASlowPreFaultKeepsEveryRecord) {
-  Harness h;
-  h.io = std::make_shared<SlowZeros>();
-  h.opt.write_mode = mmaplog::WriteMode::Mmap;
-  h.opt.segment_size = 256 << 10;
-  h.opt.prefault_window = 96 << 10;  // not a multiple of the pre-fault's step
-  h.open_ok();
-  std::vector<std::string> want;
-  for (int i = 0; i < 1500; ++i) {
-    int n = i % 7 == 0 ? 5 : 1;
-    auto m = messages("t", 0, n, 200 + (static_cast<size_t>(i) * 53) % 2500, "s" + std::to_string(i) + "-");
-    for (auto& x : m) want.push_back(x.body);
-    h.append_ok(m);
+  // mmap, and pwrite with pwrite_prefault (its reads ahead race the
+  // writer's pwrites over the same pages and must never change a byte).
+  for (auto mode : {mmaplog::WriteMode::Mmap, mmaplog::WriteMode::Pwrite}) {
+    SCOPED_TRACE(mode == mmaplog::WriteMode::Mmap ? "mmap" : "pwrite");
+    Harness h;
+    h.io = std::make_shared<SlowZeros>();
+    h.opt.write_mode = mode;
+    h.opt.pwrite_prefault = true;
+    h.opt.segment_size = 256 << 10;
+    h.opt.prefault_window = 96 << 10;  // not a multiple of the pre-fault's step
+    h.open_ok();
+    std::vector<std::string> want;
+    for (int i = 0; i < 1500; ++i) {
+      int n = i % 7 == 0 ? 5 : 1;
+      auto m = messages("t", 0, n, 200 + (static_cast<size_t>(i) * 53) % 2500, "s" + std::to_string(i) + "-");
+      for (auto& x : m) want.push_back(x.body);
+      h.append_ok(m);
+    }
+    ASSERT_GT(h.store->write_offset(), 4 * h.opt.segment_size);
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+    h.crash();
+    h.open_ok();
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
   }
-  ASSERT_GT(h.store->write_offset(), 4 * h.opt.segment_size);
-  ASSERT_TRUE(h.wait_dispatched());
-  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
-  h.crash();
-  h.open_ok();
-  ASSERT_TRUE(h.wait_dispatched());
-  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+TEST(CommitLog, PwritePrefaultReadsTheWindowAheadOfTheHeadIntoThePageCacheOnlyWhenOn) {
+  // So the loop's pwrites copy into page-cache pages the pre-fault thread
+  // made (docs/benchmarks.md, "Session 8 (tput)"). The dispatcher maps up
+  // to two 2 MiB pieces from what it reads itself: the window's last MiB
+  // is the pre-fault's alone.
+  for (bool on : {true, false}) {
+    SCOPED_TRACE(on ? "on" : "off");
+    Harness h;
+    h.opt.write_mode = mmaplog::WriteMode::Pwrite;
+    h.opt.pwrite_prefault = on;
+    h.opt.segment_size = 16 << 20;
+    h.opt.prefault_window = 12 << 20;
+    h.open_ok();
+    std::vector<std::string> want;
+    while (h.store->write_offset() < (64 << 10)) {
+      auto m = messages("t", 0, 1, body_for(4096), "w" + std::to_string(want.size()) + "-");
+      want.push_back(m[0].body);
+      h.append_ok(m);
+    }
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0, 1000).bodies(), want);
+    const std::string seg = h.segment_path(0);
+    if (on) {
+      EXPECT_TRUE(test::wait_until([&] { return file_resident(seg, 11 << 20, 1 << 20); },
+                                   std::chrono::seconds(5)));
+    } else {
+      EXPECT_FALSE(file_resident(seg, (11 << 20) + (512 << 10), 4096));
+    }
+    // Advice only: not data (a hole still), and the records read back.
+    int fd = ::open(seg.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    errno = 0;
+    EXPECT_EQ(::lseek(fd, 11 << 20, SEEK_DATA), -1);
+    EXPECT_EQ(errno, ENXIO);
+    ::close(fd);
+    const uint64_t end = h.store->write_offset();
+    h.crash();
+    h.open_ok();
+    EXPECT_EQ(h.store->write_offset(), end);
+    ASSERT_TRUE(h.wait_dispatched());
+    EXPECT_EQ(h.read("t", 0, 0, 1000).bodies(), want);
+  }
 }
 
 TEST(CommitLog, SyncCoversRolloverInOrderAndReportsTheDurableOffset) {

@@ -1,5 +1,6 @@
 #include "commit_log.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -27,6 +28,9 @@ const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 // 2 MiB folio, mapped with one PMD entry (64 KiB pieces: 4 KiB mappings,
 // and the appender's copies into them ran at a third of the speed).
 constexpr uint64_t kZeroStep = 2 << 20;
+// The pwrite path's pre-fault step (a readahead call, pwrite_prefault):
+// small, so the window follows the head closely.
+constexpr uint64_t kPwriteReadStep = 256 << 10;
 
 // The pre-fault only saves the writer work; it must never take a CPU from
 // the loop, the dispatcher or the clients on a busy 2-core box. Lowest nice
@@ -425,6 +429,23 @@ void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
   SegmentPtr seg = pin(from);
   if (!seg) return;
   const uint64_t end = std::min(target, seg->end());
+  if (opt_.write_mode == WriteMode::Pwrite) {
+    // pwrite_prefault: read ahead over the holes past the head, which puts
+    // clean zero-filled pages in the page cache for the loop's pwrites to
+    // copy into. Not zero writes: a buffered write holds the inode's lock
+    // for its whole copy, and the loop's pwrite spun on it behind each one
+    // (rwsem_spin_on_owner, docs/benchmarks.md "Session 8 (tput)"); and
+    // clean pages are never written back, so no flush syncs zeros. Never
+    // changes a byte (a page the writer already filled is skipped; one
+    // evicted since is read back), so no zero_mu_; advice only.
+    for (uint64_t start = std::max(faulted_.load(), seg->base()); start < end;) {
+      uint64_t n = std::min(kPwriteReadStep - (start - seg->base()) % kPwriteReadStep, end - start);
+      if (::readahead(seg->fd(), static_cast<off64_t>(start - seg->base()), n) != 0) break;
+      fetch_max(faulted_, start + n);
+      start += n;
+    }
+    return;
+  }
   for (;;) {
     uint64_t start, n;
     {
@@ -458,7 +479,7 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
     s = create_segment(base, error);
     if (!s) return nullptr;
     if (env_.log) env_.log(FERRY_LOG_WARN, "next commit log segment was not ready: created it on the writer");
-  } else if (opt_.write_mode == WriteMode::Mmap && opt_.prefault_window) {
+  } else if (prefaults()) {
     // Nothing of it is faulted in yet (allocator_loop): the window starts
     // at its base, and the first reserve there asks for it.
     fetch_max(faulted_, base);
@@ -469,6 +490,24 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   }
   alloc_cv_.notify_one();
   return s;
+}
+
+bool CommitLog::prefaults() const {
+  return opt_.prefault_window &&
+         (opt_.write_mode == WriteMode::Mmap || opt_.pwrite_prefault);
+}
+
+void CommitLog::claim_for_pwrite(uint64_t end) {
+  if (opt_.write_mode != WriteMode::Pwrite || !prefaults()) return;
+  // A segment the writer had to create itself (take_next) starts its
+  // window at its base, as one the allocator handed over does.
+  if (faulted_.load(std::memory_order_acquire) < active_->base()) fetch_max(faulted_, active_->base());
+  // The pre-fault only reads ahead here (zero_ahead): nothing to fence off.
+  const uint64_t f = faulted_.load(std::memory_order_acquire);
+  if (f < active_->end() && (end > f || f - end < opt_.prefault_window / 2)) {
+    fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
+    alloc_cv_.notify_one();
+  }
 }
 
 ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
@@ -573,6 +612,7 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
 
 ferry_status CommitLog::flush_staged(std::string* error) {
   if (staging_.empty()) return FERRY_OK;
+  claim_for_pwrite(staged_from_ + staging_.size());
   int rc = write_all(io_, active_->fd(), staging_.data(), staging_.size(),
                      static_cast<off_t>(staged_from_ - active_->base()));
   if (rc < 0) {
@@ -646,6 +686,7 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
       if (ferry_status st = ensure_faulted(head_ + n, error); st != FERRY_OK) return st;
       std::memcpy(active_->data() + (head_ - active_->base()), bytes + done, n);
     } else {
+      claim_for_pwrite(head_ + n);
       int rc = write_all(io_, active_->fd(), bytes + done, n,
                          static_cast<off_t>(head_ - active_->base()));
       if (rc < 0) {

@@ -104,6 +104,10 @@ class CommitLog {
   SegmentPtr create_segment(uint64_t base, std::string* error);
   SegmentPtr take_next(uint64_t base, std::string* error);
   ferry_status ensure_faulted(uint64_t end, std::string* error);
+  // pwrite path with pwrite_prefault: the writer pwrites up to `end`; ask
+  // the allocator for the window ahead of it when it runs low.
+  void claim_for_pwrite(uint64_t end);
+  bool prefaults() const;
   // Allocator (mmap path): zeros, then populate, over [faulted_, target) of
   // the segment holding `from`, never below zero_floor_.
   void zero_ahead(uint64_t from, uint64_t target);

@@ -24,6 +24,12 @@ struct Options {
   // "write_mode"); mmap remains for kernels where pwrite costs more.
   WriteMode write_mode = WriteMode::Pwrite;
   uint64_t prefault_window = 4ull << 20;  // bytes ahead of the head kept faulted in
+  // pwrite path: the pre-fault thread also reads ahead prefault_window past
+  // the head (holes: clean zero-filled pages), so the loop's pwrite copies
+  // into page-cache pages that exist instead of making each one on the loop
+  // thread (late in a run a new page cost ~18 us on this project's VM:
+  // docs/benchmarks.md, "Session 8 (tput)").
+  bool pwrite_prefault = false;
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
   uint32_t max_mapped_queue_files = 8192;  // readers' mappings (LRU)

@@ -22,6 +22,9 @@ const ferry_config_key kConfig[] = {
                      "Write records through the mapping, or with pwrite (reads still map)."),
     FERRY_CONFIG_KEY("prefault_window", FERRY_CONFIG_SIZE, "4MiB", "0", "1GiB", nullptr,
                      "Bytes ahead of the write head kept faulted in (mmap path); 0 disables."),
+    FERRY_CONFIG_KEY("pwrite_prefault", FERRY_CONFIG_BOOL, "false", nullptr, nullptr, nullptr,
+                     "pwrite path: read ahead prefault_window past the head on the pre-fault "
+                     "thread, so appends copy into page-cache pages that exist."),
     FERRY_CONFIG_KEY("max_message_size", FERRY_CONFIG_SIZE, "4MiB", "1KiB", "1GiB", nullptr,
                      "Largest record accepted (capped below segment_size)."),
     FERRY_CONFIG_KEY("queue_file_entries", FERRY_CONFIG_INT, "300000", "16", "50000000", nullptr,
@@ -122,10 +125,16 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
     if (api->config_double(h, k, &dv) != FERRY_OK) bad = k;
     return dv;
   };
+  auto flag = [&](const char* k) -> bool {
+    ferry_bool b = 0;
+    if (api->config_bool(h, k, &b) != FERRY_OK) bad = k;
+    return b != 0;
+  };
   o->dir = str("path");
   o->segment_size = size("segment_size");
   o->write_mode = str("write_mode") == "pwrite" ? WriteMode::Pwrite : WriteMode::Mmap;
   o->prefault_window = size("prefault_window");
+  o->pwrite_prefault = flag("pwrite_prefault");
   o->max_message_size = static_cast<uint32_t>(std::min<uint64_t>(size("max_message_size"), UINT32_MAX));
   o->queue_file_entries = static_cast<uint32_t>(integer("queue_file_entries"));
   o->max_mapped_queue_files = static_cast<uint32_t>(integer("max_mapped_queue_files"));
