@@ -2,11 +2,13 @@
 # The ferryd config of tools/compare.sh's Ferry rows, shared with the scripts
 # that re-run one of those rows alone (tools/ferry-bench/w6_row.sh), so a row
 # re-run is always the row the table shows. Source it; prints the TOML.
-ferry_conf() {  # ferry_conf FLUSH_LIBRARY PORT DATA_DIR
-  local flush_extra="" storage_extra=""
+ferry_conf() {  # ferry_conf FLUSH_LIBRARY PORT DATA_DIR [STORAGE_LINES]
+  # STORAGE_LINES: extra [plugins.storage] keys for an A/B of a row alone
+  # (w7_row.sh), e.g. 'write_mode = "mmap"'; compare.sh passes none.
+  local flush_extra="" storage_extra="${4:-}"
   # Sync flush runs on the pwrite path, as docs/flush.md advises: a sync
   # there costs a third of one through the mapping.
-  [[ $1 == ferry_flush_sync ]] && flush_extra='timeout = "5s"' && storage_extra='write_mode = "pwrite"'
+  [[ $1 == ferry_flush_sync ]] && flush_extra='timeout = "5s"' && storage_extra='write_mode = "pwrite"'$'\n'"$storage_extra"
   cat <<EOF
 [kernel]
 listen = "127.0.0.1:$2"
