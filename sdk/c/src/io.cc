@@ -426,7 +426,6 @@ void Io::refresh_routes() {
   topics.reserve(routes_.size());
   for (const auto& [topic, r] : routes_) topics.push_back(topic);
   if (topics.empty()) return;
-  std::sort(topics.begin(), topics.end());  // batches in name order, as before the hash
   if (!route_batch_mode_.use_batches()) {
     for (const std::string& t : topics) fetch_route(t);
     return;

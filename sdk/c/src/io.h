@@ -18,7 +18,6 @@
 #include <set>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "api_common.h"
@@ -163,9 +162,7 @@ class Io {
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
   uint64_t next_after_ = 1;
   size_t ns_index_ = 0;
-  // Hashed: every send looks its topic's route up, and a map of 10,000
-  // topics cost ~14 string compares (cache misses) per send.
-  std::unordered_map<std::string, std::shared_ptr<const Route>> routes_;  // written on the loop only
+  std::map<std::string, std::shared_ptr<const Route>> routes_;  // written on the loop only
   mutable std::mutex routes_mu_;  // held to write routes_, and to read it off the loop
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
   RouteBatchMode route_batch_mode_;
