@@ -187,10 +187,6 @@ class Core {
     size_t first = 0, count = 0;
     uint64_t declared = 0;          // body bytes
     uint64_t topic_generation = 0;  // a topic this send created, else 0
-    // The topic as handle_send resolved it, valid while the table is at
-    // `config_generation` (reply_send then needs no second lookup).
-    const TopicConfig* config = nullptr;
-    uint64_t config_generation = 0;
   };
   // Append every send of this loop turn in one storage call (one commit-log
   // write for all of them), then build each one's reply. [loop]

@@ -187,8 +187,6 @@ void Core::handle_send(RequestPtr req) {
   ts.count = n;
   ts.declared = declared;
   if (topics_.generation() != topics_before) ts.topic_generation = topics_.generation();
-  ts.config = t;
-  ts.config_generation = topics_.generation();
   ts.req = std::move(req);
   if (queued) {
     turn_sends_.push_back(std::move(ts));
@@ -264,8 +262,7 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   const auto* metas = p->messages();
   const size_t n = s.count;
   std::string_view topic = sv(p->topic());
-  const TopicConfig* t = s.config && s.config_generation == topics_.generation() ? s.config : topics_.find(topic);
-  if (t) {
+  if (const TopicConfig* t = topics_.find(topic)) {
     if (!t->metrics) t->metrics = &metrics_.topic(topic);  // stable: node-based map
     const TopicMetrics& tm = *t->metrics;
     CoreMetrics::add(tm.messages_in, static_cast<double>(n));

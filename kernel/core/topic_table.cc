@@ -19,7 +19,6 @@ ferry_status TopicTable::load(std::string* why) {
   if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
   if (s != FERRY_OK) return s;
   topics_.clear();
-  index_.clear();
   s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[5];
     TopicConfig c;
@@ -38,8 +37,6 @@ ferry_status TopicTable::load(std::string* why) {
     topics_[c.name] = std::move(c);
     return FERRY_OK;
   });
-  index_.reserve(topics_.size());
-  for (const auto& [name, c] : topics_) index_.emplace(name, &c);
   if (s != FERRY_OK) return s;
   saved_generation_ = generation_;
   return FERRY_OK;
@@ -82,8 +79,8 @@ ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
 }
 
 const TopicConfig* TopicTable::find(std::string_view name) const {
-  auto it = index_.find(name);
-  return it == index_.end() ? nullptr : it->second;
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
 }
 
 ferry_status TopicTable::validate(TopicConfig& c, bool system, std::string* why) const {
@@ -121,8 +118,7 @@ ferry_status TopicTable::create(TopicConfig c, bool system, std::string* why) {
     return FERRY_E_ALREADY_EXISTS;
   }
   std::string name = c.name;
-  auto it = topics_.emplace(std::move(name), std::move(c)).first;
-  index_.emplace(it->first, &it->second);
+  topics_.emplace(std::move(name), std::move(c));
   ++generation_;
   return FERRY_OK;
 }
@@ -150,7 +146,6 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
     *why = "topic '" + std::string(name) + "' is a system topic";
     return FERRY_E_RESERVED_NAME;
   }
-  index_.erase(std::string_view(it->first));
   topics_.erase(it);
   ++generation_;
   return FERRY_OK;

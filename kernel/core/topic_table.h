@@ -14,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "atomic_file.h"
@@ -41,8 +40,6 @@ class TopicTable {
  public:
   // `path`: the file, e.g. <data_dir>/core/topics.conf.
   explicit TopicTable(std::string path) : path_(std::move(path)) {}
-  TopicTable(const TopicTable&) = delete;  // index_ points into topics_
-  TopicTable& operator=(const TopicTable&) = delete;
 
   // Read the file (absent = empty table). FERRY_E_CORRUPTED naming the line.
   ferry_status load(std::string* why);
@@ -88,14 +85,6 @@ class TopicTable {
 
   std::string path_;
   std::map<std::string, TopicConfig, std::less<>> topics_;
-  // find()'s index into topics_ (keys view the map's own, node-stable keys):
-  // every send looks its topic up, and with 10,000 topics the map's ~14
-  // string compares were ~14 cache misses per send.
-  struct SvHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string_view, const TopicConfig*, SvHash, std::equal_to<>> index_;
   uint64_t generation_ = 0;
   uint64_t saved_generation_ = 0;
   uint64_t writes_ = 0;

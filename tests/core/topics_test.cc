@@ -68,38 +68,6 @@ TEST(TopicTable, PersistsAndReloads) {
   EXPECT_EQ(a->flags, static_cast<uint32_t>(FERRY_TOPIC_ORDERED));
 }
 
-// find() goes through a hash index beside the sorted map: it must follow
-// every create, remove, re-create and reload (a stale index would answer a
-// removed topic or miss a loaded one).
-TEST(TopicTable, FindFollowsCreateRemoveAndReload) {
-  ferry::test::TempDir dir;
-  std::string path = dir.str() + "/topics.conf", why;
-  TopicTable t(path);
-  for (int i = 0; i < 2000; ++i)
-    ASSERT_EQ(t.create({"t" + std::to_string(i), 4, 4, 6, 0}, false, &why), FERRY_OK) << why;
-  for (int i = 0; i < 2000; i += 2) ASSERT_EQ(t.remove("t" + std::to_string(i), false, &why), FERRY_OK);
-  ASSERT_EQ(t.create({"t0", 2, 2, 6, 0}, false, &why), FERRY_OK);
-  for (int i = 0; i < 2000; ++i) {
-    const TopicConfig* c = t.find("t" + std::to_string(i));
-    if (i % 2 == 1 || i == 0) {
-      ASSERT_NE(c, nullptr) << i;
-      EXPECT_EQ(c->name, "t" + std::to_string(i));
-      EXPECT_EQ(c->write_queues, i == 0 ? 2u : 4u);
-    } else {
-      EXPECT_EQ(c, nullptr) << i;
-    }
-  }
-  ASSERT_EQ(t.save(&why), FERRY_OK) << why;
-  TopicTable r(path);
-  ASSERT_EQ(r.create({"gone", 1, 1, 6, 0}, false, &why), FERRY_OK);
-  ASSERT_EQ(r.load(&why), FERRY_OK) << why;  // replaces what was there
-  EXPECT_EQ(r.find("gone"), nullptr);
-  EXPECT_EQ(r.size(), 1001u);
-  ASSERT_NE(r.find("t1999"), nullptr);
-  EXPECT_EQ(r.find("t1999")->name, "t1999");
-  EXPECT_EQ(r.find("t1998"), nullptr);
-}
-
 TEST(TopicTable, CorruptFileNamesTheLine) {
   ferry::test::TempDir dir;
   std::string path = dir.str() + "/topics.conf", why;
