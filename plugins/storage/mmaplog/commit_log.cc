@@ -1,6 +1,5 @@
 #include "commit_log.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -440,7 +439,7 @@ void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
     // evicted since is read back), so no zero_mu_; advice only.
     for (uint64_t start = std::max(faulted_.load(), seg->base()); start < end;) {
       uint64_t n = std::min(kPwriteReadStep - (start - seg->base()) % kPwriteReadStep, end - start);
-      if (::readahead(seg->fd(), static_cast<off64_t>(start - seg->base()), n) != 0) break;
+      if (io_.readahead(seg->fd(), start - seg->base(), n) < 0) break;
       fetch_max(faulted_, start + n);
       start += n;
     }

@@ -305,4 +305,6 @@ std::vector<FaultIo::PopulateCall> FaultIo::populate_reads() const {
   return populate_reads_;
 }
 
+int FaultIo::readahead(int fd, uint64_t off, uint64_t len) { return inner_->readahead(fd, off, len); }
+
 }  // namespace ferry::mmaplog

@@ -88,6 +88,7 @@ class FaultIo : public Io {
     int result;
   };
   std::vector<PopulateCall> populate_reads() const;
+  int readahead(int fd, uint64_t off, uint64_t len) override;  // passes through
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;

@@ -128,6 +128,10 @@ int PosixIo::populate_read(const void* addr, size_t len) {
 #endif
 }
 
+int PosixIo::readahead(int fd, uint64_t off, uint64_t len) {
+  return ::readahead(fd, static_cast<off64_t>(off), len) == 0 ? 0 : -errno;
+}
+
 int PosixIo::sync_filesystem(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;

@@ -67,6 +67,10 @@ class Io {
   // the file's data are zero-filled. Advice: 0 or -errno, -EINVAL when the
   // kernel does not know it (before Linux 5.14).
   virtual int populate_read(const void* addr, size_t len) = 0;
+  // Read [off, off+len) of the file into the page cache (readahead(2)):
+  // over a hole, clean zero-filled pages a later pwrite copies into.
+  // Advice, changes no byte: 0 or -errno.
+  virtual int readahead(int fd, uint64_t off, uint64_t len) = 0;
 };
 
 // The real thing.
@@ -96,6 +100,7 @@ class PosixIo : public Io {
   int sync_filesystem(const std::string& path) override;
   int write_zeros(int fd, uint64_t off, uint64_t len) override;
   int populate_read(const void* addr, size_t len) override;
+  int readahead(int fd, uint64_t off, uint64_t len) override;
 };
 
 // Write the whole buffer (looping over short writes). 0 or -errno.
