@@ -28,8 +28,11 @@ struct Options {
   // the head (holes: clean zero-filled pages), so the loop's pwrite copies
   // into page-cache pages that exist instead of making each one on the loop
   // thread (late in a run a new page cost ~18 us on this project's VM:
-  // docs/benchmarks.md, "Session 8 (tput)").
-  bool pwrite_prefault = false;
+  // docs/benchmarks.md, "Session 8 (tput)"). On by default: in compare.sh's
+  // Ferry rows it gave batch sends 1.22x and changed no other workload
+  // beyond the machine's spread ("Session 8 (lead)"); pages it reads are
+  // clean, so no flush ever writes them.
+  bool pwrite_prefault = true;
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
   uint32_t max_mapped_queue_files = 8192;  // readers' mappings (LRU)

@@ -21,8 +21,8 @@ const ferry_config_key kConfig[] = {
     FERRY_CONFIG_KEY("write_mode", FERRY_CONFIG_ENUM, "pwrite", nullptr, nullptr, "mmap|pwrite",
                      "Write records through the mapping, or with pwrite (reads still map)."),
     FERRY_CONFIG_KEY("prefault_window", FERRY_CONFIG_SIZE, "4MiB", "0", "1GiB", nullptr,
-                     "Bytes ahead of the write head kept faulted in (mmap path); 0 disables."),
-    FERRY_CONFIG_KEY("pwrite_prefault", FERRY_CONFIG_BOOL, "false", nullptr, nullptr, nullptr,
+                     "Bytes ahead of the write head kept faulted in (mmap path) or read ahead (pwrite_prefault); 0 disables."),
+    FERRY_CONFIG_KEY("pwrite_prefault", FERRY_CONFIG_BOOL, "true", nullptr, nullptr, nullptr,
                      "pwrite path: read ahead prefault_window past the head on the pre-fault "
                      "thread, so appends copy into page-cache pages that exist."),
     FERRY_CONFIG_KEY("max_message_size", FERRY_CONFIG_SIZE, "4MiB", "1KiB", "1GiB", nullptr,
