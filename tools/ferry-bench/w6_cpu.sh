@@ -15,8 +15,8 @@ B=$(cd "$1" && pwd)/bin RATE=$2 DUR=$3
 shift 3
 N=$((RATE * DUR)) PD=$((DUR - 2))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tools/compare/ferry_conf.sh
-source "$here/tools/compare/ferry_conf.sh"
+# shellcheck source=tools/ferry-bench/row_lib.sh
+source "$here/tools/ferry-bench/row_lib.sh"
 tmp=$(mktemp -d /tmp/ferry-w6cpu.XXXXXX)
 fpid=""
 cleanup() {
@@ -24,15 +24,8 @@ cleanup() {
   if [[ -z ${KEEP:-} ]]; then rm -rf "$tmp"; else rm -rf "$tmp/data"; echo "kept $tmp"; fi
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-ns=127.0.0.1:$port
-mkdir -p "$tmp/data"
-ferry_conf ferry_flush_async "$port" "$tmp/data" >"$tmp/ferryd.toml"
-"$B/ferryd" --config "$tmp/ferryd.toml" >"$tmp/ferryd.log" 2>&1 &
-fpid=$!
-for ((i = 0; i < 100; i++)); do "$B/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
-"$B/ferryctl" -n "$ns" topic create W6 -q 4 --target "$ns" >/dev/null
-for ((i = 0; i < 300; i++)); do "$B/ferryctl" -n "$ns" --timeout 500 topic route W6 >/dev/null 2>&1 && break; sleep 0.1; done
+start_row_ferryd "$B" "$tmp"
+row_topics "$B" W6
 timeout -k 5 60 "$B/ferry-bench" consume -n "$ns" --json -t W6 -m push --from last -N "$N" -d $((DUR + 9)) --split \
   "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
 cpid=$!

@@ -13,8 +13,8 @@ set -euo pipefail
 RATE=$1 DUR=$2 ROUNDS=$3; shift 3
 N=$((RATE * DUR))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tools/compare/ferry_conf.sh
-source "$here/tools/compare/ferry_conf.sh"
+# shellcheck source=tools/ferry-bench/row_lib.sh
+source "$here/tools/ferry-bench/row_lib.sh"
 fpid=""
 tmp=""
 cleanup() {
@@ -29,18 +29,11 @@ trap cleanup EXIT
 
 one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own trap)
   trap cleanup EXIT
-  local bin port ns i
+  local bin ns
   bin=$(cd "$1" && pwd)/bin; shift
   tmp=$(mktemp -d /tmp/ferry-w6row.XXXXXX)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  ns=127.0.0.1:$port
-  mkdir -p "$tmp/data"
-  ferry_conf ferry_flush_async "$port" "$tmp/data" >"$tmp/ferryd.toml"
-  "$bin/ferryd" --config "$tmp/ferryd.toml" >"$tmp/ferryd.log" 2>&1 &
-  fpid=$!
-  for ((i = 0; i < 100; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
-  "$bin/ferryctl" -n "$ns" topic create W6 -q 4 --target "$ns" >/dev/null
-  for ((i = 0; i < 300; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 topic route W6 >/dev/null 2>&1 && break; sleep 0.1; done
+  start_row_ferryd "$bin" "$tmp"
+  row_topics "$bin" W6
   timeout -k 5 60 "$bin/ferry-bench" consume -n "$ns" --json --quiet -t W6 -m push --from last -N "$N" \
     -d $((DUR + 9)) --split "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
   local cpid=$!

@@ -17,8 +17,8 @@ set -euo pipefail
 (($# >= 4)) || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 DUR=$1 PREFILL=$2 ROUNDS=$3; shift 3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=tools/compare/ferry_conf.sh
-source "$here/tools/compare/ferry_conf.sh"
+# shellcheck source=tools/ferry-bench/row_lib.sh
+source "$here/tools/ferry-bench/row_lib.sh"
 hz=$(getconf CLK_TCK)
 fpid=""
 tmp=""
@@ -35,20 +35,11 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 one_run() {  # one_run BUILD_DIR STORAGE_KEYS (runs in a subshell: its own trap)
   trap cleanup EXIT
-  local bin port ns i t0 t1 s0 s1
+  local bin ns t0 t1 s0 s1
   bin=$(cd "$1" && pwd)/bin
   tmp=$(mktemp -d "${TMPROOT:-/tmp}/ferry-w7row.XXXXXX")
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  ns=127.0.0.1:$port
-  mkdir -p "$tmp/data"
-  ferry_conf ferry_flush_async "$port" "$tmp/data" "${2//;/$'\n'}" >"$tmp/ferryd.toml"
-  "$bin/ferryd" --config "$tmp/ferryd.toml" >"$tmp/ferryd.log" 2>&1 &
-  fpid=$!
-  for ((i = 0; i < 100; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
-  for t in W2 W7; do "$bin/ferryctl" -n "$ns" topic create $t -q 4 --target "$ns" >/dev/null; done
-  for t in W2 W7; do
-    for ((i = 0; i < 300; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 topic route $t >/dev/null 2>&1 && break; sleep 0.1; done
-  done
+  start_row_ferryd "$bin" "$tmp" "${2//;/$'\n'}"
+  row_topics "$bin" W2 W7
   if ((PREFILL > 0)); then
     timeout -k 5 120 "$bin/ferry-bench" produce -n "$ns" --json --quiet -t W2 -s 1024 -m async -w 256 \
       -d "$PREFILL" >"$tmp/fill.json" 2>"$tmp/fill.err" || true
@@ -77,7 +68,7 @@ one_run() {  # one_run BUILD_DIR STORAGE_KEYS (runs in a subshell: its own trap)
   local n
   n=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$tmp/w7.json" 2>/dev/null || echo 64)
   "$bin/compare-seqwrite" --stream "$tmp" -s 1024 -b 64 -N "$n" -d $((DUR * 3)) >"$tmp/seq.json" 2>"$tmp/seq.err" || true
-  python3 - "$tmp" "$(((t1 - t0)))" "$hz" "$s0" "$s1" <<'PY'
+  python3 - "$tmp" "$((t1 - t0))" "$hz" "$s0" "$s1" <<'PY'
 import json, sys
 d, ticks, hz, s0, s1 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 try:

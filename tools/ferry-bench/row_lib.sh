@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# What the scripts that re-run one of compare.sh's Ferry rows alone share
+# (w6_row.sh, w6_cpu.sh, w7_row.sh): a ferryd with compare.sh's own config
+# (tools/compare/ferry_conf.sh) and topics it routes. Source it.
+# shellcheck source=tools/compare/ferry_conf.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../compare" && pwd)/ferry_conf.sh"
+
+# start_row_ferryd BIN_DIR RUN_DIR [STORAGE_KEYS]: ferryd with async flush,
+# data in RUN_DIR/data, log in RUN_DIR/ferryd.log, at a free port; waits
+# (<= 10 s) until it answers. Sets fpid and ns (declare them local first to
+# keep them local).
+start_row_ferryd() {
+  local bin=$1 dir=$2 port i
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  ns=127.0.0.1:$port
+  mkdir -p "$dir/data"
+  ferry_conf ferry_flush_async "$port" "$dir/data" "${3:-}" >"$dir/ferryd.toml"
+  "$bin/ferryd" --config "$dir/ferryd.toml" >"$dir/ferryd.log" 2>&1 &
+  # shellcheck disable=SC2034  # the sourcing script stops it
+  fpid=$!
+  for ((i = 0; i < 100; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 cluster list >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+# row_topics BIN_DIR TOPIC...: creates each with 4 queues on $ns and waits
+# (<= 30 s each) until its route is registered.
+row_topics() {
+  local bin=$1 t i
+  shift
+  for t; do "$bin/ferryctl" -n "$ns" topic create "$t" -q 4 --target "$ns" >/dev/null; done
+  for t; do
+    for ((i = 0; i < 300; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 topic route "$t" >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+}
