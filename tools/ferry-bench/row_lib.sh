@@ -31,3 +31,15 @@ row_topics() {
     for ((i = 0; i < 300; i++)); do "$bin/ferryctl" -n "$ns" --timeout 500 topic route "$t" >/dev/null 2>&1 && break; sleep 0.1; done
   done
 }
+
+# The run's ferryd stopped and its directory removed (KEEP=1 keeps it);
+# a script sets `trap cleanup EXIT` (w6_cpu.sh keeps its own variant).
+fpid="" tmp=""
+cleanup() {
+  if [[ -n $fpid ]]; then
+    kill "$fpid" 2>/dev/null || true
+    wait "$fpid" 2>/dev/null || true
+  fi
+  if [[ -n $tmp && -z ${KEEP:-} ]]; then rm -rf "$tmp"; fi
+  fpid="" tmp=""
+}

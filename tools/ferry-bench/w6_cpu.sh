@@ -49,21 +49,10 @@ wait "$ppid"
 wait "$cpid"
 wait "${perfs[@]}"  # not a bare wait: ferryd is a child too
 "$B/ferryctl" -n "$ns" broker status >"$tmp/status.txt" 2>&1
+python3 "$here/tools/ferry-bench/w6_summary.py" "$tmp"
 python3 - "$tmp" "$RATE" "$PD" <<'PY'
-import json, os, sys
+import os, sys
 d, rate, pd = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-try:
-    c = json.load(open(d + "/c.json")); p = json.load(open(d + "/p.json"))
-except Exception as e:
-    print("FAILED (%s)" % e); sys.exit()
-st = {}
-for line in open(d + "/status.txt"):
-    a = line.split()
-    if len(a) == 2: st[a[0]] = a[1]
-L = c["latency_ms"]
-print("sent/s %.0f got %d e2e p50 %.3f p90 %.3f p99 %.3f max %.3f | ack p99 %.3f | pulls %s found %s held %s"
-      % (p["msgs_per_s"], c["ok"], L["p50"], L["p90"], L["p99"], L["max"], p["latency_ms"]["p99"],
-         st.get("pulls"), st.get("pulls_found"), st.get("pulls_held")))
 n = rate * pd
 for who, name in (("f", "ferryd"), ("c", "consumer"), ("p", "producer")):
     f = d + "/stat." + who

@@ -15,16 +15,6 @@ N=$((RATE * DUR))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tools/ferry-bench/row_lib.sh
 source "$here/tools/ferry-bench/row_lib.sh"
-fpid=""
-tmp=""
-cleanup() {
-  if [[ -n $fpid ]]; then
-    kill "$fpid" 2>/dev/null || true
-    wait "$fpid" 2>/dev/null || true
-  fi
-  if [[ -n $tmp && -z ${KEEP:-} ]]; then rm -rf "$tmp"; fi
-  fpid="" tmp=""
-}
 trap cleanup EXIT
 
 one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own trap)
@@ -42,22 +32,7 @@ one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own
     -r "$RATE" -N "$N" -d $((DUR + 2)) >"$tmp/p.json" 2>"$tmp/p.err" || true
   wait "$cpid" || true
   "$bin/ferryctl" -n "$ns" broker status >"$tmp/status.txt" 2>&1 || true
-  python3 - "$tmp" <<'PY'
-import json, sys
-d = sys.argv[1]
-try:
-    c = json.load(open(d + "/c.json")); p = json.load(open(d + "/p.json"))
-except Exception as e:
-    print("FAILED (%s)" % e); sys.exit()
-st = {}
-for line in open(d + "/status.txt"):
-    a = line.split()
-    if len(a) == 2: st[a[0]] = a[1]
-L = c["latency_ms"]
-print("sent/s %.0f got %d e2e p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f | ack p99 %.3f | pulls %s found %s held %s"
-      % (p["msgs_per_s"], c["ok"], L["p50"], L["p90"], L["p99"], L["p999"], L["max"], p["latency_ms"]["p99"],
-         st.get("pulls"), st.get("pulls_found"), st.get("pulls_held")))
-PY
+  python3 "$here/tools/ferry-bench/w6_summary.py" "$tmp"
   cleanup
 }
 

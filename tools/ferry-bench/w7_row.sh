@@ -20,16 +20,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tools/ferry-bench/row_lib.sh
 source "$here/tools/ferry-bench/row_lib.sh"
 hz=$(getconf CLK_TCK)
-fpid=""
-tmp=""
-cleanup() {
-  if [[ -n $fpid ]]; then
-    kill "$fpid" 2>/dev/null || true
-    wait "$fpid" 2>/dev/null || true
-  fi
-  if [[ -n $tmp && -z ${KEEP:-} ]]; then rm -rf "$tmp"; fi
-  fpid="" tmp=""
-}
 trap cleanup EXIT
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
