@@ -29,9 +29,10 @@ struct Options {
   // into page-cache pages that exist instead of making each one on the loop
   // thread (late in a run a new page cost ~18 us on this project's VM:
   // docs/benchmarks.md, "Session 8 (tput)"). On by default: in compare.sh's
-  // Ferry rows it gave batch sends 1.22x and changed no other workload
-  // beyond the machine's spread ("Session 8 (lead)"); pages it reads are
-  // clean, so no flush ever writes them.
+  // Ferry rows it gave batch sends 1.21x (median of 4 alternated rounds),
+  // sync-flush sends 0.92x within overlapping ranges, the rest within the
+  // machine's spread ("Session 8 (lead)"); the pages it reads are clean, so
+  // no flush ever writes them.
   bool pwrite_prefault = true;
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
