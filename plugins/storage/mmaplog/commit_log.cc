@@ -491,6 +491,11 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
   return s;
 }
 
+void CommitLog::request_window(uint64_t end) {
+  fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
+  alloc_cv_.notify_one();
+}
+
 bool CommitLog::prefaults() const {
   return opt_.prefault_window &&
          (opt_.write_mode == WriteMode::Mmap || opt_.pwrite_prefault);
@@ -504,8 +509,7 @@ void CommitLog::claim_for_pwrite(uint64_t end) {
   // The pre-fault only reads ahead here (zero_ahead): nothing to fence off.
   const uint64_t f = faulted_.load(std::memory_order_acquire);
   if (f < active_->end() && (end > f || f - end < opt_.prefault_window / 2)) {
-    fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
-    alloc_cv_.notify_one();
+    request_window(end);
   }
 }
 
@@ -514,8 +518,7 @@ ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
   uint64_t f = faulted_.load(std::memory_order_acquire);
   if (end <= f && f > active_->base()) {
     if (f - end < opt_.prefault_window / 2 && f < active_->end()) {
-      fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
-      alloc_cv_.notify_one();
+      request_window(end);
     }
     return FERRY_OK;
   }
@@ -545,8 +548,7 @@ ferry_status CommitLog::ensure_faulted(uint64_t end, std::string* error) {
   }
   fetch_max(faulted_, to);
   if (to < active_->end()) {
-    fault_request_.store(std::min(end + opt_.prefault_window, active_->end()));
-    alloc_cv_.notify_one();
+    request_window(end);
   }
   return FERRY_OK;
 }

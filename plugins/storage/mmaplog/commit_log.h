@@ -107,6 +107,8 @@ class CommitLog {
   // pwrite path with pwrite_prefault: the writer pwrites up to `end`; ask
   // the allocator for the window ahead of it when it runs low.
   void claim_for_pwrite(uint64_t end);
+  // Ask the allocator to fault in (or read ahead) prefault_window past `end`.
+  void request_window(uint64_t end);
   bool prefaults() const;
   // Allocator (mmap path): zeros, then populate, over [faulted_, target) of
   // the segment holding `from`, never below zero_floor_.
