@@ -18,7 +18,10 @@ Core::Core(Env& env, PluginSet plugins, CoreConfig config)
       plugins_(std::move(plugins)),
       config_(config),
       filters_(env, plugins_.filters),
-      topics_(env.data_dir() + "/core/topics.conf"),
+      topics_(env.data_dir() + "/core/topics.conf",
+              [this](const TopicConfig& t, uint64_t messages, uint64_t bytes) {
+                publish_topic_counts(t, messages, bytes);
+              }),
       topic_file_(std::make_shared<OrderedFileWriter>(topics_.path())),
       offsets_(env.data_dir() + "/core/consumer_offsets.conf"),
       offsets_file_(std::make_shared<OrderedFileWriter>(offsets_.path())),

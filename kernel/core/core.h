@@ -187,6 +187,11 @@ class Core {
     size_t first = 0, count = 0;
     uint64_t declared = 0;          // body bytes
     uint64_t topic_generation = 0;  // a topic this send created, else 0
+    // The entry handle_send resolved, valid while the table's generation is
+    // still `table_generation` (no create/update/remove since): reply_send
+    // counts into it without a second lookup.
+    const TopicConfig* topic = nullptr;
+    uint64_t table_generation = 0;
   };
   // Append every send of this loop turn in one storage call (one commit-log
   // write for all of them), then build each one's reply. [loop]
@@ -195,6 +200,8 @@ class Core {
   bool arm_turn_flush();  // false: the Env cannot defer, append now
   static std::string stored_of(size_t appended, size_t n);
   void reply_send(TurnSend& s, const ferry_append_result* stored);
+  // TopicTable's sink: a topic's send counts into its registry series. [loop]
+  void publish_topic_counts(const TopicConfig& t, uint64_t messages, uint64_t bytes);
   void enqueue_ack(Pending&& p);
   void check_acks();
   void expire_acks();

@@ -150,6 +150,7 @@ void Core::handle_group_progress(RequestPtr req) {
 }
 
 void Core::collect_metrics() {
+  topics_.flush_counts();  // per-topic send counts, kept in the table between scrapes
   metrics_.begin_lag_round();
   for (const std::string& group : offsets_.groups()) {
     std::string topic;

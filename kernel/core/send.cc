@@ -187,6 +187,8 @@ void Core::handle_send(RequestPtr req) {
   ts.count = n;
   ts.declared = declared;
   if (topics_.generation() != topics_before) ts.topic_generation = topics_.generation();
+  ts.topic = t;
+  ts.table_generation = topics_.generation();
   ts.req = std::move(req);
   if (queued) {
     turn_sends_.push_back(std::move(ts));
@@ -262,12 +264,9 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   const auto* metas = p->messages();
   const size_t n = s.count;
   std::string_view topic = sv(p->topic());
-  if (const TopicConfig* t = topics_.find(topic)) {
-    if (!t->metrics) t->metrics = &metrics_.topic(topic);  // stable: node-based map
-    const TopicMetrics& tm = *t->metrics;
-    CoreMetrics::add(tm.messages_in, static_cast<double>(n));
-    CoreMetrics::add(tm.bytes_in, static_cast<double>(s.declared));
-  }
+  // Hooks of this turn's appends may have changed the table since.
+  const TopicConfig* t = s.table_generation == topics_.generation() ? s.topic : topics_.find(topic);
+  if (t) topics_.count_in(*t, n, s.declared);
 
   // The reply is built now (ids and offsets are known) and sent once durable.
   flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
@@ -297,6 +296,12 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   pend.topic_generation = s.topic_generation;
   pend.req = std::move(s.req);
   enqueue_ack(std::move(pend));
+}
+
+void Core::publish_topic_counts(const TopicConfig& t, uint64_t messages, uint64_t bytes) {
+  if (!t.runtime.metrics) t.runtime.metrics = &metrics_.topic(t.name);  // stable: node-based map
+  CoreMetrics::add(t.runtime.metrics->messages_in, static_cast<double>(messages));
+  CoreMetrics::add(t.runtime.metrics->bytes_in, static_cast<double>(bytes));
 }
 
 void Core::enqueue_ack(Pending&& p) {

@@ -18,7 +18,9 @@ ferry_status TopicTable::load(std::string* why) {
   ferry_status s = read_file(path_, &text, why);
   if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
   if (s != FERRY_OK) return s;
+  flush_counts();
   topics_.clear();
+  ++generation_;  // entries held by generation (Core::TurnSend) are gone
   s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[5];
     TopicConfig c;
@@ -131,6 +133,7 @@ ferry_status TopicTable::update(TopicConfig c, bool system, std::string* why) {
     *why = "topic '" + c.name + "' does not exist";
     return FERRY_E_TOPIC_NOT_FOUND;
   }
+  c.runtime = it->second.runtime;  // same entry: counts and series stay
   it->second = std::move(c);
   ++generation_;
   return FERRY_OK;
@@ -146,9 +149,41 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
     *why = "topic '" + std::string(name) + "' is a system topic";
     return FERRY_E_RESERVED_NAME;
   }
+  flush_one(it->second);
   topics_.erase(it);
   ++generation_;
   return FERRY_OK;
+}
+
+void TopicTable::count_in(const TopicConfig& t, uint64_t messages, uint64_t bytes) {
+  TopicRuntime& r = t.runtime;
+  r.messages_in += messages;
+  r.bytes_in += bytes;
+  if (r.counted_at == 0) {
+    counted_.push_back(&t);
+    r.counted_at = counted_.size();
+  }
+}
+
+void TopicTable::flush_counts() {
+  for (const TopicConfig* t : counted_) {
+    TopicRuntime& r = t->runtime;
+    if (sink_) sink_(*t, r.messages_in, r.bytes_in);
+    r = TopicRuntime{r.metrics};
+  }
+  counted_.clear();
+}
+
+void TopicTable::flush_one(const TopicConfig& t) {
+  TopicRuntime& r = t.runtime;
+  if (r.counted_at == 0) return;
+  if (sink_) sink_(t, r.messages_in, r.bytes_in);
+  // Unlist by moving the last entry into its slot.
+  const TopicConfig* last = counted_.back();
+  counted_[r.counted_at - 1] = last;
+  last->runtime.counted_at = r.counted_at;
+  counted_.pop_back();
+  r = TopicRuntime{r.metrics};
 }
 
 std::vector<const TopicConfig*> TopicTable::list(std::string_view start_after, size_t limit,

@@ -24,22 +24,37 @@ inline constexpr uint32_t kMaxQueues = 1024;
 
 struct TopicMetrics;
 
+// Runtime only, never persisted: what the send path keeps per topic in the
+// table entry it already looked up. With 10,000 topics each extra object a
+// send touches is a cache miss per message (docs/benchmarks.md, "Session 9
+// (topics)"), so sends count here and the counts reach the metrics registry
+// in one go (TopicTable::flush_counts, at scrape time).
+struct TopicRuntime {
+  const TopicMetrics* metrics = nullptr;  // the topic's series once registered
+  uint64_t messages_in = 0;               // counted since the last flush
+  uint64_t bytes_in = 0;
+  size_t counted_at = 0;                  // 1 + index in TopicTable's counted list; 0 = not listed
+};
+
 struct TopicConfig {
   std::string name;
   uint32_t read_queues = 4;
   uint32_t write_queues = 4;
   uint32_t perm = FERRY_PERM_READ | FERRY_PERM_WRITE;
   uint32_t flags = 0;
-  // Runtime only, never persisted: the topic's metric series once the send
-  // path registered them, so a send finds config and series in one lookup
-  // (with 10,000 topics a second hash lookup per send was a cache miss).
-  mutable const TopicMetrics* metrics = nullptr;
+  // Kept by update(); a removed topic's counts go to the sink first.
+  mutable TopicRuntime runtime;
 };
 
 class TopicTable {
  public:
+  // Receives a topic's send counts (TopicRuntime) when they are flushed;
+  // the entry is valid during the call (it may be about to be removed).
+  using CountSink = std::function<void(const TopicConfig& t, uint64_t messages, uint64_t bytes)>;
+
   // `path`: the file, e.g. <data_dir>/core/topics.conf.
-  explicit TopicTable(std::string path) : path_(std::move(path)) {}
+  explicit TopicTable(std::string path, CountSink sink = {})
+      : path_(std::move(path)), sink_(std::move(sink)) {}
 
   // Read the file (absent = empty table). FERRY_E_CORRUPTED naming the line.
   ferry_status load(std::string* why);
@@ -71,6 +86,15 @@ class TopicTable {
                                        bool include_system, bool* more) const;
   void for_each(const std::function<void(const TopicConfig&)>& fn) const;
 
+  // Add a send's messages and body bytes to `t`'s counts (an entry of this
+  // table): two adds in memory the send already touched, and the entry
+  // listed once until the next flush.
+  void count_in(const TopicConfig& t, uint64_t messages, uint64_t bytes);
+  // Hand every listed topic's counts to the sink and zero them. remove()
+  // and load() flush an entry before it goes, so no count is lost.
+  void flush_counts();
+  size_t counted() const { return counted_.size(); }  // topics with counts not flushed
+
   size_t size() const { return topics_.size(); }
   bool dirty() const { return generation_ != saved_generation_; }
   // Every change bumps the generation; a successful save() records the one
@@ -82,9 +106,12 @@ class TopicTable {
 
  private:
   ferry_status validate(TopicConfig& config, bool system, std::string* why) const;
+  void flush_one(const TopicConfig& t);  // sink it, unlist it
 
   std::string path_;
-  std::map<std::string, TopicConfig, std::less<>> topics_;
+  CountSink sink_;
+  std::map<std::string, TopicConfig, std::less<>> topics_;  // node-based: entries never move
+  std::vector<const TopicConfig*> counted_;                 // entries with counts since the last flush
   uint64_t generation_ = 0;
   uint64_t saved_generation_ = 0;
   uint64_t writes_ = 0;

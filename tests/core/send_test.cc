@@ -365,6 +365,45 @@ TEST_F(SendTest, PreAppendHookRewritesTopicAndPutMessageIsAcked) {
 namespace ferry::core::test {
 namespace {
 
+// Per-topic send counts stay in the topic table until a scrape; a topic
+// deleted (and re-created) between two scrapes loses none of its counts.
+TEST_F(SendTest, PerTopicSendCountsArePublishedAtScrapeAndSurviveDelete) {
+  make_core(/*with_flush=*/true);
+  create_topic("T");
+  create_topic("U");
+  auto a = send("T", {{"abc", "", "", "", 0}, {"de", "", "", "", 0}});
+  auto b = send("U", {{"x", "", "", "", 0}});
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  ASSERT_EQ(a->status, FERRY_OK) << a->message;
+  ASSERT_EQ(b->status, FERRY_OK) << b->message;
+  const auto* t_in = env_.metric_named("ferry_core_messages_in_total{topic=T}");
+  EXPECT_TRUE(t_in == nullptr || t_in->value == 0) << "counted in the table, not yet published";
+  core_->collect_metrics();
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=T}")->value, 2);
+  EXPECT_EQ(env_.metric_named("ferry_core_bytes_in_total{topic=T}")->value, 5);
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=U}")->value, 1);
+  core_->collect_metrics();
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=T}")->value, 2) << "published once";
+
+  auto c = send("T", {{"fgh", "", "", "", 0}});
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  ASSERT_EQ(c->status, FERRY_OK) << c->message;
+  flatbuffers::FlatBufferBuilder fbb;
+  ASSERT_EQ(call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("T"))))->status,
+            FERRY_OK);
+  create_topic("T");
+  auto d = send("T", {{"ij", "", "", "", 0}});
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  ASSERT_EQ(d->status, FERRY_OK) << d->message;
+  core_->collect_metrics();
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=T}")->value, 4)
+      << "the deleted topic's unpublished send and the re-created one's both counted";
+  EXPECT_EQ(env_.metric_named("ferry_core_bytes_in_total{topic=T}")->value, 10);
+}
+
 // The core's series in the kernel's registry (FakeEnv records them).
 TEST_F(SendTest, MetricsCountPerTopicInAndOutLatenciesAndGauges) {
   make_core(/*with_flush=*/true);
@@ -374,6 +413,7 @@ TEST_F(SendTest, MetricsCountPerTopicInAndOutLatenciesAndGauges) {
   env_.set_durable(storage_.write_offset);
   core_->on_watermarks();
   ASSERT_EQ(a->status, FERRY_OK) << a->message;
+  core_->collect_metrics();  // a scrape: per-topic send counts reach the registry here
   const auto* in = env_.metric_named("ferry_core_messages_in_total{topic=T}");
   ASSERT_NE(in, nullptr);
   EXPECT_EQ(in->value, 2);

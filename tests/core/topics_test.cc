@@ -1,6 +1,7 @@
 // Topic table: validation, persistence, debounced writes; names.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "core/names.h"
@@ -66,6 +67,85 @@ TEST(TopicTable, PersistsAndReloads) {
   EXPECT_EQ(a->read_queues, 3u);
   EXPECT_EQ(a->write_queues, 2u);
   EXPECT_EQ(a->flags, static_cast<uint32_t>(FERRY_TOPIC_ORDERED));
+}
+
+// Send counts kept in the entries (TopicRuntime) reach the sink once per
+// flush, survive update(), and are flushed before remove() / load() drop
+// the entry, so a delete or reload between two scrapes loses none.
+struct SinkLog {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> got;
+  int calls = 0;
+  TopicTable::CountSink sink() {
+    return [this](const TopicConfig& t, uint64_t m, uint64_t b) {
+      ++calls;
+      got[t.name].first += m;
+      got[t.name].second += b;
+    };
+  }
+};
+
+TEST(TopicTable, SendCountsReachTheSinkOncePerFlush) {
+  ferry::test::TempDir dir;
+  SinkLog log;
+  TopicTable t(dir.str() + "/topics.conf", log.sink());
+  std::string why;
+  for (const char* n : {"a", "b", "c"}) ASSERT_EQ(t.create({n, 4, 4, 6, 0}, false, &why), FERRY_OK);
+  t.count_in(*t.find("a"), 2, 10);
+  t.count_in(*t.find("a"), 3, 30);
+  t.count_in(*t.find("b"), 1, 5);
+  EXPECT_EQ(t.counted(), 2u) << "a topic is listed once however often it is counted";
+  EXPECT_EQ(log.calls, 0) << "nothing published before a flush";
+  t.flush_counts();
+  EXPECT_EQ(log.calls, 2);
+  EXPECT_EQ(log.got["a"], std::make_pair(uint64_t{5}, uint64_t{40}));
+  EXPECT_EQ(log.got["b"], std::make_pair(uint64_t{1}, uint64_t{5}));
+  EXPECT_EQ(t.counted(), 0u);
+  t.flush_counts();
+  EXPECT_EQ(log.calls, 2) << "a second flush publishes nothing twice";
+
+  t.count_in(*t.find("c"), 7, 70);
+  EXPECT_EQ(t.update({"c", 8, 8, 6, 0}, false, &why), FERRY_OK);
+  EXPECT_EQ(t.find("c")->write_queues, 8u);
+  t.flush_counts();
+  EXPECT_EQ(log.got["c"], std::make_pair(uint64_t{7}, uint64_t{70})) << "update keeps the counts";
+}
+
+TEST(TopicTable, RemoveAndReloadFlushTheEntryFirst) {
+  ferry::test::TempDir dir;
+  const std::string path = dir.str() + "/topics.conf";
+  SinkLog log;
+  TopicTable t(path, log.sink());
+  std::string why;
+  for (const char* n : {"a", "b", "c", "d"}) ASSERT_EQ(t.create({n, 4, 4, 6, 0}, false, &why), FERRY_OK);
+  for (const char* n : {"a", "b", "c", "d"}) t.count_in(*t.find(n), 1, 1);
+  // Removing the first listed entry moves the last into its slot.
+  ASSERT_EQ(t.remove("a", false, &why), FERRY_OK);
+  EXPECT_EQ(log.calls, 1) << "the removed topic's counts go to the sink at once";
+  EXPECT_EQ(log.got["a"].first, 1u);
+  EXPECT_EQ(t.counted(), 3u);
+  // Re-created under the same name: a new entry, no counts of the old one.
+  ASSERT_EQ(t.create({"a", 4, 4, 6, 0}, false, &why), FERRY_OK);
+  t.count_in(*t.find("d"), 1, 1);
+  t.count_in(*t.find("a"), 4, 4);
+  ASSERT_EQ(t.remove("c", false, &why), FERRY_OK);
+  t.flush_counts();
+  EXPECT_EQ(log.got["a"].first, 5u);
+  EXPECT_EQ(log.got["b"].first, 1u);
+  EXPECT_EQ(log.got["c"].first, 1u);
+  EXPECT_EQ(log.got["d"].first, 2u);
+  EXPECT_EQ(log.calls, 5);
+
+  ASSERT_EQ(t.save(&why), FERRY_OK) << why;
+  t.count_in(*t.find("b"), 9, 9);
+  const uint64_t before = t.generation();
+  ASSERT_EQ(t.load(&why), FERRY_OK) << why;
+  EXPECT_EQ(log.got["b"].first, 10u) << "load() replaces every entry: their counts are flushed first";
+  EXPECT_GT(t.generation(), before) << "entries held by generation are known stale";
+  EXPECT_FALSE(t.dirty());
+  EXPECT_EQ(t.counted(), 0u);
+  t.count_in(*t.find("b"), 1, 1);
+  t.flush_counts();
+  EXPECT_EQ(log.got["b"].first, 11u);
 }
 
 TEST(TopicTable, CorruptFileNamesTheLine) {
