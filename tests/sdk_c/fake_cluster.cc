@@ -608,6 +608,12 @@ void FakeCluster::create_topic(const std::string& topic, uint32_t queues) {
   });
 }
 
+void FakeCluster::delete_topic(const std::string& topic) {
+  loop_->run_sync([&] {
+    for (auto& b : brokers_) b->topics.erase(topic);
+  });
+}
+
 void FakeCluster::kill_broker(int i) {
   loop_->run_sync([&] {
     auto& b = brokers_.at(static_cast<size_t>(i));

@@ -36,6 +36,9 @@ class FakeCluster {
   std::string broker_name(int i) const { return "broker-" + std::to_string(i); }
 
   void create_topic(const std::string& topic, uint32_t queues = 0);  // on every live broker
+  // Removes the topic (and its messages) from every broker: the name
+  // servers stop routing it and sends to it get FERRY_E_TOPIC_NOT_FOUND.
+  void delete_topic(const std::string& topic);
   void kill_broker(int i);
   void kill_name_server(int i);
   // The next n sends to broker i are answered `status` (e.g. FERRY_E_BUSY).

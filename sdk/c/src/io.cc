@@ -362,7 +362,7 @@ void Io::ns_try(std::shared_ptr<NsCall> call) {
 
 std::shared_ptr<const Route> Io::cached_route(const std::string& topic) const {
   auto it = routes_.find(topic);
-  return it == routes_.end() ? nullptr : it->second;
+  return it == routes_.end() ? nullptr : it->second.full;
 }
 
 std::shared_ptr<const Route> Io::shared_route(const std::string& topic) const {
@@ -412,9 +412,14 @@ void Io::fetch_route(const std::string& topic) {
 
 std::shared_ptr<const Route> Io::adopt_route(const fbn::TopicRoute& r) {
   auto parsed = std::make_shared<Route>(parse_route(r));
+  SendRoute send(*parsed, brokers_);
   {
+    // The send view is read on the loop only, but is written under the
+    // lock with the rest: an insert reshapes the map other threads search.
     std::lock_guard lock(routes_mu_);
-    routes_[parsed->topic] = parsed;
+    auto& entry = routes_[parsed->topic];
+    entry.send = std::move(send);
+    entry.full = parsed;
   }
   for (const auto& [name, addr] : parsed->masters)
     if (!heartbeated_.count(addr)) heartbeat_one(addr, {});
@@ -470,7 +475,7 @@ void Io::refresh_batch(std::vector<std::string> topics) {
 std::set<std::string> Io::broker_addresses() const {
   std::set<std::string> out;
   for (const auto& [t, r] : routes_)
-    for (const auto& [name, addr] : r->masters) out.insert(addr);
+    for (const auto& [name, addr] : r.full->masters) out.insert(addr);
   return out;
 }
 

@@ -23,6 +23,7 @@
 #include "api_common.h"
 #include "config.h"
 #include "route.h"
+#include "send_route.h"
 
 namespace ferry::sdk {
 
@@ -123,6 +124,15 @@ class Io {
   // when the fetch fails a cached route is still returned).
   void route(const std::string& topic, bool refresh, RouteFn fn);
   std::shared_ptr<const Route> cached_route(const std::string& topic) const;
+  // [loop] The cached route's send view, borrowed: valid until the loop
+  // next adopts a route (not across a request's round trip); nullptr when
+  // none is cached. No count is taken: this is every send's lookup.
+  const SendRoute* send_route(const std::string& topic) const {
+    auto it = routes_.find(topic);
+    return it == routes_.end() ? nullptr : &it->second.send;
+  }
+  // [loop] A broker a SendRoute names; valid for the Io's life.
+  const BrokerRef& broker(uint32_t index) const { return brokers_[index]; }
   // [any] The same, for a sync send that runs on its caller's thread.
   std::shared_ptr<const Route> shared_route(const std::string& topic) const;
   // [loop] Heartbeat every known broker now; done (may be empty) runs on
@@ -162,7 +172,14 @@ class Io {
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
   uint64_t next_after_ = 1;
   size_t ns_index_ = 0;
-  std::map<std::string, std::shared_ptr<const Route>> routes_;  // written on the loop only
+  // A topic's cache entry: the send view first (what every send reads,
+  // next to the key in the map node), then the full route.
+  struct CachedRoute {
+    SendRoute send;
+    std::shared_ptr<const Route> full;
+  };
+  std::map<std::string, CachedRoute> routes_;  // written on the loop only
+  BrokerTable brokers_;                        // [loop]
   mutable std::mutex routes_mu_;  // held to write routes_, and to read it off the loop
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
   RouteBatchMode route_batch_mode_;

@@ -219,15 +219,16 @@ struct ferry_producer : Handle {
   void enqueue(std::shared_ptr<SendOp> op);
   void flush(const std::string& topic, uint64_t generation);
   void flush_now(Pending& q, const std::string& topic);
-  void attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route);
+  // [loop] One attempt over `route` (borrowed for this call only).
+  void attempt(const std::shared_ptr<SendOp>& op, const SendRoute& route);
   // [loop, or a sync op's caller on a lane] One attempt's answer: true when
   // the op is done (*e its outcome: success, a failure that is not
   // retriable, or the retries spent); false when it goes again (why noted).
   bool take_answer(const std::shared_ptr<SendOp>& op, const std::string& broker, const net::Response& r, Error* e);
   // [loop] After a retriable failure: back off the broker, refresh the
-  // route, attempt again.
-  void retry(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route, const std::string& broker,
-             ferry_status st);
+  // route, attempt again (over the route cached now if the refresh leaves
+  // the topic no writable queue).
+  void retry(const std::shared_ptr<SendOp>& op, const std::string& broker, ferry_status st);
   // [a sync op's caller] One attempt over a lane, on this thread. kDone: *e
   // is the op's outcome; kRetried: it failed retriably and the I/O thread
   // goes on with it (posted); kNotSent: nothing was sent, run it as usual.
@@ -270,6 +271,10 @@ net::Attachment bodies_attachment(const std::shared_ptr<SendOp>& op) {
   if (op->attach_refs++ == 0) op->attach_keep = op;
   return net::Attachment::borrow(std::span<const uint8_t>(op->bodies.data(), op->bodies.size()), &release_bodies,
                                  op.get());
+}
+
+Error no_writable_queue(const std::string& topic) {
+  return Error{FERRY_E_NO_ROUTE, "topic '" + topic + "' has no writable queue on a live master"};
 }
 
 // Copies msgs into an op (UNIQ_KEY set on each user message first).
@@ -345,11 +350,18 @@ void fill_result(ferry_send_result* r, ferry_status st, const Outcome& o) {
 
 void ferry_producer::run(std::shared_ptr<SendOp> op) {
   if (op->batchable && s.async_batch_max_messages > 1) return enqueue(std::move(op));
-  io->route(op->topic, false, [this, op](const Error& e, std::shared_ptr<const Route> r) {
+  // The cached route, borrowed (the common case: no count, no callback);
+  // else fetched first.
+  const SendRoute* cached = io->stopping() ? nullptr : io->send_route(op->topic);
+  if (cached) {
+    if (cached->empty()) return finish(op, no_writable_queue(op->topic));
+    return attempt(op, *cached);
+  }
+  io->route(op->topic, false, [this, op](const Error& e, std::shared_ptr<const Route>) {
     if (!e.ok()) return finish(op, e);
-    if (r->write_queues.empty())
-      return finish(op, Error{FERRY_E_NO_ROUTE, "topic '" + op->topic + "' has no writable queue on a live master"});
-    attempt(op, r);
+    const SendRoute* r = io->send_route(op->topic);
+    if (!r || r->empty()) return finish(op, no_writable_queue(op->topic));
+    attempt(op, *r);
   });
 }
 
@@ -426,61 +438,62 @@ void ferry_producer::flush_now(Pending& q, const std::string& topic) {
   run(std::move(batch));
 }
 
-void ferry_producer::attempt(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route) {
+void ferry_producer::attempt(const std::shared_ptr<SendOp>& op, const SendRoute& qs) {
   uint64_t now = mono_ms();
   if (now >= op->deadline)
     return finish(op, Error{FERRY_E_TIMEOUT, "send timed out after " + std::to_string(op->out.attempts) +
                                                  " attempt(s) within " + std::to_string(s.send_timeout_ms) + " ms:" + op->errors});
-  const auto& qs = route->write_queues;
-  const QueueKey* q = nullptr;
+  auto backed_off = [&](const std::string& name) {
+    if (backoff_until.empty()) return false;
+    auto b = backoff_until.find(name);
+    return b != backoff_until.end() && b->second > now;
+  };
+  const SendQueue* q = nullptr;
   if (op->fixed) {
     q = &qs[op->fixed_index % qs.size()];
   } else {
     // Round robin; skip brokers in backoff and the one that just failed.
+    const uint64_t at = rr++;
     for (size_t i = 0; i < qs.size() && !q; ++i) {
-      const QueueKey& c = qs[(rr + i) % qs.size()];
-      auto b = backoff_until.find(c.broker);
-      bool backed_off = b != backoff_until.end() && b->second > now;
-      if (!backed_off && c.broker != op->last_failed_broker) q = &c;
+      const SendQueue& c = qs[(at + i) % qs.size()];
+      const std::string& name = io->broker(c.broker).name;
+      if (!backed_off(name) && name != op->last_failed_broker) q = &c;
     }
     if (!q) {
       for (size_t i = 0; i < qs.size() && !q; ++i) {
-        const QueueKey& c = qs[(rr + i) % qs.size()];
-        if (c.broker != op->last_failed_broker) q = &c;
+        const SendQueue& c = qs[(at + i) % qs.size()];
+        if (io->broker(c.broker).name != op->last_failed_broker) q = &c;
       }
     }
-    if (!q) q = &qs[rr % qs.size()];
-    ++rr;
+    if (!q) q = &qs[at % qs.size()];
   }
-  auto master = route->masters.find(q->broker);
-  std::string addr = master == route->masters.end() ? std::string() : master->second;
-  std::string broker = q->broker;
+  // Interned for the Io's life: the answer's callback keeps it uncounted.
+  const BrokerRef* target = &io->broker(q->broker);
+  const std::string& broker = target->name;
   int32_t qid = q->queue_id;
   // Back on a broker that just failed (no other to go to): if its connection
   // is down, wait for the reconnect within the deadline instead of burning
   // the retries in microseconds while the transport reconnects.
-  auto b = backoff_until.find(broker);
-  Io::IfDown if_down = broker == op->last_failed_broker || (b != backoff_until.end() && b->second > now)
-                           ? Io::IfDown::kWait
-                           : Io::IfDown::kFail;
+  Io::IfDown if_down = broker == op->last_failed_broker || backed_off(broker) ? Io::IfDown::kWait
+                                                                            : Io::IfDown::kFail;
   ++op->out.attempts;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
   auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
   if (op->oneway) {
-    io->request_view(addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
-                true, [this, op, broker, qid](const net::Response& r) {
-                  op->out.broker = broker;
+    io->request_view(target->addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
+                true, [this, op, target, qid](const net::Response& r) {
+                  op->out.broker = target->name;
                   op->out.queue_id = qid;
                   finish(op, r.status == FERRY_OK ? Error{} : Error{r.status, std::string(r.message)});
                 }, if_down);
     return;
   }
-  io->request_view(addr, code, payload, bodies_attachment(op),
+  io->request_view(target->addr, code, payload, bodies_attachment(op),
               static_cast<uint32_t>(op->deadline - now), false,
-              [this, op, route, broker](const net::Response& r) {
+              [this, op, target](const net::Response& r) {
                 Error e;
-                if (take_answer(op, broker, r, &e)) return finish(op, std::move(e));
-                retry(op, route, broker, r.status);
+                if (take_answer(op, target->name, r, &e)) return finish(op, std::move(e));
+                retry(op, target->name, r.status);
               }, if_down);
 }
 
@@ -546,15 +559,21 @@ bool ferry_producer::take_answer(const std::shared_ptr<SendOp>& op, const std::s
   return false;
 }
 
-void ferry_producer::retry(std::shared_ptr<SendOp> op, std::shared_ptr<const Route> route, const std::string& broker,
-                           ferry_status st) {
+void ferry_producer::retry(const std::shared_ptr<SendOp>& op, const std::string& broker, ferry_status st) {
   uint64_t until = mono_ms() + s.broker_backoff_ms;
   backoff_until[broker] = until;
   if (backoff_any_until.load(std::memory_order_relaxed) < until) backoff_any_until.store(until, std::memory_order_relaxed);
   op->last_failed_broker = broker;
   io->log(FERRY_LOG_INFO, "send to " + broker + " failed (" + ferry_status_name(st) + "), retrying");
-  io->route(op->topic, true, [this, op, route](const Error&, std::shared_ptr<const Route> fresh) {
-    attempt(op, fresh && !fresh->write_queues.empty() ? fresh : route);
+  // The route cached now (a copy: the refresh replaces it) in case the
+  // refresh leaves no writable queue; a failed refresh keeps it anyway.
+  const SendRoute* now_cached = io->send_route(op->topic);
+  io->route(op->topic, true, [this, op, before = now_cached ? *now_cached : SendRoute()](const Error&,
+                                                                                          std::shared_ptr<const Route>) {
+    const SendRoute* fresh = io->send_route(op->topic);
+    if (fresh && !fresh->empty()) return attempt(op, *fresh);
+    if (!before.empty()) return attempt(op, before);
+    finish(op, no_writable_queue(op->topic));
   });
 }
 
@@ -602,7 +621,7 @@ ferry_producer::Direct ferry_producer::send_direct(const std::shared_ptr<SendOp>
   hold.unlock();
   // Retriable (the broker went away, or refused for now): the I/O thread
   // backs off from it and goes on within the op's deadline.
-  if (!io->post([this, op, route, broker, st = r.status] { retry(op, route, broker, st); })) {
+  if (!io->post([this, op, broker, st = r.status] { retry(op, broker, st); })) {
     *e = Error{FERRY_E_CLOSED, "producer was shut down"};
     return Direct::kDone;
   }

@@ -1,0 +1,64 @@
+#pragma once
+// What a send needs of a topic's route, laid out for the send path: the
+// writable queues inline as (broker, queue id), each broker (name and
+// master address) interned once per client. With 10,000 topics sent to
+// round robin, every per-topic byte a send touches is a cache miss: the old
+// path copied a shared_ptr<Route> (an atomic on the topic's control block,
+// three times per send), read the queue vector and searched the route's own
+// broker -> address map. Now a send finds the topic's SendRoute beside its
+// name in the cache entry and reads one or two lines of it. [loop]
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "route.h"
+
+namespace ferry::sdk {
+
+// A broker group's master as the routes name it.
+struct BrokerRef {
+  std::string name;
+  std::string addr;  // "host:port"
+};
+
+// Interned (name, address) pairs. References stay valid for the table's
+// life (a send in flight keeps one without a count); the table only grows,
+// by one entry per master address a route ever named — a handful. [loop]
+class BrokerTable {
+ public:
+  uint32_t intern(const std::string& name, const std::string& addr);
+  const BrokerRef& operator[](uint32_t i) const { return refs_[i]; }
+  size_t size() const { return refs_.size(); }
+
+ private:
+  std::deque<BrokerRef> refs_;  // stable addresses
+  std::map<std::pair<std::string, std::string>, uint32_t> index_;
+};
+
+struct SendQueue {
+  uint32_t broker = 0;  // into the client's BrokerTable
+  int32_t queue_id = 0;
+};
+
+// A topic's writable queues, in Route::write_queues's order (so queue
+// numbering and round robin are unchanged). Up to kInline live in the
+// object itself; more go to the heap. A value: copyable for a retry.
+class SendRoute {
+ public:
+  static constexpr size_t kInline = 8;
+  SendRoute() = default;
+  SendRoute(const Route& r, BrokerTable& brokers);
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const SendQueue& operator[](size_t i) const { return n_ <= kInline ? inline_[i] : more_[i]; }
+
+ private:
+  uint32_t n_ = 0;
+  SendQueue inline_[kInline]{};
+  std::vector<SendQueue> more_;  // all of them, when n_ > kInline
+};
+
+}  // namespace ferry::sdk

@@ -1,0 +1,204 @@
+// The producer's per-topic send view (sdk/c/src/send_route.h): built from a
+// route in its queue order, brokers interned for the client's life; and
+// sends over many topics while the routes under them are replaced (queue
+// counts change, past the inline capacity and back) or their topic is
+// deleted — every send completes exactly once, nothing is lost or stored
+// twice.
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "../../sdk/c/src/send_route.h"
+#include "ferry_test/child_process.h"
+#include "sdk_fixture.h"
+
+namespace ferry::sdk::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+Route route_of(const std::string& topic, const std::map<std::string, std::pair<std::string, int>>& brokers) {
+  Route r;
+  r.topic = topic;
+  for (const auto& [name, where] : brokers) {
+    r.masters[name] = where.first;
+    for (int i = 0; i < where.second; ++i) r.write_queues.push_back({topic, name, i});
+  }
+  return r;
+}
+
+TEST(SdkSendRoute, KeepsTheRoutesQueueOrderInlineAndOnTheHeap) {
+  BrokerTable brokers;
+  for (int per_broker : {0, 1, 4, 5, 12}) {  // 2 brokers: 0, 2, 8 (= kInline), 10, 24 queues
+    Route r = route_of("T", {{"b-0", {"h:1", per_broker}}, {"b-1", {"h:2", per_broker}}});
+    SendRoute s(r, brokers);
+    ASSERT_EQ(r.write_queues.size(), s.size());
+    EXPECT_EQ(r.write_queues.empty(), s.empty());
+    for (size_t i = 0; i < s.size(); ++i) {
+      const BrokerRef& b = brokers[s[i].broker];
+      EXPECT_EQ(r.write_queues[i].broker, b.name) << i;
+      EXPECT_EQ(r.masters.at(b.name), b.addr) << i;
+      EXPECT_EQ(r.write_queues[i].queue_id, s[i].queue_id) << i;
+    }
+    SendRoute copy = s;  // a retry keeps a copy while the cache entry changes
+    s = SendRoute();
+    ASSERT_EQ(r.write_queues.size(), copy.size());
+    if (!copy.empty()) {
+      EXPECT_EQ(r.write_queues.back().queue_id, copy[copy.size() - 1].queue_id);
+    }
+  }
+  EXPECT_EQ(2u, brokers.size());  // one entry per (name, address), whatever the topic
+}
+
+TEST(SdkSendRoute, AMovedMasterIsANewBrokerAndTheOldOneStaysValid) {
+  BrokerTable brokers;
+  SendRoute before(route_of("T", {{"b-0", {"h:1", 2}}}), brokers);
+  const BrokerRef* held = &brokers[before[0].broker];  // what a send in flight keeps
+  for (int i = 0; i < 100; ++i)  // many others interned meanwhile (the table grows)
+    SendRoute(route_of("T" + std::to_string(i), {{"b-" + std::to_string(i), {"h:" + std::to_string(i + 10), 1}}}),
+              brokers);
+  SendRoute after(route_of("T", {{"b-0", {"h:9", 2}}}), brokers);
+  EXPECT_NE(before[0].broker, after[0].broker);
+  EXPECT_EQ("h:9", brokers[after[0].broker].addr);
+  EXPECT_EQ(held, &brokers[before[0].broker]);
+  EXPECT_EQ("b-0", held->name);
+  EXPECT_EQ("h:1", held->addr);
+}
+
+struct Tally {
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  std::map<ferry_status, int> by_status;
+  std::map<std::string, int> ok_by_topic;
+  std::string first_error;
+};
+
+struct SendCtx {
+  Tally* tally;
+  std::string topic;
+};
+
+void on_done(void* ud, ferry_status s, const ferry_send_result*, const char* why) {
+  std::unique_ptr<SendCtx> ctx(static_cast<SendCtx*>(ud));
+  std::lock_guard lock(ctx->tally->mu);
+  ++ctx->tally->calls;
+  ++ctx->tally->by_status[s];
+  if (s == FERRY_OK) ++ctx->tally->ok_by_topic[ctx->topic];
+  if (s != FERRY_OK && ctx->tally->first_error.empty()) ctx->tally->first_error = why ? why : "";
+  ctx->tally->cv.notify_all();
+}
+
+void send_async(ferry_producer* p, Tally* t, const std::string& topic) {
+  auto m = make_msg(topic, "x");
+  char err[512];
+  auto* ctx = new SendCtx{t, topic};
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p, m.get(), &on_done, ctx, err, sizeof err)) << err;
+}
+
+TEST(SdkProducerRoutes, AsyncSendsOverManyTopicsWhileTheirRoutesChangeCompleteOnce) {
+  FakeCluster cluster({.brokers = 2, .queues = 4});
+  constexpr int kTopics = 64, kSends = 4096;
+  auto topic = [](int i) { return "R" + std::to_string(i % kTopics); };
+  for (int t = 0; t < kTopics; ++t) cluster.create_topic(topic(t));
+  // Refreshed every 10 ms: routes are replaced many times under the sends.
+  auto conf = make_conf(cluster.name_servers(), {{"route_refresh_ms", "10"}});
+  auto p = start_producer(conf);
+  Tally tally;
+  std::atomic<bool> stop{false};
+  std::thread mutate([&] {
+    // Queue counts per broker cycle through 1 .. 12: 2 .. 24 queues per
+    // route, inline and on the heap, growing and shrinking.
+    const uint32_t counts[] = {1, 12, 2, 8, 4};
+    for (int i = 0; !stop.load() && i < 2000; ++i) {
+      for (int t = i % 4; t < kTopics; t += 4) cluster.create_topic(topic(t), counts[i % 5]);
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  for (int i = 0; i < kSends; ++i) send_async(p.get(), &tally, topic(i));
+  {
+    std::unique_lock lock(tally.mu);
+    EXPECT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == kSends; })) << tally.calls;
+  }
+  stop = true;
+  mutate.join();
+  {
+    std::lock_guard lock(tally.mu);
+    EXPECT_GT(tally.by_status[FERRY_OK], 0);
+    // A send on a route older than a shrink may name a queue the broker no
+    // longer has (its clear refusal, not retried); nothing else.
+    for (const auto& [st, n] : tally.by_status)
+      EXPECT_TRUE(st == FERRY_OK || st == FERRY_E_INVALID_ARGUMENT)
+          << n << " sends ended " << ferry_status_name(st) << ", first: " << tally.first_error;
+  }
+  // Each reached a broker exactly once (stored() would not do: a fake
+  // broker drops a queue's messages when its count shrinks).
+  EXPECT_EQ(static_cast<size_t>(kSends), cluster.sends_received(0) + cluster.sends_received(1));
+  // Settled (12 queues per broker: on the heap), every topic takes sends.
+  for (int t = 0; t < kTopics; ++t) cluster.create_topic(topic(t), 12);
+  Tally after;
+  char err[512];
+  for (int t = 0; t < kTopics; ++t) {
+    // Once the refresh has the new count, queue 23 of 24 exists.
+    EXPECT_TRUE(ferry::test::wait_until(
+        [&] {
+          auto m = make_msg(topic(t), "sync");
+          return ferry_producer_send(p.get(), m.get(), nullptr, err, sizeof err) == FERRY_OK;
+        },
+        5s))
+        << err;
+  }
+  for (int i = 0; i < kTopics * 8; ++i) send_async(p.get(), &after, topic(i));
+  std::unique_lock lock(after.mu);
+  ASSERT_TRUE(after.cv.wait_for(lock, 30s, [&] { return after.calls == kTopics * 8; })) << after.calls;
+  EXPECT_EQ(kTopics * 8, after.by_status[FERRY_OK]) << after.first_error;
+}
+
+TEST(SdkProducerRoutes, TopicDeletedWhileSendsAreInFlightFailsOnlyItsSendsAndComesBack) {
+  FakeCluster cluster({.brokers = 2, .queues = 4});
+  cluster.create_topic("Gone");
+  cluster.create_topic("Stays");
+  auto conf = make_conf(cluster.name_servers(), {{"route_refresh_ms", "10"}});
+  auto p = start_producer(conf);
+  send_n(p.get(), "Gone", 2);  // both routes cached
+  send_n(p.get(), "Stays", 2);
+  Tally tally;
+  constexpr int kSends = 2000;
+  std::thread remover([&] {
+    std::this_thread::sleep_for(1ms);
+    cluster.delete_topic("Gone");
+  });
+  for (int i = 0; i < kSends; ++i) send_async(p.get(), &tally, i % 2 ? "Stays" : "Gone");
+  remover.join();
+  {
+    std::unique_lock lock(tally.mu);
+    ASSERT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == kSends; })) << tally.calls;
+    EXPECT_EQ(kSends / 2, tally.ok_by_topic["Stays"]);
+    // Gone's sends either landed before the delete or failed with the
+    // broker's clear answer — nothing else, none twice.
+    EXPECT_EQ(kSends, tally.by_status[FERRY_OK] + tally.by_status[FERRY_E_TOPIC_NOT_FOUND]);
+  }
+  // Each reached a broker once (the refused ones too: not retriable).
+  EXPECT_EQ(static_cast<size_t>(kSends + 4), cluster.sends_received(0) + cluster.sends_received(1));
+  // The name servers no longer route it; the cached route is kept and the
+  // broker's answer is what a send gets.
+  std::this_thread::sleep_for(50ms);
+  char err[512];
+  auto m = make_msg("Gone", "late");
+  EXPECT_EQ(FERRY_E_TOPIC_NOT_FOUND, ferry_producer_send(p.get(), m.get(), nullptr, err, sizeof err));
+  EXPECT_NE(nullptr, std::strstr(err, "Gone")) << err;
+  // Created again, it is sent to again (on the refreshed route).
+  cluster.create_topic("Gone", 2);
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        auto again = make_msg("Gone", "again");
+        return ferry_producer_send(p.get(), again.get(), nullptr, err, sizeof err) == FERRY_OK;
+      },
+      5s));
+}
+
+}  // namespace
+}  // namespace ferry::sdk::test
