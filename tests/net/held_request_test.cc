@@ -57,6 +57,45 @@ TEST(HeldRequests, ManyHeldRequestsDoNotGrowTheReadBlocks) {
   EXPECT_TRUE(s.stop());
 }
 
+// A pipelined producer has its whole window read and held within a turn or
+// two (sends wait for the turn's storage call): answered, every state goes
+// back to the connection's pool, and the next window allocates none.
+TEST(HeldRequests, ASecondPipelinedWindowAllocatesNoRequestState) {
+  ServerHarness s;
+  ServerOptions o;
+  o.limits.max_inflight_requests = 100000;
+  s.start(std::move(o));
+  RawConn raw(s.port());
+  ASSERT_TRUE(raw.ok());
+  constexpr uint64_t kWindow = 256;  // compare.sh's async window
+  FrameDecoder dec;
+  uint64_t allocated_after_first = 0;
+  for (uint64_t round = 0; round < 2; ++round) {
+    std::vector<uint8_t> burst;
+    for (uint64_t i = 0; i < kWindow; ++i) {
+      const auto f = request_frame(1 + round * kWindow + i, kHold, small_payload(i));
+      burst.insert(burst.end(), f.begin(), f.end());
+    }
+    ASSERT_TRUE(raw.send_all(burst));
+    ASSERT_TRUE(wait_until([&] { return s.held_count() == kWindow; }, 10s)) << s.held_count();
+    s.answer_held(FERRY_OK);
+    for (uint64_t n = 0; n < kWindow; ++n) {
+      auto frame = raw.read_frame();
+      ASSERT_TRUE(frame) << "round " << round << " answer " << n << " missing";
+      FrameView v;
+      ASSERT_EQ(dec.decode(frame->data(), frame->size(), &v), DecodeStatus::kFrame);
+    }
+    const uint64_t allocated = s.stats().request_states_allocated;
+    if (round == 0) {
+      EXPECT_GE(allocated, kWindow) << "every held request has its own state";
+      allocated_after_first = allocated;
+    } else {
+      EXPECT_EQ(allocated, allocated_after_first) << "the second window allocated states";
+    }
+  }
+  EXPECT_TRUE(s.stop());
+}
+
 TEST(HeldRequests, RetainedBufferOfACopiedRequestOutlivesIt) {
   ServerHarness s;
   std::shared_ptr<const void> kept;

@@ -11,9 +11,12 @@ namespace {
 // Room for the envelope's fixed fields when checking a frame against the limit
 // before encoding it.
 constexpr size_t kEnvelopeOverhead = 96;
-// Free request states kept per connection: enough for the requests of one
-// read; a burst of held requests beyond it frees its states when answered.
-constexpr size_t kPooledStates = 16;
+// Free request states kept per connection. A pipelined producer has its
+// whole window (256 sends in compare.sh) read and held within a loop turn
+// or two: with 16, most of a turn's sends allocated a state and its copy
+// buffer and freed both when answered. A quiet connection keeps only what
+// it once had outstanding (each state's copy is at most request_copy_bytes).
+constexpr size_t kPooledStates = 256;
 }  // namespace
 
 std::unique_ptr<detail::RequestState> Connection::take_state(
@@ -24,6 +27,7 @@ std::unique_ptr<detail::RequestState> Connection::take_state(
     return s;
   }
   auto s = std::make_unique<detail::RequestState>();
+  ++states_allocated_;
   s->gate = gate;
   s->peer = peer_;
   return s;

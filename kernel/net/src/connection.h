@@ -59,6 +59,9 @@ class Connection {
   // [loop] Request states, pooled: the steady state allocates none.
   std::unique_ptr<detail::RequestState> take_state(const std::shared_ptr<ResponseGate>& gate);
   void put_state(std::unique_ptr<detail::RequestState> s);
+  // Request states allocated so far (a pipelined window answered and sent
+  // again must not make this grow).
+  uint64_t states_allocated() const { return states_allocated_; }
 
   // After accept / connect: starts reading. Returns a libuv error.
   int start();
@@ -132,6 +135,7 @@ class Connection {
   FrameDecoder decoder_;
   PendingTable pending_;
   std::vector<std::unique_ptr<detail::RequestState>> states_;  // free request states
+  uint64_t states_allocated_ = 0;
   uint64_t armed_deadline_ = 0;  // 0 = timer not armed
 
   std::unique_ptr<WriteBatch> staged_;               // being filled

@@ -95,6 +95,7 @@ void ServerImpl::account(const Connection& c) {
   closed_stats_.writes += c.writes();
   closed_stats_.frames_written += c.frames_written();
   closed_stats_.read_blocks_allocated += c.read_blocks_allocated();
+  closed_stats_.request_states_allocated += c.states_allocated();
   closed_stats_.max_pending_write_bytes =
       std::max<uint64_t>(closed_stats_.max_pending_write_bytes, c.max_pending_write_bytes());
   if (c.bad_frame()) ++closed_stats_.bad_frames;
@@ -179,6 +180,7 @@ ServerStats ServerImpl::stats() const {
     s.writes += c->writes();
     s.frames_written += c->frames_written();
     s.read_blocks_allocated += c->read_blocks_allocated();
+    s.request_states_allocated += c->states_allocated();
     s.max_pending_write_bytes =
         std::max<uint64_t>(s.max_pending_write_bytes, c->max_pending_write_bytes());
     if (!c->closing()) ++s.connections_open;
@@ -198,6 +200,7 @@ bool ServerImpl::connection_stats(uint64_t conn_id, ConnectionStats* out) const 
   out->frames_written = c.frames_written();
   out->reading = c.reading();
   out->read_blocks_allocated = c.read_blocks_allocated();
+  out->request_states_allocated = c.states_allocated();
   return true;
 }
 

@@ -485,6 +485,7 @@ size_t Store::dispatch_some(uint64_t limit) {
   ConsumeQueuePtr cq;
   std::string error;
   SegmentPtr seg;
+  uint64_t prefetched = pos;  // lines below it were asked for
   while (pos < limit && recs.size() < kMaxBatch) {
     if (!seg || pos >= seg->end()) {
       seg = log_.pin(pos);
@@ -501,6 +502,15 @@ size_t Store::dispatch_some(uint64_t limit) {
       pos = seg->end();
       continue;
     }
+    // The decode reads a record's head and its tail (~1 KiB apart), written
+    // on the loop's core: a sparse stride the hardware does not prefetch
+    // across pages, and the tail's load was ~85 % of the decode's samples.
+    // Every line kPrefetchAhead ahead is asked for once, within the written
+    // bytes of this segment (a prefetch never faults).
+    constexpr uint64_t kPrefetchAhead = 8192;
+    const uint64_t ahead = std::min({pos + kPrefetchAhead, limit, seg->end()});
+    for (prefetched = std::max(prefetched, pos); prefetched < ahead; prefetched += 64)
+      __builtin_prefetch(seg->data() + (prefetched - seg->base()));
     ferry_record_view v;
     ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
     if (st == FERRY_E_NOT_FOUND) {

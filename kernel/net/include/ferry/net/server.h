@@ -33,6 +33,7 @@ struct ServerStats {
   uint64_t writes = 0;                   // uv_write calls
   uint64_t frames_written = 0;           // frames those writes carried
   uint64_t read_blocks_allocated = 0;    // read buffer blocks allocated, all connections
+  uint64_t request_states_allocated = 0; // request states allocated (not from a pool), all connections
 };
 
 struct ConnectionStats {
@@ -44,6 +45,7 @@ struct ConnectionStats {
   uint64_t frames_written = 0;
   bool reading = false;
   uint64_t read_blocks_allocated = 0;
+  uint64_t request_states_allocated = 0;
 };
 
 class Server {
