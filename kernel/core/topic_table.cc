@@ -165,25 +165,26 @@ void TopicTable::count_in(const TopicConfig& t, uint64_t messages, uint64_t byte
   }
 }
 
+void TopicTable::drain(const TopicConfig& t) {
+  TopicRuntime& r = t.runtime;
+  if (sink_) sink_(t, r.messages_in, r.bytes_in);
+  r = TopicRuntime{r.metrics};  // counts and listing cleared, series kept
+}
+
 void TopicTable::flush_counts() {
-  for (const TopicConfig* t : counted_) {
-    TopicRuntime& r = t->runtime;
-    if (sink_) sink_(*t, r.messages_in, r.bytes_in);
-    r = TopicRuntime{r.metrics};
-  }
+  for (const TopicConfig* t : counted_) drain(*t);
   counted_.clear();
 }
 
 void TopicTable::flush_one(const TopicConfig& t) {
-  TopicRuntime& r = t.runtime;
-  if (r.counted_at == 0) return;
-  if (sink_) sink_(t, r.messages_in, r.bytes_in);
+  const size_t at = t.runtime.counted_at;
+  if (at == 0) return;
   // Unlist by moving the last entry into its slot.
   const TopicConfig* last = counted_.back();
-  counted_[r.counted_at - 1] = last;
-  last->runtime.counted_at = r.counted_at;
+  counted_[at - 1] = last;
+  last->runtime.counted_at = at;
   counted_.pop_back();
-  r = TopicRuntime{r.metrics};
+  drain(t);
 }
 
 std::vector<const TopicConfig*> TopicTable::list(std::string_view start_after, size_t limit,

@@ -107,6 +107,7 @@ class TopicTable {
  private:
   ferry_status validate(TopicConfig& config, bool system, std::string* why) const;
   void flush_one(const TopicConfig& t);  // sink it, unlist it
+  void drain(const TopicConfig& t);      // sink its counts, zero them (not unlisting)
 
   std::string path_;
   CountSink sink_;
