@@ -4,6 +4,7 @@
 #include <ferry/record.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core_internal.h"
 #include "names.h"
@@ -52,6 +53,7 @@ Core::Append Core::append_batch(std::string_view topic, bool system) {
       if (a.status != FERRY_OK) return a;
       std::string_view t(static_cast<const char*>(m.topic.data), m.topic.len);
       if (t == topic) continue;
+      m.storage_slot = nullptr;  // the slot is the original topic's
       const TopicConfig* tc = resolve_topic(t, true, &a.status, &a.why);
       if (!tc) return a;
       if (m.queue_id >= 0 && static_cast<uint32_t>(m.queue_id) >= tc->write_queues) {
@@ -178,6 +180,7 @@ void Core::handle_send(RequestPtr req) {
     msg.born_host = born_host;
     msg.born_port = p->born_port();
     msg.reconsume_times = m->reconsume_times();
+    msg.storage_slot = &t->runtime.storage_slot;  // valid while the entry is: see flush_turn_sends
     out.push_back(msg);
   }
   TurnSend ts;
@@ -226,6 +229,11 @@ void Core::flush_turn_sends() {
   turn_flushing_.swap(turn_sends_);
   msgs_.swap(turn_msgs_);
   turn_msgs_.clear();
+  // A send whose entry may be gone (the table changed since handle_send)
+  // hands storage no slot: it looks the topic up by name instead.
+  for (const TurnSend& s : turn_flushing_)
+    if (s.table_generation != topics_.generation())
+      for (size_t i = s.first; i < s.first + s.count; ++i) msgs_[i].storage_slot = nullptr;
   // One storage call for the turn. The storage stores a prefix: the sends
   // wholly inside it are answered, the one it stopped in is refused with its
   // error, and the sends after it are tried again — they came from other
@@ -339,7 +347,12 @@ ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, vo
     env_.log(FERRY_LOG_WARN, "core: put_message refused: " + why);
     return s;
   }
-  msgs_.assign(1, *msg);
+  // A plugin built for an older minor passes a smaller struct: copy what it
+  // has, zero the rest. Its message carries no host slot (storage_slot).
+  msgs_.assign(1, FERRY_STRUCT_INIT(ferry_message));
+  std::memcpy(&msgs_[0], msg, std::min<size_t>(msg->struct_size, sizeof(ferry_message)));
+  msgs_[0].struct_size = sizeof(ferry_message);
+  msgs_[0].storage_slot = nullptr;
   if (msgs_[0].queue_id < 0 || static_cast<uint32_t>(msgs_[0].queue_id) >= t->write_queues)
     msgs_[0].queue_id = static_cast<int32_t>(next_queue_++ % t->write_queues);
   if (msgs_[0].born_host.len != 4 && msgs_[0].born_host.len != 16)

@@ -34,6 +34,9 @@ struct TopicRuntime {
   uint64_t messages_in = 0;               // counted since the last flush
   uint64_t bytes_in = 0;
   size_t counted_at = 0;                  // 1 + index in TopicTable's counted list; 0 = not listed
+  // The storage's per-topic state (ferry_message.storage_slot): handed to
+  // storage.append with this topic's messages; dies with the entry.
+  void* storage_slot = nullptr;
 };
 
 struct TopicConfig {

@@ -100,6 +100,12 @@ _Static_assert(offsetof(ferry_storage_ops, end_turn) == 15 * P, "storage end_tur
 _Static_assert(sizeof(ferry_storage_ops) >= FERRY_STRUCT_SIZE(ferry_storage_ops, on_visible),
                "storage ops table shrank");
 
+/* The message: minor 3 appended storage_slot right after the last minor-1
+ * field, so a message of an older plugin simply ends before it. */
+_Static_assert(offsetof(ferry_message, storage_slot) ==
+                   FERRY_STRUCT_SIZE(ferry_message, prepared_transaction_offset),
+               "minor-3 message field moved");
+
 /* Config keys and requirements are strided by their declared size. */
 _Static_assert(offsetof(ferry_config_key, name) == P, "config key moved");
 _Static_assert(offsetof(ferry_config_key, description) == 7 * P, "config key moved");

@@ -404,6 +404,62 @@ TEST_F(SendTest, PerTopicSendCountsArePublishedAtScrapeAndSurviveDelete) {
   EXPECT_EQ(env_.metric_named("ferry_core_bytes_in_total{topic=T}")->value, 10);
 }
 
+// A send hands storage its topic entry's slot (ferry_message.storage_slot):
+// the same one for every send of the topic, another for another topic, a
+// fresh one once the topic was deleted and re-created; none for a put or a
+// message a hook moved, and none for a queued send whose entry may be gone
+// (the table changed in the turn after it was read).
+TEST_F(SendTest, StorageGetsTheTopicEntrysSlotWhileTheEntryLives) {
+  config_.auto_create_topics = true;
+  start_queued_turns();  // two sends of T, one turn
+  ASSERT_EQ(storage_.slots.size(), 2u);
+  void** t_slot = storage_.slots[0].slot;
+  ASSERT_NE(t_slot, nullptr);
+  EXPECT_EQ(storage_.slots[0].held, nullptr) << "empty until the storage's first append";
+  EXPECT_EQ(storage_.slots[1].slot, t_slot);
+  EXPECT_EQ(storage_.slots[1].held, &storage_);
+  create_topic("U");
+  send("U", {{"u"}});
+  env_.end_turn();
+  ASSERT_EQ(storage_.slots.size(), 3u);
+  EXPECT_NE(storage_.slots[2].slot, nullptr);
+  EXPECT_NE(storage_.slots[2].slot, t_slot);
+
+  // Queued behind T's first send of the turn: a send that auto-creates a
+  // topic changes the table, so the earlier queued send hands no slot.
+  send("T", {{"a"}});
+  send("T", {{"b"}});
+  send("Fresh", {{"c"}});
+  env_.run_loop();
+  env_.end_turn();
+  ASSERT_EQ(storage_.slots.size(), 6u);
+  EXPECT_EQ(storage_.slots[3].slot, t_slot) << "the turn's first send goes at once";
+  EXPECT_EQ(storage_.slots[4].topic, "T");
+  EXPECT_EQ(storage_.slots[4].slot, nullptr) << "queued before the table changed";
+  EXPECT_EQ(storage_.slots[5].topic, "Fresh");
+  EXPECT_NE(storage_.slots[5].slot, nullptr) << "read after the change";
+
+  auto m = FERRY_STRUCT_INIT(ferry_message);
+  m.topic = {"T", 1};
+  m.queue_id = 0;
+  m.body = {"p", 1};
+  m.storage_slot = t_slot;  // a plugin cannot hand the host's slot
+  ASSERT_EQ(core_->put_message(&m, [](void*, const ferry_put_result*) {}, nullptr), FERRY_OK);
+  ASSERT_EQ(storage_.slots.size(), 7u);
+  EXPECT_EQ(storage_.slots[6].slot, nullptr);
+
+  flatbuffers::FlatBufferBuilder fbb;
+  ASSERT_EQ(call(FERRY_CODE_TOPIC_DELETE, finish(fbb, fb::CreateTopicNameRequest(fbb, fbb.CreateString("T"))))->status,
+            FERRY_OK);
+  env_.run_loop();
+  create_topic("T");
+  send("T", {{"again"}});
+  env_.end_turn();
+  ASSERT_EQ(storage_.slots.size(), 8u);
+  EXPECT_NE(storage_.slots[7].slot, nullptr);
+  EXPECT_EQ(storage_.slots[7].held, nullptr) << "the re-created topic's entry starts empty";
+}
+
 // The core's series in the kernel's registry (FakeEnv records them).
 TEST_F(SendTest, MetricsCountPerTopicInAndOutLatenciesAndGauges) {
   make_core(/*with_flush=*/true);

@@ -67,6 +67,9 @@ struct TestStorageOps {
         return st;
       }
       std::string topic(static_cast<const char*>(m.topic.data), m.topic.len);
+      void** slot = FERRY_HAS_FIELD(ferry_message, m.struct_size, storage_slot) ? m.storage_slot : nullptr;
+      s->slots.push_back({topic, slot, slot ? *slot : nullptr});
+      if (slot && !*slot) *slot = s;
       auto key = std::make_pair(topic, m.queue_id);
       TestStorage::Queue& q = s->queues[key];
       static const unsigned char host[4] = {127, 0, 0, 1};

@@ -50,6 +50,15 @@ class TestStorage {
   };
   std::map<std::pair<std::string, int32_t>, Queue> queues;
   std::map<uint64_t, std::string> records;  // by commit offset
+  // Every appended message's storage_slot (ferry_message, ABI 0.3) and what
+  // it held on entry; the storage writes `this` into an empty slot, as a
+  // real one stores its per-topic state there.
+  struct SlotSeen {
+    std::string topic;
+    void** slot;
+    void* held;
+  };
+  std::vector<SlotSeen> slots;
 
  private:
   ferry_storage_ops ops_;

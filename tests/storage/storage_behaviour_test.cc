@@ -337,6 +337,62 @@ TEST_P(StorageBehaviour, DeleteTopicDropsItsQueues) {
   EXPECT_EQ(s->read("kept", 0, 0)->count, 3u);
 }
 
+// ferry_message.storage_slot (ABI 0.3), as the core hands it: one slot per
+// topic, empty at first. Messages with a slot, without one and of an older
+// struct size (no slot field: whatever lies there is not read) share each
+// queue's offsets; after delete_topic (the host dropped the slot first) the
+// topic starts again at 0. A storage may ignore the slot (memory does).
+TEST_P(StorageBehaviour, StorageSlotSharesEachQueuesOffsetsWithLookupsByName) {
+  void* slot_a = nullptr;
+  void* slot_b = nullptr;
+  auto with = [](std::vector<OwnedMessage> v, void** slot) {
+    for (auto& m : v) m.msg.storage_slot = slot;
+    return v;
+  };
+  std::vector<OwnedMessage> msgs = with(batch("a", 0, 2), &slot_a);
+  for (auto& m : with(batch("b", 0, 1), &slot_b)) msgs.push_back(m);
+  for (auto& m : with(batch("a", 9, 2, "x"), &slot_a)) msgs.push_back(m);  // beyond the inline queues
+  for (auto& m : batch("b", 0, 1, "n")) msgs.push_back(m);                  // no slot
+  auto res = s->append_ok(msgs);
+  ASSERT_EQ(res.size(), 6u);
+  EXPECT_EQ(res[0].queue_offset, 0u);
+  EXPECT_EQ(res[1].queue_offset, 1u);
+  EXPECT_EQ(res[2].queue_offset, 0u);
+  EXPECT_EQ(res[3].queue_offset, 0u);
+  EXPECT_EQ(res[4].queue_offset, 1u);
+  EXPECT_EQ(res[5].queue_offset, 1u);
+  if (GetParam() == "mmaplog") {
+    EXPECT_NE(slot_a, nullptr);
+    EXPECT_NE(slot_b, nullptr);
+    EXPECT_NE(slot_a, slot_b);
+  }
+
+  std::vector<OwnedMessage> more = with(batch("a", 0, 1, "s"), &slot_a);
+  for (auto& m : batch("a", 0, 1, "n")) more.push_back(m);
+  OwnedMessage old("a", 0, "old");
+  old.msg.struct_size = FERRY_STRUCT_SIZE(ferry_message, prepared_transaction_offset);
+  old.msg.storage_slot = reinterpret_cast<void**>(uintptr_t{8});  // not part of an older struct
+  more.push_back(old);
+  for (auto& m : with(batch("a", 9, 1, "y"), &slot_a)) more.push_back(m);
+  res = s->append_ok(more);
+  ASSERT_EQ(res.size(), 4u);
+  EXPECT_EQ(res[0].queue_offset, 2u);
+  EXPECT_EQ(res[1].queue_offset, 3u);
+  EXPECT_EQ(res[2].queue_offset, 4u);
+  EXPECT_EQ(res[3].queue_offset, 2u);
+  ASSERT_TRUE(s->wait_dispatched("a", 0, 5));
+  EXPECT_EQ(s->read("a", 0, 0, 100).bodies(),
+            (std::vector<std::string>{"m0", "m1", "s0", "n0", "old"}));
+
+  ferry_error err;
+  slot_a = nullptr;  // the host drops the entry (and its slot) before delete_topic
+  host.run_on_loop([&] { EXPECT_EQ(s->ops->delete_topic(s->inst, sl(std::string("a")), &err), FERRY_OK); });
+  res = s->append_ok(with(batch("a", 0, 1, "r"), &slot_a));
+  EXPECT_EQ(res[0].queue_offset, 0u);
+  res = s->append_ok(with(batch("b", 0, 1, "b"), &slot_b));
+  EXPECT_EQ(res[0].queue_offset, 2u);
+}
+
 TEST_P(StorageBehaviour, StatsReportOffsets) {
   auto res = s->append_ok(batch("t", 0, 3));
   ASSERT_TRUE(s->wait_dispatched("t", 0, 3));

@@ -32,6 +32,25 @@ typedef struct ferry_message {
   uint16_t born_port;
   int32_t reconsume_times;
   int64_t prepared_transaction_offset;
+
+  /* ---- appended in ABI 0.3 (check FERRY_HAS_FIELD before reading) ---- */
+
+  /* A per-topic slot the storage may use to reach its own state for the
+   * topic without a lookup by name (with 10,000 topics written at once that
+   * lookup is a few cache misses per message). NULL: no slot, the storage
+   * looks the topic up as before; a storage that ignores the field works
+   * unchanged (the memory plugin does).
+   * OWNER: the host owns the slot (one `void *` in its topic table entry,
+   * NULL when the entry is made); the storage owns what it stores there.
+   * THREAD: read and written only inside storage.append, i.e. on the
+   * writer (loop) thread.
+   * LIFETIME: the host passes a slot only with messages of the topic it
+   * belongs to (never after a pre-append hook moved a message elsewhere),
+   * and the slot dies with the entry: when the topic is deleted the host
+   * drops the entry before it calls storage.delete_topic, so the storage
+   * may free what the slot pointed to there. What the storage stores must
+   * stay valid until then (or until the storage is destroyed). */
+  void **storage_slot;
 } ferry_message;
 
 /* Where a stored message landed. Filled by storage.append. */

@@ -63,11 +63,8 @@ ferry_status Store::open(const Options& opt, std::shared_ptr<Io> io, Env env,
 }
 
 void Store::note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset) {
-  char buf[160];
-  std::string_view key = queue_key(topic, queue_id, buf);
-  auto it = next_qoff_.find(key);
-  if (it == next_qoff_.end()) it = next_qoff_.emplace(std::string(key), 0).first;
-  it->second = std::max(it->second, queue_offset + 1);
+  uint64_t& next = next_qoff_.get(topic).at(queue_id).next;
+  next = std::max(next, queue_offset + 1);
 }
 
 ferry_status Store::recover(std::string* error) {
@@ -304,6 +301,9 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
   ferry_status st = FERRY_OK;
   size_t i = 0;
   undo_.clear();
+  // Queues of deleted topics that hints named: freed once dispatched past.
+  while (!retired_.empty() && dispatched_.load(std::memory_order_acquire) >= retired_.front().upto)
+    retired_.erase(retired_.begin());
   log_.begin_batch();
   st = log_.check_writable(error);
   for (; st == FERRY_OK && i < n; ++i) {
@@ -321,16 +321,27 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
       *error = "message " + std::to_string(i) + ": " + why;
       break;
     }
-    char buf[160];
-    std::string_view key = queue_key(sv(m.topic), m.queue_id, buf);
-    auto it = next_qoff_.find(key);
-    if (it == next_qoff_.end()) it = next_qoff_.emplace(std::string(key), 0).first;
+    // The topic's offsets through the core's slot when it passes one (see
+    // topic_offsets.h), else by name; a slot is filled on its first use.
+    void** slot = FERRY_HAS_FIELD(ferry_message, m.struct_size, storage_slot) ? m.storage_slot : nullptr;
+    TopicOffsets* to = slot ? static_cast<TopicOffsets*>(*slot) : nullptr;
+    if (!to) {
+      to = &next_qoff_.get(sv(m.topic));
+      if (slot) *slot = to;
+    }
+    QueueSlot& qs = to->at(m.queue_id);
+    uint64_t& next = qs.next;
     char* dst = nullptr;
     uint64_t off = 0;
     st = log_.reserve(plan.size, &dst, &off, error);
     if (st != FERRY_OK) break;
+    if (!qs.cq) {  // the queue's first append: name its consume queue once
+      to->keep.push_back(queues_.find_or_create(sv(m.topic), m.queue_id));
+      qs.cq = to->keep.back().get();
+    }
+    if (hints_.stage(off, qs.cq)) hinted_end_ = off + 1;
     common::RecordStamp stamp;
-    stamp.queue_offset = it->second;
+    stamp.queue_offset = next;
     stamp.physical_offset = off;
     stamp.store_timestamp_ms = now;
     stamp.store_host = host;
@@ -341,10 +352,10 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
     r.commit_offset = off;
     r.size = plan.size;
     r.queue_id = m.queue_id;
-    r.queue_offset = it->second;
+    r.queue_offset = next;
     r.store_timestamp_ms = now;
-    undo_.push_back(Undo{&it->second, it->second});
-    ++it->second;
+    undo_.push_back(Undo{&next, next});
+    ++next;
   }
   uint64_t head = 0;
   std::string end_error;
@@ -360,6 +371,7 @@ ferry_status Store::append(const ferry_message* const* msgs, size_t n,
     }
   }
   for (size_t k = undo_.size(); k > stored; --k) *undo_[k - 1].slot = undo_[k - 1].value;
+  hints_.publish(stored);  // staged in order from the batch's first message
   if (st == FERRY_E_DISK_FULL) disk_full_.store(true);
   *appended = stored;
   // What is in the file: with turn staging the batch may still be staged
@@ -522,14 +534,19 @@ size_t Store::dispatch_some(uint64_t limit) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       break;
     }
-    std::string_view topic = sv(v.topic);
-    if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
-      cq = queues_.find_or_create(topic, v.queue_id);
-      queues.push_back(cq);
+    // The writer named the record's queue (dispatch_hints.h); else by name.
+    ConsumeQueue* q = hints_.take(pos);
+    if (!q || q->queue_id != v.queue_id) {
+      std::string_view topic = sv(v.topic);
+      if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
+        cq = queues_.find_or_create(topic, v.queue_id);
+        queues.push_back(cq);
+      }
+      q = cq.get();
     }
     const int64_t tag_hash = tag_hash_of(v.properties);
-    if (!cq->deleted.load(std::memory_order_relaxed)) {
-      writes.push_back({cq.get(), static_cast<uint64_t>(v.queue_offset),
+    if (!q->deleted.load(std::memory_order_relaxed)) {
+      writes.push_back({q, static_cast<uint64_t>(v.queue_offset),
                         CqEntry{pos, v.total_size, tag_hash}});
       write_rec.push_back(recs.size());
     }

@@ -19,8 +19,10 @@
 
 #include "commit_log.h"
 #include "consume_queue.h"
+#include "dispatch_hints.h"
 #include "index.h"
 #include "options.h"
+#include "topic_offsets.h"
 
 namespace ferry::mmaplog {
 
@@ -108,7 +110,15 @@ class Store {
   bool recovered_dirty_ = false;
 
   // Writer-only: next queue offset per topic/queue, and a batch's undo log.
-  std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>> next_qoff_;
+  TopicOffsetTable next_qoff_;
+  // Writer → dispatcher: each appended record's consume queue.
+  DispatchHints hints_;
+  uint64_t hinted_end_ = 0;  // one past the offset of the last hint given
+  struct Retired {
+    uint64_t upto;  // freed once dispatched_ reaches it
+    std::vector<ConsumeQueuePtr> queues;
+  };
+  std::vector<Retired> retired_;  // writer only
   struct Undo {
     uint64_t* slot;
     uint64_t value;

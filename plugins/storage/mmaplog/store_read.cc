@@ -281,13 +281,10 @@ ferry_status Store::query_key(std::string_view topic, std::string_view key, int6
 
 ferry_status Store::delete_topic(std::string_view topic) {
   queues_.remove_topic(topic);
-  for (auto it = next_qoff_.begin(); it != next_qoff_.end();) {
-    std::string_view k = it->first;
-    if (k.size() == topic.size() + 5 && k.substr(0, topic.size()) == topic && k[topic.size()] == '\0')
-      it = next_qoff_.erase(it);
-    else
-      ++it;
-  }
+  // The core dropped the entry holding its slot first. Hints may still name
+  // the topic's queues: kept until the dispatcher passed the last one.
+  auto keep = next_qoff_.erase(topic);
+  if (!keep.empty()) retired_.push_back(Retired{hinted_end_, std::move(keep)});
   return FERRY_OK;
 }
 
