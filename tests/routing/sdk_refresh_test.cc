@@ -1,7 +1,8 @@
 // libferry's periodic route refresh against a real ferryd (standalone: the
 // name server and a registering broker in one process): a producer with
 // many cached routes refreshes them with a few GET_ROUTES requests, not one
-// GET_ROUTE per topic, and still sees a route change. Requests are counted
+// GET_ROUTE per topic, and still sees a route change; a new producer's first
+// sends to many topics fetch their routes with GET_ROUTES too. Requests are counted
 // through the name server's /metrics counters. Against a name server without
 // GET_ROUTES (the SDK tests' FakeCluster answers it UNKNOWN_REQUEST, as an
 // older ferryd would) the refresh falls back to one request per topic.
@@ -13,9 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -167,6 +171,106 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   EXPECT_GE(batched, 4.0 * kTopics) << "a batch did not cover every cached topic\n" << after;
   // One request per period for 300 topics (under 1,000 per batch).
   EXPECT_LE(batched / batches, kTopics) << after;
+
+  producer.reset();
+  admin.reset();
+  daemon.signal(SIGTERM);
+  ASSERT_TRUE(daemon.wait_for(20s)) << daemon.log();
+}
+
+// A new producer's first sends to many topics at once: the routes they need
+// are fetched with GET_ROUTES per loop turn, not one GET_ROUTE per topic,
+// and every send lands (by name and through topic handles alike).
+TEST(SdkRouteRefresh, FirstSendsToManyTopicsFetchTheirRoutesInBatches) {
+  ferry::test::TempDir dir{"ferry-sdk-first-routes"};
+  const std::string addr = ferry::test::loopback(ferry::test::free_port());
+  const int metrics_port = ferry::test::free_port();
+  ferry::test::ChildProcess daemon(
+      {ferry::test::bin_path("ferryd"), "--config", ferry::test::source_dir() + "/conf/standalone.toml",
+       "--set", "kernel.data_dir=" + dir.str() + "/data", "--set", "kernel.listen=" + addr, "--set",
+       "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port), "--set",
+       "plugins.registration.name_servers=[\"" + addr + "\"]", "--set",
+       "plugins.registration.register_interval=1s", "--set", "plugins.registration.change_debounce=50ms"},
+      dir.str() + "/ferryd.log");
+  auto conf = make_conf(addr, "30000");
+  ferry_admin* a = nullptr;
+  char err[512];
+  ASSERT_EQ(FERRY_OK, ferry_admin_new(conf.get(), &a, err, sizeof err)) << err;
+  std::unique_ptr<ferry_admin, AdminDel> admin(a);
+  ASSERT_EQ(FERRY_OK, ferry_admin_start(a, err, sizeof err)) << err;
+  ASSERT_TRUE(wait_until([&] {
+    char* json = nullptr;
+    if (ferry_admin_runtime_stats(a, addr.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+    ferry_string_free(json);
+    return true;
+  }, 20s)) << daemon.log();
+  constexpr int kTopics = 400;
+  auto name = [](int i) { return "first-" + std::to_string(i); };
+  for (int i = 0; i < kTopics; ++i) {
+    ferry_topic_settings t = FERRY_STRUCT_INIT(ferry_topic_settings);
+    std::string n = name(i);
+    t.name = n.c_str();
+    t.read_queues = t.write_queues = 2;
+    t.perm = 6;
+    ASSERT_EQ(FERRY_OK, ferry_admin_create_topic(a, addr.c_str(), &t, err, sizeof err)) << err;
+  }
+  ASSERT_TRUE(wait_until([&] {
+    char* json = nullptr;
+    if (ferry_admin_topic_route(a, name(kTopics - 1).c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+    ferry_string_free(json);
+    return true;
+  }, 20s)) << daemon.log();
+
+  ferry_producer* praw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_producer_new(conf.get(), &praw, err, sizeof err)) << err;
+  std::unique_ptr<ferry_producer, ProducerDel> producer(praw);
+  ASSERT_EQ(FERRY_OK, ferry_producer_start(praw, err, sizeof err)) << err;
+  std::vector<ferry_producer_topic*> handles(kTopics);
+  for (int i = 0; i < kTopics; ++i)
+    ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(praw, name(i).c_str(), &handles[i], err, sizeof err)) << err;
+  const std::string before = ferry::test::scrape_metrics(metrics_port);
+  struct Count {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0, ok = 0;
+    std::string first_error;
+  } count;
+  auto cb = [](void* ud, ferry_status s, const ferry_send_result*, const char* why) {
+    auto* c = static_cast<Count*>(ud);
+    std::lock_guard lock(c->mu);
+    ++c->done;
+    if (s == FERRY_OK) ++c->ok;
+    else if (c->first_error.empty()) c->first_error = why;
+    c->cv.notify_all();
+  };
+  // Two sends per topic, all at once: the first by name, the second through
+  // the handle.
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < kTopics; ++i) {
+      ferry_client_message* raw = nullptr;
+      ASSERT_EQ(FERRY_OK, ferry_message_new(name(i).c_str(), "x", 1, &raw, err, sizeof err)) << err;
+      std::unique_ptr<ferry_client_message, MsgDel> m(raw);
+      ferry_status st = round == 0 ? ferry_producer_send_async(praw, m.get(), cb, &count, err, sizeof err)
+                                   : ferry_producer_send_async_topic(praw, handles[i], m.get(), cb, &count, err, sizeof err);
+      ASSERT_EQ(FERRY_OK, st) << err;
+    }
+  {
+    std::unique_lock lock(count.mu);
+    ASSERT_TRUE(count.cv.wait_for(lock, 30s, [&] { return count.done == 2 * kTopics; })) << count.done;
+    EXPECT_EQ(2 * kTopics, count.ok) << count.first_error;
+  }
+  const std::string after = ferry::test::scrape_metrics(metrics_port);
+  const double singles = counter(after, "ferry_namesrv_route_requests_total") -
+                         std::max(0.0, counter(before, "ferry_namesrv_route_requests_total"));
+  const double batches = counter(after, "ferry_namesrv_route_batch_requests_total") -
+                         std::max(0.0, counter(before, "ferry_namesrv_route_batch_requests_total"));
+  const double batched = counter(after, "ferry_namesrv_route_batch_topics_total") -
+                         std::max(0.0, counter(before, "ferry_namesrv_route_batch_topics_total"));
+  // Sends reach the loop in bursts: a burst's new topics go in one request
+  // (a lone new topic in a turn still goes alone).
+  EXPECT_LT(singles, kTopics / 4) << after;
+  EXPECT_GE(batched + singles, kTopics) << after;
+  EXPECT_LT(batches, kTopics / 4) << after;
 
   producer.reset();
   admin.reset();

@@ -7,9 +7,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "../../sdk/c/src/send_route.h"
 #include "ferry_test/child_process.h"
@@ -66,6 +68,31 @@ TEST(SdkSendRoute, AMovedMasterIsANewBrokerAndTheOldOneStaysValid) {
   EXPECT_EQ(held, &brokers[before[0].broker]);
   EXPECT_EQ("b-0", held->name);
   EXPECT_EQ("h:1", held->addr);
+}
+
+TEST(SdkSendRoute, ArenaAndIndexKeepEveryTopicAcrossGrowth) {
+  BrokerTable brokers;
+  SendRouteArena arena;
+  SendRouteIndex index;
+  EXPECT_EQ(nullptr, index.find("T0"));  // empty
+  constexpr int kTopics = 5000;
+  std::deque<std::string> names;  // stable, as the route cache's keys
+  std::vector<SendRoute*> made;
+  for (int i = 0; i < kTopics; ++i) {
+    names.push_back("T" + std::to_string(i));
+    SendRoute* r = arena.make();
+    *r = SendRoute(route_of(names.back(), {{"b-0", {"h:1", 1 + i % 10}}}), brokers);  // inline and heap
+    index.insert(&names.back(), r);
+    made.push_back(r);
+  }
+  for (int i = 0; i < kTopics; ++i) {
+    // Found by an equal name at another address; the arena kept each one.
+    const std::string name = "T" + std::to_string(i);
+    ASSERT_EQ(made[i], index.find(name)) << name;
+    ASSERT_EQ(static_cast<size_t>(1 + i % 10), made[i]->size()) << name;
+    EXPECT_EQ(i % 10, (*made[i])[made[i]->size() - 1].queue_id) << name;
+  }
+  for (const char* absent : {"T", "T5000", "T-1", "t1", "", "T00"}) EXPECT_EQ(nullptr, index.find(absent)) << absent;
 }
 
 struct Tally {
@@ -155,6 +182,123 @@ TEST(SdkProducerRoutes, AsyncSendsOverManyTopicsWhileTheirRoutesChangeCompleteOn
   std::unique_lock lock(after.mu);
   ASSERT_TRUE(after.cv.wait_for(lock, 30s, [&] { return after.calls == kTopics * 8; })) << after.calls;
   EXPECT_EQ(kTopics * 8, after.by_status[FERRY_OK]) << after.first_error;
+}
+
+void send_async_via(ferry_producer* p, ferry_producer_topic* h, Tally* t, const std::string& topic) {
+  auto m = make_msg(topic, "x");
+  char err[512];
+  auto* ctx = new SendCtx{t, topic};
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_async_topic(p, h, m.get(), &on_done, ctx, err, sizeof err)) << err;
+}
+
+TEST(SdkProducerTopicHandle, OpenIsPerNameAndPerProducerAndRefusesBadUse) {
+  FakeCluster cluster({.brokers = 1});
+  cluster.create_topic("A");
+  auto conf = make_conf(cluster.name_servers());
+  Producer fresh;  // handles may be opened before start
+  {
+    ferry_producer* raw = nullptr;
+    char err[512];
+    ASSERT_EQ(FERRY_OK, ferry_producer_new(conf.get(), &raw, err, sizeof err)) << err;
+    fresh.reset(raw);
+  }
+  char err[512];
+  ferry_producer_topic *a = nullptr, *a2 = nullptr, *b = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(fresh.get(), "A", &a, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(fresh.get(), "A", &a2, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(fresh.get(), "B", &b, err, sizeof err)) << err;
+  EXPECT_EQ(a, a2);  // one handle per name
+  EXPECT_NE(a, b);
+  ferry_producer_topic* none = a;
+  EXPECT_EQ(FERRY_E_INVALID_NAME, ferry_producer_topic_open(fresh.get(), "", &none, err, sizeof err));
+  EXPECT_EQ(nullptr, none);
+  EXPECT_EQ(FERRY_E_INVALID_NAME, ferry_producer_topic_open(fresh.get(), std::string(128, 't').c_str(), &none, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_topic_open(fresh.get(), nullptr, &none, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_topic_open(nullptr, "A", &none, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_topic_open(fresh.get(), "A", nullptr, err, sizeof err));
+  Tally tally;
+  auto m = make_msg("A", "x");
+  // Not started yet: refused like a send by name.
+  EXPECT_EQ(FERRY_E_STATE, ferry_producer_send_async_topic(fresh.get(), a, m.get(), &on_done, nullptr, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_producer_start(fresh.get(), err, sizeof err)) << err;
+  // The message's topic must be the handle's; a handle of another producer is refused.
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_send_async_topic(fresh.get(), b, m.get(), &on_done, nullptr, err, sizeof err));
+  EXPECT_NE(nullptr, std::strstr(err, "handle")) << err;
+  auto other = start_producer(conf);
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_send_async_topic(other.get(), a, m.get(), &on_done, nullptr, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_send_async_topic(fresh.get(), nullptr, m.get(), &on_done, nullptr, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_producer_send_async_topic(fresh.get(), a, m.get(), nullptr, nullptr, err, sizeof err));
+  // Through the handle (route fetched by the first send, then kept) and by
+  // name, mixed: all land.
+  for (int i = 0; i < 20; ++i) {
+    if (i % 2) send_async_via(fresh.get(), a, &tally, "A");
+    else send_async(fresh.get(), &tally, "A");
+  }
+  {
+    std::unique_lock lock(tally.mu);
+    ASSERT_TRUE(tally.cv.wait_for(lock, 10s, [&] { return tally.calls == 20; })) << tally.calls;
+    EXPECT_EQ(20, tally.ok_by_topic["A"]) << tally.first_error;
+  }
+  // An unknown topic through a handle fails like a send by name.
+  auto mb = make_msg("B", "x");
+  Tally nob;
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_async_topic(fresh.get(), b, mb.get(), &on_done, new SendCtx{&nob, "B"}, err, sizeof err));
+  std::unique_lock lock(nob.mu);
+  ASSERT_TRUE(nob.cv.wait_for(lock, 10s, [&] { return nob.calls == 1; }));
+  EXPECT_EQ(1, nob.by_status[FERRY_E_NO_ROUTE]) << nob.first_error;
+}
+
+// Handles keep their topic's cache entry across route replacements (queue
+// counts inline <-> heap, refreshed every 10 ms): every send completes once.
+TEST(SdkProducerTopicHandle, AsyncSendsThroughHandlesWhileRoutesChangeCompleteOnce) {
+  FakeCluster cluster({.brokers = 2, .queues = 4});
+  constexpr int kTopics = 64, kSends = 4096;
+  auto topic = [](int i) { return "H" + std::to_string(i % kTopics); };
+  for (int t = 0; t < kTopics; ++t) cluster.create_topic(topic(t));
+  auto conf = make_conf(cluster.name_servers(), {{"route_refresh_ms", "10"}});
+  auto p = start_producer(conf);
+  std::vector<ferry_producer_topic*> handles(kTopics);
+  char err[512];
+  for (int t = 0; t < kTopics; ++t)
+    ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(p.get(), topic(t).c_str(), &handles[t], err, sizeof err)) << err;
+  Tally tally;
+  std::atomic<bool> stop{false};
+  std::thread mutate([&] {
+    const uint32_t counts[] = {1, 12, 2, 8, 4};
+    for (int i = 0; !stop.load() && i < 2000; ++i) {
+      for (int t = i % 4; t < kTopics; t += 4) cluster.create_topic(topic(t), counts[i % 5]);
+      std::this_thread::sleep_for(2ms);
+    }
+  });
+  // Two sender threads share the handles.
+  std::thread second([&] {
+    for (int i = 1; i < kSends; i += 2) send_async_via(p.get(), handles[i % kTopics], &tally, topic(i));
+  });
+  for (int i = 0; i < kSends; i += 2) send_async_via(p.get(), handles[i % kTopics], &tally, topic(i));
+  second.join();
+  {
+    std::unique_lock lock(tally.mu);
+    EXPECT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == kSends; })) << tally.calls;
+  }
+  stop = true;
+  mutate.join();
+  {
+    std::lock_guard lock(tally.mu);
+    EXPECT_GT(tally.by_status[FERRY_OK], 0);
+    for (const auto& [st, n] : tally.by_status)
+      EXPECT_TRUE(st == FERRY_OK || st == FERRY_E_INVALID_ARGUMENT)
+          << n << " sends ended " << ferry_status_name(st) << ", first: " << tally.first_error;
+  }
+  EXPECT_EQ(static_cast<size_t>(kSends), cluster.sends_received(0) + cluster.sends_received(1));
+  // Settled at 12 queues per broker (on the heap, and the most any route
+  // had: no stale route names a queue the brokers lack): all land.
+  for (int t = 0; t < kTopics; ++t) cluster.create_topic(topic(t), 12);
+  std::this_thread::sleep_for(100ms);
+  Tally after;
+  for (int i = 0; i < kTopics * 24; ++i) send_async_via(p.get(), handles[i % kTopics], &after, topic(i));
+  std::unique_lock lock(after.mu);
+  ASSERT_TRUE(after.cv.wait_for(lock, 30s, [&] { return after.calls == kTopics * 24; })) << after.calls;
+  EXPECT_EQ(kTopics * 24, after.by_status[FERRY_OK]) << after.first_error;
 }
 
 TEST(SdkProducerRoutes, TopicDeletedWhileSendsAreInFlightFailsOnlyItsSendsAndComesBack) {

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   produce->add_flag("--warmup", o.warmup,
                     "before the timed run, send one message to every topic (routes cached, queues touched; "
                     "its time is reported apart)");
+  produce->add_flag("--by-name", o.by_name,
+                    "async: send by topic name (ferry_producer_send_async) instead of through topic handles "
+                    "opened before the run (ferry_producer_send_async_topic)");
   produce->add_flag("--create", o.create, "create the topics first (existing ones are kept)");
   produce->add_option("--create-target", o.create_target, "broker host:port or cluster name for --create")
       ->capture_default_str();

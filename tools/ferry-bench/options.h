@@ -25,6 +25,7 @@ struct Options {
   uint64_t rate = 0;          // messages/s over all threads, 0 = unlimited
   bool create = false;        // create the topics first
   bool warmup = false;        // one untimed message per topic before the run
+  bool by_name = false;       // async: send by topic name, not through topic handles
   std::string create_target = "DefaultCluster";
   uint32_t queues = 4;        // with --create
   std::vector<std::string> producer_set;  // --set key=value: libferry producer config

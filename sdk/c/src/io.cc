@@ -375,8 +375,62 @@ void Io::route(const std::string& topic, bool refresh, RouteFn fn) {
   if (!refresh) {
     if (auto r = cached_route(topic)) return fn(Error{}, r);
   }
-  route_waiters_[topic].push_back(std::move(fn));
-  if (route_waiters_[topic].size() == 1) fetch_route(topic);
+  auto& waiters = route_waiters_[topic];
+  waiters.push_back(std::move(fn));
+  if (waiters.size() != 1) return;  // a fetch is under way
+  if (refresh || !turn_end_) return fetch_route(topic);
+  // First use: the topics first asked for in this loop turn are fetched
+  // together at its end (a new producer over 10,000 topics sends ~40
+  // GET_ROUTES, not 10,000 GET_ROUTE).
+  first_fetch_.push_back(topic);
+  if (first_fetch_.size() == 1) at_turn_end([this] { fetch_first_routes(); });
+}
+
+void Io::fetch_first_routes() {
+  std::vector<std::string> topics;
+  topics.swap(first_fetch_);
+  if (topics.size() == 1 || !route_batch_mode_.batches_now()) {
+    for (const std::string& t : topics) fetch_route(t);
+    return;
+  }
+  for (auto& batch : route_batches(topics)) first_batch(std::move(batch));
+}
+
+void Io::first_batch(std::vector<std::string> topics) {
+  auto payload = encode_get_routes(topics);
+  ns_request(FERRY_NAMESRV_GET_ROUTES, std::move(payload), [this, topics = std::move(topics)](const net::Response& r) {
+    if (stopping_) return;  // stop() answered every waiter
+    Decoded<fbn::TopicRoutes> d;
+    if (r.status == FERRY_OK) d = read_ns<fbn::TopicRoutes>(r.payload);
+    if (r.status == FERRY_E_UNKNOWN_REQUEST) route_batch_mode_.unsupported();
+    if (r.status == FERRY_E_UNKNOWN_REQUEST || (r.status == FERRY_OK && (!d || d->answered() == 0 ||
+                                                                          d->answered() > topics.size()))) {
+      for (const std::string& t : topics) fetch_route(t);  // per topic, as before batches
+      return;
+    }
+    if (r.status != FERRY_OK) {  // every name server failed: each waiter gets it
+      for (const std::string& t : topics)
+        answer_route_waiters(t, {r.status, "route lookup for '" + t + "' failed: " + std::string(r.message)}, nullptr);
+      return;
+    }
+    const size_t answered = d->answered();
+    std::set<std::string> done;
+    if (d->routes())
+      for (const auto* t : *d->routes())
+        if (t && t->topic()) {
+          auto route = adopt_route(*t);
+          answer_route_waiters(route->topic, {}, route);
+          done.insert(route->topic);
+        }
+    if (d->not_found())
+      for (const auto* n : *d->not_found())
+        if (n && done.insert(n->str()).second)
+          answer_route_waiters(n->str(), {FERRY_E_NO_ROUTE, "no route for topic '" + n->str() +
+                                                                "': the name servers do not know it"}, nullptr);
+    for (size_t i = 0; i < answered; ++i)  // covered but named nowhere: ask alone
+      if (!done.count(topics[i])) fetch_route(topics[i]);
+    if (answered < topics.size()) first_batch(std::vector<std::string>(topics.begin() + answered, topics.end()));
+  });
 }
 
 void Io::fetch_route(const std::string& topic) {
@@ -395,19 +449,25 @@ void Io::fetch_route(const std::string& topic) {
     } else {
       err = {r.status, "route lookup for '" + topic + "' failed: " + std::string(r.message)};
     }
-    if (!err.ok()) {
-      if (auto cached = cached_route(topic)) {
-        log(FERRY_LOG_INFO, err.message + "; keeping the cached route");
-        route = cached;
-        err = {};
-      } else {
-        log(FERRY_LOG_INFO, err.message);
-      }
-    }
-    auto fns = std::move(route_waiters_[topic]);
-    route_waiters_.erase(topic);
-    for (auto& fn : fns) fn(err, route);
+    answer_route_waiters(topic, std::move(err), std::move(route));
   });
+}
+
+void Io::answer_route_waiters(const std::string& topic, Error err, std::shared_ptr<const Route> route) {
+  if (!err.ok()) {
+    if (auto cached = cached_route(topic)) {
+      log(FERRY_LOG_INFO, err.message + "; keeping the cached route");
+      route = cached;
+      err = {};
+    } else {
+      log(FERRY_LOG_INFO, err.message);
+    }
+  }
+  auto it = route_waiters_.find(topic);
+  if (it == route_waiters_.end()) return;
+  auto fns = std::move(it->second);
+  route_waiters_.erase(it);
+  for (auto& fn : fns) fn(err, route);
 }
 
 std::shared_ptr<const Route> Io::adopt_route(const fbn::TopicRoute& r) {
@@ -417,8 +477,13 @@ std::shared_ptr<const Route> Io::adopt_route(const fbn::TopicRoute& r) {
     // The send view is read on the loop only, but is written under the
     // lock with the rest: an insert reshapes the map other threads search.
     std::lock_guard lock(routes_mu_);
-    auto& entry = routes_[parsed->topic];
-    entry.send = std::move(send);
+    auto [it, fresh] = routes_.try_emplace(parsed->topic);
+    auto& entry = it->second;
+    if (fresh) {
+      entry.send = send_arena_.make();
+      send_index_.insert(&it->first, entry.send);
+    }
+    *entry.send = std::move(send);
     entry.full = parsed;
   }
   for (const auto& [name, addr] : parsed->masters)

@@ -124,13 +124,12 @@ class Io {
   // when the fetch fails a cached route is still returned).
   void route(const std::string& topic, bool refresh, RouteFn fn);
   std::shared_ptr<const Route> cached_route(const std::string& topic) const;
-  // [loop] The cached route's send view, borrowed: valid until the loop
-  // next adopts a route (not across a request's round trip); nullptr when
-  // none is cached. No count is taken: this is every send's lookup.
-  const SendRoute* send_route(const std::string& topic) const {
-    auto it = routes_.find(topic);
-    return it == routes_.end() ? nullptr : &it->second.send;
-  }
+  // [loop] The cached route's send view, borrowed; nullptr when none is
+  // cached. No count is taken: this is every send's lookup. Its content
+  // changes when the loop next adopts a route (read it within one loop
+  // callback), but the object stays: cache entries are never erased, so a
+  // producer's topic handle keeps the pointer for the Io's life.
+  const SendRoute* send_route(const std::string& topic) const { return send_index_.find(topic); }
   // [loop] A broker a SendRoute names; valid for the Io's life.
   const BrokerRef& broker(uint32_t index) const { return brokers_[index]; }
   // [any] The same, for a sync send that runs on its caller's thread.
@@ -155,6 +154,13 @@ class Io {
   void sweep_waiters();
   void ns_try(std::shared_ptr<struct NsCall> call);
   void fetch_route(const std::string& topic);
+  // First use of topics: the ones asked for in one loop turn go in GET_ROUTES
+  // batches (route.h) at its end; one alone, or a name server without
+  // GET_ROUTES, per topic.
+  void fetch_first_routes();
+  void first_batch(std::vector<std::string> topics);
+  // Completes a topic's route waiters (a failure keeps a cached route).
+  void answer_route_waiters(const std::string& topic, Error err, std::shared_ptr<const Route> route);
   // The periodic refresh: GET_ROUTES in batches (route.h), per topic against
   // a name server that does not know it.
   void refresh_routes();
@@ -172,16 +178,19 @@ class Io {
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;
   uint64_t next_after_ = 1;
   size_t ns_index_ = 0;
-  // A topic's cache entry: the send view first (what every send reads,
-  // next to the key in the map node), then the full route.
+  // A topic's cache entry: its send view (in send_arena_, in first-use
+  // order) and the full route.
   struct CachedRoute {
-    SendRoute send;
+    SendRoute* send = nullptr;
     std::shared_ptr<const Route> full;
   };
   std::map<std::string, CachedRoute> routes_;  // written on the loop only
   BrokerTable brokers_;                        // [loop]
+  SendRouteArena send_arena_;                  // [loop] written under routes_mu_
+  SendRouteIndex send_index_;                  // [loop] routes_ by name, for sends
   mutable std::mutex routes_mu_;  // held to write routes_, and to read it off the loop
   std::map<std::string, std::vector<RouteFn>> route_waiters_;
+  std::vector<std::string> first_fetch_;  // [loop] first asked for in this turn
   RouteBatchMode route_batch_mode_;
   std::set<std::string> heartbeated_;  // addresses heartbeated at least once
   std::function<void(net::Request)> server_handler_;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <deque>
 #include <functional>
+#include <map>
 #include <random>
 
 #include "direct_lane.h"
@@ -16,6 +18,16 @@
 #include "recycle_pool.h"
 #include "uniq_key.h"
 #include "wire.h"
+
+// A topic handle (ferry_producer_topic_open). The route pointer is the
+// topic's SendRoute in the Io's route cache, whose entries are never erased:
+// once the loop has found it, a send through the handle reads it directly
+// instead of walking the cache by name.
+struct ferry_producer_topic {
+  const ferry_producer* owner = nullptr;  // set at open, then read-only
+  std::string name;                       // set at open, then read-only
+  const ferry::sdk::SendRoute* route = nullptr;  // [loop] written once, when first found
+};
 
 namespace ferry::sdk {
 namespace {
@@ -40,6 +52,7 @@ struct WireMessage {
 // no op, no body buffer and no result strings of its own.
 struct SendOp {
   std::string topic;
+  ferry_producer_topic* handle = nullptr;  // the send came through one
   std::vector<WireMessage> msgs;  // size set by whoever fills the op
   std::vector<uint8_t> bodies;    // back to back; shared by attempts
   uint64_t deadline = 0;
@@ -73,6 +86,7 @@ struct SendOp {
   void recycle() {
     constexpr size_t kKeepBodyBytes = 8192, kKeepMessages = 64;
     topic.clear();
+    handle = nullptr;
     if (msgs.size() > kKeepMessages) std::vector<WireMessage>().swap(msgs);
     if (bodies.capacity() > kKeepBodyBytes) std::vector<uint8_t>().swap(bodies);
     bodies.clear();
@@ -146,6 +160,11 @@ struct ferry_producer : Handle {
   };
   std::mutex lanes_mu;
   std::map<std::string, std::unique_ptr<Lane>> lanes;  // guarded by lanes_mu; kept until destroy
+  // Topic handles: stable addresses (a deque only grows at its end), found
+  // by name when opened.
+  std::mutex topics_mu;
+  std::deque<ferry_producer_topic> topic_store;                  // guarded by topics_mu
+  std::map<std::string, ferry_producer_topic*, std::less<>> topic_index;  // guarded by topics_mu
   // any thread
   std::string uniq_prefix;
   std::atomic<uint32_t> uniq_counter{0};
@@ -351,8 +370,13 @@ void fill_result(ferry_send_result* r, ferry_status st, const Outcome& o) {
 void ferry_producer::run(std::shared_ptr<SendOp> op) {
   if (op->batchable && s.async_batch_max_messages > 1) return enqueue(std::move(op));
   // The cached route, borrowed (the common case: no count, no callback);
-  // else fetched first.
-  const SendRoute* cached = io->stopping() ? nullptr : io->send_route(op->topic);
+  // through the op's topic handle when it has found it; else fetched first.
+  ferry_producer_topic* h = op->handle;
+  const SendRoute* cached = nullptr;
+  if (!io->stopping()) {
+    cached = h && h->route ? h->route : io->send_route(op->topic);
+    if (h && !h->route) h->route = cached;
+  }
   if (cached) {
     if (cached->empty()) return finish(op, no_writable_queue(op->topic));
     return attempt(op, *cached);
@@ -360,6 +384,7 @@ void ferry_producer::run(std::shared_ptr<SendOp> op) {
   io->route(op->topic, false, [this, op](const Error& e, std::shared_ptr<const Route>) {
     if (!e.ok()) return finish(op, e);
     const SendRoute* r = io->send_route(op->topic);
+    if (op->handle && !op->handle->route) op->handle->route = r;
     if (!r || r->empty()) return finish(op, no_writable_queue(op->topic));
     attempt(op, *r);
   });
@@ -404,6 +429,7 @@ void ferry_producer::flush_now(Pending& q, const std::string& topic) {
   }
   auto batch = this->ops->acquire();
   batch->topic = topic;
+  batch->handle = ops[0]->handle;
   size_t total = 0;
   for (const auto& m : ops) total += m->bodies.size();
   batch->bodies.reserve(total);
@@ -710,6 +736,33 @@ ferry_status check_send_args(ferry_producer* p, ferry_client_message* msg, char*
   return p->check_running(errbuf, errlen);
 }
 
+// An async send, by name (handle NULL) or through a topic handle.
+ferry_status send_async(ferry_producer* p, ferry_producer_topic* handle, ferry_client_message* msg,
+                        ferry_send_cb cb, void* user_data, char* errbuf, size_t errlen) {
+  ferry_status st = check_send_args(p, msg, errbuf, errlen);
+  if (st != FERRY_OK) return st;
+  FERRY_REQUIRE_ARG(cb, "cb");
+  if (handle && msg->topic_s != handle->name)
+    return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT,
+                "message topic '" + msg->topic_s + "' is not the handle's ('" + handle->name + "')");
+  auto op = p->ops->acquire();
+  st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
+  if (st != FERRY_OK) return st;
+  op->handle = handle;
+  op->async_cb = cb;
+  op->async_ud = user_data;
+  // The op's `out` is final here; the turn's completions go together.
+  op->done = [p](Error e, const std::shared_ptr<SendOp>& o) { p->complete_async(o, std::move(e)); };
+  op->batchable = true;
+  p->begin_op();
+  if (!p->io->post([p, op] { p->run(op); })) {
+    op->done = nullptr;
+    p->end_op();
+    return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
+  }
+  return FERRY_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -811,25 +864,42 @@ FERRY_EXPORT ferry_status ferry_producer_send_batch(ferry_producer* p, ferry_cli
 FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer* p, ferry_client_message* msg,
                                                     ferry_send_cb cb, void* user_data, char* errbuf,
                                                     size_t errlen) {
+  return guarded(errbuf, errlen, [&] { return send_async(p, nullptr, msg, cb, user_data, errbuf, errlen); });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_topic_open(ferry_producer* p, const char* topic, ferry_producer_topic** out,
+                                                    char* errbuf, size_t errlen) {
   return guarded(errbuf, errlen, [&] {
-    ferry_status st = check_send_args(p, msg, errbuf, errlen);
-    if (st != FERRY_OK) return st;
-    FERRY_REQUIRE_ARG(cb, "cb");
-    auto op = p->ops->acquire();
-    st = build_op(p, &msg, 1, op.get(), errbuf, errlen);
-    if (st != FERRY_OK) return st;
-    op->async_cb = cb;
-    op->async_ud = user_data;
-    // The op's `out` is final here; the turn's completions go together.
-    op->done = [p](Error e, const std::shared_ptr<SendOp>& o) { p->complete_async(o, std::move(e)); };
-    op->batchable = true;
-    p->begin_op();
-    if (!p->io->post([p, op] { p->run(op); })) {
-      op->done = nullptr;
-      p->end_op();
-      return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
+    FERRY_REQUIRE_ARG(out, "out");
+    *out = nullptr;
+    FERRY_REQUIRE_ARG(p, "producer");
+    FERRY_REQUIRE_ARG(topic, "topic");
+    size_t tlen = std::strlen(topic);
+    if (tlen == 0 || tlen > FERRY_RECORD_MAX_TOPIC)
+      return fail(errbuf, errlen, FERRY_E_INVALID_NAME, "topic must be 1..127 bytes (got " + std::to_string(tlen) + ")");
+    std::string_view name(topic, tlen);
+    std::lock_guard lock(p->topics_mu);
+    auto it = p->topic_index.find(name);
+    if (it == p->topic_index.end()) {
+      ferry_producer_topic& h = p->topic_store.emplace_back();
+      h.owner = p;
+      h.name.assign(name);
+      it = p->topic_index.emplace(h.name, &h).first;
     }
+    *out = it->second;
     return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_send_async_topic(ferry_producer* p, ferry_producer_topic* topic,
+                                                          ferry_client_message* msg, ferry_send_cb cb,
+                                                          void* user_data, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(topic, "topic");
+    FERRY_REQUIRE_ARG(p, "producer");
+    if (topic->owner != p)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "topic handle belongs to another producer");
+    return send_async(p, topic, msg, cb, user_data, errbuf, errlen);
   });
 }
 

@@ -58,6 +58,8 @@ class RouteBatchMode {
     --skip_;
     return false;
   }
+  // The same without counting a period: whether to batch first-use fetches.
+  bool batches_now() const { return skip_ == 0; }
   // The name server answered GET_ROUTES with FERRY_E_UNKNOWN_REQUEST.
   void unsupported() { skip_ = kPeriodsPerTopic; }
 

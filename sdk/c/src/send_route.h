@@ -5,12 +5,15 @@
 // round robin, every per-topic byte a send touches is a cache miss: the old
 // path copied a shared_ptr<Route> (an atomic on the topic's control block,
 // three times per send), read the queue vector and searched the route's own
-// broker -> address map. Now a send finds the topic's SendRoute beside its
-// name in the cache entry and reads one or two lines of it. [loop]
+// broker -> address map. Now a send finds the topic's SendRoute through a
+// topic handle, or by name through a flat index (SendRouteIndex), and reads
+// one or two lines of it, kept in first-use order (SendRouteArena). [loop]
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,6 +62,42 @@ class SendRoute {
   uint32_t n_ = 0;
   SendQueue inline_[kInline]{};
   std::vector<SendQueue> more_;  // all of them, when n_ > kInline
+};
+
+// Topic name -> SendRoute*, open addressing on a 64-bit hash of the name
+// (linear probing, at most half full). Entries are never removed (as the
+// route cache's); a name points at the cache's key. A send by name reads one
+// slot line and compares the name, instead of walking a std::map of
+// 10,000 nodes. [loop]
+class SendRouteIndex {
+ public:
+  const SendRoute* find(std::string_view topic) const;
+  // topic (not present yet) and route outlive the index.
+  void insert(const std::string* topic, const SendRoute* route);
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const std::string* name = nullptr;
+    const SendRoute* route = nullptr;
+  };
+  static uint64_t hash_of(std::string_view s);
+  void grow();
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
+};
+
+// SendRoutes in the order their topics were first routed, in chunks that
+// only grow: a client sending round robin over many topics reads them as one
+// stream (prefetched) instead of one scattered map node each, and a pointer
+// stays valid for the arena's life. [loop]
+class SendRouteArena {
+ public:
+  SendRoute* make();
+
+ private:
+  std::vector<std::unique_ptr<SendRoute[]>> chunks_;
+  size_t used_ = 0, cap_ = 0;  // of the last chunk
 };
 
 }  // namespace ferry::sdk

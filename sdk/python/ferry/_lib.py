@@ -39,6 +39,10 @@ class Producer(_Opaque):
     pass
 
 
+class ProducerTopic(_Opaque):
+    pass
+
+
 class TransactionProducer(_Opaque):
     pass
 
@@ -58,6 +62,7 @@ class Admin(_Opaque):
 config_p = POINTER(Config)
 message_p = POINTER(Message)
 producer_p = POINTER(Producer)
+producer_topic_p = POINTER(ProducerTopic)
 tx_producer_p = POINTER(TransactionProducer)
 push_consumer_p = POINTER(PushConsumer)
 pull_consumer_p = POINTER(PullConsumer)
@@ -159,6 +164,9 @@ PROTOTYPES = {
     "ferry_producer_send": (status_t, [producer_p, message_p, POINTER(SendResult)] + _ERR),
     "ferry_producer_send_async": (status_t, [producer_p, message_p, SEND_CB, c_void_p] + _ERR),
     "ferry_producer_send_oneway": (status_t, [producer_p, message_p] + _ERR),
+    "ferry_producer_topic_open": (status_t, [producer_p, c_char_p, POINTER(producer_topic_p)] + _ERR),
+    "ferry_producer_send_async_topic": (status_t, [producer_p, producer_topic_p, message_p, SEND_CB,
+                                                   c_void_p] + _ERR),
     "ferry_producer_send_batch": (status_t, [producer_p, POINTER(message_p), c_size_t,
                                              POINTER(SendResult)] + _ERR),
     "ferry_producer_send_ordered": (status_t, [producer_p, message_p, c_void_p, c_size_t,

@@ -289,6 +289,32 @@ FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer *p, ferry_cli
                                                     ferry_send_cb cb, void *user_data,
                                                     char *errbuf, size_t errlen);
 
+/*
+ * A producer's handle on one topic (as librdkafka's rd_kafka_topic_t): sends
+ * through it find the topic's cached route through the handle instead of
+ * looking the name up per send, which is what a send costs per topic when
+ * thousands are written at once. Sends by name keep working alongside.
+ * OWNERSHIP: the producer owns the handle (never freed by the caller); it is
+ * valid until ferry_producer_destroy. Opening the same name again returns
+ * the same handle. THREAD: any; a handle may be used from several threads.
+ * Blocks: no (takes a short lock; the route is fetched by the first send,
+ * as for a send by name). FERRY_E_INVALID_NAME for an empty or over-long
+ * name (as ferry_message_new).
+ */
+typedef struct ferry_producer_topic ferry_producer_topic;
+FERRY_EXPORT ferry_status ferry_producer_topic_open(ferry_producer *p, const char *topic,
+                                                    ferry_producer_topic **out, char *errbuf,
+                                                    size_t errlen);
+
+/* ferry_producer_send_async through a topic handle of the same producer;
+ * msg's topic must be the handle's (FERRY_E_INVALID_ARGUMENT otherwise).
+ * Same rules, callback and blocking as ferry_producer_send_async. */
+FERRY_EXPORT ferry_status ferry_producer_send_async_topic(ferry_producer *p,
+                                                          ferry_producer_topic *topic,
+                                                          ferry_client_message *msg,
+                                                          ferry_send_cb cb, void *user_data,
+                                                          char *errbuf, size_t errlen);
+
 /* Oneway: written to one broker, no answer awaited, no retry. Returns once
  * the request is handed to the I/O thread (FERRY_OK) or could not be
  * (no route...). msg borrowed. Blocks: only to fetch an unknown route (up to
