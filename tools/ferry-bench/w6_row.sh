@@ -3,7 +3,8 @@
 # one ferryd per run with compare.sh's config (mmaplog, pwrite, async flush),
 # topic W6 with 4 queues, a push consumer from last (--split), then 3 s later
 # ferry-bench produce -m async -w 256 paced at RATE for DUR seconds. Each
-# configuration ("label:build_dir:extra consume flags") runs ROUNDS times,
+# configuration ("label:build_dir:extra consume flags[:storage keys]", keys
+# separated by ';' as in w7_row.sh) runs ROUNDS times,
 # alternated; one line per run: e2e percentiles (consumer), the producer's
 # ack p99 and the broker's pull counters. Not a test; run it under the lock:
 #   scripts/locked tools/ferry-bench/w6_row.sh 54000 5 3 "base:/tmp/ferry-ci8/build:" "pb256:build-x:--pull-batch 256"
@@ -17,12 +18,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$here/tools/ferry-bench/row_lib.sh"
 trap cleanup EXIT
 
-one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own trap)
+one_run() {  # one_run BUILD_DIR STORAGE_KEYS [consume flags...] (runs in a subshell: its own trap)
   trap cleanup EXIT
   local bin ns
-  bin=$(cd "$1" && pwd)/bin; shift
+  bin=$(cd "$1" && pwd)/bin
+  local skeys=${2//;/$'\n'}
+  shift 2
   tmp=$(mktemp -d /tmp/ferry-w6row.XXXXXX)
-  start_row_ferryd "$bin" "$tmp"
+  start_row_ferryd "$bin" "$tmp" "$skeys"
   row_topics "$bin" W6
   timeout -k 5 60 "$bin/ferry-bench" consume -n "$ns" --json --quiet -t W6 -m push --from last -N "$N" \
     -d $((DUR + 9)) --split "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
@@ -39,8 +42,9 @@ one_run() {  # one_run BUILD_DIR [consume flags...] (runs in a subshell: its own
 for ((r = 1; r <= ROUNDS; r++)); do
   for cfg in "$@"; do
     label=${cfg%%:*} rest=${cfg#*:}
-    build=${rest%%:*} flags=${rest#*:}
+    build=${rest%%:*} flags=${rest#*:} skeys=""
+    [[ $flags == *:* ]] && skeys=${flags#*:} flags=${flags%%:*}
     # shellcheck disable=SC2086  # flags are words on purpose
-    echo "$(date -u +%H:%M:%S) round $r $label rate $RATE: $(one_run "$build" $flags)"
+    echo "$(date -u +%H:%M:%S) round $r $label rate $RATE: $(one_run "$build" "$skeys" $flags)"
   done
 done

@@ -235,6 +235,8 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
   head_ = pos;
   staged_from_ = pos;
   write_offset_.store(pos, std::memory_order_release);
+  writeback_asked_ = pos;  // before start(): the pre-fault thread is not running
+  writeback_done_ = pos;
   synced_.store(std::min(scan_start, pos));
   faulted_.store(pos);
   zero_floor_.store(pos);
@@ -404,8 +406,46 @@ void CommitLog::allocator_loop() {
       }
       continue;
     }
+    if (writeback_due()) {
+      lk.unlock();
+      start_writeback();
+      lk.lock();
+      continue;
+    }
     alloc_cv_.wait(lk);
   }
+}
+
+void CommitLog::publish_written(uint64_t pos) {
+  write_offset_.store(pos, std::memory_order_release);
+  if (opt_.writeback_bytes && pos - writeback_asked_ >= opt_.writeback_bytes) {
+    writeback_asked_ = pos;
+    alloc_cv_.notify_one();  // a wake lost to a race waits for the next one
+  }
+}
+
+bool CommitLog::writeback_due() const {
+  return opt_.writeback_bytes &&
+         (write_offset() & ~(kPage - 1)) >= std::max(writeback_done_, synced_.load()) + opt_.writeback_bytes;
+}
+
+void CommitLog::start_writeback() {
+  // Whole pages only: the writer appends into the page holding the head, and
+  // a page under write-back may make that append wait (stable pages).
+  // Advice: an error changes when bytes reach the disk, never whether a sync
+  // makes them durable.
+  const uint64_t end = write_offset() & ~(kPage - 1);
+  for (uint64_t pos = std::max(writeback_done_, synced_.load()) & ~(kPage - 1); pos < end;) {
+    SegmentPtr seg = pin(pos);
+    if (!seg) {  // deleted by retention
+      pos = std::max(pos + 1, min_offset());
+      continue;
+    }
+    uint64_t upto = std::min(end, seg->end());
+    io_.start_writeback(seg->fd(), pos - seg->base(), upto - pos);
+    pos = upto;
+  }
+  writeback_done_ = std::max(writeback_done_, end);
 }
 
 void CommitLog::zero_ahead(uint64_t from, uint64_t target) {
@@ -634,7 +674,7 @@ ferry_status CommitLog::flush_staged(std::string* error) {
   staging_.clear();
   write_failed_ = FERRY_OK;
   // In the file now: readers, sync and checkpoints may use these bytes.
-  write_offset_.store(staged_from_, std::memory_order_release);
+  publish_written(staged_from_);
   return FERRY_OK;
 }
 
@@ -651,7 +691,7 @@ ferry_status CommitLog::end_batch(uint64_t* new_head, std::string* error) {
   if (opt_.write_mode == WriteMode::Pwrite) {
     if (!turn_staging_ || staging_.size() >= kStageLimit) st = flush_staged(error);
   } else {
-    write_offset_.store(head_, std::memory_order_release);
+    publish_written(head_);
   }
   *new_head = head_;
   write_mu_.unlock();
@@ -699,7 +739,7 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
     staged_from_ = head_;
     done += n;
     // pwrite: in the file now (end_batch publishes only what it writes).
-    if (opt_.write_mode == WriteMode::Pwrite) write_offset_.store(head_, std::memory_order_release);
+    if (opt_.write_mode == WriteMode::Pwrite) publish_written(head_);
   }
   return FERRY_OK;
 }

@@ -116,6 +116,12 @@ class CommitLog {
   void advise_head(const SegmentPtr& seg, bool head);
   ferry_status flush_staged(std::string* error);
   void allocator_loop();
+  // Writer: publish bytes in the file (write_offset_) and, every
+  // writeback_bytes, wake the pre-fault thread to start their write-back.
+  void publish_written(uint64_t pos);
+  // Pre-fault thread: start write-back of whole pages written since the last call.
+  bool writeback_due() const;
+  void start_writeback();
   bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
   ferry_status zero_range(const SegmentPtr& seg, uint64_t from, std::string* error);
 
@@ -157,6 +163,8 @@ class CommitLog {
   bool stopping_ = false;
   std::thread allocator_;
   std::string alloc_error_;
+  uint64_t writeback_asked_ = 0;         // writer: write_offset_ at the last wake for write-back
+  uint64_t writeback_done_ = 0;          // pre-fault thread: write-back started below this
 
   // Dispatcher thread only (populate_for_read).
   uint64_t read_populated_ = 0;          // pieces below this are mapped

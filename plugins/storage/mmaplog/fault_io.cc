@@ -307,4 +307,9 @@ std::vector<FaultIo::PopulateCall> FaultIo::populate_reads() const {
 
 int FaultIo::readahead(int fd, uint64_t off, uint64_t len) { return inner_->readahead(fd, off, len); }
 
+int FaultIo::start_writeback(int fd, uint64_t off, uint64_t len) {
+  writebacks_.fetch_add(1);
+  return inner_->start_writeback(fd, off, len);
+}
+
 }  // namespace ferry::mmaplog

@@ -3,6 +3,7 @@
 // for each file the prefix a successful sync made durable — what a machine
 // that loses power would keep (the power-cut test truncates or garbles
 // everything after it). Thread-safe.
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,10 @@ class FaultIo : public Io {
   };
   std::vector<PopulateCall> populate_reads() const;
   int readahead(int fd, uint64_t off, uint64_t len) override;  // passes through
+  // Passes through; counted, never durable (a power cut keeps only what a
+  // sync covered).
+  int start_writeback(int fd, uint64_t off, uint64_t len) override;
+  uint64_t writebacks() const { return writebacks_.load(); }
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;
@@ -117,6 +122,7 @@ class FaultIo : public Io {
   double disk_ratio_ = -1;
   int injected_ = 0;
   std::vector<PopulateCall> populate_reads_;
+  std::atomic<uint64_t> writebacks_{0};
 };
 
 }  // namespace ferry::mmaplog

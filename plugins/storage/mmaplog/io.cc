@@ -132,6 +132,13 @@ int PosixIo::readahead(int fd, uint64_t off, uint64_t len) {
   return ::readahead(fd, static_cast<off64_t>(off), len) == 0 ? 0 : -errno;
 }
 
+int PosixIo::start_writeback(int fd, uint64_t off, uint64_t len) {
+  return ::sync_file_range(fd, static_cast<off64_t>(off), static_cast<off64_t>(len),
+                           SYNC_FILE_RANGE_WRITE) == 0
+             ? 0
+             : -errno;
+}
+
 int PosixIo::sync_filesystem(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;

@@ -71,6 +71,11 @@ class Io {
   // over a hole, clean zero-filled pages a later pwrite copies into.
   // Advice, changes no byte: 0 or -errno.
   virtual int readahead(int fd, uint64_t off, uint64_t len) = 0;
+  // Start writing [off, off+len) of fd back to the device without waiting
+  // for it (sync_file_range SYNC_FILE_RANGE_WRITE). Makes nothing durable
+  // (no device cache flush, no metadata): a later sync_data still decides
+  // durability, it only finds less left to write. Advice: 0 or -errno.
+  virtual int start_writeback(int fd, uint64_t off, uint64_t len) = 0;
 };
 
 // The real thing.
@@ -101,6 +106,7 @@ class PosixIo : public Io {
   int write_zeros(int fd, uint64_t off, uint64_t len) override;
   int populate_read(const void* addr, size_t len) override;
   int readahead(int fd, uint64_t off, uint64_t len) override;
+  int start_writeback(int fd, uint64_t off, uint64_t len) override;
 };
 
 // Write the whole buffer (looping over short writes). 0 or -errno.

@@ -34,6 +34,14 @@ struct Options {
   // machine's spread ("Session 8 (lead)"); the pages it reads are clean, so
   // no flush ever writes them.
   bool pwrite_prefault = true;
+  // Start the kernel's write-back of every this many bytes the writer has
+  // written (sync_file_range WRITE, on the pre-fault thread), instead of
+  // leaving the whole interval's dirty pages to the next flush. Why: with
+  // async flush the 500 ms fdatasync wrote ~40 MiB at once (46-88 ms) and
+  // the loop's pwrite stalled up to 23.7 ms inside it: workload 6's tail
+  // (docs/benchmarks.md, "Session 10 (e2e)"); 1 MiB cut its p99 ~40 % for
+  // 1-3 % of batch throughput ("Session 10 (lead)"). 0: the kernel decides.
+  uint64_t writeback_bytes = 1ull << 20;
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
   uint32_t max_mapped_queue_files = 8192;  // readers' mappings (LRU)
