@@ -82,48 +82,79 @@ int32_t send_one(ferry_producer* p, const std::string& topic) {
   return r.queue_id;
 }
 
-TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
-  ferry::test::TempDir dir{"ferry-sdk-refresh"};
+// A standalone ferryd (its own name server, registering every second) and
+// an admin client that has seen it answer.
+struct Standalone {
+  explicit Standalone(const char* prefix) : dir(prefix) {}
+  ferry::test::TempDir dir;
   const std::string addr = ferry::test::loopback(ferry::test::free_port());
   const int metrics_port = ferry::test::free_port();
-  ferry::test::ChildProcess daemon(
-      {ferry::test::bin_path("ferryd"), "--config", ferry::test::source_dir() + "/conf/standalone.toml",
-       "--set", "kernel.data_dir=" + dir.str() + "/data", "--set", "kernel.listen=" + addr, "--set",
-       "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port), "--set",
-       "plugins.registration.name_servers=[\"" + addr + "\"]", "--set",
-       "plugins.registration.register_interval=1s", "--set", "plugins.registration.change_debounce=50ms"},
-      dir.str() + "/ferryd.log");
-  auto admin_conf = make_conf(addr, "30000");
-  ferry_admin* a = nullptr;
-  char err[512];
-  ASSERT_EQ(FERRY_OK, ferry_admin_new(admin_conf.get(), &a, err, sizeof err)) << err;
-  std::unique_ptr<ferry_admin, AdminDel> admin(a);
-  ASSERT_EQ(FERRY_OK, ferry_admin_start(a, err, sizeof err)) << err;
-  ASSERT_TRUE(wait_until([&] {
-    char* json = nullptr;
-    if (ferry_admin_runtime_stats(a, addr.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
-    ferry_string_free(json);
-    return true;
-  }, 20s)) << daemon.log();
+  std::unique_ptr<ferry::test::ChildProcess> daemon;
+  std::unique_ptr<ferry_config, ConfDel> admin_conf = make_conf(addr, "30000");
+  std::unique_ptr<ferry_admin, AdminDel> admin;
 
+  void start() {
+    daemon = std::make_unique<ferry::test::ChildProcess>(
+        std::vector<std::string>{
+            ferry::test::bin_path("ferryd"), "--config", ferry::test::source_dir() + "/conf/standalone.toml",
+            "--set", "kernel.data_dir=" + dir.str() + "/data", "--set", "kernel.listen=" + addr, "--set",
+            "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port), "--set",
+            "plugins.registration.name_servers=[\"" + addr + "\"]", "--set",
+            "plugins.registration.register_interval=1s", "--set", "plugins.registration.change_debounce=50ms"},
+        dir.str() + "/ferryd.log");
+    ferry_admin* a = nullptr;
+    char err[512];
+    ASSERT_EQ(FERRY_OK, ferry_admin_new(admin_conf.get(), &a, err, sizeof err)) << err;
+    admin.reset(a);
+    ASSERT_EQ(FERRY_OK, ferry_admin_start(a, err, sizeof err)) << err;
+    ASSERT_TRUE(wait_until([&] {
+      char* json = nullptr;
+      if (ferry_admin_runtime_stats(a, addr.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+      ferry_string_free(json);
+      return true;
+    }, 20s)) << daemon->log();
+  }
+
+  // Topics name(0) .. name(n - 1) with `queues` queues each; returns once the
+  // last one's route is registered.
+  template <typename Name>
+  void create_topics(int n, Name name, uint32_t queues) {
+    char err[512];
+    for (int i = 0; i < n; ++i) {
+      ferry_topic_settings t = FERRY_STRUCT_INIT(ferry_topic_settings);
+      std::string topic = name(i);
+      t.name = topic.c_str();
+      t.read_queues = t.write_queues = queues;
+      t.perm = 6;
+      ASSERT_EQ(FERRY_OK, ferry_admin_create_topic(admin.get(), addr.c_str(), &t, err, sizeof err)) << err;
+    }
+    ASSERT_TRUE(wait_until([&] {
+      char* json = nullptr;
+      if (ferry_admin_topic_route(admin.get(), name(n - 1).c_str(), &json, nullptr, 0) != FERRY_OK) return false;
+      ferry_string_free(json);
+      return true;
+    }, 20s)) << daemon->log();
+  }
+
+  void stop() {
+    admin.reset();
+    daemon->signal(SIGTERM);
+    ASSERT_TRUE(daemon->wait_for(20s)) << daemon->log();
+  }
+};
+
+TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
+  Standalone broker("ferry-sdk-refresh");
+  ASSERT_NO_FATAL_FAILURE(broker.start());
+  const std::string& addr = broker.addr;
+  const int metrics_port = broker.metrics_port;
+  ferry_admin* a = broker.admin.get();
+  char err[512];
   // Many topics, one write queue each (so a later change to 4 is visible in
   // the queue a send lands on).
   constexpr int kTopics = 300;
   auto name = [](int i) { return "refresh-" + std::to_string(i); };
-  for (int i = 0; i < kTopics; ++i) {
-    ferry_topic_settings t = FERRY_STRUCT_INIT(ferry_topic_settings);
-    std::string n = name(i);
-    t.name = n.c_str();
-    t.read_queues = t.write_queues = 1;
-    t.perm = 6;
-    ASSERT_EQ(FERRY_OK, ferry_admin_create_topic(a, addr.c_str(), &t, err, sizeof err)) << err;
-  }
-  ASSERT_TRUE(wait_until([&] {
-    char* json = nullptr;
-    if (ferry_admin_topic_route(a, name(kTopics - 1).c_str(), &json, nullptr, 0) != FERRY_OK) return false;
-    ferry_string_free(json);
-    return true;
-  }, 20s)) << daemon.log();
+  ASSERT_NO_FATAL_FAILURE(broker.create_topics(kTopics, name, 1));
 
   // The producer caches every route (one GET_ROUTE per topic at first use).
   constexpr int kRefreshMs = 300;
@@ -173,53 +204,21 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   EXPECT_LE(batched / batches, kTopics) << after;
 
   producer.reset();
-  admin.reset();
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(daemon.wait_for(20s)) << daemon.log();
+  broker.stop();
 }
 
 // A new producer's first sends to many topics at once: the routes they need
 // are fetched with GET_ROUTES per loop turn, not one GET_ROUTE per topic,
 // and every send lands (by name and through topic handles alike).
 TEST(SdkRouteRefresh, FirstSendsToManyTopicsFetchTheirRoutesInBatches) {
-  ferry::test::TempDir dir{"ferry-sdk-first-routes"};
-  const std::string addr = ferry::test::loopback(ferry::test::free_port());
-  const int metrics_port = ferry::test::free_port();
-  ferry::test::ChildProcess daemon(
-      {ferry::test::bin_path("ferryd"), "--config", ferry::test::source_dir() + "/conf/standalone.toml",
-       "--set", "kernel.data_dir=" + dir.str() + "/data", "--set", "kernel.listen=" + addr, "--set",
-       "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port), "--set",
-       "plugins.registration.name_servers=[\"" + addr + "\"]", "--set",
-       "plugins.registration.register_interval=1s", "--set", "plugins.registration.change_debounce=50ms"},
-      dir.str() + "/ferryd.log");
-  auto conf = make_conf(addr, "30000");
-  ferry_admin* a = nullptr;
+  Standalone broker("ferry-sdk-first-routes");
+  ASSERT_NO_FATAL_FAILURE(broker.start());
+  const int metrics_port = broker.metrics_port;
   char err[512];
-  ASSERT_EQ(FERRY_OK, ferry_admin_new(conf.get(), &a, err, sizeof err)) << err;
-  std::unique_ptr<ferry_admin, AdminDel> admin(a);
-  ASSERT_EQ(FERRY_OK, ferry_admin_start(a, err, sizeof err)) << err;
-  ASSERT_TRUE(wait_until([&] {
-    char* json = nullptr;
-    if (ferry_admin_runtime_stats(a, addr.c_str(), &json, nullptr, 0) != FERRY_OK) return false;
-    ferry_string_free(json);
-    return true;
-  }, 20s)) << daemon.log();
   constexpr int kTopics = 400;
   auto name = [](int i) { return "first-" + std::to_string(i); };
-  for (int i = 0; i < kTopics; ++i) {
-    ferry_topic_settings t = FERRY_STRUCT_INIT(ferry_topic_settings);
-    std::string n = name(i);
-    t.name = n.c_str();
-    t.read_queues = t.write_queues = 2;
-    t.perm = 6;
-    ASSERT_EQ(FERRY_OK, ferry_admin_create_topic(a, addr.c_str(), &t, err, sizeof err)) << err;
-  }
-  ASSERT_TRUE(wait_until([&] {
-    char* json = nullptr;
-    if (ferry_admin_topic_route(a, name(kTopics - 1).c_str(), &json, nullptr, 0) != FERRY_OK) return false;
-    ferry_string_free(json);
-    return true;
-  }, 20s)) << daemon.log();
+  ASSERT_NO_FATAL_FAILURE(broker.create_topics(kTopics, name, 2));
+  auto conf = make_conf(broker.addr, "30000");
 
   ferry_producer* praw = nullptr;
   ASSERT_EQ(FERRY_OK, ferry_producer_new(conf.get(), &praw, err, sizeof err)) << err;
@@ -273,9 +272,7 @@ TEST(SdkRouteRefresh, FirstSendsToManyTopicsFetchTheirRoutesInBatches) {
   EXPECT_LT(batches, kTopics / 4) << after;
 
   producer.reset();
-  admin.reset();
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(daemon.wait_for(20s)) << daemon.log();
+  broker.stop();
 }
 
 // An older name server: GET_ROUTES is answered UNKNOWN_REQUEST; the refresh
