@@ -126,6 +126,37 @@ void send_async(ferry_producer* p, Tally* t, const std::string& topic) {
   ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p, m.get(), &on_done, ctx, err, sizeof err)) << err;
 }
 
+// Changes the queue counts of topic(0 .. n - 1) every 2 ms until stopped:
+// per broker 1 .. 12, so 2 .. 24 queues per route, inline and on the heap,
+// growing and shrinking.
+class RouteChurn {
+ public:
+  template <typename Topic>
+  RouteChurn(FakeCluster& cluster, int n, Topic topic)
+      : thread_([this, &cluster, n, topic] {
+          const uint32_t counts[] = {1, 12, 2, 8, 4};
+          for (int i = 0; !stop_.load() && i < 2000; ++i) {
+            for (int t = i % 4; t < n; t += 4) cluster.create_topic(topic(t), counts[i % 5]);
+            std::this_thread::sleep_for(2ms);
+          }
+        }) {}
+  ~RouteChurn() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // after stop_: starts once stop_ exists
+};
+
+// Every one of `n` sends completed (within 30 s).
+void expect_calls(Tally& tally, int n) {
+  std::unique_lock lock(tally.mu);
+  EXPECT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == n; })) << tally.calls;
+}
+
 // Some sends succeeded, and each of the others ended on a route older than
 // a shrink, naming a queue the broker no longer has (its clear refusal, not
 // retried); nothing else.
@@ -146,23 +177,10 @@ TEST(SdkProducerRoutes, AsyncSendsOverManyTopicsWhileTheirRoutesChangeCompleteOn
   auto conf = make_conf(cluster.name_servers(), {{"route_refresh_ms", "10"}});
   auto p = start_producer(conf);
   Tally tally;
-  std::atomic<bool> stop{false};
-  std::thread mutate([&] {
-    // Queue counts per broker cycle through 1 .. 12: 2 .. 24 queues per
-    // route, inline and on the heap, growing and shrinking.
-    const uint32_t counts[] = {1, 12, 2, 8, 4};
-    for (int i = 0; !stop.load() && i < 2000; ++i) {
-      for (int t = i % 4; t < kTopics; t += 4) cluster.create_topic(topic(t), counts[i % 5]);
-      std::this_thread::sleep_for(2ms);
-    }
-  });
+  RouteChurn churn(cluster, kTopics, topic);
   for (int i = 0; i < kSends; ++i) send_async(p.get(), &tally, topic(i));
-  {
-    std::unique_lock lock(tally.mu);
-    EXPECT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == kSends; })) << tally.calls;
-  }
-  stop = true;
-  mutate.join();
+  expect_calls(tally, kSends);
+  churn.stop();
   expect_ok_or_stale_queue(tally);
   // Each reached a broker exactly once (stored() would not do: a fake
   // broker drops a queue's messages when its count shrinks).
@@ -265,26 +283,15 @@ TEST(SdkProducerTopicHandle, AsyncSendsThroughHandlesWhileRoutesChangeCompleteOn
   for (int t = 0; t < kTopics; ++t)
     ASSERT_EQ(FERRY_OK, ferry_producer_topic_open(p.get(), topic(t).c_str(), &handles[t], err, sizeof err)) << err;
   Tally tally;
-  std::atomic<bool> stop{false};
-  std::thread mutate([&] {
-    const uint32_t counts[] = {1, 12, 2, 8, 4};
-    for (int i = 0; !stop.load() && i < 2000; ++i) {
-      for (int t = i % 4; t < kTopics; t += 4) cluster.create_topic(topic(t), counts[i % 5]);
-      std::this_thread::sleep_for(2ms);
-    }
-  });
+  RouteChurn churn(cluster, kTopics, topic);
   // Two sender threads share the handles.
   std::thread second([&] {
     for (int i = 1; i < kSends; i += 2) send_async_via(p.get(), handles[i % kTopics], &tally, topic(i));
   });
   for (int i = 0; i < kSends; i += 2) send_async_via(p.get(), handles[i % kTopics], &tally, topic(i));
   second.join();
-  {
-    std::unique_lock lock(tally.mu);
-    EXPECT_TRUE(tally.cv.wait_for(lock, 30s, [&] { return tally.calls == kSends; })) << tally.calls;
-  }
-  stop = true;
-  mutate.join();
+  expect_calls(tally, kSends);
+  churn.stop();
   expect_ok_or_stale_queue(tally);
   EXPECT_EQ(static_cast<size_t>(kSends), cluster.sends_received(0) + cluster.sends_received(1));
   // Settled at 12 queues per broker (on the heap, and the most any route
