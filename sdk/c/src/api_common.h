@@ -2,6 +2,7 @@
 // What every extern "C" entry shares: writing the error text into the
 // caller's buffer and the catch-all guard that keeps exceptions inside.
 #include <ferry/client.h>
+#include <ferry/record.h>
 
 #include <cstring>
 #include <exception>
@@ -18,6 +19,13 @@ void write_error(char* errbuf, size_t errlen, std::string_view text);
 inline ferry_status fail(char* errbuf, size_t errlen, ferry_status s, std::string_view text) {
   write_error(errbuf, errlen, text.empty() ? std::string_view(ferry_status_str(s)) : text);
   return s;
+}
+
+// A topic name's length as every entry point taking a topic checks it
+// (the record format's limit).
+inline ferry_status check_topic_length(size_t len, char* errbuf, size_t errlen) {
+  if (len != 0 && len <= FERRY_RECORD_MAX_TOPIC) return FERRY_OK;
+  return fail(errbuf, errlen, FERRY_E_INVALID_NAME, "topic must be 1..127 bytes (got " + std::to_string(len) + ")");
 }
 
 // An error with its status, carried from the I/O thread back to the caller.

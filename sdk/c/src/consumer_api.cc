@@ -36,7 +36,7 @@ ferry_status subscribe(Consumer* c, const char* topic, const char* expr, char* e
     return fail(errbuf, errlen, c->state == HandleState::kClosed ? FERRY_E_CLOSED : FERRY_E_STATE,
                 "subscribe before start");
   size_t n = std::strlen(topic);
-  if (n == 0 || n > FERRY_RECORD_MAX_TOPIC) return fail(errbuf, errlen, FERRY_E_INVALID_NAME, "topic must be 1..127 bytes");
+  if (ferry_status st = check_topic_length(n, errbuf, errlen); st != FERRY_OK) return st;
   std::string e = expr ? expr : "";
   if (e.find_first_of("\x01\x02") != std::string::npos)
     return fail(errbuf, errlen, FERRY_E_BAD_SUBSCRIPTION, "tag expression contains \\x01 or \\x02");

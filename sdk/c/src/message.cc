@@ -208,9 +208,7 @@ FERRY_EXPORT ferry_status ferry_message_new(const char* topic, const void* body,
     if (!body && len)
       return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "body is NULL but len is not 0");
     size_t tlen = std::strlen(topic);
-    if (tlen == 0 || tlen > FERRY_RECORD_MAX_TOPIC)
-      return fail(errbuf, errlen, FERRY_E_INVALID_NAME,
-                  "topic must be 1..127 bytes (got " + std::to_string(tlen) + ")");
+    if (ferry_status st = ferry::sdk::check_topic_length(tlen, errbuf, errlen); st != FERRY_OK) return st;
     auto m = std::make_unique<ferry_client_message>();
     m->topic_s.assign(topic, tlen);
     if (len) m->body_s.assign(static_cast<const char*>(body), len);

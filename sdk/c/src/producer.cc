@@ -875,8 +875,7 @@ FERRY_EXPORT ferry_status ferry_producer_topic_open(ferry_producer* p, const cha
     FERRY_REQUIRE_ARG(p, "producer");
     FERRY_REQUIRE_ARG(topic, "topic");
     size_t tlen = std::strlen(topic);
-    if (tlen == 0 || tlen > FERRY_RECORD_MAX_TOPIC)
-      return fail(errbuf, errlen, FERRY_E_INVALID_NAME, "topic must be 1..127 bytes (got " + std::to_string(tlen) + ")");
+    if (ferry_status st = ferry::sdk::check_topic_length(tlen, errbuf, errlen); st != FERRY_OK) return st;
     std::string_view name(topic, tlen);
     std::lock_guard lock(p->topics_mu);
     auto it = p->topic_index.find(name);

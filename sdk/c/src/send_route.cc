@@ -44,25 +44,23 @@ const SendRoute* SendRouteIndex::find(std::string_view topic) const {
 
 void SendRouteIndex::insert(const std::string* topic, const SendRoute* route) {
   if ((used_ + 1) * 2 > slots_.size()) grow();
-  const uint64_t h = hash_of(*topic);
-  const size_t mask = slots_.size() - 1;
-  size_t i = h & mask;
-  while (slots_[i].name) i = (i + 1) & mask;
-  slots_[i] = Slot{h, topic, route};
+  place(Slot{hash_of(*topic), topic, route});
   ++used_;
+}
+
+void SendRouteIndex::place(const Slot& s) {
+  const size_t mask = slots_.size() - 1;
+  size_t i = s.hash & mask;
+  while (slots_[i].name) i = (i + 1) & mask;
+  slots_[i] = s;
 }
 
 void SendRouteIndex::grow() {
   std::vector<Slot> old;
   old.swap(slots_);
   slots_.resize(old.empty() ? 16 : old.size() * 2);
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (!s.name) continue;
-    size_t i = s.hash & mask;
-    while (slots_[i].name) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
+  for (const Slot& s : old)
+    if (s.name) place(s);
 }
 
 SendRoute* SendRouteArena::make() {

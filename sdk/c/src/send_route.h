@@ -83,6 +83,7 @@ class SendRouteIndex {
   };
   static uint64_t hash_of(std::string_view s);
   void grow();
+  void place(const Slot& s);  // into the first free slot of its probe run
   std::vector<Slot> slots_;
   size_t used_ = 0;
 };
