@@ -19,6 +19,7 @@ ferry_status TopicTable::load(std::string* why) {
   if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
   if (s != FERRY_OK) return s;
   flush_counts();
+  index_.clear();
   topics_.clear();
   ++generation_;  // entries held by generation (Core::TurnSend) are gone
   s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
@@ -39,6 +40,7 @@ ferry_status TopicTable::load(std::string* why) {
     topics_[c.name] = std::move(c);
     return FERRY_OK;
   });
+  reindex();  // also after a bad line: the lines before it are in topics_
   if (s != FERRY_OK) return s;
   saved_generation_ = generation_;
   return FERRY_OK;
@@ -81,8 +83,13 @@ ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
 }
 
 const TopicConfig* TopicTable::find(std::string_view name) const {
-  auto it = topics_.find(name);
-  return it == topics_.end() ? nullptr : &it->second;
+  return index_.find(name, TopicIndex::hash(name),
+                     [](const TopicConfig& t) -> std::string_view { return t.name; });
+}
+
+void TopicTable::reindex() {
+  index_.clear();
+  for (const auto& [name, c] : topics_) index_.insert(&c, TopicIndex::hash(name));
 }
 
 ferry_status TopicTable::validate(TopicConfig& c, bool system, std::string* why) const {
@@ -120,7 +127,8 @@ ferry_status TopicTable::create(TopicConfig c, bool system, std::string* why) {
     return FERRY_E_ALREADY_EXISTS;
   }
   std::string name = c.name;
-  topics_.emplace(std::move(name), std::move(c));
+  auto it = topics_.emplace(std::move(name), std::move(c)).first;
+  index_.insert(&it->second, TopicIndex::hash(it->first));
   ++generation_;
   return FERRY_OK;
 }
@@ -150,6 +158,7 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
     return FERRY_E_RESERVED_NAME;
   }
   flush_one(it->second);
+  index_.erase(&it->second, TopicIndex::hash(name));
   topics_.erase(it);
   ++generation_;
   return FERRY_OK;

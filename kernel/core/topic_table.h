@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "topic_index.h"
 
 namespace ferry::core {
 
@@ -58,6 +59,8 @@ class TopicTable {
   // `path`: the file, e.g. <data_dir>/core/topics.conf.
   explicit TopicTable(std::string path, CountSink sink = {})
       : path_(std::move(path)), sink_(std::move(sink)) {}
+  TopicTable(const TopicTable&) = delete;  // the index points into topics_
+  TopicTable& operator=(const TopicTable&) = delete;
 
   // Read the file (absent = empty table). FERRY_E_CORRUPTED naming the line.
   ferry_status load(std::string* why);
@@ -111,10 +114,12 @@ class TopicTable {
   ferry_status validate(TopicConfig& config, bool system, std::string* why) const;
   void flush_one(const TopicConfig& t);  // sink it, unlist it
   void drain(const TopicConfig& t);      // sink its counts, zero them (not unlisting)
+  void reindex();                        // the index from topics_ anew
 
   std::string path_;
   CountSink sink_;
   std::map<std::string, TopicConfig, std::less<>> topics_;  // node-based: entries never move
+  TopicIndex index_;                                        // topics_' entries by name hash: find()
   std::vector<const TopicConfig*> counted_;                 // entries with counts since the last flush
   uint64_t generation_ = 0;
   uint64_t saved_generation_ = 0;

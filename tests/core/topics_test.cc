@@ -148,6 +148,53 @@ TEST(TopicTable, RemoveAndReloadFlushTheEntryFirst) {
   EXPECT_EQ(log.got["b"].first, 11u);
 }
 
+// find() goes through TopicIndex: every live name found as its own entry,
+// removed and unknown names not, across growth, removals and a reload.
+TEST(TopicTable, FindIsExactAcrossCreatesRemovesAndReload) {
+  ferry::test::TempDir dir;
+  TopicTable t(dir.str() + "/topics.conf");
+  std::string why;
+  const int n = 5000;
+  auto name = [](int i) { return "topic-" + std::to_string(i); };
+  for (int i = 0; i < n; ++i) ASSERT_EQ(t.create({name(i), 4, 4, 6, 0}, false, &why), FERRY_OK);
+  for (int i = 0; i < n; i += 3) ASSERT_EQ(t.remove(name(i), false, &why), FERRY_OK);
+  auto check = [&](const TopicTable& tt) {
+    for (int i = 0; i < n; ++i) {
+      const TopicConfig* c = tt.find(name(i));
+      if (i % 3 == 0) {
+        EXPECT_EQ(c, nullptr) << name(i);
+      } else {
+        ASSERT_NE(c, nullptr) << name(i);
+        EXPECT_EQ(c->name, name(i));
+      }
+    }
+    EXPECT_EQ(tt.find("topic-"), nullptr);
+    EXPECT_EQ(tt.find("nope"), nullptr);
+  };
+  check(t);
+  ASSERT_EQ(t.save(&why), FERRY_OK) << why;
+  TopicTable again(dir.str() + "/topics.conf");
+  ASSERT_EQ(again.load(&why), FERRY_OK) << why;
+  check(again);
+  ASSERT_EQ(again.create({name(0), 4, 4, 6, 0}, false, &why), FERRY_OK);
+  EXPECT_EQ(again.find(name(0))->name, name(0));
+}
+
+// Colliding hashes: removal shifts later slots back so every probe still
+// reaches its entry, also across the end of the slot array.
+TEST(TopicIndex, EraseKeepsCollidingEntriesReachable) {
+  std::vector<TopicConfig> cs(30);  // stays at 64 slots
+  for (size_t i = 0; i < cs.size(); ++i) cs[i].name = "t" + std::to_string(i);
+  auto name_of = [](const TopicConfig& c) -> std::string_view { return c.name; };
+  auto h = [](size_t i) -> uint64_t { return i < 15 ? 63 : 62 + (i % 3); };  // 62, 63, 64 = 0: wraps
+  TopicIndex index;
+  for (size_t i = 0; i < cs.size(); ++i) index.insert(&cs[i], h(i));
+  for (size_t i = 0; i < cs.size(); i += 2) index.erase(&cs[i], h(i));
+  EXPECT_EQ(index.size(), cs.size() / 2);
+  for (size_t i = 0; i < cs.size(); ++i)
+    EXPECT_EQ(index.find(cs[i].name, h(i), name_of), i % 2 ? &cs[i] : nullptr) << i;
+}
+
 TEST(TopicTable, CorruptFileNamesTheLine) {
   ferry::test::TempDir dir;
   std::string path = dir.str() + "/topics.conf", why;
