@@ -32,6 +32,10 @@
 // loop's passes (wake, pass end, slowest ack) as CSV to line up with
 // `perf record -k mono` syscall events. --slices K alternates the phases of
 // a round in K pieces each, so the baseline and the loops see the same disk.
+// --warmup-mib M: each loop piece first runs the loop untimed until the log
+// passes M MiB (with --segment-size M MiB: the timed part runs after the
+// first roll, the steady state of a running broker); --prefill true|false
+// sets the storage's segment_prefill (builds without the key refuse it).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -43,6 +47,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -242,7 +247,8 @@ void write_timeline(const std::string& file, const Cycles& cycles) {
 Result kernel_shaped(const std::string& dir, int senders, size_t body, double seconds,
                      const std::string& segment_size, const std::string& write_mode,
                      const std::string& group_wait_us, bool publish_each = false, bool direct = false,
-                     bool end_turn = false, bool batched = false, const std::string& timeline = "") {
+                     bool end_turn = false, bool batched = false, const std::string& timeline = "",
+                     uint64_t warmup_bytes = 0, const std::string& prefill = "") {
   Result r{"mmaplog + flush sync, " + std::to_string(senders) + " senders on one loop (kernel-shaped)" +
            (group_wait_us == "0" ? "" : ", group_wait_us " + group_wait_us) +
            (direct ? ", on_appended called by the loop itself" : "") +
@@ -256,7 +262,9 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
     o.data_dir = data;
     FakeHost host(o);
     PluginHandle storage(host, "storage", "mmaplog");
-    storage.create_and_start("store", {{"segment_size", segment_size}, {"write_mode", write_mode}});
+    std::map<std::string, std::string> keys{{"segment_size", segment_size}, {"write_mode", write_mode}};
+    if (!prefill.empty()) keys["segment_prefill"] = prefill;  // a build without the key refuses it
+    storage.create_and_start("store", keys);
     const auto* sops = storage.ops<ferry_storage_ops>();
     host.publish_write(sops->write_offset(storage.instance()));
     PluginHandle flush(host, "flush", "sync");
@@ -325,6 +333,25 @@ Result kernel_shaped(const std::string& dir, int senders, size_t body, double se
     // first, as the kernel's first turn does, so staging is on from the start.
     auto turn_end = [&] { return end_turn ? path.end_turn(false) : last_end; };
     if (end_turn) turn_end();
+    if (warmup_bytes > 0) {
+      // Untimed: the same loop until the log passes warmup_bytes (with a
+      // segment of that size: the timed part runs past the first roll, in
+      // segments the storage's pre-fault thread had a segment's time to
+      // prepare, as in a broker that has been running), then every ack.
+      send_many(senders);
+      host.publish_write(turn_end());
+      while (last_end < warmup_bytes) {
+        if (!host.wait_watermark(FERRY_WATERMARK_DURABLE, fifo.front().end, std::chrono::seconds(10)))
+          throw std::runtime_error("no DURABLE advance in 10 s (warm-up)");
+        uint64_t durable = host.watermark(FERRY_WATERMARK_DURABLE);
+        int acked = 0;
+        for (; !fifo.empty() && fifo.front().end <= durable; ++acked) fifo.pop_front();
+        send_many(acked);
+        if (acked > 0) host.publish_write(turn_end());
+      }
+      host.wait_watermark(FERRY_WATERMARK_DURABLE, fifo.back().end, std::chrono::seconds(10));
+      fifo.clear();
+    }
     auto start = Clock::now();
     auto end = start + std::chrono::duration<double>(seconds);
     send_many(senders);
@@ -405,12 +432,15 @@ double median(std::vector<double> v) {
 // the other says more about the disk than about the loop.
 int run_interleaved(const std::string& dir, int rounds, int senders, size_t body, double seconds,
                     const std::string& segment_size, const std::string& write_mode, const std::string& loops,
-                    const std::string& timeline, int slices) {
+                    const std::string& timeline, int slices, uint64_t warmup_bytes, const std::string& prefill) {
   std::printf("body %zu B, %.1f s per phase, %d rounds of [baseline, raw group of %d, %d senders on one loop "
               "(on_appended posted by the fake host | called by the loop | called, after storage end_turn | "
               "one storage append per pass, end_turn, called), baseline again], write_mode %s, each phase in %d "
               "alternating piece(s)\n\n",
               body, seconds, rounds, senders, senders, write_mode.c_str(), std::max(slices, 1));
+  std::printf("segment_size %s, warm-up %llu bytes before each loop piece, segment_prefill %s\n\n",
+              segment_size.c_str(), static_cast<unsigned long long>(warmup_bytes),
+              prefill.empty() ? "(the plugin's default)" : prefill.c_str());
   std::printf("| round | baseline msgs/s | baseline p50/p99 us | raw group x (its p50 us) | loop | msgs/s | msgs per sync "
               "| ack p50/p99 us | throughput x | ack p99 / base p50 | ack p99 / base p99 |\n");
   std::printf("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
@@ -434,7 +464,7 @@ int run_interleaved(const std::string& dir, int rounds, int senders, size_t body
                              ? ""
                              : timeline + "-r" + std::to_string(i + 1) + "-" + kLoop[d] + ".csv";
         merge_into(loop_r[d], kernel_shaped(dir, senders, body, piece, segment_size, write_mode, "0", false, d >= 1,
-                                            d >= 2, d == 3, tl));
+                                            d >= 2, d == 3, tl, warmup_bytes, prefill));
       }
     }
     raw_x.push_back(raw.rate() / base.rate());
@@ -502,6 +532,8 @@ int main(int argc, char** argv) {
   int interleave = 0;
   std::string loops = "0123", timeline;
   int slices = 1;
+  uint64_t warmup_bytes = 0;
+  std::string prefill;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--dir") dir = v;
@@ -516,11 +548,13 @@ int main(int argc, char** argv) {
     else if (k == "--loops") loops = v;
     else if (k == "--timeline") timeline = v;
     else if (k == "--slices") slices = std::atoi(v.c_str());
+    else if (k == "--warmup-mib") warmup_bytes = static_cast<uint64_t>(std::atoll(v.c_str())) << 20;
+    else if (k == "--prefill") prefill = v;
     else {
       std::fprintf(stderr,
                    "usage: %s [--dir D] [--appenders N] [--seconds S] [--body B] [--segment-size 256MiB] "
                    "[--write-mode mmap|pwrite] [--group-wait-us N] [--thread-phase 0|1] [--interleave R] [--loops 0123] "
-                   "[--timeline PREFIX] [--slices K]\n",
+                   "[--timeline PREFIX] [--slices K] [--warmup-mib M] [--prefill true|false]\n",
                    argv[0]);
       return 2;
     }
@@ -532,7 +566,7 @@ int main(int argc, char** argv) {
       dir = tmp->str();
     }
     if (interleave > 0) return run_interleaved(dir, interleave, appenders, body, seconds, segment_size, write_mode, loops,
-                                             timeline, slices);
+                                             timeline, slices, warmup_bytes, prefill);
     std::vector<Result> rs;
     // [0] the baseline: one fdatasync per message, appending to a new file.
     rs.push_back(raw_fdatasync(dir, body, seconds));

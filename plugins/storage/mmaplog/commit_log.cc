@@ -240,6 +240,10 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
   synced_.store(std::min(scan_start, pos));
   faulted_.store(pos);
   zero_floor_.store(pos);
+  {
+    std::lock_guard fl(fill_mu_);
+    fill_floor_ = active_->end();  // the segments that exist are the writer's
+  }
   return FERRY_OK;
 }
 
@@ -385,6 +389,10 @@ void CommitLog::allocator_loop() {
       creating_ = UINT64_MAX;
       if (s) {
         next_ = std::move(s);
+        if (opt_.segment_prefill && opt_.write_mode == WriteMode::Pwrite) {
+          fill_seg_ = next_;  // prefill_piece checks fill_floor_ before each write
+          filled_ = 0;
+        }
       } else {
         alloc_error_ = err;
         failed_base_ = base;  // the writer creates it itself and reports
@@ -412,8 +420,81 @@ void CommitLog::allocator_loop() {
       lk.lock();
       continue;
     }
+    if (fill_seg_) {
+      // Last in line: creating, the head's window and its write-back come
+      // first; one piece per turn so they are never behind a whole segment.
+      const uint64_t w = write_offset();
+      fill_idle_ = fill_idle_ && w == fill_idle_at_;
+      if (fill_idle_ || prefill_due(*fill_seg_, w)) {
+        SegmentPtr seg = fill_seg_;
+        lk.unlock();
+        const bool more = prefill_piece(seg);
+        lk.lock();
+        if (!more) fill_seg_.reset();
+        continue;
+      }
+      // Ahead of the writer: wait for it (publish_written wakes this thread
+      // every writeback_bytes). No append for a while: the disk is idle,
+      // fill at its pace.
+      alloc_cv_.wait_for(lk, std::chrono::milliseconds(20));
+      fill_idle_ = write_offset() == w;
+      fill_idle_at_ = w;
+      continue;
+    }
     alloc_cv_.wait(lk);
   }
+}
+
+bool CommitLog::prefill_due(const Segment& seg, uint64_t write_offset) const {
+  // Spread over the active segment's life, in step with the writer: done
+  // when it is two thirds through. A segment of zeros written in one burst
+  // (64 MiB in ~70 ms here) made every group sync in that burst wait for
+  // the device to take megabytes of zeros (pass end -> wake ~4 ms: ack p99
+  // x1.5, docs/benchmarks.md "Session 11 (flush)").
+  constexpr uint64_t kFillLead = 2 << 20;
+  const uint64_t active_base = seg.base() - std::min(seg.base(), opt_.segment_size);
+  const uint64_t written = write_offset > active_base ? write_offset - active_base : 0;
+  return filled_ < written + written / 2 + kFillLead;
+}
+
+bool CommitLog::prefill_piece(const SegmentPtr& seg) {
+  // Why: a group-commit fdatasync over blocks already written costs about
+  // half one over holes (no block allocation, no inode write) and the pwrite
+  // into cached pages a third (docs/benchmarks.md, "Session 10 (flush)");
+  // zeros written and synced beside the groups tripled their p99, buffered
+  // zeros in another file cost little (the same section). So: buffered
+  // zeros into the next segment only, write-back started here and paced,
+  // never an fdatasync. Small pieces: a group sync finds at most a few
+  // hundred KiB of zeros in the device's queue, and the writer taking the
+  // segment waits for at most one piece's copy (its own first pwrite there
+  // would wait for it on the inode lock anyway).
+  constexpr uint64_t kFillStep = 256 << 10;
+  const int fd = seg->fd();
+  // At most two pieces' write-back in flight: the disk queue never holds
+  // more zeros than that ahead of a group's sync. Waits for I/O, not a flush.
+  if (filled_ >= 2 * kFillStep) io_.wait_writeback(fd, filled_ - 2 * kFillStep, kFillStep);
+  const uint64_t n = std::min(kFillStep, seg->size() - filled_);
+  int rc;
+  {
+    std::lock_guard fl(fill_mu_);
+    if (seg->base() < fill_floor_) return false;  // the writer took it: it stops here
+    rc = io_.write_zeros(fd, filled_, n);
+  }
+  if (rc < 0) {
+    // Nothing is lost: no record is there yet. The rest stays sparse; the
+    // writer allocates it as it appends, and its own write fails (and
+    // reports) if the disk is still full then.
+    if (env_.log) {
+      env_.log(FERRY_LOG_ERROR, "cannot pre-fill commit log segment " + seg->path() + " at " +
+                                    std::to_string(filled_) + ": " + errno_text(rc) +
+                                    (rc == -ENOSPC || rc == -EDQUOT ? " (disk full)" : "") +
+                                    "; the rest of it is left sparse (segment_prefill), no record is affected");
+    }
+    return false;
+  }
+  io_.start_writeback(fd, filled_, n);
+  filled_ += n;
+  return filled_ < seg->size();
 }
 
 void CommitLog::publish_written(uint64_t pos) {
@@ -522,6 +603,12 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
     // Nothing of it is faulted in yet (allocator_loop): the window starts
     // at its base, and the first reserve there asks for it.
     fetch_max(faulted_, base);
+  }
+  {
+    // Before the writer writes there: the pre-fill stops below the head
+    // (waits at most for one piece in flight, segment_prefill).
+    std::lock_guard fl(fill_mu_);
+    fill_floor_ = std::max(fill_floor_, s->end());
   }
   {
     std::lock_guard lk(seg_mu_);

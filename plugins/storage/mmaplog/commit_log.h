@@ -122,6 +122,13 @@ class CommitLog {
   // Pre-fault thread: start write-back of whole pages written since the last call.
   bool writeback_due() const;
   void start_writeback();
+  // Pre-fault thread (segment_prefill): zero-write the next piece of `seg`
+  // and start its write-back; false when the segment is done, taken by the
+  // writer, or the write failed.
+  bool prefill_piece(const SegmentPtr& seg);
+  // Pre-fault thread: the fill of `seg` (the next segment) may go on, the
+  // writer being at `write_offset` in the one before.
+  bool prefill_due(const Segment& seg, uint64_t write_offset) const;
   bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
   ferry_status zero_range(const SegmentPtr& seg, uint64_t from, std::string* error);
 
@@ -163,6 +170,16 @@ class CommitLog {
   bool stopping_ = false;
   std::thread allocator_;
   std::string alloc_error_;
+  // segment_prefill. The fill never writes a segment whose base is below
+  // fill_floor_ (checked under fill_mu_, held across each piece's write);
+  // the writer raises it past every segment it takes, before it writes
+  // there, so no zero ever lands under a record.
+  std::mutex fill_mu_;
+  uint64_t fill_floor_ = 0;
+  SegmentPtr fill_seg_;                  // pre-fault thread: the segment being filled
+  uint64_t filled_ = 0;                  // pre-fault thread: bytes of fill_seg_ zero-written
+  bool fill_idle_ = false;               // pre-fault thread: no append since fill_idle_at_
+  uint64_t fill_idle_at_ = 0;
   uint64_t writeback_asked_ = 0;         // writer: write_offset_ at the last wake for write-back
   uint64_t writeback_done_ = 0;          // pre-fault thread: write-back started below this
 

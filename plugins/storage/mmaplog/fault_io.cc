@@ -312,4 +312,8 @@ int FaultIo::start_writeback(int fd, uint64_t off, uint64_t len) {
   return inner_->start_writeback(fd, off, len);
 }
 
+int FaultIo::wait_writeback(int fd, uint64_t off, uint64_t len) {
+  return inner_->wait_writeback(fd, off, len);
+}
+
 }  // namespace ferry::mmaplog

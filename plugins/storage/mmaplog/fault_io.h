@@ -94,6 +94,7 @@ class FaultIo : public Io {
   // sync covered).
   int start_writeback(int fd, uint64_t off, uint64_t len) override;
   uint64_t writebacks() const { return writebacks_.load(); }
+  int wait_writeback(int fd, uint64_t off, uint64_t len) override;  // passes through
 
  private:
   std::string path_of_addr(const void* addr, uint64_t* file_off) const;

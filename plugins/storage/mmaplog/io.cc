@@ -139,6 +139,13 @@ int PosixIo::start_writeback(int fd, uint64_t off, uint64_t len) {
              : -errno;
 }
 
+int PosixIo::wait_writeback(int fd, uint64_t off, uint64_t len) {
+  return ::sync_file_range(fd, static_cast<off64_t>(off), static_cast<off64_t>(len),
+                           SYNC_FILE_RANGE_WAIT_BEFORE) == 0
+             ? 0
+             : -errno;
+}
+
 int PosixIo::sync_filesystem(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;

@@ -76,6 +76,13 @@ class Io {
   // (no device cache flush, no metadata): a later sync_data still decides
   // durability, it only finds less left to write. Advice: 0 or -errno.
   virtual int start_writeback(int fd, uint64_t off, uint64_t len) = 0;
+  // Wait until the write-back already started on [off, off+len) of fd has
+  // completed (sync_file_range SYNC_FILE_RANGE_WAIT_BEFORE): no device cache
+  // flush, no metadata, durable nothing. Lets a background writer pace
+  // itself to the disk instead of queueing megabytes ahead of a sync.
+  // Advice: 0 or -errno. Added in session 11 (segment_prefill); the default
+  // does not wait, so an Io written before it still builds.
+  virtual int wait_writeback(int /*fd*/, uint64_t /*off*/, uint64_t /*len*/) { return 0; }
 };
 
 // The real thing.
@@ -107,6 +114,7 @@ class PosixIo : public Io {
   int populate_read(const void* addr, size_t len) override;
   int readahead(int fd, uint64_t off, uint64_t len) override;
   int start_writeback(int fd, uint64_t off, uint64_t len) override;
+  int wait_writeback(int fd, uint64_t off, uint64_t len) override;
 };
 
 // Write the whole buffer (looping over short writes). 0 or -errno.

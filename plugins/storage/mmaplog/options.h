@@ -42,6 +42,14 @@ struct Options {
   // (docs/benchmarks.md, "Session 10 (e2e)"); 1 MiB cut its p99 ~40 % for
   // 1-3 % of batch throughput ("Session 10 (lead)"). 0: the kernel decides.
   uint64_t writeback_bytes = 1ull << 20;
+  // pwrite path: the pre-fault thread, once it has created the next segment,
+  // fills it with zeros (buffered writes, write-back started and paced to
+  // the disk, never synced), so when the writer rolls into it its blocks are
+  // allocated and written: a group-commit fdatasync over written blocks
+  // skips the block allocation and inode write a hole costs (169-188 vs
+  // 304-367 us for a group of 64, docs/benchmarks.md "Session 10 (flush)").
+  // Stops where the writer begins: the writer never waits for it.
+  bool segment_prefill = true;
   uint32_t max_message_size = 4u << 20;
   uint32_t queue_file_entries = 300'000;
   uint32_t max_mapped_queue_files = 8192;  // readers' mappings (LRU)

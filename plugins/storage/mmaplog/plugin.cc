@@ -28,6 +28,10 @@ const ferry_config_key kConfig[] = {
     FERRY_CONFIG_KEY("writeback_bytes", FERRY_CONFIG_SIZE, "1MiB", "0", "1GiB", nullptr,
                      "Start writing the log back to disk every this many bytes written "
                      "(sync_file_range), so a flush finds little left; 0 = the kernel decides."),
+    FERRY_CONFIG_KEY("segment_prefill", FERRY_CONFIG_BOOL, "true", nullptr, nullptr, nullptr,
+                     "pwrite path: zero-fill the next segment ahead of the roll on the pre-fault "
+                     "thread (buffered, write-back started, never synced), so group syncs find its "
+                     "blocks written."),
     FERRY_CONFIG_KEY("max_message_size", FERRY_CONFIG_SIZE, "4MiB", "1KiB", "1GiB", nullptr,
                      "Largest record accepted (capped below segment_size)."),
     FERRY_CONFIG_KEY("queue_file_entries", FERRY_CONFIG_INT, "300000", "16", "50000000", nullptr,
@@ -139,6 +143,7 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
   o->prefault_window = size("prefault_window");
   o->pwrite_prefault = flag("pwrite_prefault");
   o->writeback_bytes = size("writeback_bytes");
+  o->segment_prefill = flag("segment_prefill");
   o->max_message_size = static_cast<uint32_t>(std::min<uint64_t>(size("max_message_size"), UINT32_MAX));
   o->queue_file_entries = static_cast<uint32_t>(integer("queue_file_entries"));
   o->max_mapped_queue_files = static_cast<uint32_t>(integer("max_mapped_queue_files"));

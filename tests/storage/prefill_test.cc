@@ -1,0 +1,148 @@
+// segment_prefill: the pre-fault thread zero-fills the next segment ahead of
+// the roll (pwrite path). Its blocks are then written when the writer rolls
+// into it; the fill never touches a segment the writer has taken, and a
+// filled segment with no records, a fill a crash cut short, and a fill that
+// failed (disk full) all recover to exactly the records appended.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+
+#include "ferry_common/record_encoder.h"
+#include "store_harness.h"
+
+namespace ferry::storage_test {
+namespace {
+
+size_t body_for(uint32_t size) { return size - common::record_size_for(0, 1, 0, false, false); }
+
+// Bytes of the file at `path` that are not holes (SEEK_DATA / SEEK_HOLE).
+uint64_t data_bytes(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return 0;
+  uint64_t total = 0;
+  off_t end = ::lseek(fd, 0, SEEK_END), off = 0;
+  while (off < end) {
+    off_t d = ::lseek(fd, off, SEEK_DATA);
+    if (d < 0) break;
+    off_t h = ::lseek(fd, d, SEEK_HOLE);
+    if (h < 0) h = end;
+    total += static_cast<uint64_t>(h - d);
+    off = h;
+  }
+  ::close(fd);
+  return total;
+}
+
+void prefill_options(Harness& h, bool on) {
+  h.opt.write_mode = mmaplog::WriteMode::Pwrite;
+  h.opt.segment_prefill = on;
+  h.opt.segment_size = 1 << 20;  // four of the fill's 256 KiB pieces
+}
+
+// Appends 1 KiB records up to `until`, remembering their bodies.
+void append_until(Harness& h, uint64_t until, std::vector<std::string>* want) {
+  for (int i = 0; h.store->write_offset() < until; ++i) {
+    auto m = messages("t", 0, 8, body_for(1024), "p" + std::to_string(want->size()) + "-");
+    for (auto& x : m) want->push_back(x.body);
+    h.append_ok(m);
+  }
+}
+
+bool filled(const Harness& h, uint64_t base) {
+  return test::wait_until([&] { return data_bytes(h.segment_path(base)) == h.opt.segment_size; },
+                          std::chrono::seconds(10));
+}
+
+TEST(SegmentPrefill, TheNextSegmentIsWrittenBeforeTheWriterRollsIntoIt) {
+  Harness h;
+  prefill_options(h, true);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, 64 << 10, &want);
+  // Idle writer: the fill runs at the disk's pace to the end.
+  ASSERT_TRUE(filled(h, h.opt.segment_size)) << data_bytes(h.segment_path(h.opt.segment_size));
+  append_until(h, 2 * h.opt.segment_size + (64 << 10), &want);  // through two rolls
+  ASSERT_TRUE(filled(h, 3 * h.opt.segment_size));
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+  EXPECT_FALSE(h.logged("pre-fill"));
+}
+
+TEST(SegmentPrefill, OffLeavesTheNextSegmentSparse) {
+  Harness h;
+  prefill_options(h, false);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, 64 << 10, &want);
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(h.segment_path(h.opt.segment_size)); },
+                               std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(data_bytes(h.segment_path(h.opt.segment_size)), 0u);
+}
+
+TEST(SegmentPrefill, AFilledSegmentWithNoRecordsRecoversToTheRecordsAppended) {
+  Harness h;
+  prefill_options(h, true);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, h.opt.segment_size + (100 << 10), &want);  // the head in segment 1
+  ASSERT_TRUE(filled(h, 2 * h.opt.segment_size));           // segment 2: zeros only
+  const uint64_t end = h.store->write_offset();
+  h.crash();
+  h.open_ok();
+  EXPECT_EQ(h.store->write_offset(), end);
+  ASSERT_TRUE(h.wait_dispatched(end));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+  EXPECT_FALSE(h.logged("corrupted"));
+  // And the log goes on through the next rolls.
+  append_until(h, 3 * h.opt.segment_size + (10 << 10), &want);
+  h.crash();
+  h.open_ok();
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+TEST(SegmentPrefill, AFillCutShortRecoversAndTheWriterFillsTheRest) {
+  // The fill stops after two pieces (as a crash mid-fill leaves it): the
+  // rest of the segment is holes, which the writer allocates as before.
+  Harness h;
+  prefill_options(h, true);
+  h.io->add_rule({mmaplog::FaultIo::Op::WriteZeros, "/commitlog/", EIO, 2, -1});
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, 64 << 10, &want);
+  ASSERT_TRUE(test::wait_until([&] { return h.logged("cannot pre-fill"); }, std::chrono::seconds(10)));
+  EXPECT_EQ(data_bytes(h.segment_path(h.opt.segment_size)), 512u << 10);
+  h.crash();  // a crash with the next segment half filled
+  h.open_ok();
+  append_until(h, 2 * h.opt.segment_size + (64 << 10), &want);
+  h.crash();
+  h.open_ok();
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+TEST(SegmentPrefill, ADiskFullDuringTheFillIsLoggedAndLosesNothing) {
+  Harness h;
+  prefill_options(h, true);
+  h.io->add_rule({mmaplog::FaultIo::Op::WriteZeros, "/commitlog/", ENOSPC, 1, -1});
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, 64 << 10, &want);
+  ASSERT_TRUE(test::wait_until([&] { return h.logged("(disk full)"); }, std::chrono::seconds(10)));
+  // The disk was full only for the fill: the writer's appends go on, into
+  // the segment the fill left sparse.
+  append_until(h, 2 * h.opt.segment_size + (64 << 10), &want);
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+  h.crash();
+  h.open_ok();
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+}
+
+}  // namespace
+}  // namespace ferry::storage_test
