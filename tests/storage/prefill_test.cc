@@ -44,7 +44,7 @@ void prefill_options(Harness& h, bool on) {
 
 // Appends 1 KiB records up to `until`, remembering their bodies.
 void append_until(Harness& h, uint64_t until, std::vector<std::string>* want) {
-  for (int i = 0; h.store->write_offset() < until; ++i) {
+  while (h.store->write_offset() < until) {
     auto m = messages("t", 0, 8, body_for(1024), "p" + std::to_string(want->size()) + "-");
     for (auto& x : m) want->push_back(x.body);
     h.append_ok(m);
