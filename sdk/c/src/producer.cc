@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <type_traits>
 
 #include "direct_lane.h"
 #include "handle.h"
@@ -80,6 +81,14 @@ struct SendOp {
   // the op keeps itself alive: no per-attempt holder is allocated.
   uint32_t attach_refs = 0;
   std::shared_ptr<SendOp> attach_keep;
+  // [loop] While an attempt's answer is awaited the op keeps itself alive
+  // too (answer_keep, moved out by the answer, which runs exactly once), and
+  // the attempt's broker and queue are here: the answer callback then holds
+  // only {producer, op} — 16 trivially copyable bytes that std::function
+  // keeps inline, so an attempt allocates no callback (nor its copy).
+  std::shared_ptr<SendOp> answer_keep;
+  const BrokerRef* target = nullptr;
+  int32_t target_qid = -1;
 
   // Back to the pool: cleared, capacity kept up to a bound (a pool of
   // idle ops must not pin one huge batch's memory).
@@ -107,6 +116,8 @@ struct SendOp {
     results.clear();
     async_cb = nullptr;
     async_ud = nullptr;
+    target = nullptr;
+    target_qid = -1;
   }
 };
 
@@ -179,6 +190,47 @@ struct ferry_producer : Handle {
   std::vector<std::shared_ptr<SendOp>> direct_q;  // guarded by direct_mu
   std::atomic<bool> direct_ready{false};
   bool lingering = false;  // loop thread only
+  // Async sends on their way to the loop: queued here, and one posted task
+  // (posted by the send that found none pending) runs all that gathered —
+  // no std::function per send, one loop-queue push per batch. Any op in
+  // `submitted` has a drain posted and not yet started (FIFO kept).
+  std::mutex submit_mu;
+  std::vector<std::shared_ptr<SendOp>> submitted;  // guarded by submit_mu
+  bool drain_posted = false;                        // guarded by submit_mu
+  std::vector<std::shared_ptr<SendOp>> draining;    // loop thread only
+
+  // [any] Hands an async op to the I/O thread. False once shut down (the op
+  // is then not queued).
+  bool submit_async(std::shared_ptr<SendOp>& op) {
+    std::lock_guard lock(submit_mu);
+    if (!drain_posted) {
+      // Posted under the lock: a failed post leaves nothing queued behind it.
+      if (!io->post([this] { drain_submitted(); })) return false;
+      drain_posted = true;
+    }
+    submitted.push_back(std::move(op));
+    return true;
+  }
+  // [loop] Runs the async ops submitted so far.
+  void drain_submitted() {
+    {
+      std::lock_guard lock(submit_mu);
+      draining.swap(submitted);
+      drain_posted = false;
+    }
+    for (auto& op : draining) run(std::move(op));
+    draining.clear();
+  }
+  // [owner, after the loop joined] Ops whose drain was dropped at stop.
+  void fail_unsubmitted() {
+    std::vector<std::shared_ptr<SendOp>> left;
+    {
+      std::lock_guard lock(submit_mu);
+      left.swap(submitted);
+      drain_posted = false;
+    }
+    for (auto& op : left) finish(op, Error{FERRY_E_CLOSED, "producer was shut down"});
+  }
 
   // [any] Hands a sync op to the I/O thread. False once shut down.
   bool submit_sync(std::shared_ptr<SendOp> op) {
@@ -240,6 +292,8 @@ struct ferry_producer : Handle {
   void flush_now(Pending& q, const std::string& topic);
   // [loop] One attempt over `route` (borrowed for this call only).
   void attempt(const std::shared_ptr<SendOp>& op, const SendRoute& route);
+  // [loop] The answer to the op's current attempt (op->target).
+  void on_answer(SendOp* op, const net::Response& r);
   // [loop, or a sync op's caller on a lane] One attempt's answer: true when
   // the op is done (*e its outcome: success, a failure that is not
   // retriable, or the retries spent); false when it goes again (why noted).
@@ -261,6 +315,14 @@ struct ferry_producer : Handle {
 };
 
 namespace {
+
+// An attempt's answer callback: fits std::function's inline storage.
+struct AnswerFn {
+  ferry_producer* p;
+  SendOp* op;  // kept alive by op->answer_keep until this runs
+  void operator()(const net::Response& r) const { p->on_answer(op, r); }
+};
+static_assert(std::is_trivially_copyable_v<AnswerFn> && sizeof(AnswerFn) <= 16);
 
 // Encodes into the producer's reused builder (loop thread): no allocation
 // once it has grown; the span is valid until the next encode.
@@ -505,22 +567,24 @@ void ferry_producer::attempt(const std::shared_ptr<SendOp>& op, const SendRoute&
   ++op->out.attempts;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
   auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
+  op->target = target;
+  op->target_qid = qid;
+  op->answer_keep = op;  // the answer runs exactly once (request_view), and moves it out
+  io->request_view(target->addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
+                   op->oneway, AnswerFn{this, op.get()}, if_down);
+}
+
+void ferry_producer::on_answer(SendOp* raw, const net::Response& r) {
+  std::shared_ptr<SendOp> op = std::move(raw->answer_keep);
+  const BrokerRef* target = op->target;
   if (op->oneway) {
-    io->request_view(target->addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
-                true, [this, op, target, qid](const net::Response& r) {
-                  op->out.broker = target->name;
-                  op->out.queue_id = qid;
-                  finish(op, r.status == FERRY_OK ? Error{} : Error{r.status, std::string(r.message)});
-                }, if_down);
-    return;
+    op->out.broker = target->name;
+    op->out.queue_id = op->target_qid;
+    return finish(op, r.status == FERRY_OK ? Error{} : Error{r.status, std::string(r.message)});
   }
-  io->request_view(target->addr, code, payload, bodies_attachment(op),
-              static_cast<uint32_t>(op->deadline - now), false,
-              [this, op, target](const net::Response& r) {
-                Error e;
-                if (take_answer(op, target->name, r, &e)) return finish(op, std::move(e));
-                retry(op, target->name, r.status);
-              }, if_down);
+  Error e;
+  if (take_answer(op, target->name, r, &e)) return finish(op, std::move(e));
+  retry(op, target->name, r.status);
 }
 
 void ferry_producer::complete_async(const std::shared_ptr<SendOp>& op, Error e) {
@@ -535,6 +599,7 @@ void ferry_producer::deliver_completed() {
   auto batch = std::make_shared<std::vector<Completed>>();
   batch->swap(completed);
   const size_t n = batch->size();
+  completed.reserve(n);  // one allocation for the next turn's, not one per doubling
   // Callbacks run on the callback thread, never on the I/O thread.
   bool posted = callbacks->post([this, batch] {
     for (auto& c : *batch) {
@@ -560,7 +625,12 @@ bool ferry_producer::take_answer(const std::shared_ptr<SendOp>& op, const std::s
     op->out.broker = broker;
     op->out.queue_id = res->queue_id();
     op->out.queue_offset = static_cast<int64_t>(res->queue_offset());
-    op->out.offset_msg_id = str(res->offset_msg_id());
+    // Into the recycled op's capacity (a temporary string would allocate).
+    if (const auto* id = res->offset_msg_id()) {
+      op->out.offset_msg_id.assign(id->data(), id->size());
+    } else {
+      op->out.offset_msg_id.clear();
+    }
     if (!op->members.empty()) {
       op->results.reserve(d->results()->size());
       for (const auto* x : *d->results()) {
@@ -755,7 +825,7 @@ ferry_status send_async(ferry_producer* p, ferry_producer_topic* handle, ferry_c
   op->done = [p](Error e, const std::shared_ptr<SendOp>& o) { p->complete_async(o, std::move(e)); };
   op->batchable = true;
   p->begin_op();
-  if (!p->io->post([p, op] { p->run(op); })) {
+  if (!p->submit_async(op)) {
     op->done = nullptr;
     p->end_op();
     return fail(errbuf, errlen, FERRY_E_CLOSED, "producer was shut down");
@@ -819,6 +889,7 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
     unregister_everywhere(*p);
     p->close_lanes();
     p->io->stop();
+    p->fail_unsubmitted();   // async sends whose drain the stopping loop dropped
     p->deliver_completed();  // the loop has joined: what its last turn(s) finished
     p->callbacks->stop();
     return FERRY_OK;
