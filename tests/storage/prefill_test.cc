@@ -105,6 +105,32 @@ TEST(SegmentPrefill, AFilledSegmentWithNoRecordsRecoversToTheRecordsAppended) {
   EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
 }
 
+TEST(SegmentPrefill, ACleanRestartDoesNotReadThePrefilledRest) {
+  // After a clean shutdown the checkpoint says where the log ends: the
+  // zeros past it (the rest of a filled segment) are not searched for
+  // records. After a crash they are (a torn tail vs damage in the middle).
+  Harness h;
+  prefill_options(h, true);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, h.opt.segment_size + (100 << 10), &want);  // the head in filled segment 1
+  ASSERT_TRUE(filled(h, 2 * h.opt.segment_size));
+  const uint64_t end = h.store->write_offset();
+  h.close();
+  const uint64_t seeks = h.io->data_seeks();
+  h.open_ok();
+  EXPECT_EQ(h.io->data_seeks(), seeks);
+  EXPECT_EQ(h.store->write_offset(), end);
+  ASSERT_TRUE(h.wait_dispatched(end));
+  EXPECT_EQ(h.read("t", 0, 0, 100000).bodies(), want);
+  h.crash();
+  const uint64_t before_crash_open = h.io->data_seeks();
+  h.open_ok();
+  EXPECT_GT(h.io->data_seeks(), before_crash_open);
+  EXPECT_EQ(h.store->write_offset(), end);
+  EXPECT_FALSE(h.logged("corrupted"));
+}
+
 TEST(SegmentPrefill, AFillCutShortRecoversAndTheWriterFillsTheRest) {
   // The fill stops after two pieces (as a crash mid-fill leaves it): the
   // rest of the segment is holes, which the writer allocates as before.

@@ -98,7 +98,7 @@ SegmentPtr CommitLog::create_segment(uint64_t base, std::string* error) {
   return s;
 }
 
-ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std::string* error,
+ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const RecordFn& on_record, std::string* error,
                              bool* truncated) {
   *truncated = false;
   if (int rc = io_.mkdirs(dir_); rc < 0) {
@@ -192,8 +192,9 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
     // Is there anything valid after this point? Then this is damage in the
     // middle of the log, not a torn tail.
     bool zero_header = std::memcmp(p, "\0\0\0\0\0\0\0\0", 8) == 0;
-    bool more = valid_record_after(seg, pos + 1);
-    for (size_t j = si + 1; !more && j < segs.size(); ++j) more = valid_record_after(segs[j], segs[j]->base());
+    const bool clean = zero_header && pos == clean_end;  // nothing was written past it
+    bool more = !clean && valid_record_after(seg, pos + 1);
+    for (size_t j = si + 1; !clean && !more && j < segs.size(); ++j) more = valid_record_after(segs[j], segs[j]->base());
     if (more) {
       char buf[512];
       std::snprintf(buf, sizeof buf,
@@ -215,7 +216,7 @@ ferry_status CommitLog::open(uint64_t scan_from, const RecordFn& on_record, std:
       env_.log(FERRY_LOG_WARN, buf);
     }
     // Truncate: zero the rest of this segment's written bytes, drop later segments.
-    if (ferry_status zs = zero_range(seg, pos, error); zs != FERRY_OK) return zs;
+    if (ferry_status zs = clean ? FERRY_OK : zero_range(seg, pos, error); zs != FERRY_OK) return zs;
     if (!zero_header || more) *truncated = true;
     while (segs.size() > si + 1) {
       std::string path = segs.back()->path();

@@ -46,7 +46,10 @@ class CommitLog {
   // truncated; a bad record with valid ones after it is refused (error names
   // the offset) unless opt.truncate_on_corruption. *recovered_end is the
   // new write offset. *truncated says whether bytes were dropped.
-  ferry_status open(uint64_t scan_from, const RecordFn& on_record, std::string* error,
+  // `clean_end`: where a clean shutdown left the log (UINT64_MAX after a
+  // crash): an absent record exactly there is that end, so the rest of the
+  // segment — a whole segment of zeros with segment_prefill — is not read.
+  ferry_status open(uint64_t scan_from, uint64_t clean_end, const RecordFn& on_record, std::string* error,
                     bool* truncated);
   void start();
   void stop();

@@ -235,6 +235,7 @@ int FaultIo::mtime_ms(const std::string& path, int64_t* out) {
 
 int FaultIo::file_size(int fd, uint64_t* out) { return inner_->file_size(fd, out); }
 int64_t FaultIo::seek_data(int fd, uint64_t off, bool hole) {
+  data_seeks_.fetch_add(1);
   return inner_->seek_data(fd, off, hole);
 }
 int FaultIo::rmdir(const std::string& path) { return inner_->rmdir(path); }

@@ -72,7 +72,10 @@ class FaultIo : public Io {
   int disk_used_ratio(const std::string& path, double* ratio) override;
   int mtime_ms(const std::string& path, int64_t* out) override;
   int file_size(int fd, uint64_t* out) override;
+  // Passes through; counted (data_seeks): recovery looks past the log's end
+  // with it, and a clean start must not.
   int64_t seek_data(int fd, uint64_t off, bool hole) override;
+  uint64_t data_seeks() const { return data_seeks_.load(); }
   int rmdir(const std::string& path) override;
   int populate(void* addr, size_t len) override;
   int sync_filesystem(const std::string& path) override;
@@ -124,6 +127,7 @@ class FaultIo : public Io {
   int injected_ = 0;
   std::vector<PopulateCall> populate_reads_;
   std::atomic<uint64_t> writebacks_{0};
+  std::atomic<uint64_t> data_seeks_{0};
 };
 
 }  // namespace ferry::mmaplog

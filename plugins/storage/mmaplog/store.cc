@@ -104,7 +104,7 @@ ferry_status Store::recover(std::string* error) {
   const uint64_t redo = have_cp ? cp.dispatched : 0;
   std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>> rewritten_from;
   ferry_status st = log_.open(
-      scan_from,
+      scan_from, have_cp && !crashed ? cp.log_end : UINT64_MAX,
       [&](const ferry_record_view& v, uint64_t off) {
         note_record(sv(v.topic), v.queue_id, static_cast<uint64_t>(v.queue_offset));
         ++scanned;

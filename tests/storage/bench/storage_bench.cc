@@ -18,6 +18,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ferry_common/properties.h"
@@ -79,6 +80,8 @@ ml::Options options(const std::string& dir, ml::WriteMode mode) {
   o.store_host.assign("\x7f\0\0\x01", 4);
   // Experiments on the mmap path's pre-fault window without a rebuild.
   if (const char* w = std::getenv("STORAGE_BENCH_PREFAULT_KIB")) o.prefault_window = std::stoull(w) << 10;
+  if (const char* m = std::getenv("STORAGE_BENCH_SEGMENT_MIB")) o.segment_size = std::stoull(m) << 20;
+  if (const char* p = std::getenv("STORAGE_BENCH_PREFILL")) o.segment_prefill = std::string(p) != "0";
   return o;
 }
 
@@ -138,10 +141,14 @@ double bench_plain_write(const std::string& dir, size_t record, size_t chunk, ui
   return static_cast<double>(done) / t;
 }
 
-void bench_recovery(const std::string& dir, uint64_t total) {
+// `mode`: the write path the log was written with. On the pwrite path
+// segment_prefill leaves the segments past the head written with zeros
+// (STORAGE_BENCH_PREFILL=0 turns it off), which a recovery after a crash
+// reads while it looks for records past the torn point.
+void bench_recovery(const std::string& dir, uint64_t total, ml::WriteMode mode = ml::WriteMode::Mmap) {
   std::filesystem::remove_all(dir);
   {
-    auto s = open_store(options(dir, ml::WriteMode::Mmap));
+    auto s = open_store(options(dir, mode));
     Msgs m(32);
     std::vector<ferry_append_result> res(32);
     size_t appended;
@@ -150,6 +157,10 @@ void bench_recovery(const std::string& dir, uint64_t total) {
     while (s->write_offset() < total) s->append(m.ptrs.data(), 32, res.data(), &appended, &wo, &err);
     uint64_t synced;
     s->sync(UINT64_MAX, &synced, &err);
+    // The worst case for the pre-fill: the crash finds it done, so the
+    // scan past the torn point reads whole segments of zeros.
+    if (const char* w = std::getenv("STORAGE_BENCH_SETTLE_MS"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoull(w)));
     s->abandon();  // crash: no clean marker
   }
   std::filesystem::remove(dir + "/checkpoint");  // no checkpoint: verify every record
@@ -180,7 +191,7 @@ void bench_recovery(const std::string& dir, uint64_t total) {
   }
   double t_read = secs(t0, Clock::now());
   drop_cache();
-  ml::Options o = options(dir, ml::WriteMode::Mmap);
+  ml::Options o = options(dir, mode);
   auto t1 = Clock::now();
   std::unique_ptr<ml::Store> s;
   std::string err;
@@ -322,7 +333,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: %s <scratch dir> [MiB per append run, default 512] "
-                 "[recovery | append [runs] | mmap1 | mmap32 | pwrite1 | pwrite32]\n",
+                 "[recovery | recovery-pwrite | append [runs] | mmap1 | mmap32 | pwrite1 | pwrite32]\n",
                  argv[0]);
     return 2;
   }
@@ -330,9 +341,9 @@ int main(int argc, char** argv) {
   uint64_t mib = argc > 2 ? std::stoull(argv[2]) : 512;
   uint64_t total = mib << 20;
   std::string only = argc > 3 ? argv[3] : "";
-  if (only == "recovery") {
+  if (only == "recovery" || only == "recovery-pwrite") {
     std::printf("| what | time | rate |\n|---|---|---|\n");
-    bench_recovery(dir, 1ull << 30);
+    bench_recovery(dir, 1ull << 30, only == "recovery" ? ml::WriteMode::Mmap : ml::WriteMode::Pwrite);
     return 0;
   }
   if (only == "append") {
