@@ -21,6 +21,7 @@
 #include <ferry/record.h>
 #include <ferry/replication.h>
 #include <ferry/storage.h>
+#include <flatbuffers/flatbuffers.h>
 
 #include <atomic>
 #include <cstdint>
@@ -44,6 +45,10 @@
 #include "queue_locks.h"
 #include "request.h"
 #include "topic_table.h"
+
+namespace ferry::wire::core {
+struct SendResult;
+}  // namespace ferry::wire::core
 
 namespace ferry::core {
 
@@ -282,6 +287,7 @@ class Core {
   std::vector<ferry_message> msgs_;
   std::vector<const ferry_message*> msg_ptrs_;
   std::vector<ferry_append_result> append_results_;
+  std::vector<flatbuffers::Offset<wire::core::SendResult>> reply_results_;  // reply_send's
   std::deque<MessageEdit> edits_;
   // Sends read this turn, appended together at its end (Env::defer); the
   // messages point into their requests' payloads, held by req.

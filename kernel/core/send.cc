@@ -278,8 +278,8 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
 
   // The reply is built now (ids and offsets are known) and sent once durable.
   flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
-  std::vector<flatbuffers::Offset<fb::SendResult>> results;
-  results.reserve(n);
+  std::vector<flatbuffers::Offset<fb::SendResult>>& results = reply_results_;
+  results.clear();
   for (size_t i = 0; i < n; ++i) {
     const ferry_append_result& r = stored[i];
     char id_buf[64];  // id_length() <= 56

@@ -85,6 +85,12 @@ class NetCoreRequest final : public core::Request {
   bool oneway() const override { return req_.oneway(); }
   void respond(core::Response&& r) override {
     std::span<const uint8_t> payload(static_cast<const uint8_t*>(r.payload.data), r.payload.len);
+    if (r.attachment.empty()) {
+      // Nothing borrowed past this call (every send's reply): r's keeps are
+      // released by its owner afterwards, no Response on the heap.
+      req_.respond(r.status, r.message, payload, net::Attachment{});
+      return;
+    }
     auto held = std::make_unique<core::Response>(std::move(r));
     core::Response* raw = held.get();
     net::Attachment att;
