@@ -144,6 +144,7 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
     }
     segs.push_back(std::move(s));
   }
+  const bool names_empty = segs.empty();
   if (segs.empty()) {
     SegmentPtr s = create_segment(0, error);
     if (!s) return FERRY_E_IO;
@@ -241,10 +242,14 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
   synced_.store(std::min(scan_start, pos));
   faulted_.store(pos);
   zero_floor_.store(pos);
-  {
-    std::lock_guard fl(fill_mu_);
-    fill_floor_ = active_->end();  // the segments that exist are the writer's
-  }
+  // The fill never writes below the recovered end. A brand-new log's first
+  // segment is all holes: fill it ahead of the writer (segment_prefill) as
+  // an unfinished next segment is after a roll. A reopened log's active
+  // segment is left as it is (its rest may be filled already; finding out
+  // would read it).
+  fill_claimed_ = pos;
+  fill_floor_.store(pos);
+  if (fills() && names_empty) start_fill(active_);
   return FERRY_OK;
 }
 
@@ -390,10 +395,9 @@ void CommitLog::allocator_loop() {
       creating_ = UINT64_MAX;
       if (s) {
         next_ = std::move(s);
-        if (opt_.segment_prefill && opt_.write_mode == WriteMode::Pwrite) {
-          fill_seg_ = next_;  // prefill_piece checks fill_floor_ before each write
-          filled_ = 0;
-        }
+        // One fill at a time: one still going on in the active segment
+        // (ahead of the writer) finishes first, then moves here.
+        if (fills() && !fill_seg_) start_fill(next_);
       } else {
         alloc_error_ = err;
         failed_base_ = base;  // the writer creates it itself and reports
@@ -431,7 +435,10 @@ void CommitLog::allocator_loop() {
         lk.unlock();
         const bool more = prefill_piece(seg);
         lk.lock();
-        if (!more) fill_seg_.reset();
+        if (!more) {
+          fill_seg_.reset();
+          if (next_ && next_->base() > seg->base()) start_fill(next_);
+        }
         continue;
       }
       // Ahead of the writer: wait for it (publish_written wakes this thread
@@ -446,6 +453,35 @@ void CommitLog::allocator_loop() {
   }
 }
 
+// How far past the writer's last write the fill may start: the writer
+// raises fill_floor_ kFillClaim past what it writes (so it touches the
+// floor once per kFillClaim bytes), and the fill keeps kFillGap above the
+// floor, so the writer's next raise never meets a piece in flight.
+constexpr uint64_t kFillClaim = 256 << 10;
+constexpr uint64_t kFillGap = 512 << 10;
+
+bool CommitLog::fills() const { return opt_.segment_prefill && opt_.write_mode == WriteMode::Pwrite; }
+
+void CommitLog::start_fill(const SegmentPtr& seg) {
+  fill_seg_ = seg;
+  filled_ = 0;
+  fill_from_w_ = write_offset();
+  fill_back_[0] = fill_back_[1] = UINT64_MAX;
+}
+
+void CommitLog::fence_fill(uint64_t end) {
+  if (end <= fill_claimed_ || !fills()) return;
+  fill_claimed_ = end + kFillClaim;
+  fill_floor_.store(fill_claimed_, std::memory_order_seq_cst);
+  // A piece started below the new floor before the fill could see it: wait
+  // for its write (it holds fill_mu_ across it); its zeros then lie under
+  // this write and the next ones up to the floor (made without this check),
+  // not over them.
+  if (fill_busy_.load(std::memory_order_seq_cst) < fill_claimed_) {
+    std::lock_guard fl(fill_mu_);
+  }
+}
+
 bool CommitLog::prefill_due(const Segment& seg, uint64_t write_offset) const {
   // Spread over the active segment's life, in step with the writer: done
   // when it is two thirds through. A segment of zeros written in one burst
@@ -453,9 +489,29 @@ bool CommitLog::prefill_due(const Segment& seg, uint64_t write_offset) const {
   // the device to take megabytes of zeros (pass end -> wake ~4 ms: ack p99
   // x1.5, docs/benchmarks.md "Session 11 (flush)").
   constexpr uint64_t kFillLead = 2 << 20;
-  const uint64_t active_base = seg.base() - std::min(seg.base(), opt_.segment_size);
-  const uint64_t written = write_offset > active_base ? write_offset - active_base : 0;
-  return filled_ < written + written / 2 + kFillLead;
+  // In the active segment: this far ahead of the writer, at its pace. Far
+  // enough that the writer meets only zeros whose write-back finished long
+  // before (16 MiB = ~150 ms of sync-flush appends here). Measured against
+  // twice the writer's pace and leads growing from 1-2 MiB to 8-16 MiB:
+  // no better (docs/benchmarks.md, "Session 12 (flush)").
+  constexpr uint64_t kActiveLead = 16 << 20;
+  const uint64_t active_base = write_offset / opt_.segment_size * opt_.segment_size;
+  const uint64_t written = write_offset - active_base;
+  if (seg.base() <= active_base) {
+    // The writer is in it (a fresh log's first segment, or a fill the roll
+    // cut short): a bounded distance ahead of the writer, at its pace; the
+    // next segment's fill follows when this one reaches the end. Behind the
+    // writer: prefill_piece ends it.
+    if (seg.base() < active_base) return true;
+    const uint64_t lo = fill_floor_.load(std::memory_order_relaxed) + kFillGap;
+    const uint64_t at = std::max(filled_, lo > seg.base() ? lo - seg.base() : 0);
+    return at < written + kActiveLead;
+  }
+  // The next segment: 1.5 x the writer's pace, and never faster than twice
+  // its pace since this fill began (a fill that starts mid-segment does not
+  // burst to catch up).
+  const uint64_t since = write_offset > fill_from_w_ ? write_offset - fill_from_w_ : 0;
+  return filled_ < std::min(written + written / 2, 2 * since) + kFillLead;
 }
 
 bool CommitLog::prefill_piece(const SegmentPtr& seg) {
@@ -464,22 +520,33 @@ bool CommitLog::prefill_piece(const SegmentPtr& seg) {
   // into cached pages a third (docs/benchmarks.md, "Session 10 (flush)");
   // zeros written and synced beside the groups tripled their p99, buffered
   // zeros in another file cost little (the same section). So: buffered
-  // zeros into the next segment only, write-back started here and paced,
-  // never an fdatasync. Small pieces: a group sync finds at most a few
-  // hundred KiB of zeros in the device's queue, and the writer taking the
-  // segment waits for at most one piece's copy (its own first pwrite there
-  // would wait for it on the inode lock anyway).
+  // zeros, write-back started here and paced, never an fdatasync. Small
+  // pieces: a group sync finds at most a few hundred KiB of zeros in the
+  // device's queue, and a writer that meets a piece in flight waits for at
+  // most one piece's copy (its own pwrite there would wait for it on the
+  // inode lock anyway).
   constexpr uint64_t kFillStep = 256 << 10;
   const int fd = seg->fd();
   // At most two pieces' write-back in flight: the disk queue never holds
   // more zeros than that ahead of a group's sync. Waits for I/O, not a flush.
-  if (filled_ >= 2 * kFillStep) io_.wait_writeback(fd, filled_ - 2 * kFillStep, kFillStep);
-  const uint64_t n = std::min(kFillStep, seg->size() - filled_);
+  if (fill_back_[0] != UINT64_MAX) io_.wait_writeback(fd, fill_back_[0], kFillStep);
   int rc;
+  uint64_t at, n;
   {
     std::lock_guard fl(fill_mu_);
-    if (seg->base() < fill_floor_) return false;  // the writer took it: it stops here
-    rc = io_.write_zeros(fd, filled_, n);
+    // Never at or below the writer's floor; with a gap above it while the
+    // writer is in this segment.
+    const uint64_t lo = fill_floor_.load(std::memory_order_seq_cst) + kFillGap;
+    at = std::max(filled_, lo > seg->base() ? lo - seg->base() : 0);
+    if (at >= seg->size()) return false;  // done, or the writer is past it
+    n = std::min(kFillStep, seg->size() - at);
+    fill_busy_.store(seg->base() + at, std::memory_order_seq_cst);
+    if (fill_floor_.load(std::memory_order_seq_cst) > seg->base() + at) {
+      fill_busy_.store(UINT64_MAX, std::memory_order_release);
+      return true;  // the writer moved up meanwhile: the next turn starts above it
+    }
+    rc = io_.write_zeros(fd, at, n);
+    fill_busy_.store(UINT64_MAX, std::memory_order_release);
   }
   if (rc < 0) {
     // Nothing is lost: no record is there yet. The rest stays sparse; the
@@ -487,14 +554,16 @@ bool CommitLog::prefill_piece(const SegmentPtr& seg) {
     // reports) if the disk is still full then.
     if (env_.log) {
       env_.log(FERRY_LOG_ERROR, "cannot pre-fill commit log segment " + seg->path() + " at " +
-                                    std::to_string(filled_) + ": " + errno_text(rc) +
+                                    std::to_string(at) + ": " + errno_text(rc) +
                                     (rc == -ENOSPC || rc == -EDQUOT ? " (disk full)" : "") +
                                     "; the rest of it is left sparse (segment_prefill), no record is affected");
     }
     return false;
   }
-  io_.start_writeback(fd, filled_, n);
-  filled_ += n;
+  io_.start_writeback(fd, at, n);
+  fill_back_[0] = fill_back_[1];
+  fill_back_[1] = at;
+  filled_ = at + n;
   return filled_ < seg->size();
 }
 
@@ -604,12 +673,6 @@ SegmentPtr CommitLog::take_next(uint64_t base, std::string* error) {
     // Nothing of it is faulted in yet (allocator_loop): the window starts
     // at its base, and the first reserve there asks for it.
     fetch_max(faulted_, base);
-  }
-  {
-    // Before the writer writes there: the pre-fill stops below the head
-    // (waits at most for one piece in flight, segment_prefill).
-    std::lock_guard fl(fill_mu_);
-    fill_floor_ = std::max(fill_floor_, s->end());
   }
   {
     std::lock_guard lk(seg_mu_);
@@ -742,6 +805,7 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
 ferry_status CommitLog::flush_staged(std::string* error) {
   if (staging_.empty()) return FERRY_OK;
   claim_for_pwrite(staged_from_ + staging_.size());
+  fence_fill(staged_from_ + staging_.size());
   int rc = write_all(io_, active_->fd(), staging_.data(), staging_.size(),
                      static_cast<off_t>(staged_from_ - active_->base()));
   if (rc < 0) {
@@ -816,6 +880,7 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
       std::memcpy(active_->data() + (head_ - active_->base()), bytes + done, n);
     } else {
       claim_for_pwrite(head_ + n);
+      fence_fill(head_ + n);
       int rc = write_all(io_, active_->fd(), bytes + done, n,
                          static_cast<off_t>(head_ - active_->base()));
       if (rc < 0) {

@@ -126,12 +126,21 @@ class CommitLog {
   bool writeback_due() const;
   void start_writeback();
   // Pre-fault thread (segment_prefill): zero-write the next piece of `seg`
-  // and start its write-back; false when the segment is done, taken by the
-  // writer, or the write failed.
+  // at or above fill_floor_ and start its write-back; false when the segment
+  // is done or the write failed.
   bool prefill_piece(const SegmentPtr& seg);
-  // Pre-fault thread: the fill of `seg` (the next segment) may go on, the
-  // writer being at `write_offset` in the one before.
+  // Pre-fault thread: the fill of `seg` (the next segment, or the active one
+  // ahead of the writer) may go on, the writer being at `write_offset`.
   bool prefill_due(const Segment& seg, uint64_t write_offset) const;
+  // Pre-fault thread: fill `seg` from its start (pieces below fill_floor_ are
+  // skipped).
+  void start_fill(const SegmentPtr& seg);
+  bool fills() const;
+  // Writer, before it writes below `end` (pwrite path): raise fill_floor_
+  // kFillClaim past `end` so no zero piece lands below it; waits only for a
+  // piece already in flight below the new floor (none while the fill keeps
+  // its gap ahead).
+  void fence_fill(uint64_t end);
   bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
   ferry_status zero_range(const SegmentPtr& seg, uint64_t from, std::string* error);
 
@@ -173,14 +182,21 @@ class CommitLog {
   bool stopping_ = false;
   std::thread allocator_;
   std::string alloc_error_;
-  // segment_prefill. The fill never writes a segment whose base is below
-  // fill_floor_ (checked under fill_mu_, held across each piece's write);
-  // the writer raises it past every segment it takes, before it writes
-  // there, so no zero ever lands under a record.
+  // segment_prefill. The fill writes a piece only at or above fill_floor_
+  // (a commit log offset), publishing the piece's start in fill_busy_ first
+  // and checking the floor after (both seq_cst, under fill_mu_ held across
+  // the write); the writer raises the floor past what it is about to write
+  // (fence_fill) and then reads fill_busy_: either the fill sees the new
+  // floor or the writer sees the piece and waits for fill_mu_. So no zero
+  // ever lands under a record, in the next segment or the active one.
   std::mutex fill_mu_;
-  uint64_t fill_floor_ = 0;
+  std::atomic<uint64_t> fill_floor_{0};
+  std::atomic<uint64_t> fill_busy_{UINT64_MAX};
+  uint64_t fill_claimed_ = 0;            // writer: fill_floor_ as it last raised it
   SegmentPtr fill_seg_;                  // pre-fault thread: the segment being filled
-  uint64_t filled_ = 0;                  // pre-fault thread: bytes of fill_seg_ zero-written
+  uint64_t filled_ = 0;                  // pre-fault thread: fill_seg_ zero-written (or skipped) below this
+  uint64_t fill_from_w_ = 0;             // pre-fault thread: write_offset() when fill_seg_'s fill began
+  uint64_t fill_back_[2] = {UINT64_MAX, UINT64_MAX};  // pre-fault thread: the last two pieces (write-back in flight)
   bool fill_idle_ = false;               // pre-fault thread: no append since fill_idle_at_
   uint64_t fill_idle_at_ = 0;
   uint64_t writeback_asked_ = 0;         // writer: write_offset_ at the last wake for write-back

@@ -279,7 +279,11 @@ int FaultIo::sync_filesystem(const std::string& path) {
 int FaultIo::write_zeros(int fd, uint64_t off, uint64_t len) {
   {
     std::lock_guard lk(mu_);
-    if (auto* r = match(Op::WriteZeros, path_of(fd))) return -r->rule.error;
+    const std::string path = path_of(fd);
+    if (auto* r = match(Op::WriteZeros, path)) return -r->rule.error;
+    zero_writes_++;
+    // Checked under mu_, as pwrite raises written_ under it after its write.
+    if (auto w = written_.find(path); w != written_.end() && off < w->second) zeros_below_data_++;
   }
   return inner_->write_zeros(fd, off, len);
 }

@@ -81,7 +81,12 @@ class FaultIo : public Io {
   int sync_filesystem(const std::string& path) override;
   // Zeros are not data: they never extend the durable prefix (a power cut
   // keeps what the last sync covered of the *data*). Rule op WriteZeros.
+  // Counted as they reach the file: zero_writes(), and zeros_below_data()
+  // = those starting below the end of what pwrite wrote to that file so far
+  // (a zero write under a record; segment_prefill must never make one).
   int write_zeros(int fd, uint64_t off, uint64_t len) override;
+  uint64_t zero_writes() const { return zero_writes_.load(); }
+  uint64_t zeros_below_data() const { return zeros_below_data_.load(); }
   // Rule op PopulateRead (error EINVAL = a kernel without it). Every call
   // that reaches the file is counted: populate_reads().
   int populate_read(const void* addr, size_t len) override;
@@ -128,6 +133,8 @@ class FaultIo : public Io {
   std::vector<PopulateCall> populate_reads_;
   std::atomic<uint64_t> writebacks_{0};
   std::atomic<uint64_t> data_seeks_{0};
+  std::atomic<uint64_t> zero_writes_{0};
+  std::atomic<uint64_t> zeros_below_data_{0};
 };
 
 }  // namespace ferry::mmaplog
