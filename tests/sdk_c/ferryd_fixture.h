@@ -28,6 +28,7 @@ class FerrydSdk : public ::testing::Test {
         std::vector<std::string>{ferry::test::bin_path("ferryd"), "--config",
                                  ferry::test::source_dir() + "/conf/standalone.toml", "--set",
                                  "kernel.data_dir=" + dir_.str() + "/data", "--set", "kernel.listen=" + addr_,
+                                 "--set", "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port_),
                                  "--set", "plugins.registration.name_servers=[\"" + addr_ + "\"]", "--set",
                                  "plugins.registration.register_interval=1s", "--set",
                                  "plugins.registration.change_debounce=50ms"},
@@ -71,6 +72,7 @@ class FerrydSdk : public ::testing::Test {
   ferry::test::TempDir dir_{"ferry-sdk-ferryd"};
   uint16_t port_ = 0;
   std::string addr_;
+  int metrics_port_ = ferry::test::free_port();  // GET /metrics (prepare_test.cc)
   std::unique_ptr<ferry::test::ChildProcess> daemon_;
   Conf conf_;
   Admin admin_;

@@ -42,6 +42,17 @@ class Producing(BrokerTestCase):
         self.assertEqual((body, tags, keys, queue, offset, msg_id),
                          (b"\x00sync\xff", "TagA", "k1 k2", r.queue_id, r.queue_offset, r.msg_id))
 
+    def test_prepare_then_send(self):
+        topic = self.topic()
+        p = self.producer()
+        p.prepare([topic])
+        p.prepare([])
+        with self.assertRaises(ferry.FerryError):
+            p.prepare([topic, topic + "_nobody_knows"])
+        with ferry.Message(topic, b"prepared") as m:
+            self.assertTrue(p.send(m).ok)
+        self.assertEqual([g[0] for g in self.read_all(topic, 1)], [b"prepared"])
+
     def test_async_sends_all_complete(self):
         topic = self.topic()
         p = self.producer()

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   produce->add_flag("--warmup", o.warmup,
                     "before the timed run, send one message to every topic (routes cached, queues touched; "
                     "its time is reported apart)");
+  produce->add_flag("--no-prepare", o.no_prepare,
+                    "do not call ferry_producer_prepare before the run (the first sends then fetch the routes "
+                    "and open the connections inside it)");
   produce->add_flag("--by-name", o.by_name,
                     "async: send by topic name (ferry_producer_send_async) instead of through topic handles "
                     "opened before the run (ferry_producer_send_async_topic)");

@@ -26,6 +26,7 @@ struct Options {
   bool create = false;        // create the topics first
   bool warmup = false;        // one untimed message per topic before the run
   bool by_name = false;       // async: send by topic name, not through topic handles
+  bool no_prepare = false;    // skip ferry_producer_prepare before the run
   std::string create_target = "DefaultCluster";
   uint32_t queues = 4;        // with --create
   std::vector<std::string> producer_set;  // --set key=value: libferry producer config

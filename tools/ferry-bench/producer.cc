@@ -314,10 +314,27 @@ int run_produce(const Options& o) {
     return tools::exit_code_for(s);
   }
   Shared sh{o, producer.get(), o.topic_names(), {}, {}, {}, {}, {}};
+  // Routes and broker connections before the clock starts, as a client
+  // connects before it sends (compare.sh's NATS and Redis clients connect
+  // at start-up too): the run's first sends then pay no route lookup or
+  // connect (docs/benchmarks.md, "Session 12 (client)").
+  if (!o.no_prepare) {
+    std::vector<const char*> names;
+    names.reserve(sh.topics.size());
+    for (const std::string& t : sh.topics) names.push_back(t.c_str());
+    const auto t0 = steady_clock::now();
+    s = ferry_producer_prepare(producer.get(), names.data(), names.size(), err, sizeof err);
+    if (s != FERRY_OK) {
+      std::fprintf(stderr, "%s\n", tools::describe_failure("producer prepare", s, err).c_str());
+      return tools::exit_code_for(s);
+    }
+    if (!o.quiet)
+      std::fprintf(stderr, "prepared %zu topic(s) in %.3f s\n", names.size(),
+                   duration<double>(steady_clock::now() - t0).count());
+  }
   // Topic handles (async): a send then reads its topic's route through the
   // handle, as an application writing many topics would; opened before the
-  // clock starts, like the producer itself (routes are still fetched by the
-  // first sends, inside the run).
+  // clock starts, like the producer itself.
   if (o.mode == "async" && !o.by_name) {
     sh.handles.reserve(sh.topics.size());
     for (const std::string& t : sh.topics) {

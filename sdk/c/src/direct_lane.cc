@@ -78,6 +78,14 @@ bool DirectLane::connect(uint64_t deadline_ms, std::string* why) {
   return true;
 }
 
+bool DirectLane::open_now(uint64_t deadline_ms, uint32_t connect_timeout_ms, std::string* why) {
+  if (fd_ >= 0) return true;
+  uint64_t now = mono_ms();
+  if (!connect(std::min(deadline_ms, now + connect_timeout_ms), why)) return false;
+  last_used_ms_ = mono_ms();  // fresh: the first round trip need not check it
+  return true;
+}
+
 bool DirectLane::still_open() {
   char c;
   ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);

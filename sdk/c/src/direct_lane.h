@@ -41,6 +41,9 @@ class DirectLane {
   Result round_trip(uint32_t code, std::span<const uint8_t> payload, std::span<const uint8_t> attachment,
                     uint64_t deadline_ms, uint32_t connect_timeout_ms, net::FrameView* answer, std::string* why);
 
+  // Connects now unless open (bounded as round_trip's connect), so the first
+  // round trip does not pay for it (ferry_producer_prepare).
+  bool open_now(uint64_t deadline_ms, uint32_t connect_timeout_ms, std::string* why);
   void close();
   bool open() const { return fd_ >= 0; }
   const std::string& address() const { return addr_; }

@@ -546,7 +546,7 @@ std::set<std::string> Io::broker_addresses() const {
 
 // ---------------------------------------------------------------- heartbeats
 
-void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
+void Io::heartbeat_one(const std::string& addr, std::function<void(ferry_status)> done) {
   heartbeated_.insert(addr);
   uint64_t fp = subs_fingerprint_ ? subs_fingerprint_() : 0;
   auto known = subs_known_.find(addr);
@@ -554,7 +554,7 @@ void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
   std::vector<uint8_t> payload;
   if (heartbeat_source_) payload = heartbeat_source_(full);
   if (payload.empty()) {
-    if (done) done();
+    if (done) done(FERRY_OK);
     return;
   }
   // Taken as known once sent: a heartbeat right behind it on the same
@@ -565,7 +565,7 @@ void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
             if (r.status != FERRY_OK) {
               subs_known_.erase(addr);  // unknown what it kept: send them next time
               log(FERRY_LOG_INFO, "heartbeat to " + addr + " failed: " + std::string(r.message));
-              if (done) done();
+              if (done) done(r.status);
               return;
             }
             auto d = read_core<fbc::HeartbeatResponse>(r.payload);
@@ -575,7 +575,7 @@ void Io::heartbeat_one(const std::string& addr, std::function<void()> done) {
               // It lost them (restart, group emptied): send them at once.
               if (!full && !stopping_) return heartbeat_one(addr, done);
             }
-            if (done) done();
+            if (done) done(FERRY_OK);
           });
 }
 
@@ -587,8 +587,47 @@ void Io::heartbeat_all(std::function<void()> done) {
   }
   auto left = std::make_shared<size_t>(addrs.size());
   for (const auto& a : addrs)
-    heartbeat_one(a, [left, done] {
+    heartbeat_one(a, [left, done](ferry_status) {
       if (--*left == 0 && done) done();
+    });
+}
+
+void Io::prepare(const std::vector<std::string>& topics, PrepareFn done) {
+  struct State {
+    size_t routes_left = 0, greets_left = 0;
+    Error first;
+    std::set<std::string> masters;
+    std::vector<std::string> reached;
+    PrepareFn done;
+  };
+  auto st = std::make_shared<State>();
+  st->routes_left = topics.size();
+  st->done = std::move(done);
+  if (topics.empty()) return st->done(Error{}, {});
+  // Every route known: greet each master once (its connection comes up
+  // with the heartbeat's round trip).
+  auto greet_all = [this, st] {
+    if (st->masters.empty()) return st->done(st->first, {});
+    st->greets_left = st->masters.size();
+    for (const std::string& addr : st->masters)
+      heartbeat_one(addr, [st, addr](ferry_status s) {
+        if (s == FERRY_OK) {
+          st->reached.push_back(addr);
+        } else if (st->first.ok()) {
+          st->first = Error{s, "cannot reach broker " + addr + ": " + ferry_status_str(s)};
+        }
+        if (--st->greets_left == 0) st->done(st->first, std::move(st->reached));
+      });
+  };
+  // Asked in one loop turn: first uses go out as GET_ROUTES batches.
+  for (const std::string& t : topics)
+    route(t, false, [st, greet_all](const Error& e, std::shared_ptr<const Route> r) {
+      if (!e.ok()) {
+        if (st->first.ok()) st->first = e;
+      } else if (r) {
+        for (const auto& [name, addr] : r->masters) st->masters.insert(addr);
+      }
+      if (--st->routes_left == 0) greet_all();
     });
 }
 

@@ -137,6 +137,13 @@ class Io {
   // [loop] Heartbeat every known broker now; done (may be empty) runs on
   // the loop when all answered.
   void heartbeat_all(std::function<void()> done);
+  // [loop] Readies `topics` for sending ahead of the first send: their
+  // routes fetched (one loop turn: GET_ROUTES batches) and every master
+  // they name greeted with a heartbeat, so its connection is up. done runs
+  // once on the loop with the first failure (the rest are still readied)
+  // and the master addresses that answered.
+  using PrepareFn = std::function<void(const Error&, std::vector<std::string> addrs)>;
+  void prepare(const std::vector<std::string>& topics, PrepareFn done);
   // [loop] Master addresses of every cached route.
   std::set<std::string> broker_addresses() const;
   // [loop] Runs fn after ms (dropped at stop).
@@ -168,7 +175,9 @@ class Io {
   void refresh_batch(std::vector<std::string> topics);
   // Cache a route the name server sent (and heartbeat its new brokers).
   std::shared_ptr<const Route> adopt_route(const fbn::TopicRoute& r);
-  void heartbeat_one(const std::string& addr, std::function<void()> done);
+  // done (may be empty) gets the heartbeat's status (FERRY_OK when there is
+  // nothing to send).
+  void heartbeat_one(const std::string& addr, std::function<void(ferry_status)> done);
 
   Settings s_;
   std::unique_ptr<net::LoopThread> loop_;

@@ -171,6 +171,13 @@ struct ferry_producer : Handle {
   };
   std::mutex lanes_mu;
   std::map<std::string, std::unique_ptr<Lane>> lanes;  // guarded by lanes_mu; kept until destroy
+  // [any] The lane to a broker address, made on first use.
+  Lane* lane_for(const std::string& addr) {
+    std::lock_guard lock(lanes_mu);
+    auto& slot = lanes[addr];
+    if (!slot) slot = std::make_unique<Lane>(addr);
+    return slot.get();
+  }
   // Topic handles: stable addresses (a deque only grows at its end), found
   // by name when opened.
   std::mutex topics_mu;
@@ -683,13 +690,7 @@ ferry_producer::Direct ferry_producer::send_direct(const std::shared_ptr<SendOp>
   const QueueKey& q = op->fixed ? qs[op->fixed_index % qs.size()] : qs[rr++ % qs.size()];
   auto master = route->masters.find(q.broker);
   if (master == route->masters.end()) return Direct::kNotSent;
-  Lane* lane = nullptr;
-  {
-    std::lock_guard lock(lanes_mu);
-    auto& slot = lanes[master->second];
-    if (!slot) slot = std::make_unique<Lane>(master->second);
-    lane = slot.get();
-  }
+  Lane* lane = lane_for(master->second);
   std::unique_lock hold(lane->mu, std::try_to_lock);
   if (!hold.owns_lock() || state.load() != HandleState::kStarted || lane->rest_until > now) return Direct::kNotSent;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
@@ -957,6 +958,49 @@ FERRY_EXPORT ferry_status ferry_producer_topic_open(ferry_producer* p, const cha
       it = p->topic_index.emplace(h.name, &h).first;
     }
     *out = it->second;
+    return FERRY_OK;
+  });
+}
+
+FERRY_EXPORT ferry_status ferry_producer_prepare(ferry_producer* p, const char* const* topics, size_t count,
+                                                 char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(p, "producer");
+    if (count > 0) FERRY_REQUIRE_ARG(topics, "topics");
+    ferry_status st = p->check_running(errbuf, errlen);
+    if (st != FERRY_OK) return st;
+    std::vector<std::string> names;
+    names.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (!topics[i]) return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "topic " + std::to_string(i) + " is NULL");
+      size_t tlen = std::strlen(topics[i]);
+      if (st = ferry::sdk::check_topic_length(tlen, errbuf, errlen); st != FERRY_OK) return st;
+      names.emplace_back(topics[i], tlen);
+    }
+    if (names.empty()) return FERRY_OK;
+    // Routes and the I/O thread's connections (async sends, and sync ones
+    // while others are in flight).
+    const uint64_t budget = p->s.send_timeout_ms + p->s.request_timeout_ms * (p->s.name_servers.size() + 1);
+    const uint64_t deadline = mono_ms() + budget;
+    std::vector<std::string> masters;
+    Error e = p->call<std::vector<std::string>>(
+        budget,
+        [p, names = std::move(names)](std::shared_ptr<Promise<std::vector<std::string>>> pr) {
+          p->io->prepare(names, [pr](const Error& err, std::vector<std::string> addrs) { pr->set(err, std::move(addrs)); });
+        },
+        &masters);
+    // The sync sends' own lanes (sync_direct), opened here on the caller's
+    // thread as a sync send would.
+    if (p->s.sync_direct) {
+      for (const std::string& addr : masters) {
+        ferry_producer::Lane* lane = p->lane_for(addr);
+        std::lock_guard hold(lane->mu);  // waits out a round trip (bounded by its deadline)
+        std::string why;
+        if (!lane->lane.open_now(deadline, p->s.connect_timeout_ms, &why))
+          p->io->log(FERRY_LOG_DEBUG, why + "; sync sends go through the I/O thread until it opens");
+      }
+    }
+    if (!e.ok()) return fail(errbuf, errlen, e.status, e.message);
     return FERRY_OK;
   });
 }

@@ -164,6 +164,7 @@ PROTOTYPES = {
     "ferry_producer_send": (status_t, [producer_p, message_p, POINTER(SendResult)] + _ERR),
     "ferry_producer_send_async": (status_t, [producer_p, message_p, SEND_CB, c_void_p] + _ERR),
     "ferry_producer_send_oneway": (status_t, [producer_p, message_p] + _ERR),
+    "ferry_producer_prepare": (status_t, [producer_p, POINTER(c_char_p), c_size_t] + _ERR),
     "ferry_producer_topic_open": (status_t, [producer_p, c_char_p, POINTER(producer_topic_p)] + _ERR),
     "ferry_producer_send_async_topic": (status_t, [producer_p, producer_topic_p, message_p, SEND_CB,
                                                    c_void_p] + _ERR),

@@ -66,6 +66,14 @@ class Producer(Handle):
         self._ids = itertools.count(1)
         self._send_cb = self._keep(_lib.SEND_CB(self._on_sent))
 
+    def prepare(self, topics):
+        """Fetches the topics' routes and opens the connections to their
+        brokers before the first send (blocks, bounded by the send timeout;
+        FerryError with the first failure)."""
+        names = [t.encode() if isinstance(t, str) else bytes(t) for t in topics]
+        arr = (ctypes.c_char_p * max(len(names), 1))(*names)
+        self._lib.check(self._lib.producer_prepare, self._raw(), arr, len(names))
+
     def send(self, msg):
         result = _lib.SendResult.new()
         self._lib.check(self._lib.producer_send, self._raw(), msg._raw(), ctypes.byref(result))

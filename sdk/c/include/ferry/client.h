@@ -298,13 +298,33 @@ FERRY_EXPORT ferry_status ferry_producer_send_async(ferry_producer *p, ferry_cli
  * valid until ferry_producer_destroy. Opening the same name again returns
  * the same handle. THREAD: any; a handle may be used from several threads.
  * Blocks: no (takes a short lock; the route is fetched by the first send,
- * as for a send by name). FERRY_E_INVALID_NAME for an empty or over-long
+ * as for a send by name, unless ferry_producer_prepare fetched it). FERRY_E_INVALID_NAME for an empty or over-long
  * name (as ferry_message_new).
  */
 typedef struct ferry_producer_topic ferry_producer_topic;
 FERRY_EXPORT ferry_status ferry_producer_topic_open(ferry_producer *p, const char *topic,
                                                     ferry_producer_topic **out, char *errbuf,
                                                     size_t errlen);
+
+/*
+ * Readies the producer to send to `topics` before its first send: fetches
+ * their routes (many topics in a few GET_ROUTES requests) and opens the
+ * connections to every master broker they name (the I/O thread's, greeted
+ * with a heartbeat, and with sync_direct the sync sends' own), so the first
+ * send to each topic pays neither a route lookup nor a connect. Optional:
+ * a topic not prepared is routed by its first send, as before; routes are
+ * refreshed as usual afterwards. topics borrowed (count names; count 0:
+ * nothing to do). Returns FERRY_OK once every route is cached and every
+ * master answered; else the first failure — FERRY_E_NO_ROUTE (a name server
+ * does not know a topic), FERRY_E_NO_NAME_SERVER, FERRY_E_NOT_CONNECTED,
+ * FERRY_E_TIMEOUT — with the other topics still readied. FERRY_E_STATE
+ * before ferry_producer_start, FERRY_E_INVALID_NAME for a bad name.
+ * THREAD: any.
+ * Blocks: yes, up to send_timeout_ms + request_timeout_ms x (name servers
+ * + 1): call it at start-up, not on a hot path.
+ */
+FERRY_EXPORT ferry_status ferry_producer_prepare(ferry_producer *p, const char *const *topics,
+                                                 size_t count, char *errbuf, size_t errlen);
 
 /* ferry_producer_send_async through a topic handle of the same producer;
  * msg's topic must be the handle's (FERRY_E_INVALID_ARGUMENT otherwise).

@@ -106,6 +106,18 @@ class Producer {
   Producer(Producer&&) noexcept = default;
   Producer& operator=(Producer&&) noexcept = default;
 
+  // Fetches the topics' routes and opens the connections to their brokers
+  // before the first send (ferry_producer_prepare); blocks, bounded by the
+  // send timeout. Throws ferry::Error with the first failure.
+  void prepare(const std::vector<std::string>& topics) {
+    std::vector<const char*> names;
+    names.reserve(topics.size());
+    for (const std::string& t : topics) names.push_back(t.c_str());
+    detail::check([&](char* eb, std::size_t el) {
+      return ferry_producer_prepare(p(), names.data(), names.size(), eb, el);
+    });
+  }
+
   // Sync send; throws ferry::Error with the final status after retries.
   SendResult send(const Message& msg) {
     SendResult r;
