@@ -212,6 +212,41 @@ void send_async_via(ferry_producer* p, ferry_producer_topic* h, Tally* t, const 
   ASSERT_EQ(FERRY_OK, ferry_producer_send_async_topic(p, h, m.get(), &on_done, ctx, err, sizeof err)) << err;
 }
 
+// ferry_producer_prepare over two brokers (the counted version is
+// sdk_c_ferryd_test's prepare_test.cc): routes and connections readied, an
+// unknown topic reported, sync and async sends then go as usual; shut down
+// while a prepare may still be on the loop.
+TEST(SdkProducerPrepare, ReadiesKnownTopicsReportsUnknownOnesThenSends) {
+  FakeCluster cluster({.brokers = 2});
+  cluster.create_topic("PA");
+  cluster.create_topic("PB");
+  auto conf = make_conf(cluster.name_servers());
+  auto p = start_producer(conf);
+  char err[512];
+  const char* both[] = {"PA", "PB"};
+  ASSERT_EQ(FERRY_OK, ferry_producer_prepare(p.get(), both, 2, err, sizeof err)) << err;
+  const char* mixed[] = {"PA", "PNobody"};
+  EXPECT_EQ(FERRY_E_NO_ROUTE, ferry_producer_prepare(p.get(), mixed, 2, err, sizeof err));
+  send_n(p.get(), "PA", 8);
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 8; ++i) {
+    auto m = make_msg("PB", "async-" + std::to_string(i));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p.get(), m.get(), [](void* ud, ferry_status s, const ferry_send_result*, const char*) {
+      if (s == FERRY_OK) ++*static_cast<std::atomic<int>*>(ud);
+    }, &acked, err, sizeof err));
+  }
+  ASSERT_TRUE(ferry::test::wait_until([&] { return acked.load() == 8; }, 10s));
+  EXPECT_EQ(16u, cluster.stored(0) + cluster.stored(1));
+  // A prepare racing a shutdown from another thread returns (whatever it
+  // reports: done, closed, or a request cut short) and touches nothing freed.
+  std::thread t([&] {
+    char e2[256];
+    (void)ferry_producer_prepare(p.get(), both, 2, e2, sizeof e2);
+  });
+  ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << err;
+  t.join();
+}
+
 TEST(SdkProducerTopicHandle, OpenIsPerNameAndPerProducerAndRefusesBadUse) {
   FakeCluster cluster({.brokers = 1});
   cluster.create_topic("A");
