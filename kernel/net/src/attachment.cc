@@ -7,14 +7,16 @@ namespace ferry::net {
 Attachment& Attachment::operator=(Attachment&& o) noexcept {
   if (this != &o) {
     reset();
-    if (o.slices_.empty() && o.owned_.capacity() == 0 && !o.release_) return *this;  // empty
+    if (o.count_ == 0 && o.owned_.capacity() == 0 && !o.release_) return *this;  // empty
     // A moved vector keeps its heap buffer, so iovecs into owned_ stay valid.
     owned_ = std::move(o.owned_);
-    slices_ = std::move(o.slices_);
+    first_ = o.first_;
+    rest_ = std::move(o.rest_);
+    count_ = std::exchange(o.count_, 0);
     size_ = std::exchange(o.size_, 0);
     release_ = std::exchange(o.release_, nullptr);
     ctx_ = std::exchange(o.ctx_, nullptr);
-    o.slices_.clear();
+    o.rest_.clear();
   }
   return *this;
 }
@@ -23,8 +25,17 @@ Attachment Attachment::owned(std::vector<uint8_t> bytes) {
   Attachment a;
   a.owned_ = std::move(bytes);
   a.size_ = a.owned_.size();
-  if (a.size_ > 0) a.slices_.push_back(iovec{a.owned_.data(), a.size_});
+  if (a.size_ > 0) a.add_slice(iovec{a.owned_.data(), a.size_});
   return a;
+}
+
+void Attachment::add_slice(const iovec& v) {
+  if (count_ == 0) {
+    first_ = v;
+  } else {
+    rest_.push_back(v);
+  }
+  ++count_;
 }
 
 Attachment Attachment::copy(std::span<const uint8_t> bytes) {
@@ -34,10 +45,10 @@ Attachment Attachment::copy(std::span<const uint8_t> bytes) {
 Attachment Attachment::borrow(const ferry_slice* slices, size_t count, ReleaseFn release,
                               void* ctx) {
   Attachment a;
-  a.slices_.reserve(count);
+  if (count > 1) a.rest_.reserve(count - 1);
   for (size_t i = 0; i < count; ++i) {
     if (slices[i].len == 0) continue;
-    a.slices_.push_back(iovec{const_cast<void*>(slices[i].data), slices[i].len});
+    a.add_slice(iovec{const_cast<void*>(slices[i].data), slices[i].len});
     a.size_ += slices[i].len;
   }
   a.release_ = release;
@@ -46,8 +57,10 @@ Attachment Attachment::borrow(const ferry_slice* slices, size_t count, ReleaseFn
 }
 
 void Attachment::reset() {
-  if (slices_.empty() && owned_.capacity() == 0 && !release_) return;  // empty: the common case
-  slices_.clear();
+  if (count_ == 0 && owned_.capacity() == 0 && !release_) return;  // empty: the common case
+  first_ = iovec{};
+  rest_.clear();
+  count_ = 0;
   std::vector<uint8_t>().swap(owned_);
   size_ = 0;
   if (auto fn = std::exchange(release_, nullptr)) fn(std::exchange(ctx_, nullptr));

@@ -48,8 +48,8 @@ class Attachment {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  size_t slice_count() const { return slices_.size(); }
-  const iovec& slice(size_t i) const { return slices_[i]; }
+  size_t slice_count() const { return count_; }
+  const iovec& slice(size_t i) const { return i == 0 ? first_ : rest_[i - 1]; }
   // Drops the bytes now (calls release for borrowed ones).
   void reset();
 
@@ -57,11 +57,16 @@ class Attachment {
   // Nothing to release or free: the common case on the answer path, kept
   // inline so empty attachments cost nothing.
   bool trivially_empty() const {
-    return release_ == nullptr && slices_.empty() && owned_.capacity() == 0;
+    return release_ == nullptr && count_ == 0 && owned_.capacity() == 0;
   }
+  void add_slice(const iovec& v);
 
   std::vector<uint8_t> owned_;
-  std::vector<iovec> slices_;  // views into owned_ or the borrowed memory
+  // Views into owned_ or the borrowed memory: the first inline (a send's one
+  // body slice, an owned buffer: no allocation), any more in rest_.
+  iovec first_{};
+  std::vector<iovec> rest_;
+  size_t count_ = 0;
   size_t size_ = 0;
   ReleaseFn release_ = nullptr;
   void* ctx_ = nullptr;
