@@ -20,7 +20,6 @@
 #include <csignal>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,23 +34,8 @@
 namespace {
 
 using namespace std::chrono_literals;
+using ferry::test::metric_sum;
 using ferry::test::wait_until;
-
-// Sum of every series of counter `name` (any labels); -1 when absent.
-double counter(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  double sum = -1;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    char next = line[name.size()];
-    if (next != ' ' && next != '{') continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(sp + 1));
-  }
-  return sum;
-}
 
 struct ConfDel { void operator()(ferry_config* c) const { ferry_config_destroy(c); } };
 struct AdminDel { void operator()(ferry_admin* a) const { ferry_admin_destroy(a); } };
@@ -166,9 +150,9 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   for (int i = 0; i < kTopics; ++i) ASSERT_EQ(send_one(praw, name(i)), 0);
 
   const std::string before = ferry::test::scrape_metrics(metrics_port);
-  const double singles0 = counter(before, "ferry_namesrv_route_requests_total");
-  const double batches0 = counter(before, "ferry_namesrv_route_batch_requests_total");
-  const double batched0 = counter(before, "ferry_namesrv_route_batch_topics_total");
+  const double singles0 = metric_sum(before, "ferry_namesrv_route_requests_total");
+  const double batches0 = metric_sum(before, "ferry_namesrv_route_batch_requests_total");
+  const double batched0 = metric_sum(before, "ferry_namesrv_route_batch_topics_total");
   ASSERT_GE(singles0, kTopics) << before;
   ASSERT_GE(batches0, 0) << before;
 
@@ -192,9 +176,9 @@ TEST(SdkRouteRefresh, ManyTopicsRefreshWithFewRequestsAndSeeRouteChanges) {
   // Let several more refresh periods pass, then count.
   std::this_thread::sleep_for(std::chrono::milliseconds(6 * kRefreshMs));
   const std::string after = ferry::test::scrape_metrics(metrics_port);
-  const double singles = counter(after, "ferry_namesrv_route_requests_total") - singles0;
-  const double batches = counter(after, "ferry_namesrv_route_batch_requests_total") - batches0;
-  const double batched = counter(after, "ferry_namesrv_route_batch_topics_total") - batched0;
+  const double singles = metric_sum(after, "ferry_namesrv_route_requests_total") - singles0;
+  const double batches = metric_sum(after, "ferry_namesrv_route_batch_requests_total") - batches0;
+  const double batched = metric_sum(after, "ferry_namesrv_route_batch_topics_total") - batched0;
   // At least 6 periods passed (4 counted, leaving room for timer slack): per
   // topic that would be >= 4 x 300 GET_ROUTE.
   EXPECT_LT(singles, kTopics) << "the refresh still asks per topic\n" << after;
@@ -259,12 +243,12 @@ TEST(SdkRouteRefresh, FirstSendsToManyTopicsFetchTheirRoutesInBatches) {
     EXPECT_EQ(2 * kTopics, count.ok) << count.first_error;
   }
   const std::string after = ferry::test::scrape_metrics(metrics_port);
-  const double singles = counter(after, "ferry_namesrv_route_requests_total") -
-                         std::max(0.0, counter(before, "ferry_namesrv_route_requests_total"));
-  const double batches = counter(after, "ferry_namesrv_route_batch_requests_total") -
-                         std::max(0.0, counter(before, "ferry_namesrv_route_batch_requests_total"));
-  const double batched = counter(after, "ferry_namesrv_route_batch_topics_total") -
-                         std::max(0.0, counter(before, "ferry_namesrv_route_batch_topics_total"));
+  const double singles = metric_sum(after, "ferry_namesrv_route_requests_total") -
+                         std::max(0.0, metric_sum(before, "ferry_namesrv_route_requests_total"));
+  const double batches = metric_sum(after, "ferry_namesrv_route_batch_requests_total") -
+                         std::max(0.0, metric_sum(before, "ferry_namesrv_route_batch_requests_total"));
+  const double batched = metric_sum(after, "ferry_namesrv_route_batch_topics_total") -
+                         std::max(0.0, metric_sum(before, "ferry_namesrv_route_batch_topics_total"));
   // Sends reach the loop in bursts: a burst's new topics go in one request
   // (a lone new topic in a turn still goes alone).
   EXPECT_LT(singles, kTopics / 4) << after;

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <sstream>
 
 #include <ferry_test/metrics_scrape.h>
 
@@ -15,26 +14,13 @@
 namespace ferry::sdk::test {
 namespace {
 
-// Sum of every series of counter `name`; -1 when absent.
-double counter(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  double sum = -1;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    char next = line[name.size()];
-    if (next != ' ' && next != '{') continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(sp + 1));
-  }
-  return sum;
-}
+using ferry::test::metric_sum;
 
 // Route requests the name server answered so far: {GET_ROUTE, GET_ROUTES}.
 std::pair<double, double> route_requests(int metrics_port) {
   const std::string m = ferry::test::scrape_metrics(metrics_port);
-  return {counter(m, "ferry_namesrv_route_requests_total"), counter(m, "ferry_namesrv_route_batch_requests_total")};
+  return {metric_sum(m, "ferry_namesrv_route_requests_total"),
+          metric_sum(m, "ferry_namesrv_route_batch_requests_total")};
 }
 
 // Connections the producer's I/O thread made (kernel/net logs each at debug).

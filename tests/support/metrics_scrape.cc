@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <sstream>
 
 namespace ferry::test {
 
@@ -34,6 +35,21 @@ std::string scrape_metrics(int port) {
   }
   ::close(fd);
   return out;
+}
+
+double metric_sum(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  double sum = -1;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    auto sp = line.rfind(' ');
+    if (sp == std::string::npos) continue;
+    sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(sp + 1));
+  }
+  return sum;
 }
 
 }  // namespace ferry::test

@@ -9,4 +9,8 @@ namespace ferry::test {
 // Connection: close; every wait bounded (5 s).
 std::string scrape_metrics(int port);
 
+// Sum of every series of counter `name` (any labels) in a scrape's text;
+// -1 when no series of it is there.
+double metric_sum(const std::string& text, const std::string& name);
+
 }  // namespace ferry::test
