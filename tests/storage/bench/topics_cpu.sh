@@ -37,6 +37,9 @@
 #      WARM (messages per topic sent before each timed step, 1; 4 or more
 #      touch every queue of the 4 per topic first, so the step measures a
 #      steady state instead of creating three quarters of the queues' files).
+#      PIN=1 (ferryd's threads on CPU 0, ferry-bench on CPU 1: ferryd's CPU per
+#      message is then steadier than when the two share both vCPUs,
+#      docs/benchmarks.md "Session 12 (topics)").
 # Prints one line per step: config, round, topics, msgs/s, ferryd CPU µs per
 # message (utime+stime from /proc), minor faults per message, and the
 # client's CPU per message (ferry-bench shares the 2 cores), and what else
@@ -65,7 +68,12 @@ one_step() {  # name build_dir storage_conf round topics
     n=$5
     . "$HERE/../../core/bench_broker.sh"
     bench_broker_start "$2" ferry-topics-cpu
-    bench() { "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
+    pin=()
+    if [ "${PIN:-0}" = 1 ]; then
+      taskset -a -p -c 0 "$PID" > /dev/null
+      pin=(taskset -c 1)
+    fi
+    bench() { "${pin[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
     for k in $TOPICS; do
       bench -t "mt$k" --topics "$k" --create --create-target "$ADDR" -q 4 -N 1 -d 60 --quiet > /dev/null
     done
@@ -86,7 +94,7 @@ one_step() {  # name build_dir storage_conf round topics
     read -r c0 f0 < <(proc_cpu "$PID")
     read -r m0 st0 < <(machine_cpu)
     w0=$(date +%s.%N)
-    out=$(/usr/bin/time -f '%U %S' -o "$T/client.time" "${client_perf[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" \
+    out=$(/usr/bin/time -f '%U %S' -o "$T/client.time" "${client_perf[@]}" "${pin[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" \
             -m async -w 256 -s 1024 --json -t "mt$n" --topics "$n" -d "$DUR" --quiet) ||
       echo "$1 round $4 $n topics: ferry-bench exited $? ($out)" >&2
     read -r c1 f1 < <(proc_cpu "$PID")
