@@ -103,11 +103,13 @@ void release_message(ferry_client_message* m) {
 std::vector<MessagePtr> decode_records(std::shared_ptr<const void> keep, const uint8_t* data,
                                        size_t len, const std::string& broker_name,
                                        std::string* why, BlockPool* pool) {
-  // Count first (TOTALSIZE hops), so one block holds every message.
+  // Count first (TOTALSIZE hops), so one block holds every message. A hop
+  // shorter than a record's fixed fields ends the count: otherwise a garbled
+  // answer of tiny sizes would size the block (one slot per byte) by the peer.
   size_t count = 0;
   for (size_t pos = 0; pos < len; ++count) {
     uint32_t size = len - pos >= 4 ? ferry_be32(data + pos) : 0;
-    if (size == 0 || size > len - pos) {
+    if (size < FERRY_RECORD_FIXED_V4 || size > len - pos) {
       ++count;  // decoded (and reported) below
       break;
     }

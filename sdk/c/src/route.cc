@@ -25,6 +25,7 @@ Route parse_route(const fbn::TopicRoute& r) {
     for (const auto* q : *r.queues()) {
       std::string name = str(q->broker_name());
       if (!out.masters.count(name)) continue;  // no live master: not writable/readable here
+      if (q->write_queues() > kMaxQueuesPerBroker || q->read_queues() > kMaxQueuesPerBroker) continue;
       if (q->perm() & kPermWrite)
         for (uint32_t i = 0; i < q->write_queues(); ++i)
           out.write_queues.push_back({out.topic, name, static_cast<int32_t>(i)});

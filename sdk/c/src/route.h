@@ -29,6 +29,11 @@ struct Route {
   std::map<std::string, std::string> cluster_of;
 };
 
+// ferryd refuses a topic with more queues (kMaxQueues, kernel/core): a queue
+// entry above it is garbled or hostile and is skipped, so a route never
+// makes the client build billions of queue keys.
+inline constexpr uint32_t kMaxQueuesPerBroker = 1024;
+
 Route parse_route(const fbn::TopicRoute& r);
 
 // ---- the periodic refresh of every cached route ----
