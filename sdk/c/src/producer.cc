@@ -17,6 +17,7 @@
 #include "handle.h"
 #include "message.h"
 #include "recycle_pool.h"
+#include "send_encode.h"
 #include "uniq_key.h"
 #include "wire.h"
 
@@ -38,14 +39,6 @@ struct Outcome {
   int32_t queue_id = -1;
   int64_t queue_offset = -1;
   uint32_t attempts = 0;
-};
-
-struct WireMessage {
-  std::string props;
-  int32_t flag = 0;
-  int64_t born_ms = 0;
-  uint32_t body_len = 0;
-  std::string uniq;
 };
 
 // One send (or batch) in flight. Ops come from the producer's RecyclePool:
@@ -166,8 +159,7 @@ struct ferry_producer : Handle {
     // After a failed connect the lane rests (mono ms) instead of making
     // every sync send wait out another connect to an unreachable broker.
     uint64_t rest_until = 0;
-    flatbuffers::FlatBufferBuilder fbb{1024};
-    std::vector<flatbuffers::Offset<fbc::MessageMeta>> metas;
+    SendEncoder encoder;
   };
   std::mutex lanes_mu;
   std::map<std::string, std::unique_ptr<Lane>> lanes;  // guarded by lanes_mu; kept until destroy
@@ -288,8 +280,7 @@ struct ferry_producer : Handle {
   // loop thread only: async sends waiting to be batched, per topic; the
   // reused SendRequest encoder
   std::map<std::string, Pending> pending;
-  flatbuffers::FlatBufferBuilder send_fbb{1024};
-  std::vector<flatbuffers::Offset<fbc::MessageMeta>> send_metas;
+  SendEncoder send_encoder;  // [loop]
 
   void run(std::shared_ptr<SendOp> op);
   // [loop] Client-side batching: queue a batchable op; flush a topic's
@@ -330,24 +321,6 @@ struct AnswerFn {
   void operator()(const net::Response& r) const { p->on_answer(op, r); }
 };
 static_assert(std::is_trivially_copyable_v<AnswerFn> && sizeof(AnswerFn) <= 16);
-
-// Encodes into the producer's reused builder (loop thread): no allocation
-// once it has grown; the span is valid until the next encode.
-std::span<const uint8_t> encode_send(flatbuffers::FlatBufferBuilder& fbb,
-                                     std::vector<flatbuffers::Offset<fbc::MessageMeta>>& metas,
-                                     const SendOp& op, const std::string& group, int32_t queue_id) {
-  fbb.Clear();
-  metas.clear();
-  for (const auto& m : op.msgs) {
-    auto props = fbb.CreateVector(reinterpret_cast<const uint8_t*>(m.props.data()), m.props.size());
-    metas.push_back(fbc::CreateMessageMeta(fbb, queue_id, m.flag, 0, props, m.born_ms, m.body_len, 0));
-  }
-  auto g = fbb.CreateString(group);
-  auto t = fbb.CreateString(op.topic);
-  auto v = fbb.CreateVector(metas);
-  fbb.Finish(fbc::CreateSendRequest(fbb, g, t, 0, 0, v), "FRCO");
-  return {fbb.GetBufferPointer(), fbb.GetSize()};
-}
 
 // The transport releases on the loop (or after the loop thread joined).
 void release_bodies(void* ctx) {
@@ -573,7 +546,7 @@ void ferry_producer::attempt(const std::shared_ptr<SendOp>& op, const SendRoute&
                                                                             : Io::IfDown::kFail;
   ++op->out.attempts;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
-  auto payload = encode_send(send_fbb, send_metas, *op, s.group, qid);
+  auto payload = send_encoder.encode(op->msgs, op->topic, s.group, qid);
   op->target = target;
   op->target_qid = qid;
   op->answer_keep = op;  // the answer runs exactly once (request_view), and moves it out
@@ -694,7 +667,7 @@ ferry_producer::Direct ferry_producer::send_direct(const std::shared_ptr<SendOp>
   std::unique_lock hold(lane->mu, std::try_to_lock);
   if (!hold.owns_lock() || state.load() != HandleState::kStarted || lane->rest_until > now) return Direct::kNotSent;
   uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
-  auto payload = encode_send(lane->fbb, lane->metas, *op, s.group, q.queue_id);
+  auto payload = lane->encoder.encode(op->msgs, op->topic, s.group, q.queue_id);
   net::FrameView answer;
   std::string why;
   auto res = lane->lane.round_trip(code, payload, op->bodies, op->deadline, s.connect_timeout_ms, &answer, &why);
