@@ -184,5 +184,46 @@ TEST(SdkMessageProperties, AResentMessageKeepsItsMsgIdAndAFreshOneGetsANewOne) {
   EXPECT_EQ(0, std::strncmp(r1.msg_id, r3.msg_id, 12));  // one producer: one prefix
 }
 
+// ferry_message_reset: a reused message is a new message (fresh msg id, no
+// old properties), keeps its memory, and refuses received messages and bad
+// arguments.
+TEST(SdkMessageProperties, AResetMessageIsANewMessageInTheSameMemory) {
+  FakeCluster cluster({});
+  cluster.create_topic("T");
+  cluster.create_topic("U");
+  auto conf = make_conf(cluster.name_servers());
+  auto p = start_producer(conf);
+  auto m = make_msg("T", "first", "TagA", "k");
+  char err[256];
+  ferry_send_result r1 = FERRY_STRUCT_INIT(ferry_send_result), r2 = FERRY_STRUCT_INIT(ferry_send_result);
+  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), &r1, err, sizeof err)) << err;
+  auto* msg = m.get();
+  const void* props_before = msg->props_encoded.data();
+  ASSERT_EQ(FERRY_OK, ferry_message_reset(msg, "U", "second body", 11, err, sizeof err)) << err;
+  EXPECT_EQ("U", msg->topic());
+  EXPECT_EQ("second body", msg->body());
+  size_t n = 1;
+  EXPECT_EQ(nullptr, ferry_message_tags(msg, &n));
+  EXPECT_EQ(nullptr, ferry_message_keys(msg, &n));
+  EXPECT_TRUE(msg->props_encoded.empty());
+  EXPECT_EQ(props_before, msg->props_encoded.data());  // capacity kept
+  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), msg, &r2, err, sizeof err)) << err;
+  EXPECT_EQ(32u, std::strlen(r2.msg_id));
+  EXPECT_STRNE(r1.msg_id, r2.msg_id);
+  EXPECT_EQ(0, std::strncmp(r1.msg_id, r2.msg_id, 12));
+  EXPECT_EQ(std::string(r2.msg_id), view([&](size_t* k) { return ferry_message_property(msg, FERRY_PROP_UNIQ_KEY, k); }));
+  // Empty body, NULL body with len 0.
+  ASSERT_EQ(FERRY_OK, ferry_message_reset(msg, "T", nullptr, 0, err, sizeof err)) << err;
+  EXPECT_EQ("", msg->body());
+  // Bad uses.
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_message_reset(nullptr, "T", "x", 1, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_message_reset(msg, nullptr, "x", 1, err, sizeof err));
+  EXPECT_EQ(FERRY_E_INVALID_ARGUMENT, ferry_message_reset(msg, "T", nullptr, 1, err, sizeof err));
+  EXPECT_NE(FERRY_OK, ferry_message_reset(msg, "", "x", 1, err, sizeof err));
+  ferry_client_message received;
+  received.received = true;
+  EXPECT_EQ(FERRY_E_STATE, ferry_message_reset(&received, "T", "x", 1, err, sizeof err));
+}
+
 }  // namespace
 }  // namespace ferry::sdk::test

@@ -221,6 +221,26 @@ FERRY_EXPORT ferry_status ferry_message_new(const char* topic, const void* body,
 
 FERRY_EXPORT void ferry_message_destroy(ferry_client_message* msg) { ferry::sdk::release_message(msg); }
 
+// Reuses the message's strings: assign/clear keep their capacity, so a warm
+// message takes a new topic, body and UNIQ_KEY without allocating.
+FERRY_EXPORT ferry_status ferry_message_reset(ferry_client_message* msg, const char* topic, const void* body,
+                                              size_t len, char* errbuf, size_t errlen) {
+  return guarded(errbuf, errlen, [&] {
+    FERRY_REQUIRE_ARG(msg, "msg");
+    FERRY_REQUIRE_ARG(topic, "topic");
+    if (msg->received) return fail(errbuf, errlen, FERRY_E_STATE, "a received message cannot be reset");
+    if (!body && len)
+      return fail(errbuf, errlen, FERRY_E_INVALID_ARGUMENT, "body is NULL but len is not 0");
+    size_t tlen = std::strlen(topic);
+    if (ferry_status st = ferry::sdk::check_topic_length(tlen, errbuf, errlen); st != FERRY_OK) return st;
+    msg->topic_s.assign(topic, tlen);
+    msg->body_s.assign(static_cast<const char*>(body ? body : ""), len);
+    msg->props_encoded.clear();
+    msg->flag = 0;
+    return FERRY_OK;
+  });
+}
+
 FERRY_EXPORT ferry_status ferry_message_set_tags(ferry_client_message* msg, const char* tags,
                                                  char* errbuf, size_t errlen) {
   return guarded(errbuf, errlen, [&] { return outgoing_set(msg, FERRY_PROP_TAGS, tags, errbuf, errlen); });

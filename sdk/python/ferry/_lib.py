@@ -135,6 +135,7 @@ PROTOTYPES = {
     # messages
     "ferry_message_new": (status_t, [c_char_p, c_void_p, c_size_t, POINTER(message_p)] + _ERR),
     "ferry_message_destroy": (None, [message_p]),
+    "ferry_message_reset": (status_t, [message_p, c_char_p, c_void_p, c_size_t] + _ERR),
     "ferry_message_set_tags": (status_t, [message_p, c_char_p] + _ERR),
     "ferry_message_set_keys": (status_t, [message_p, c_char_p] + _ERR),
     "ferry_message_set_property": (status_t, [message_p, c_char_p, c_char_p] + _ERR),

@@ -163,6 +163,22 @@ FERRY_EXPORT ferry_status ferry_message_new(const char *topic, const void *body,
  * query). Never call it on a message borrowed by a listener. NULL: no-op. */
 FERRY_EXPORT void ferry_message_destroy(ferry_client_message *msg);
 
+/*
+ * Makes an outgoing message what ferry_message_new(topic, body, len) would
+ * have made — no tags, keys or properties, flag 0, and no UNIQ_KEY (the next
+ * send stamps a fresh msg id: it is a new message) — reusing its memory, so
+ * a sender that resets one message per send instead of new + destroy
+ * allocates nothing for it once warm. A send copies the message's bytes
+ * before it returns (async included), so the message may be reset as soon
+ * as the send call returns. topic and body borrowed and copied (body may be
+ * NULL when len is 0). OWNERSHIP: unchanged (the caller's). THREAD: any, but
+ * not while another call uses msg. FERRY_E_STATE on a received message.
+ * Blocks: no.
+ */
+FERRY_EXPORT ferry_status ferry_message_reset(ferry_client_message *msg, const char *topic,
+                                              const void *body, size_t len, char *errbuf,
+                                              size_t errlen);
+
 /* Setters for messages to send (FERRY_E_STATE on a received message). All
  * strings borrowed and copied; none may contain bytes \x01 or \x02. */
 FERRY_EXPORT ferry_status ferry_message_set_tags(ferry_client_message *msg, const char *tags,
