@@ -157,6 +157,7 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
   while (si < segs.size() && segs[si]->end() <= pos && si + 1 < segs.size()) ++si;
   uint64_t scan_start = pos;
   const char* why = nullptr;
+  bool refill = false;  // the head segment's rest was made a hole: fill it again
   for (;;) {
     const SegmentPtr& seg = segs[si];
     uint64_t rem = seg->end() - pos;
@@ -194,8 +195,13 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
     // middle of the log, not a torn tail.
     bool zero_header = std::memcmp(p, "\0\0\0\0\0\0\0\0", 8) == 0;
     const bool clean = zero_header && pos == clean_end;  // nothing was written past it
-    bool more = !clean && valid_record_after(seg, pos + 1);
-    for (size_t j = si + 1; !clean && !more && j < segs.size(); ++j) more = valid_record_after(segs[j], segs[j]->base());
+    // Each segment's search stops at a long run of zeros (the pre-filled
+    // rest of the head's segment, a pre-filled next one): bounded reads,
+    // not the whole segment (docs/storage.md, "Recovery").
+    uint64_t zeros_from = seg->size(), ignored = 0;
+    bool more = !clean && valid_record_after(seg, pos + 1, &zeros_from);
+    for (size_t j = si + 1; !clean && !more && j < segs.size(); ++j)
+      more = valid_record_after(segs[j], segs[j]->base(), &ignored);
     if (more) {
       char buf[512];
       std::snprintf(buf, sizeof buf,
@@ -216,8 +222,12 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
                     static_cast<unsigned long long>(pos), why);
       env_.log(FERRY_LOG_WARN, buf);
     }
-    // Truncate: zero the rest of this segment's written bytes, drop later segments.
-    if (ferry_status zs = clean ? FERRY_OK : zero_range(seg, pos, error); zs != FERRY_OK) return zs;
+    // Truncate: zero the rest of this segment's written bytes, drop later
+    // segments. What the search did not read (past a run of zeros) becomes
+    // a hole, after the later segments are gone (a crash in between leaves
+    // a short last file, which open extends).
+    const uint64_t keep = std::min(seg->size(), (zeros_from + kPage - 1) / kPage * kPage);
+    if (ferry_status zs = clean ? FERRY_OK : zero_range(seg, pos, keep, error); zs != FERRY_OK) return zs;
     if (!zero_header || more) *truncated = true;
     while (segs.size() > si + 1) {
       std::string path = segs.back()->path();
@@ -226,6 +236,13 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
       *truncated = true;
     }
     io_.sync_dir(dir_);
+    if (!clean && keep < seg->size()) {
+      if (int rc = drop_rest(seg, keep); rc < 0) {
+        *error = "cannot truncate " + seg->path() + " at " + std::to_string(keep) + ": " + errno_text(rc);
+        return FERRY_E_IO;
+      }
+      refill = true;
+    }
     break;
   }
   {
@@ -244,59 +261,125 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
   zero_floor_.store(pos);
   // The fill never writes below the recovered end. A brand-new log's first
   // segment is all holes: fill it ahead of the writer (segment_prefill) as
-  // an unfinished next segment is after a roll. A reopened log's active
-  // segment is left as it is (its rest may be filled already; finding out
-  // would read it).
+  // an unfinished next segment is after a roll; so is one whose rest
+  // recovery just made a hole. Any other reopened log's active segment is
+  // left as it is (its rest may be filled already; finding out would read
+  // it).
   fill_claimed_ = pos;
   fill_floor_.store(pos);
-  if (fills() && names_empty) start_fill(active_);
+  if (fills() && (names_empty || refill)) start_fill(active_);
+  if (fills() && names_empty) filled_ = prefill_first(active_);
   return FERRY_OK;
 }
 
-bool CommitLog::valid_record_after(const SegmentPtr& seg, uint64_t from) const {
-  // Only data regions can hold records: skip holes with SEEK_DATA.
-  static const unsigned char kMagic[4] = {0xDA, 0xA3, 0x20, 0xA7};
-  uint64_t off = from - seg->base();
-  while (off < seg->size()) {
-    int64_t d = io_.seek_data(seg->fd(), off, false);
-    if (d < 0) {
-      if (d == -ENXIO) return false;
-      d = static_cast<int64_t>(off);  // no SEEK_DATA: scan everything
-    }
-    int64_t h = io_.seek_data(seg->fd(), static_cast<uint64_t>(d), true);
-    uint64_t region_end = h < 0 ? seg->size() : std::min<uint64_t>(static_cast<uint64_t>(h), seg->size());
-    uint64_t start = std::max<uint64_t>(static_cast<uint64_t>(d), off);
-    const char* base = seg->data();
-    uint64_t i = start;
-    while (i + 4 <= region_end) {
-      auto* m = static_cast<const char*>(memmem(base + i, region_end - i, kMagic, 4));
-      if (!m) break;
-      uint64_t at = static_cast<uint64_t>(m - base);
-      if (at >= 4 && at - 4 >= from - seg->base()) {
-        uint64_t rec = at - 4;
-        ferry_record_view v;
-        const char* why = nullptr;
-        if (common::verify_record(base + rec, seg->size() - rec, &v, &why) == FERRY_OK &&
-            static_cast<uint64_t>(v.physical_offset) == seg->base() + rec)
-          return true;
+uint64_t CommitLog::prefill_first(const SegmentPtr& seg) {
+  // Why: a fresh log's first groups otherwise sync into holes while the
+  // fill writes its first 16 MiB lead beside them (ack p50 ~1 ms in the
+  // first ~25 ms vs ~0.35 ms after: docs/benchmarks.md "Session 12
+  // (flush)"); here, before the log takes its first append, that costs a
+  // brand-new broker tens of ms once and no send anything. Pieces of the
+  // fill's size (a disk full is met as the fill meets it), then one
+  // fdatasync so no group's sync carries these zeros or their allocation.
+  constexpr uint64_t kFirst = 16 << 20, kStep = 256 << 10;
+  const uint64_t len = std::min<uint64_t>(kFirst, seg->size());
+  uint64_t at = 0;
+  for (; at < len; at += kStep) {
+    if (int rc = io_.write_zeros(seg->fd(), at, std::min(kStep, len - at)); rc < 0) {
+      if (env_.log) {
+        env_.log(FERRY_LOG_ERROR, "cannot pre-fill commit log segment " + seg->path() + " at " +
+                                      std::to_string(at) + ": " + errno_text(rc) +
+                                      (rc == -ENOSPC || rc == -EDQUOT ? " (disk full)" : "") +
+                                      "; the rest of it is left sparse (segment_prefill), no record is affected");
       }
-      i = at + 1;
+      fill_seg_.reset();  // as prefill_piece's failure: the next segment's fill follows
+      break;
     }
-    off = region_end;
+  }
+  if (at > 0) io_.fdatasync(seg->fd());  // advice: a failure only leaves the sync to the first group
+  return at;
+}
+
+bool CommitLog::valid_record_after(const SegmentPtr& seg, uint64_t from, uint64_t* zeros_from) const {
+  // Only data regions can hold records: holes are skipped with SEEK_DATA
+  // (they count as zeros). Read in chunks through io_, 3 bytes overlapping
+  // so a magic split between two chunks is seen.
+  static const unsigned char kMagic[4] = {0xDA, 0xA3, 0x20, 0xA7};
+  constexpr uint64_t kChunk = 256 << 10;
+  const uint64_t bound = zero_run_bound(opt_.max_message_size);
+  const uint64_t size = seg->size();
+  const uint64_t lo = from - seg->base();
+  *zeros_from = size;
+  std::vector<char> buf(kChunk);
+  uint64_t run = lo;  // where the current run of zeros began
+  uint64_t off = lo;
+  while (off < size) {
+    int64_t d = io_.seek_data(seg->fd(), off, false);
+    if (d == -ENXIO) d = static_cast<int64_t>(size);  // the rest is a hole
+    else if (d < 0) d = static_cast<int64_t>(off);    // no SEEK_DATA: read everything
+    if (static_cast<uint64_t>(d) - run >= bound) {
+      *zeros_from = run;
+      return false;
+    }
+    off = static_cast<uint64_t>(d);
+    if (off >= size) break;
+    int64_t h = io_.seek_data(seg->fd(), off, true);
+    const uint64_t region_end = h <= d ? size : std::min<uint64_t>(static_cast<uint64_t>(h), size);
+    while (off < region_end) {
+      const uint64_t want = std::min(kChunk, region_end - off);
+      ssize_t got = read_full(io_, seg->fd(), buf.data(), want, static_cast<off_t>(off));
+      if (got <= 0) return false;  // unreadable: nothing found there
+      const uint64_t n = static_cast<uint64_t>(got);
+      // Where in this chunk the run of zeros reaches the bound: a record
+      // can start only before it. Word by word; a non-zero word restarts
+      // the run at its end (at most 7 bytes late: the bound is approximate).
+      uint64_t lim = n;
+      for (uint64_t k = 0; k < n; k += 8) {
+        uint64_t w = 0;
+        std::memcpy(&w, buf.data() + k, std::min<uint64_t>(8, n - k));
+        if (w != 0) {
+          run = std::max(run, off + std::min<uint64_t>(k + 8, n));
+        } else if (off + std::min<uint64_t>(k + 8, n) - run >= bound) {
+          lim = std::min<uint64_t>(k + 8, n);
+          break;
+        }
+      }
+      for (uint64_t i = 0; i + 4 <= lim;) {
+        auto* m = static_cast<const char*>(memmem(buf.data() + i, lim - i, kMagic, 4));
+        if (!m) break;
+        const uint64_t at = off + static_cast<uint64_t>(m - buf.data());
+        if (at >= 4 && at - 4 >= lo) {
+          const uint64_t rec = at - 4;
+          ferry_record_view v;
+          const char* why = nullptr;
+          if (common::verify_record(seg->data() + rec, size - rec, &v, &why) == FERRY_OK &&
+              static_cast<uint64_t>(v.physical_offset) == seg->base() + rec)
+            return true;
+        }
+        i = static_cast<uint64_t>(m - buf.data()) + 1;
+      }
+      if (lim < n || off + n - run >= bound) {
+        *zeros_from = run;
+        return false;
+      }
+      off = n < want || off + n >= region_end ? off + n : off + n - 3;
+      if (n < want) break;  // end of file
+    }
+    if (off < region_end) break;
   }
   return false;
 }
 
-ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, std::string* error) {
+ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, uint64_t to, std::string* error) {
   static const char kZeros[64 * 1024] = {};
   uint64_t off = from - seg->base();
+  const uint64_t stop = std::min(to, seg->size());
   bool wrote = false;
-  while (off < seg->size()) {
+  while (off < stop) {
     int64_t d = io_.seek_data(seg->fd(), off, false);
     if (d == -ENXIO) break;
     if (d < 0) d = static_cast<int64_t>(off);
     int64_t h = io_.seek_data(seg->fd(), static_cast<uint64_t>(d), true);
-    uint64_t end = h < 0 ? seg->size() : std::min<uint64_t>(static_cast<uint64_t>(h), seg->size());
+    uint64_t end = h < 0 ? stop : std::min<uint64_t>(static_cast<uint64_t>(h), stop);
     // Zero only what is not zero already: data regions may be long runs of
     // pre-faulted zeros.
     for (uint64_t pos = std::max<uint64_t>(static_cast<uint64_t>(d), off); pos < end;) {
@@ -310,7 +393,7 @@ ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, std::st
       }
       pos += n;
     }
-    off = end;
+    off = std::max(end, off + 1);
   }
   if (wrote) {
     if (int rc = io_.fdatasync(seg->fd()); rc < 0) {
@@ -319,6 +402,12 @@ ferry_status CommitLog::zero_range(const SegmentPtr& seg, uint64_t from, std::st
     }
   }
   return FERRY_OK;
+}
+
+int CommitLog::drop_rest(const SegmentPtr& seg, uint64_t at) {
+  if (int rc = io_.ftruncate(seg->fd(), static_cast<off_t>(at)); rc < 0) return rc;
+  if (int rc = io_.ftruncate(seg->fd(), static_cast<off_t>(seg->size())); rc < 0) return rc;
+  return io_.fdatasync(seg->fd());
 }
 
 void CommitLog::advise_head(const SegmentPtr& seg, bool head) {

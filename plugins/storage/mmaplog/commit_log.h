@@ -51,6 +51,16 @@ class CommitLog {
   // segment — a whole segment of zeros with segment_prefill — is not read.
   ferry_status open(uint64_t scan_from, uint64_t clean_end, const RecordFn& on_record, std::string* error,
                     bool* truncated);
+  // The longest run of zero bytes recovery's search for "valid records
+  // follow" reads before it concludes nothing was written past it: twice
+  // the largest record max_message_size allows (a record's non-zero header
+  // bounds any zero run inside written records to less than one record;
+  // the factor 2 keeps a log written with a max_message_size up to twice
+  // the current one safe), plus 64 KiB for the header, topic and
+  // properties, rounded up to 64 KiB. 8.06 MiB for the 4 MiB default.
+  static uint64_t zero_run_bound(uint64_t max_message_size) {
+    return (2 * max_message_size + (128 << 10) - 1) / (64 << 10) * (64 << 10);
+  }
   void start();
   void stop();
 
@@ -135,14 +145,33 @@ class CommitLog {
   // Pre-fault thread: fill `seg` from its start (pieces below fill_floor_ are
   // skipped).
   void start_fill(const SegmentPtr& seg);
+  // open(), a brand-new log (segment_prefill): zero-write the first 16 MiB
+  // of its first segment and fdatasync, before any append. Returns the
+  // bytes written (less after a write error, logged).
+  uint64_t prefill_first(const SegmentPtr& seg);
   bool fills() const;
   // Writer, before it writes below `end` (pwrite path): raise fill_floor_
   // kFillClaim past `end` so no zero piece lands below it; waits only for a
   // piece already in flight below the new floor (none while the fill keeps
   // its gap ahead).
   void fence_fill(uint64_t end);
-  bool valid_record_after(const SegmentPtr& seg, uint64_t from) const;
-  ferry_status zero_range(const SegmentPtr& seg, uint64_t from, std::string* error);
+  // Recovery: is there a valid record (magic + checksum + PHYSICALOFFSET
+  // = its position) in `seg` at or after log offset `from`? The search
+  // stops at the first run of zeros (holes count) of zero_run_bound()
+  // bytes: no record can follow one (docs/storage.md, "Recovery"), and
+  // with segment_prefill the rest of the head's segment is such a run.
+  // *zeros_from = the segment offset where that run began (the bytes from
+  // there on were not all read), or the segment's size when the search
+  // read to its end or found a record. Reads through io_ (pread).
+  bool valid_record_after(const SegmentPtr& seg, uint64_t from, uint64_t* zeros_from) const;
+  // Zero the non-zero bytes of [from, to) (log offset from, segment offset
+  // to) of seg, then fdatasync if anything was written.
+  ferry_status zero_range(const SegmentPtr& seg, uint64_t from, uint64_t to, std::string* error);
+  // Recovery: make the segment's bytes from segment offset `at` (a page
+  // boundary) a hole — truncate there and extend back — so what the search
+  // did not read (past a run of zeros) cannot hold a record a later crash
+  // would find; fdatasync. 0 or -errno.
+  int drop_rest(const SegmentPtr& seg, uint64_t at);
 
   const Options& opt_;
   Io& io_;

@@ -95,7 +95,9 @@ ssize_t FaultIo::pread(int fd, void* buf, size_t len, off_t off) {
     std::lock_guard lk(mu_);
     if (auto* r = match(Op::Pread, path_of(fd))) return -r->rule.error;
   }
-  return inner_->pread(fd, buf, len, off);
+  ssize_t n = inner_->pread(fd, buf, len, off);
+  if (n > 0) bytes_read_.fetch_add(static_cast<uint64_t>(n));
+  return n;
 }
 int FaultIo::ftruncate(int fd, off_t len) {
   {

@@ -55,7 +55,11 @@ class FaultIo : public Io {
   int open(const std::string& path, int flags, int mode) override;
   int close(int fd) override;
   ssize_t pwrite(int fd, const void* buf, size_t len, off_t off) override;
+  // Bytes pread returned are counted (bytes_read): recovery's search for
+  // "valid records follow" reads through it, and must stop at a long run
+  // of zeros.
   ssize_t pread(int fd, void* buf, size_t len, off_t off) override;
+  uint64_t bytes_read() const { return bytes_read_.load(); }
   int ftruncate(int fd, off_t len) override;
   int fdatasync(int fd) override;
   void* mmap(int fd, size_t len, bool writable, int* err) override;
@@ -133,6 +137,7 @@ class FaultIo : public Io {
   std::vector<PopulateCall> populate_reads_;
   std::atomic<uint64_t> writebacks_{0};
   std::atomic<uint64_t> data_seeks_{0};
+  std::atomic<uint64_t> bytes_read_{0};
   std::atomic<uint64_t> zero_writes_{0};
   std::atomic<uint64_t> zeros_below_data_{0};
 };
