@@ -197,15 +197,6 @@ class Core {
     // counts into it without a second lookup.
     const TopicConfig* topic = nullptr;
     uint64_t table_generation = 0;
-    // A send queued for the turn's storage call touches its entry once, in
-    // handle_send: storage reads (and on first use fills) this copy of the
-    // entry's storage slot, reply_send writes a filled one back, and the
-    // counts are added there (count_out takes back what is not stored). By
-    // flush time the entry's line is cold again at 10,000 topics
-    // (docs/benchmarks.md, "Session 13 (topics)").
-    void* slot = nullptr;
-    bool slot_was_empty = false;
-    bool counted = false;
   };
   // Append every send of this loop turn in one storage call (one commit-log
   // write for all of them), then build each one's reply. [loop]
@@ -214,8 +205,6 @@ class Core {
   bool arm_turn_flush();  // false: the Env cannot defer, append now
   static std::string stored_of(size_t appended, size_t n);
   void reply_send(TurnSend& s, const ferry_append_result* stored);
-  // A queued send that is refused: take its counts back from its entry. [loop]
-  void uncount(const TurnSend& s);
   // TopicTable's sink: a topic's send counts into its registry series. [loop]
   void publish_topic_counts(const TopicConfig& t, uint64_t messages, uint64_t bytes);
   void enqueue_ack(Pending&& p);

@@ -180,17 +180,10 @@ void Core::handle_send(RequestPtr req) {
     msg.born_host = born_host;
     msg.born_port = p->born_port();
     msg.reconsume_times = m->reconsume_times();
-    // Queued: pointed at ts.slot by flush_turn_sends. Valid while the entry is.
-    msg.storage_slot = queued ? nullptr : &t->runtime.storage_slot;
+    msg.storage_slot = &t->runtime.storage_slot;  // valid while the entry is: see flush_turn_sends
     out.push_back(msg);
   }
   TurnSend ts;
-  if (queued) {  // the one touch of the entry for this send (TurnSend::slot)
-    ts.slot = t->runtime.storage_slot;
-    ts.slot_was_empty = ts.slot == nullptr;
-    topics_.count_in(*t, n, declared);
-    ts.counted = true;
-  }
   ts.root = p.root;
   ts.aligned = std::move(p.aligned);  // moving keeps the buffer (and root) where it is
   ts.first = first;
@@ -236,13 +229,11 @@ void Core::flush_turn_sends() {
   turn_flushing_.swap(turn_sends_);
   msgs_.swap(turn_msgs_);
   turn_msgs_.clear();
-  // Storage reads each send's copy of its entry's slot (TurnSend::slot). A
-  // send whose entry may be gone (the table changed since handle_send)
+  // A send whose entry may be gone (the table changed since handle_send)
   // hands storage no slot: it looks the topic up by name instead.
-  for (TurnSend& s : turn_flushing_) {
-    void** slot = s.table_generation == topics_.generation() ? &s.slot : nullptr;
-    for (size_t i = s.first; i < s.first + s.count; ++i) msgs_[i].storage_slot = slot;
-  }
+  for (const TurnSend& s : turn_flushing_)
+    if (s.table_generation != topics_.generation())
+      for (size_t i = s.first; i < s.first + s.count; ++i) msgs_[i].storage_slot = nullptr;
   // One storage call for the turn. The storage stores a prefix: the sends
   // wholly inside it are answered, the one it stopped in is refused with its
   // error, and the sends after it are tried again — they came from other
@@ -264,7 +255,6 @@ void Core::flush_turn_sends() {
         continue;
       }
       size_t stored = stored_end > s.first ? stored_end - s.first : 0;
-      uncount(s);
       ferry_status st = a.status != FERRY_OK ? a.status : FERRY_E_INTERNAL;
       std::string why = a.why.empty() ? std::string(ferry_status_str(st)) : a.why;
       if (s.count > 1) why += stored_of(stored, s.count);
@@ -282,16 +272,9 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   const auto* metas = p->messages();
   const size_t n = s.count;
   std::string_view topic = sv(p->topic());
-  if (s.counted) {
-    // First use of the topic's slot: storage filled the copy; keep it.
-    if (s.slot_was_empty && s.slot && s.table_generation == topics_.generation())
-      s.topic->runtime.storage_slot = s.slot;
-  } else {
-    // Hooks of this turn's appends may have changed the table since.
-    const TopicConfig* t =
-        s.table_generation == topics_.generation() ? s.topic : topics_.find(topic);
-    if (t) topics_.count_in(*t, n, s.declared);
-  }
+  // Hooks of this turn's appends may have changed the table since.
+  const TopicConfig* t = s.table_generation == topics_.generation() ? s.topic : topics_.find(topic);
+  if (t) topics_.count_in(*t, n, s.declared);
 
   // The reply is built now (ids and offsets are known) and sent once durable.
   flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
@@ -321,16 +304,6 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   pend.topic_generation = s.topic_generation;
   pend.req = std::move(s.req);
   enqueue_ack(std::move(pend));
-}
-
-void Core::uncount(const TurnSend& s) {
-  if (!s.counted) return;
-  // handle_send counted the send; a refused one counts nothing (as before
-  // sends were counted at their reply), even the prefix that was stored.
-  const TopicConfig* t = s.table_generation == topics_.generation()
-                             ? s.topic
-                             : topics_.find(sv(static_cast<const fb::SendRequest*>(s.root)->topic()));
-  if (t) topics_.count_out(*t, s.count, s.declared);  // else removed: flushed with it
 }
 
 void Core::publish_topic_counts(const TopicConfig& t, uint64_t messages, uint64_t bytes) {

@@ -1,6 +1,5 @@
 #include "topic_table.h"
 
-#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -167,41 +166,18 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
 
 void TopicTable::count_in(const TopicConfig& t, uint64_t messages, uint64_t bytes) {
   TopicRuntime& r = t.runtime;
-  if (messages == 0) return;  // (a send has at least one message)
-  // Listed while it has counts: the test reads the line the send touched,
-  // not counted_at's.
-  if (r.messages_in == 0) {
+  r.messages_in += messages;
+  r.bytes_in += bytes;
+  if (r.counted_at == 0) {
     counted_.push_back(&t);
     r.counted_at = counted_.size();
   }
-  r.messages_in += messages;
-  r.bytes_in += bytes;
-}
-
-void TopicTable::count_out(const TopicConfig& t, uint64_t messages, uint64_t bytes) {
-  TopicRuntime& r = t.runtime;
-  if (r.messages_in == 0) return;  // flushed since: reported already
-  r.bytes_in -= std::min(bytes, r.bytes_in);
-  if (messages < r.messages_in) {
-    r.messages_in -= messages;
-    return;
-  }
-  // Nothing left to report: unlist (listed <=> messages_in != 0).
-  r.bytes_in = 0;
-  const size_t at = r.counted_at;
-  const TopicConfig* last = counted_.back();
-  counted_[at - 1] = last;
-  last->runtime.counted_at = at;
-  counted_.pop_back();
-  r.messages_in = 0;
-  r.counted_at = 0;
 }
 
 void TopicTable::drain(const TopicConfig& t) {
   TopicRuntime& r = t.runtime;
   if (sink_) sink_(t, r.messages_in, r.bytes_in);
-  r.messages_in = r.bytes_in = 0;  // counts and listing cleared; series and slot kept
-  r.counted_at = 0;
+  r = TopicRuntime{r.metrics};  // counts and listing cleared, series kept
 }
 
 void TopicTable::flush_counts() {

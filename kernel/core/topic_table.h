@@ -14,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "atomic_file.h"
@@ -32,34 +31,23 @@ struct TopicMetrics;
 // (topics)"), so sends count here and the counts reach the metrics registry
 // in one go (TopicTable::flush_counts, at scrape time).
 struct TopicRuntime {
+  const TopicMetrics* metrics = nullptr;  // the topic's series once registered
+  uint64_t messages_in = 0;               // counted since the last flush
+  uint64_t bytes_in = 0;
+  size_t counted_at = 0;                  // 1 + index in TopicTable's counted list; 0 = not listed
   // The storage's per-topic state (ferry_message.storage_slot): handed to
   // storage.append with this topic's messages; dies with the entry.
   void* storage_slot = nullptr;
-  uint64_t messages_in = 0;  // counted since the last flush; != 0: listed for the flush
-  uint64_t bytes_in = 0;
-  // Not touched per send (the entry's second line):
-  const TopicMetrics* metrics = nullptr;  // the topic's series once registered
-  size_t counted_at = 0;                  // 1 + index in TopicTable's counted list; 0 = not listed
 };
 
-// A table entry. The first cache line holds everything one send reads or
-// writes (the lookup's name — inline for names up to 15 bytes —, the queue
-// count and permission, the storage slot and the counts), so a send at
-// 10,000 topics misses on the index slot and this one line; laid out as
-// name, counts, config over two or three lines it missed on each
-// (docs/benchmarks.md, "Session 13 (topics)").
-struct alignas(64) TopicConfig {
-  TopicConfig() = default;
-  // In the file's (and the old aggregate's) order.
-  TopicConfig(std::string n, uint32_t rq, uint32_t wq, uint32_t p, uint32_t f)
-      : name(std::move(n)), write_queues(wq), perm(p), read_queues(rq), flags(f) {}
+struct TopicConfig {
   std::string name;
+  uint32_t read_queues = 4;
   uint32_t write_queues = 4;
   uint32_t perm = FERRY_PERM_READ | FERRY_PERM_WRITE;
+  uint32_t flags = 0;
   // Kept by update(); a removed topic's counts go to the sink first.
   mutable TopicRuntime runtime;
-  uint32_t read_queues = 4;
-  uint32_t flags = 0;
 };
 
 class TopicTable {
@@ -108,9 +96,6 @@ class TopicTable {
   // table): two adds in memory the send already touched, and the entry
   // listed once until the next flush.
   void count_in(const TopicConfig& t, uint64_t messages, uint64_t bytes);
-  // Take back counts of messages that were counted in but not stored (at
-  // most what is still unflushed: a flush in between already reported them).
-  void count_out(const TopicConfig& t, uint64_t messages, uint64_t bytes);
   // Hand every listed topic's counts to the sink and zero them. remove()
   // and load() flush an entry before it goes, so no count is lost.
   void flush_counts();
