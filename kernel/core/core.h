@@ -122,6 +122,13 @@ class Core {
   const ClientTable& clients() const { return clients_; }
   const CoreCounters& counters() const { return counters_; }
   size_t held_pulls() const;
+  // The loop's turn made records visible and pulls are held: the storage
+  // dispatches them on this thread when it can (storage.h, dispatch_inline)
+  // and the pulls they wake are answered here, in this turn. true: the
+  // storage took the call (dispatched, or declined and woke its own
+  // dispatcher); false: no such storage op or nothing held — the caller
+  // wakes the dispatcher (on_visible). [loop]
+  bool dispatch_inline(uint64_t visible);
   size_t pending_acks() const;
   uint64_t ack_offset();  // min(durable-for-acks, replicated)
 
@@ -223,6 +230,7 @@ class Core {
   static void on_dispatch(void* self, const ferry_dispatch_entry* entries, size_t count,
                           uint64_t dispatched_offset);
   static void drain_dispatch(void* self);
+  void drain_dispatched();  // [loop] retry the pulls held on reported queues
 
   // clients
   void notify_membership(const std::vector<std::string>& groups);
@@ -306,6 +314,7 @@ class Core {
   std::mutex dispatch_mu_;
   std::vector<uint64_t> dispatched_keys_;  // guarded by dispatch_mu_
   bool dispatch_posted_ = false;           // guarded by dispatch_mu_
+  bool dispatch_on_loop_ = false;          // guarded by dispatch_mu_: inside dispatch_inline
   std::vector<uint64_t> drain_scratch_;
 
   std::unique_ptr<Timer> tick_timer_, sweep_timer_, offsets_timer_, topics_timer_;

@@ -265,7 +265,9 @@ void Core::on_dispatch(void* self_ptr, const ferry_dispatch_entry* entries, size
       std::string_view topic(static_cast<const char*>(entries[i].topic.data), entries[i].topic.len);
       self->dispatched_keys_.push_back(queue_key(topic, entries[i].queue_id));
     }
-    if (count && !self->dispatch_posted_) post = self->dispatch_posted_ = true;
+    // On the loop inside dispatch_inline: it drains when the storage returns.
+    if (count && !self->dispatch_posted_ && !self->dispatch_on_loop_)
+      post = self->dispatch_posted_ = true;
   }
   if (post) {
     auto weak = std::make_unique<std::weak_ptr<Core*>>(self->alive_);
@@ -273,12 +275,38 @@ void Core::on_dispatch(void* self_ptr, const ferry_dispatch_entry* entries, size
   }
 }
 
+// [loop] The storage's dispatch on the loop (storage.h, dispatch_inline):
+// its report lands in dispatched_keys_ without a post, and the pulls it
+// wakes are answered now — no dispatcher wake-up, no wake-up of the loop.
+bool Core::dispatch_inline(uint64_t visible) {
+  const ferry_storage_ops* ops = plugins_.storage;
+  if (held_.empty() || stopped_ || !FERRY_HAS_FIELD(ferry_storage_ops, ops->struct_size, dispatch_inline) ||
+      !ops->dispatch_inline)
+    return false;
+  {
+    std::lock_guard<std::mutex> lock(dispatch_mu_);
+    dispatch_on_loop_ = true;
+  }
+  ops->dispatch_inline(plugins_.storage_inst, visible);  // 0: it woke its dispatcher
+  {
+    std::lock_guard<std::mutex> lock(dispatch_mu_);
+    dispatch_on_loop_ = false;
+  }
+  // Keys the dispatcher thread reported meanwhile (not posted) go too.
+  drain_dispatched();
+  return true;
+}
+
 // [loop] Retry the pulls held on the queues the dispatcher reported.
 void Core::drain_dispatch(void* weak_ptr) {
   std::unique_ptr<std::weak_ptr<Core*>> weak(static_cast<std::weak_ptr<Core*>*>(weak_ptr));
   auto alive = weak->lock();
   if (!alive) return;
-  Core* self = *alive;
+  (*alive)->drain_dispatched();
+}
+
+void Core::drain_dispatched() {
+  Core* self = this;
   {
     std::lock_guard<std::mutex> lock(self->dispatch_mu_);
     self->drain_scratch_.swap(self->dispatched_keys_);

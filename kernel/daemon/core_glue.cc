@@ -191,9 +191,14 @@ class CoreGlue::Env final : public core::Env {
       uint64_t w = p_.watermarks->get(FERRY_WATERMARK_WRITE);
       if (flush && flush->on_appended) flush->on_appended(flush_inst, w);
       if (replication && replication->on_appended) replication->on_appended(replication_inst, w);
+      // Pulls held: the storage dispatches on this thread if it can and the
+      // core answers them now (storage.h, dispatch_inline); else, or when
+      // it declines (it then wakes its dispatcher), the dispatcher's wake-up.
+      const uint64_t visible = p_.watermarks->get(FERRY_WATERMARK_VISIBLE);
+      if (core && core->held_pulls() > 0 && core->dispatch_inline(visible)) return;
       if (storage && FERRY_HAS_FIELD(ferry_storage_ops, storage->struct_size, on_visible) &&
           storage->on_visible && consumers_pulling())
-        storage->on_visible(storage_inst, p_.watermarks->get(FERRY_WATERMARK_VISIBLE));
+        storage->on_visible(storage_inst, visible);
     });
   }
   // The storage may hold this turn's appends back to write them with one

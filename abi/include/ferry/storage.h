@@ -105,7 +105,8 @@ typedef struct ferry_dispatch_entry {
 
 /* Notification the storage calls from its dispatcher thread after making a
  * batch readable (kernel coalesces into one loop wake-up). Set by the kernel
- * through set_dispatch_listener before start. [storage's thread] */
+ * through set_dispatch_listener before start. [storage's thread], or the
+ * loop's during its own dispatch_inline call (ABI 0.3); never two at once. */
 typedef void (*ferry_dispatch_fn)(void *user_data, const ferry_dispatch_entry *entries,
                                   size_t count, uint64_t dispatched_offset);
 
@@ -204,6 +205,25 @@ typedef struct ferry_storage_ops {
    * block for one write (page cache). Optional: NULL means appends are
    * written before append returns. */
   ferry_status (*end_turn)(void *inst, uint64_t *write_offset, ferry_error *err);
+
+  /* ---- appended in ABI 0.3 (check FERRY_HAS_FIELD before calling) ---- */
+
+  /* on_visible's alternative when pulls are held: the VISIBLE watermark
+   * advanced to `visible`; make the records below it readable now, on the
+   * calling thread, reporting them through the dispatch listener on this
+   * thread before returning (the kernel then answers its held pulls in the
+   * same loop turn, with no wake-up from the storage's thread). The storage
+   * may decline — its own dispatcher is busy, the backlog is longer than a
+   * short bounded batch, the pages are not yet mapped for reading — and then
+   * wakes its dispatcher as on_visible does. Returns 1 when
+   * everything below `visible` is readable, 0 when it declined or
+   * stopped short (the dispatcher does the rest).
+   * Thread: the writer (loop), at most once per loop turn, instead of
+   * on_visible. Never sleeps and never waits for the dispatcher (one
+   * try-lock per call, not per record); bounded CPU; takes the same short
+   * internal locks and page-cache writes as the dispatcher's batches.
+   * Optional: NULL means the kernel calls on_visible. */
+  ferry_bool (*dispatch_inline)(void *inst, uint64_t visible);
 } ferry_storage_ops;
 
 FERRY_EXTERN_C_END

@@ -442,6 +442,11 @@ void CommitLog::populate_for_read(const Segment& seg, uint64_t pos, uint64_t lim
   read_populated_ = to;
 }
 
+uint64_t CommitLog::read_mapped_end(const Segment& seg, uint64_t pos) const {
+  if (opt_.write_mode != WriteMode::Pwrite || populate_unsupported_) return seg.end();
+  return pos < read_populated_ ? std::min(read_populated_, seg.end()) : pos;
+}
+
 void CommitLog::start() {
   advise_head(active_, true);  // after recovery, which wants readahead
   std::lock_guard lk(alloc_mu_);

@@ -110,6 +110,10 @@ class CommitLog {
   // page fault per 4 KiB (the rest of the piece past the head included: its
   // zeroed pages are the writer's next ones). Advice only.
   void populate_for_read(const Segment& seg, uint64_t pos, uint64_t limit);
+  // Where the bytes of `seg` from `pos` stop being mapped for reading (pos
+  // itself when its piece is not): a dispatch on the writer's thread reads
+  // only below it and leaves the populate (milliseconds) to the dispatcher.
+  uint64_t read_mapped_end(const Segment& seg, uint64_t pos) const;
   // Mapping-backed bytes [offset, offset+len) are resident (mincore).
   bool resident(const Segment& seg, uint64_t offset, uint64_t len) const;
 
@@ -231,7 +235,7 @@ class CommitLog {
   uint64_t writeback_asked_ = 0;         // writer: write_offset_ at the last wake for write-back
   uint64_t writeback_done_ = 0;          // pre-fault thread: write-back started below this
 
-  // Dispatcher thread only (populate_for_read).
+  // Whoever dispatches (Store's dispatch_run_mu_ held): populate_for_read.
   uint64_t read_populated_ = 0;          // pieces below this are mapped
   bool populate_unsupported_ = false;    // the kernel refused MADV_POPULATE_READ
 };

@@ -291,6 +291,15 @@ void op_on_visible(void* inst, uint64_t) {
   }
 }
 
+ferry_bool op_dispatch_inline(void* inst, uint64_t visible) {
+  try {
+    return I(inst)->store->dispatch_inline(visible) ? 1 : 0;
+  } catch (...) {
+    I(inst)->store->on_visible();
+    return 0;
+  }
+}
+
 ferry_status op_end_turn(void* inst, uint64_t* write_offset, ferry_error* err) {
   return guard(inst, err, [&] {
     std::string e;
@@ -303,6 +312,7 @@ const ferry_storage_ops kOps = {
     op_read_queue,             op_read_at,      op_read_log,     op_append_raw,
     op_queue_range,            op_offset_for_time, op_query_key, op_delete_topic,
     op_stats,                  op_set_dispatch_listener, op_on_visible,   op_end_turn,
+    op_dispatch_inline,
 };
 
 // ---- lifecycle ----

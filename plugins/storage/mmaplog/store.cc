@@ -232,6 +232,7 @@ void Store::start() {
   running_ = true;
   stopped_ = false;
   log_.start();
+  inline_ok_.store(true, std::memory_order_release);
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   housekeeper_ = std::thread([this] { housekeeping_loop(); });
 }
@@ -243,6 +244,7 @@ void Store::stop() {
     stopped_ = true;
     running_ = false;
   }
+  inline_ok_.store(false, std::memory_order_release);
   dispatch_cv_.notify_all();
   house_cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
@@ -267,6 +269,7 @@ void Store::abandon() {
     stopped_ = true;
     running_ = false;
   }
+  inline_ok_.store(false, std::memory_order_release);
   dispatch_cv_.notify_all();
   house_cv_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
@@ -455,10 +458,39 @@ void Store::on_visible() {
   dispatch_cv_.notify_one();
 }
 
+// The writer's own dispatch (storage.h, dispatch_inline): the records its
+// turn made visible are indexed and reported on its thread, so a held pull
+// is answered without the dispatcher's wake-up and its report's wake-up of
+// the loop (two cross-thread hand-offs per turn, session 11's tail). Bounded:
+// a backlog larger than kInlineMaxBytes, a dispatch in progress, or pages
+// the dispatcher has not mapped yet go to the dispatcher as before.
+bool Store::dispatch_inline(uint64_t visible) {
+  constexpr uint64_t kInlineMaxBytes = 256 << 10;
+  if (inline_ok_.load(std::memory_order_acquire)) {
+    std::unique_lock run(dispatch_run_mu_, std::try_to_lock);
+    if (run.owns_lock()) {
+      const uint64_t limit = std::min(visible, log_.write_offset());
+      if (dispatched_.load() >= limit) return true;
+      if (limit - dispatched_.load() <= kInlineMaxBytes) {
+        while (dispatched_.load() < limit && dispatch_some(limit, true) > 0) {
+        }
+        if (dispatched_.load() >= limit) return true;
+      }
+    }
+  }
+  on_visible();
+  return false;
+}
+
 void Store::dispatch_loop() {
   for (;;) {
     uint64_t limit = std::min(env_.visible ? env_.visible() : log_.write_offset(), log_.write_offset());
-    if (dispatched_.load() < limit && dispatch_some(limit) > 0) continue;
+    size_t advanced = 0;
+    if (dispatched_.load() < limit) {
+      std::lock_guard run(dispatch_run_mu_);
+      advanced = dispatch_some(limit, false);
+    }
+    if (advanced > 0) continue;
     std::unique_lock lk(mu_);
     if (!running_) return;
     if (!dispatch_wake_)
@@ -472,7 +504,7 @@ void Store::dispatch_loop() {
 // them, write their consume-queue entries in one pass (grouped per queue
 // file), publish the queues' max offsets, put their keys, then report them
 // to the listener in one call. Returns how many bytes it advanced.
-size_t Store::dispatch_some(uint64_t limit) {
+size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
   constexpr size_t kMaxBatch = 1024;
   struct Rec {
     ferry_record_view v;
@@ -498,6 +530,7 @@ size_t Store::dispatch_some(uint64_t limit) {
   std::string error;
   SegmentPtr seg;
   uint64_t prefetched = pos;  // lines below it were asked for
+  uint64_t mapped_end = UINT64_MAX;  // on_writer: where the read mapping ends
   while (pos < limit && recs.size() < kMaxBatch) {
     if (!seg || pos >= seg->end()) {
       seg = log_.pin(pos);
@@ -507,8 +540,12 @@ size_t Store::dispatch_some(uint64_t limit) {
         continue;
       }
       pins.push_back(seg);
-      log_.populate_for_read(*seg, pos, limit);
+      if (on_writer)
+        mapped_end = log_.read_mapped_end(*seg, pos);
+      else
+        log_.populate_for_read(*seg, pos, limit);
     }
+    if (pos >= mapped_end) break;  // the dispatcher maps the rest
     uint64_t rem = seg->end() - pos;
     if (rem < FERRY_RECORD_MIN_BLANK) {
       pos = seg->end();
@@ -530,6 +567,7 @@ size_t Store::dispatch_some(uint64_t limit) {
       continue;
     }
     if (st != FERRY_OK) {
+      if (on_writer) break;  // the dispatcher logs it and retries
       log(FERRY_LOG_ERROR, "dispatcher: unreadable record at commit offset " + std::to_string(pos));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       break;
@@ -558,11 +596,14 @@ size_t Store::dispatch_some(uint64_t limit) {
   size_t done = recs.size();
   size_t written = 0;
   if (queues_.write(writes, &written, &touched, &error) != FERRY_OK) {
-    // Logged once per distinct failure, not once per retry.
+    // Logged once per distinct failure, not once per retry (the writer's
+    // inline call leaves both to the dispatcher, which it then wakes).
     thread_local std::string last_error;
-    if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
-    last_error = error;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!on_writer) {
+      if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
+      last_error = error;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     done = write_rec[written];
     pos = recs[done].pos;
   }

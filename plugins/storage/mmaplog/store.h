@@ -67,6 +67,12 @@ class Store {
   void set_dispatch_listener(ferry_dispatch_fn fn, void* user_data);
   // The VISIBLE watermark moved: wake the dispatcher (cheap, any thread).
   void on_visible();
+  // The VISIBLE watermark moved to `visible` and pulls wait: dispatch below
+  // it on this thread (the writer's) when the dispatcher is not dispatching,
+  // the backlog is short and its pages are mapped; the listener hears it
+  // before this returns. true: dispatched up to `visible`; false: declined
+  // or stopped short, the dispatcher was woken for the rest.
+  bool dispatch_inline(uint64_t visible);
 
   // ---- for tests and benchmarks ----
   uint64_t dispatched_offset() const { return dispatched_.load(std::memory_order_acquire); }
@@ -91,7 +97,9 @@ class Store {
       const std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>>& rewritten_from,
       uint64_t* dispatch_from, std::string* error);
   void dispatch_loop();
-  size_t dispatch_some(uint64_t limit);
+  // Caller holds dispatch_run_mu_. `on_writer`: the loop's inline call —
+  // never sleeps, and stops where the log's read mapping ends.
+  size_t dispatch_some(uint64_t limit, bool on_writer);
   void housekeeping_loop();
   void note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset);
   bool store_time_at(uint64_t commit_offset, int64_t* ts) const;
@@ -126,6 +134,10 @@ class Store {
   std::vector<Undo> undo_;
 
   std::atomic<uint64_t> dispatched_{0};
+  // One dispatch at a time: the dispatcher thread's, or the writer's inline
+  // one (which only try-locks it). Taken once per batch, not per record.
+  std::mutex dispatch_run_mu_;
+  std::atomic<bool> inline_ok_{false};  // between start and stop
   ferry_dispatch_fn listener_ = nullptr;
   void* listener_data_ = nullptr;
 
