@@ -218,10 +218,13 @@ typedef struct ferry_storage_ops {
    * wakes its dispatcher as on_visible does. Returns 1 when
    * everything below `visible` is readable, 0 when it declined or
    * stopped short (the dispatcher does the rest).
+   * What a storage cannot do without a file write (a write, a store to a
+   * file mapping, a sync, a populate) it leaves to its own thread: readable
+   * first, indexed by key a little later (query_key may lag a read).
    * Thread: the writer (loop), at most once per loop turn, instead of
-   * on_visible. Never sleeps and never waits for the dispatcher (one
-   * try-lock per call, not per record); bounded CPU; takes the same short
-   * internal locks and page-cache writes as the dispatcher's batches.
+   * on_visible. Never sleeps, never waits for the dispatcher (one try-lock
+   * per call, not per record), never writes a file; bounded CPU; takes
+   * short internal locks only.
    * Optional: NULL means the kernel calls on_visible. */
   ferry_bool (*dispatch_inline)(void *inst, uint64_t visible);
 } ferry_storage_ops;

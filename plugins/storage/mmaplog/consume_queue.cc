@@ -478,6 +478,50 @@ int ConsumeQueues::buffer_run(ConsumeQueue& q, uint64_t qoff, const Write* const
   return 0;
 }
 
+bool ConsumeQueues::buffer_only(ConsumeQueue& q, uint64_t qoff, const CqEntry& e) {
+  if (opt_.queue_buffer_bytes == 0 || pending_bytes() + kCqEntrySize > opt_.queue_buffer_bytes)
+    return false;
+  std::lock_guard lk(q.pending_mu);
+  if (qoff < q.max_offset.load(std::memory_order_acquire)) return false;
+  const size_t n = q.pending.size() / kCqEntrySize;
+  if (n > 0 && qoff != q.pending_from + n) return false;
+  if (q.pending.size() + kCqEntrySize > 2 * kQueueDrainBytes) return false;
+  if (n == 0) {
+    q.pending_from = qoff;
+    q.pending.reserve(kQueueDrainBytes);
+  }
+  const Write w{&q, qoff, e};
+  const Write* run = &w;
+  const size_t at = q.pending.size();
+  q.pending.resize(at + kCqEntrySize);
+  encode_run(&run, 1, q.pending.data() + at);
+  pending_bytes_.fetch_add(kCqEntrySize, std::memory_order_relaxed);
+  q.pending_lo.store(q.pending_from, std::memory_order_release);
+  const bool full = q.pending.size() >= kQueueDrainBytes && !q.full_listed;
+  if (full) q.full_listed = true;
+  if (!q.listed || full) {
+    std::lock_guard ll(listed_mu_);
+    if (!q.listed) listed_.push_back(q.shared_from_this());
+    if (full) full_.push_back(q.shared_from_this());
+    q.listed = true;
+  }
+  return true;
+}
+
+void ConsumeQueues::drain_full(std::vector<FileKey>* touched) {
+  {
+    std::lock_guard ll(listed_mu_);
+    if (full_.empty()) return;
+    full_scratch_.swap(full_);
+  }
+  for (const ConsumeQueuePtr& q : full_scratch_) {
+    std::lock_guard lk(q->pending_mu);
+    q->full_listed = false;
+    if (q->pending.size() >= kQueueDrainBytes) drain_locked(*q, touched);
+  }
+  full_scratch_.clear();
+}
+
 int ConsumeQueues::drain_locked(ConsumeQueue& q, std::vector<FileKey>* touched) {
   if (q.pending.empty()) return 0;
   const size_t n = q.pending.size() / kCqEntrySize;

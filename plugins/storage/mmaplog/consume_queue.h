@@ -57,6 +57,7 @@ class ConsumeQueue : public std::enable_shared_from_this<ConsumeQueue> {
   std::vector<char> pending;
   uint64_t pending_from = 0;
   bool listed = false;  // in ConsumeQueues' list of queues with pending entries
+  bool full_listed = false;  // in its list of buffers buffer_only filled to a page
   std::atomic<uint64_t> pending_lo{UINT64_MAX};
   // Under pending_mu: the last file found (or made) full size, so that
   // reopening it after its descriptor was closed needs no fstat.
@@ -109,6 +110,17 @@ class ConsumeQueues {
   ferry_status write(const std::vector<Write>& items, size_t* written,
                      std::vector<FileKey>* touched, std::string* error);
   void mark_dirty(std::vector<FileKey>* touched);
+  // The writer's inline dispatch (Store::dispatch_inline): buffer one entry
+  // in memory, never a file write (the loop must not block on the page
+  // cache). false, nothing done, when it would need one: buffering is off,
+  // qoff does not follow the buffer (or readers already see it), the buffer
+  // holds two pages, or all buffers are at queue_buffer_bytes. A buffer that
+  // reaches a page is listed for drain_full. Caller holds the store's
+  // dispatch run (no write() at the same time); takes q.pending_mu.
+  bool buffer_only(ConsumeQueue& q, uint64_t qoff, const CqEntry& e);
+  // Write the buffers buffer_only filled to a page (the dispatcher thread;
+  // a failure leaves them buffered: a later write or checkpoint retries).
+  void drain_full(std::vector<FileKey>* touched);
   // Write every queue's buffered entries (a checkpoint does, first).
   ferry_status drain_all(std::string* error);
   size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
@@ -205,6 +217,8 @@ class ConsumeQueues {
   uint64_t next_serial_ = 1;
   std::mutex listed_mu_;
   std::vector<ConsumeQueuePtr> listed_;  // queues with buffered entries
+  std::vector<ConsumeQueuePtr> full_;    // listed_mu_: buffers buffer_only filled to a page
+  std::vector<ConsumeQueuePtr> full_scratch_;  // drain_full's (one caller)
   std::atomic<size_t> pending_bytes_{0};
   std::mutex dirty_mu_;
   std::unordered_set<FileKey, FileKeyHash> dirty_;

@@ -128,6 +128,7 @@ ferry_status Store::recover(std::string* error) {
   });
   if ((st = index_.load(recovered_dirty_ || truncated, error)) != FERRY_OK) return st;
   dispatched_.store(std::max(dispatch_from, log_.min_offset()));
+  published_.store(dispatched_.load());
   refresh_disk_usage();
   char buf[512];
   std::snprintf(buf, sizeof buf,
@@ -459,52 +460,232 @@ void Store::on_visible() {
 }
 
 // The writer's own dispatch (storage.h, dispatch_inline): the records its
-// turn made visible are indexed and reported on its thread, so a held pull
-// is answered without the dispatcher's wake-up and its report's wake-up of
-// the loop (two cross-thread hand-offs per turn, session 11's tail). Bounded:
-// a backlog larger than kInlineMaxBytes, a dispatch in progress, or pages
-// the dispatcher has not mapped yet go to the dispatcher as before.
+// turn made visible become readable and are reported on its thread, so a
+// held pull is answered without the dispatcher's wake-up and its report's
+// wake-up of the loop (two cross-thread hand-offs per turn, session 11's
+// tail). Only what needs no file write is done here: the consume-queue
+// entries go to the queues' memory buffers (readers read them there); the
+// key index (a shared file mapping: a store to a clean page faults and can
+// wait for the page cache) and every buffer's pwrite stay on the dispatcher,
+// woken in every case. Bounded: a backlog larger than kInlineMaxBytes, a
+// dispatch in progress, pages the dispatcher has not mapped yet, or an entry
+// that would need a file write go to the dispatcher as before.
 bool Store::dispatch_inline(uint64_t visible) {
   constexpr uint64_t kInlineMaxBytes = 256 << 10;
+  bool done = false;
   if (inline_ok_.load(std::memory_order_acquire)) {
     std::unique_lock run(dispatch_run_mu_, std::try_to_lock);
     if (run.owns_lock()) {
       const uint64_t limit = std::min(visible, log_.write_offset());
-      if (dispatched_.load() >= limit) return true;
-      if (limit - dispatched_.load() <= kInlineMaxBytes) {
-        while (dispatched_.load() < limit && dispatch_some(limit, true) > 0) {
+      if (published_.load() < limit && limit - published_.load() <= kInlineMaxBytes) {
+        while (published_.load() < limit && publish_some(limit) > 0) {
         }
-        if (dispatched_.load() >= limit) return true;
       }
+      done = published_.load() >= limit;
     }
   }
-  on_visible();
-  return false;
+  {
+    // Done: the dispatcher only indexes it (a full dispatch would take the
+    // next turn's records, and the run lock, from this path).
+    std::lock_guard lk(mu_);
+    (done ? index_wake_ : dispatch_wake_) = true;
+  }
+  dispatch_cv_.notify_one();
+  return done;
 }
 
+// Woken by on_visible (or a declined dispatch_inline), or by nothing for
+// dispatch_poll_ms: dispatch up to VISIBLE. Woken by a dispatch_inline that
+// made everything readable: only index what it published.
 void Store::dispatch_loop() {
+  bool full = true;
   for (;;) {
-    uint64_t limit = std::min(env_.visible ? env_.visible() : log_.write_offset(), log_.write_offset());
-    size_t advanced = 0;
-    if (dispatched_.load() < limit) {
-      std::lock_guard run(dispatch_run_mu_);
-      advanced = dispatch_some(limit, false);
+    bool progress = false;
+    if (dispatched_.load() < published_.load(std::memory_order_acquire)) {
+      progress = index_some(published_.load(std::memory_order_acquire)) > 0;
+    } else if (full) {
+      uint64_t limit = std::min(env_.visible ? env_.visible() : log_.write_offset(), log_.write_offset());
+      if (dispatched_.load() < limit) {
+        std::lock_guard run(dispatch_run_mu_);
+        // The writer may have published meanwhile: index that first.
+        progress = published_.load() != dispatched_.load() || dispatch_some(limit) > 0;
+      }
     }
-    if (advanced > 0) continue;
+    if (progress) continue;
     std::unique_lock lk(mu_);
     if (!running_) return;
-    if (!dispatch_wake_)
-      dispatch_cv_.wait_for(lk, std::chrono::milliseconds(opt_.dispatch_poll_ms));
-    dispatch_wake_ = false;
+    const bool woken = dispatch_wake_ || index_wake_ ||
+                       dispatch_cv_.wait_for(lk, std::chrono::milliseconds(opt_.dispatch_poll_ms),
+                                             [this] { return dispatch_wake_ || index_wake_ || !running_; });
+    full = dispatch_wake_ || !woken;
+    dispatch_wake_ = index_wake_ = false;
     if (!running_) return;
   }
+}
+
+// Keys: every space-separated word of KEYS, and UNIQ_KEY.
+void Store::put_keys(const ferry_record_view& v, uint64_t at, std::string* error) {
+  std::string_view topic = sv(v.topic);
+  ferry_slice keys;
+  if (ferry_property_find(v.properties, FERRY_PROP_KEYS, &keys)) {
+    std::string_view ks = sv(keys);
+    size_t b = 0;
+    while (b < ks.size()) {
+      size_t sp = ks.find(' ', b);
+      if (sp == std::string_view::npos) sp = ks.size();
+      if (sp > b && index_.put(topic, ks.substr(b, sp - b), at, v.store_timestamp_ms, error) != FERRY_OK)
+        log(FERRY_LOG_ERROR, "index: " + *error);
+      b = sp + 1;
+    }
+  }
+  ferry_slice uniq;
+  if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0 &&
+      index_.put(topic, sv(uniq), at, v.store_timestamp_ms, error) != FERRY_OK)
+    log(FERRY_LOG_ERROR, "index: " + *error);
+}
+
+// [writer, dispatch_run_mu_ held] Records from published_ up to `limit`, a
+// bounded batch: decoded where the dispatcher already mapped them, each
+// entry buffered in memory (ConsumeQueues::buffer_only), the queues' max
+// offsets published, the batch reported. Stops, for the dispatcher to go
+// on, at the first record that would need a file write or a populate.
+size_t Store::publish_some(uint64_t limit) {
+  constexpr size_t kMaxBatch = 1024;
+  struct Pub {
+    ConsumeQueue* q;
+    uint64_t qoff;
+  };
+  thread_local std::vector<Pub> pubs;
+  thread_local std::vector<ConsumeQueuePtr> queues;  // keeps pubs' queues alive
+  thread_local std::vector<ferry_dispatch_entry> batch;
+  thread_local std::vector<SegmentPtr> pins;
+  pubs.clear();
+  queues.clear();
+  batch.clear();
+  pins.clear();
+  const uint64_t start = published_.load();
+  uint64_t pos = start;
+  ConsumeQueuePtr cq;
+  SegmentPtr seg;
+  uint64_t prefetched = pos;
+  uint64_t mapped_end = 0;
+  while (pos < limit && batch.size() < kMaxBatch) {
+    if (!seg || pos >= seg->end()) {
+      seg = log_.pin(pos);
+      if (!seg) break;  // retention: the dispatcher resumes at the log's start
+      pins.push_back(seg);
+      mapped_end = log_.read_mapped_end(*seg, pos);
+    }
+    if (pos >= mapped_end) break;  // the dispatcher maps the rest
+    uint64_t rem = seg->end() - pos;
+    if (rem < FERRY_RECORD_MIN_BLANK) {
+      pos = seg->end();
+      continue;
+    }
+    constexpr uint64_t kPrefetchAhead = 8192;  // as dispatch_some
+    const uint64_t ahead = std::min({pos + kPrefetchAhead, limit, seg->end()});
+    for (prefetched = std::max(prefetched, pos); prefetched < ahead; prefetched += 64)
+      __builtin_prefetch(seg->data() + (prefetched - seg->base()));
+    ferry_record_view v;
+    ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
+    if (st == FERRY_E_NOT_FOUND) {
+      pos = seg->end();
+      continue;
+    }
+    if (st != FERRY_OK) break;  // the dispatcher logs it and retries
+    ConsumeQueue* q = hints_.take(pos);
+    if (!q || q->queue_id != v.queue_id) {
+      std::string_view topic = sv(v.topic);
+      if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
+        cq = queues_.find_or_create(topic, v.queue_id);
+        queues.push_back(cq);
+      }
+      q = cq.get();
+    }
+    const int64_t tag_hash = tag_hash_of(v.properties);
+    const auto qoff = static_cast<uint64_t>(v.queue_offset);
+    if (!q->deleted.load(std::memory_order_relaxed)) {
+      if (!queues_.buffer_only(*q, qoff, CqEntry{pos, v.total_size, tag_hash})) break;
+      pubs.push_back(Pub{q, qoff});
+    }
+    ferry_dispatch_entry de;
+    de.struct_size = sizeof(de);
+    de.topic = v.topic;
+    de.queue_id = v.queue_id;
+    de.queue_offset = qoff;
+    de.tag_hash = tag_hash;
+    batch.push_back(de);
+    pos += v.total_size;
+  }
+  for (const Pub& p : pubs) {
+    if (p.q->max_offset.load(std::memory_order_relaxed) <= p.qoff)
+      p.q->max_offset.store(p.qoff + 1, std::memory_order_release);
+  }
+  pubs.clear();
+  queues.clear();
+  if (pos == start) {
+    pins.clear();
+    return 0;
+  }
+  published_.store(pos, std::memory_order_release);
+  if (listener_ && !batch.empty()) listener_(listener_data_, batch.data(), batch.size(), pos);
+  pins.clear();
+  return static_cast<size_t>(pos - start);
+}
+
+// [dispatcher, without dispatch_run_mu_] What publish_some made readable,
+// from dispatched_ to `limit` (<= published_): keys into the index, the
+// buffers it filled written; then dispatched_ (the checkpoint's) moves.
+size_t Store::index_some(uint64_t limit) {
+  constexpr size_t kMaxBatch = 1024;
+  thread_local std::vector<FileKey> touched;
+  touched.clear();
+  const uint64_t start = dispatched_.load();
+  uint64_t pos = start;
+  std::string error;
+  SegmentPtr seg;
+  size_t n = 0;
+  while (pos < limit && n < kMaxBatch) {
+    if (!seg || pos >= seg->end()) {
+      seg = log_.pin(pos);
+      if (!seg) {
+        pos = std::max(pos, log_.min_offset());
+        continue;
+      }
+    }
+    uint64_t rem = seg->end() - pos;
+    if (rem < FERRY_RECORD_MIN_BLANK) {
+      pos = seg->end();
+      continue;
+    }
+    ferry_record_view v;
+    ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
+    if (st == FERRY_E_NOT_FOUND) {
+      pos = seg->end();
+      continue;
+    }
+    if (st != FERRY_OK) {  // publish_some decoded it: not expected
+      log(FERRY_LOG_ERROR, "dispatcher: unreadable record at commit offset " + std::to_string(pos));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      break;
+    }
+    put_keys(v, pos, &error);
+    pos += v.total_size;
+    ++n;
+  }
+  pos = std::min(pos, limit);
+  queues_.drain_full(&touched);
+  queues_.mark_dirty(&touched);
+  if (pos <= start) return 0;
+  dispatched_.store(pos, std::memory_order_release);
+  return static_cast<size_t>(pos - start);
 }
 
 // Index records in [dispatched, limit), at most a bounded batch: decode
 // them, write their consume-queue entries in one pass (grouped per queue
 // file), publish the queues' max offsets, put their keys, then report them
 // to the listener in one call. Returns how many bytes it advanced.
-size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
+size_t Store::dispatch_some(uint64_t limit) {
   constexpr size_t kMaxBatch = 1024;
   struct Rec {
     ferry_record_view v;
@@ -530,7 +711,6 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
   std::string error;
   SegmentPtr seg;
   uint64_t prefetched = pos;  // lines below it were asked for
-  uint64_t mapped_end = UINT64_MAX;  // on_writer: where the read mapping ends
   while (pos < limit && recs.size() < kMaxBatch) {
     if (!seg || pos >= seg->end()) {
       seg = log_.pin(pos);
@@ -540,12 +720,8 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
         continue;
       }
       pins.push_back(seg);
-      if (on_writer)
-        mapped_end = log_.read_mapped_end(*seg, pos);
-      else
-        log_.populate_for_read(*seg, pos, limit);
+      log_.populate_for_read(*seg, pos, limit);
     }
-    if (pos >= mapped_end) break;  // the dispatcher maps the rest
     uint64_t rem = seg->end() - pos;
     if (rem < FERRY_RECORD_MIN_BLANK) {
       pos = seg->end();
@@ -567,7 +743,6 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
       continue;
     }
     if (st != FERRY_OK) {
-      if (on_writer) break;  // the dispatcher logs it and retries
       log(FERRY_LOG_ERROR, "dispatcher: unreadable record at commit offset " + std::to_string(pos));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       break;
@@ -596,38 +771,18 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
   size_t done = recs.size();
   size_t written = 0;
   if (queues_.write(writes, &written, &touched, &error) != FERRY_OK) {
-    // Logged once per distinct failure, not once per retry (the writer's
-    // inline call leaves both to the dispatcher, which it then wakes).
+    // Logged once per distinct failure, not once per retry.
     thread_local std::string last_error;
-    if (!on_writer) {
-      if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
-      last_error = error;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    if (error != last_error) log(FERRY_LOG_ERROR, "dispatcher: " + error + " (retrying)");
+    last_error = error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     done = write_rec[written];
     pos = recs[done].pos;
   }
   for (size_t r = 0; r < done; ++r) {
     const ferry_record_view& v = recs[r].v;
     const uint64_t at = recs[r].pos;
-    std::string_view topic = sv(v.topic);
-    // Keys: every space-separated word of KEYS, and UNIQ_KEY.
-    ferry_slice keys;
-    if (ferry_property_find(v.properties, FERRY_PROP_KEYS, &keys)) {
-      std::string_view ks = sv(keys);
-      size_t b = 0;
-      while (b < ks.size()) {
-        size_t sp = ks.find(' ', b);
-        if (sp == std::string_view::npos) sp = ks.size();
-        if (sp > b && index_.put(topic, ks.substr(b, sp - b), at, v.store_timestamp_ms, &error) != FERRY_OK)
-          log(FERRY_LOG_ERROR, "index: " + error);
-        b = sp + 1;
-      }
-    }
-    ferry_slice uniq;
-    if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0 &&
-        index_.put(topic, sv(uniq), at, v.store_timestamp_ms, &error) != FERRY_OK)
-      log(FERRY_LOG_ERROR, "index: " + error);
+    put_keys(v, at, &error);
     ferry_dispatch_entry de;
     de.struct_size = sizeof(de);
     de.topic = v.topic;
@@ -637,7 +792,8 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
     batch.push_back(de);
   }
   // Published last: a reader that sees a queue's new max offset finds the
-  // records' keys too. Files marked dirty first: a checkpoint that sees an
+  // records' keys too (not so for records the writer published inline:
+  // their keys follow here, in index_some). Files marked dirty first: a checkpoint that sees an
   // entry's record as dispatched syncs its file.
   queues_.mark_dirty(&touched);
   for (size_t i = 0; i < writes.size() && write_rec[i] < done; ++i) {
@@ -650,6 +806,7 @@ size_t Store::dispatch_some(uint64_t limit, bool on_writer) {
     pins.clear();
     return 0;
   }
+  published_.store(pos, std::memory_order_release);  // >= dispatched_ at every instant
   dispatched_.store(pos, std::memory_order_release);
   if (listener_ && !batch.empty()) listener_(listener_data_, batch.data(), batch.size(), pos);
   pins.clear();

@@ -67,11 +67,14 @@ class Store {
   void set_dispatch_listener(ferry_dispatch_fn fn, void* user_data);
   // The VISIBLE watermark moved: wake the dispatcher (cheap, any thread).
   void on_visible();
-  // The VISIBLE watermark moved to `visible` and pulls wait: dispatch below
-  // it on this thread (the writer's) when the dispatcher is not dispatching,
-  // the backlog is short and its pages are mapped; the listener hears it
-  // before this returns. true: dispatched up to `visible`; false: declined
-  // or stopped short, the dispatcher was woken for the rest.
+  // The VISIBLE watermark moved to `visible` and pulls wait: make the
+  // records below it readable on this thread (the writer's) when the
+  // dispatcher is not dispatching, the backlog is short and its pages are
+  // mapped — consume-queue entries buffered in memory only, no file write
+  // of any kind — and the listener hears it before this returns; the
+  // dispatcher, woken in every case, then puts their keys in the index and
+  // writes the buffers (dispatched_offset moves then). true: readable up to
+  // `visible`; false: declined or stopped short, the dispatcher does the rest.
   bool dispatch_inline(uint64_t visible);
 
   // ---- for tests and benchmarks ----
@@ -97,9 +100,15 @@ class Store {
       const std::unordered_map<std::string, uint64_t, SvHash, std::equal_to<>>& rewritten_from,
       uint64_t* dispatch_from, std::string* error);
   void dispatch_loop();
-  // Caller holds dispatch_run_mu_. `on_writer`: the loop's inline call —
-  // never sleeps, and stops where the log's read mapping ends.
-  size_t dispatch_some(uint64_t limit, bool on_writer);
+  // Caller holds dispatch_run_mu_, with published_ == dispatched_.
+  size_t dispatch_some(uint64_t limit);
+  // dispatch_inline's part (writer, dispatch_run_mu_ held): records from
+  // published_ made readable and reported, without a file write.
+  size_t publish_some(uint64_t limit);
+  // The dispatcher's part of what publish_some published: keys into the
+  // index, full queue buffers written, dispatched_ advanced (below limit).
+  size_t index_some(uint64_t limit);
+  void put_keys(const ferry_record_view& v, uint64_t at, std::string* error);
   void housekeeping_loop();
   void note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset);
   bool store_time_at(uint64_t commit_offset, int64_t* ts) const;
@@ -133,9 +142,13 @@ class Store {
   };
   std::vector<Undo> undo_;
 
-  std::atomic<uint64_t> dispatched_{0};
+  std::atomic<uint64_t> dispatched_{0};  // indexed, entries on file or buffered (dispatcher)
+  // >= dispatched_: records below are readable through their queues and
+  // were reported (the writer's publish_some, or dispatch_some).
+  std::atomic<uint64_t> published_{0};
   // One dispatch at a time: the dispatcher thread's, or the writer's inline
   // one (which only try-locks it). Taken once per batch, not per record.
+  // index_some runs without it (below published_, which only it passes).
   std::mutex dispatch_run_mu_;
   std::atomic<bool> inline_ok_{false};  // between start and stop
   ferry_dispatch_fn listener_ = nullptr;
@@ -148,6 +161,7 @@ class Store {
   std::condition_variable dispatch_cv_;
   std::condition_variable house_cv_;
   bool dispatch_wake_ = false;
+  bool index_wake_ = false;  // mu_: dispatch_inline made all readable, index it
   bool running_ = false;
   bool stopped_ = false;
   std::thread dispatcher_;
