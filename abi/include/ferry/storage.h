@@ -106,7 +106,7 @@ typedef struct ferry_dispatch_entry {
 /* Notification the storage calls from its dispatcher thread after making a
  * batch readable (kernel coalesces into one loop wake-up). Set by the kernel
  * through set_dispatch_listener before start. [storage's thread], or the
- * loop's during its own dispatch_inline call (ABI 0.3); never two at once. */
+ * loop's during its own dispatch_inline call (ABI 0.4); never two at once. */
 typedef void (*ferry_dispatch_fn)(void *user_data, const ferry_dispatch_entry *entries,
                                   size_t count, uint64_t dispatched_offset);
 
@@ -206,7 +206,7 @@ typedef struct ferry_storage_ops {
    * written before append returns. */
   ferry_status (*end_turn)(void *inst, uint64_t *write_offset, ferry_error *err);
 
-  /* ---- appended in ABI 0.3 (check FERRY_HAS_FIELD before calling) ---- */
+  /* ---- appended in ABI 0.4 (check FERRY_HAS_FIELD before calling) ---- */
 
   /* on_visible's alternative when pulls are held: the VISIBLE watermark
    * advanced to `visible`; make the records below it readable now, on the
