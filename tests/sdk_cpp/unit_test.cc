@@ -83,6 +83,22 @@ TEST(CppMessage, FieldsRoundTrip) {
   EXPECT_EQ(moved.topic(), "orders");
 }
 
+TEST(CppMessage, ResetIsANewMessageInTheSameObject) {
+  ferry::Message msg("orders", "first");
+  msg.set_tags("paid").set_keys("order-1").set_property("region", "eu").set_flag(3);
+  const ferry_client_message* before = msg.raw();
+  msg.reset("refunds", std::string("\0second", 7));
+  EXPECT_EQ(before, msg.raw());
+  EXPECT_EQ(msg.topic(), "refunds");
+  EXPECT_EQ(msg.body(), std::string("\0second", 7));
+  EXPECT_TRUE(msg.tags().empty());
+  EXPECT_TRUE(msg.keys().empty());
+  EXPECT_FALSE(msg.property("region").has_value());
+  EXPECT_EQ(msg.flag(), 0);
+  EXPECT_NE(status_of([&] { msg.reset("", "x"); }), FERRY_OK);
+  EXPECT_EQ(msg.topic(), "refunds");  // a refused reset leaves it as it was
+}
+
 TEST(CppMessage, BadUseThrows) {
   ferry::Message msg("t", "x");
   EXPECT_EQ(status_of([&] { msg.set_property("TAGS", "x"); }), FERRY_E_RESERVED_NAME);

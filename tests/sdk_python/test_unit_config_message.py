@@ -86,6 +86,20 @@ class MessageTest(unittest.TestCase):
                 self.assertEqual(cm.exception.name, "FERRY_E_NOT_SUPPORTED")
             self.assertIsNone(m.get_property("DELAY"))  # left unchanged
 
+    def test_reset_is_a_new_message_in_the_same_memory(self):
+        with ferry.Message("orders", b"first", tags="paid", keys="order-1",
+                           properties={"region": "eu"}, flag=3) as m:
+            self.assertIs(m.reset("refunds", b"\x00second"), m)
+            self.assertEqual(m.topic, "refunds")
+            self.assertEqual(m.body, b"\x00second")
+            self.assertFalse(m.tags)  # absent: None (or empty)
+            self.assertFalse(m.keys)
+            self.assertIsNone(m.get_property("region"))
+            self.assertEqual(m.flag, 0)
+            with self.assertRaises(ferry.FerryError):
+                m.reset("", b"x")
+            self.assertEqual(m.topic, "refunds")
+
     def test_closed_message_refuses(self):
         m = ferry.Message("t", b"x")
         m.close()

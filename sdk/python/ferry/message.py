@@ -147,6 +147,15 @@ class Message(_Reader):
         self._lib.check(self._lib.message_set_flag, self._raw(), int(flag))
         return self
 
+    def reset(self, topic, body=b""):
+        """Makes this message what Message(topic, body) would make (no tags,
+        keys or properties, flag 0, a fresh msg id at its next send) in the
+        same libferry memory (ferry_message_reset). A send copies the message
+        before it returns, so reset may follow any send at once."""
+        data = _bytes(body)
+        self._lib.check(self._lib.message_reset, self._raw(), topic.encode(), data, len(data))
+        return self
+
     def set_delay_level(self, level):
         """Declared, working later: FERRY_E_NOT_SUPPORTED today."""
         self._lib.check(self._lib.message_set_delay_level, self._raw(), int(level))

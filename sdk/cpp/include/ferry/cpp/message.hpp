@@ -106,6 +106,16 @@ class Message : public detail::MessageReader<Message> {
   Message& set_flag(int32_t flag) {
     return apply([&](char* eb, std::size_t el) { return ferry_message_set_flag(raw(), flag, eb, el); });
   }
+  // Makes this message what Message(topic, body) would make — no tags, keys
+  // or properties, flag 0, a fresh msg id at its next send — in the same
+  // memory (ferry_message_reset): a sender reusing one message allocates
+  // nothing for it per send once warm. A send copies the message before it
+  // returns, so reset may follow any send at once.
+  Message& reset(const std::string& topic, std::string_view body) {
+    return apply([&](char* eb, std::size_t el) {
+      return ferry_message_reset(raw(), topic.c_str(), body.data(), body.size(), eb, el);
+    });
+  }
   // Declared by libferry, working later: FERRY_E_NOT_SUPPORTED today.
   Message& set_delay_level(int32_t level) {
     return apply([&](char* eb, std::size_t el) { return ferry_message_set_delay_level(raw(), level, eb, el); });
