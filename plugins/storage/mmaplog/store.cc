@@ -27,7 +27,34 @@ int64_t tag_hash_of(ferry_slice props) {
   return ferry_tag_hash(tag);
 }
 
+// The decode reads a record's head and its tail (~1 KiB apart), written on
+// the loop's core: a sparse stride the hardware does not prefetch across
+// pages, and the tail's load was ~85 % of the decode's samples. Every line
+// kPrefetchAhead ahead of `pos` is asked for once (`*prefetched`: lines
+// below it were), within the written bytes of this segment (a prefetch
+// never faults).
+void prefetch_ahead(const Segment& seg, uint64_t pos, uint64_t limit, uint64_t* prefetched) {
+  constexpr uint64_t kPrefetchAhead = 8192;
+  const uint64_t ahead = std::min({pos + kPrefetchAhead, limit, seg.end()});
+  for (*prefetched = std::max(*prefetched, pos); *prefetched < ahead; *prefetched += 64)
+    __builtin_prefetch(seg.data() + (*prefetched - seg.base()));
+}
+
 }  // namespace
+
+// The writer named the record's queue (dispatch_hints.h); else by name, with
+// `cq` a one-entry cache and a queue found by name kept alive in `keep`.
+ConsumeQueue* Store::queue_of(uint64_t pos, const ferry_record_view& v, ConsumeQueuePtr& cq,
+                              std::vector<ConsumeQueuePtr>& keep) {
+  ConsumeQueue* q = hints_.take(pos);
+  if (q && q->queue_id == v.queue_id) return q;
+  std::string_view topic = sv(v.topic);
+  if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
+    cq = queues_.find_or_create(topic, v.queue_id);
+    keep.push_back(cq);
+  }
+  return cq.get();
+}
 
 Store::Store(const Options& opt, std::shared_ptr<Io> io, Env env)
     : opt_(opt), io_(std::move(io)), env_(std::move(env)), log_(opt_, *io_, env_),
@@ -582,10 +609,7 @@ size_t Store::publish_some(uint64_t limit) {
       pos = seg->end();
       continue;
     }
-    constexpr uint64_t kPrefetchAhead = 8192;  // as dispatch_some
-    const uint64_t ahead = std::min({pos + kPrefetchAhead, limit, seg->end()});
-    for (prefetched = std::max(prefetched, pos); prefetched < ahead; prefetched += 64)
-      __builtin_prefetch(seg->data() + (prefetched - seg->base()));
+    prefetch_ahead(*seg, pos, limit, &prefetched);
     ferry_record_view v;
     ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
     if (st == FERRY_E_NOT_FOUND) {
@@ -593,15 +617,7 @@ size_t Store::publish_some(uint64_t limit) {
       continue;
     }
     if (st != FERRY_OK) break;  // the dispatcher logs it and retries
-    ConsumeQueue* q = hints_.take(pos);
-    if (!q || q->queue_id != v.queue_id) {
-      std::string_view topic = sv(v.topic);
-      if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
-        cq = queues_.find_or_create(topic, v.queue_id);
-        queues.push_back(cq);
-      }
-      q = cq.get();
-    }
+    ConsumeQueue* q = queue_of(pos, v, cq, queues);
     const int64_t tag_hash = tag_hash_of(v.properties);
     const auto qoff = static_cast<uint64_t>(v.queue_offset);
     if (!q->deleted.load(std::memory_order_relaxed)) {
@@ -727,15 +743,7 @@ size_t Store::dispatch_some(uint64_t limit) {
       pos = seg->end();
       continue;
     }
-    // The decode reads a record's head and its tail (~1 KiB apart), written
-    // on the loop's core: a sparse stride the hardware does not prefetch
-    // across pages, and the tail's load was ~85 % of the decode's samples.
-    // Every line kPrefetchAhead ahead is asked for once, within the written
-    // bytes of this segment (a prefetch never faults).
-    constexpr uint64_t kPrefetchAhead = 8192;
-    const uint64_t ahead = std::min({pos + kPrefetchAhead, limit, seg->end()});
-    for (prefetched = std::max(prefetched, pos); prefetched < ahead; prefetched += 64)
-      __builtin_prefetch(seg->data() + (prefetched - seg->base()));
+    prefetch_ahead(*seg, pos, limit, &prefetched);
     ferry_record_view v;
     ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
     if (st == FERRY_E_NOT_FOUND) {
@@ -747,16 +755,7 @@ size_t Store::dispatch_some(uint64_t limit) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       break;
     }
-    // The writer named the record's queue (dispatch_hints.h); else by name.
-    ConsumeQueue* q = hints_.take(pos);
-    if (!q || q->queue_id != v.queue_id) {
-      std::string_view topic = sv(v.topic);
-      if (!cq || cq->queue_id != v.queue_id || cq->topic != topic) {
-        cq = queues_.find_or_create(topic, v.queue_id);
-        queues.push_back(cq);
-      }
-      q = cq.get();
-    }
+    ConsumeQueue* q = queue_of(pos, v, cq, queues);
     const int64_t tag_hash = tag_hash_of(v.properties);
     if (!q->deleted.load(std::memory_order_relaxed)) {
       writes.push_back({q, static_cast<uint64_t>(v.queue_offset),

@@ -109,6 +109,9 @@ class Store {
   // index, full queue buffers written, dispatched_ advanced (below limit).
   size_t index_some(uint64_t limit);
   void put_keys(const ferry_record_view& v, uint64_t at, std::string* error);
+  // [dispatch_run_mu_ held] The queue of the record at `pos`.
+  ConsumeQueue* queue_of(uint64_t pos, const ferry_record_view& v, ConsumeQueuePtr& cq,
+                         std::vector<ConsumeQueuePtr>& keep);
   void housekeeping_loop();
   void note_record(std::string_view topic, int32_t queue_id, uint64_t queue_offset);
   bool store_time_at(uint64_t commit_offset, int64_t* ts) const;
