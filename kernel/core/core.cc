@@ -209,6 +209,10 @@ void Core::complete(Pending& p, ferry_status status, std::string message) {
   if (status == FERRY_OK) CoreMetrics::observe_since(metrics_.ack_latency_us, p.appended_at);
   if (p.req) {
     Response r = std::move(p.response);
+    if (p.compact) {  // valid until the next encode: respond() copies it
+      auto bytes = answers_.encode(p.answer, static_cast<const uint8_t*>(p.req->payload().data));
+      r.payload = {bytes.data(), bytes.size()};
+    }
     // A timed-out send still tells the producer where its message is.
     r.status = status;
     r.message = std::move(message);

@@ -44,6 +44,7 @@
 #include "ordered_file.h"
 #include "queue_locks.h"
 #include "request.h"
+#include "send_answer.h"
 #include "topic_table.h"
 
 namespace ferry::wire::core {
@@ -274,6 +275,7 @@ class Core {
   QueueLocks locks_;
   PreAppendHooks hooks_;
   MessageIdEncoder ids_;
+  SendAnswerEncoder answers_{ids_};  // complete()'s single-message answers
   std::unique_ptr<ErrorSlot> err_;  // for loop-thread plugin calls
   BeforeRenameHook before_rename_;
   CoreCounters counters_;

@@ -22,7 +22,9 @@ struct Core::Pending {
   RequestPtr req;            // a producer's send, or
   ferry_put_fn put_fn = nullptr;  // a plugin's put_message
   void* put_user_data = nullptr;
-  Response response;         // prepared at append time (ids, queue offsets)
+  Response response;         // prepared at append time (ids, queue offsets), or
+  bool compact = false;      // a single-message send: `answer` is encoded at ack
+  SendAnswer answer;
   ferry_append_result put_result{};
   std::string put_msg_id;
 };

@@ -50,6 +50,8 @@ class Keep {
 // An answer. payload and attachment are views; `keep` owns what they point
 // at, so the transport can write them without copying (a pull's records are
 // slices of the mapped log) and destroy the Response after the write.
+// A payload no keep owns (a single-message send's answer, patched in one
+// buffer per core) is valid only during respond(): the transport copies it.
 struct Response {
   ferry_status status = FERRY_OK;
   std::string message;                 // human text; empty on success

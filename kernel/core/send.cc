@@ -276,7 +276,38 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
   const TopicConfig* t = s.table_generation == topics_.generation() ? s.topic : topics_.find(topic);
   if (t) topics_.count_in(*t, n, s.declared);
 
-  // The reply is built now (ids and offsets are known) and sent once durable.
+  Pending pend;
+  const ferry_append_result& last = stored[n - 1];
+  pend.end = last.commit_offset + last.size;
+  // A topic this send created must be on disk before the send is acked.
+  pend.topic_generation = s.topic_generation;
+  if (n == 1) {
+    // One message (every pipelined producer's send): keep the numbers and
+    // where the topic and UNIQ_KEY are in the payload; complete() writes
+    // the answer (SendAnswerEncoder). The payload lives with the request.
+    const auto* base = s.aligned.empty() ? static_cast<const uint8_t*>(s.req->payload().data)
+                                         : reinterpret_cast<const uint8_t*>(s.aligned.data());
+    const auto* raw_topic = reinterpret_cast<const uint8_t*>(topic.data());
+    SendAnswer& a = pend.answer;
+    a.commit_offset = stored[0].commit_offset;
+    a.queue_offset = stored[0].queue_offset;
+    a.queue_id = stored[0].queue_id;
+    a.topic_at = topic.empty() ? 0 : static_cast<uint32_t>(raw_topic - base);
+    a.topic_len = static_cast<uint32_t>(topic.size());
+    const auto* m = metas->Get(0);
+    ferry_slice uniq{};
+    if (m->properties() &&
+        ferry_property_find({m->properties()->data(), m->properties()->size()}, FERRY_PROP_UNIQ_KEY, &uniq)) {
+      a.has_uniq = true;
+      a.uniq_at = uniq.len ? static_cast<uint32_t>(static_cast<const uint8_t*>(uniq.data) - base) : 0;
+      a.uniq_len = static_cast<uint32_t>(uniq.len);
+    }
+    pend.compact = true;
+    pend.req = std::move(s.req);
+    enqueue_ack(std::move(pend));
+    return;
+  }
+  // A batch: the reply is built now (ids and offsets are known), sent once durable.
   flatbuffers::FlatBufferBuilder fbb(128 + n * (ids_.id_length() + 64));
   std::vector<flatbuffers::Offset<fb::SendResult>>& results = reply_results_;
   results.clear();
@@ -296,12 +327,7 @@ void Core::reply_send(TurnSend& s, const ferry_append_result* stored) {
     results.push_back(fb::CreateSendResult(fbb, id, uniq_off, r.queue_id, r.queue_offset, r.commit_offset));
   }
   auto root = fb::CreateSendResponse(fbb, fbb.CreateString(topic), fbb.CreateVector(results));
-  Pending pend;
   finish_into(fbb, root, &pend.response);
-  const ferry_append_result& last = stored[n - 1];
-  pend.end = last.commit_offset + last.size;
-  // A topic this send created must be on disk before the send is acked.
-  pend.topic_generation = s.topic_generation;
   pend.req = std::move(s.req);
   enqueue_ack(std::move(pend));
 }
