@@ -19,12 +19,17 @@
 #   --producer-set "k=v ..."  libferry producer settings for Ferry's workloads
 #                    1-3 (ferry-bench --set), e.g. "async_batch_max_messages=64
 #                    async_batch_linger_ms=1"; the table names them
+#   --busy-poll US   workload 1 with the opt-in busy-poll (0..10000 us) on its
+#                    own ferryd: kernel.busy_poll_us and libferry's
+#                    busy_poll_us; its durability / client columns say so.
+#                    Every other row runs as without it (busy-poll costs
+#                    workload 2 ~10 % and helps workload 6 not: benchmarks.md)
 # To measure exactly one commit while others edit the tree, run it from an
 # export: git archive HEAD | tar -x -C DIR; FERRY_COMMIT=<hash> DIR/tools/compare.sh
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 ferry_only=0 with_strace=0 build=1 keep=0 producer_set=""
+quick=0 ferry_only=0 with_strace=0 build=1 keep=0 producer_set="" busy_poll=0
 build_dir="$here/build-compare"
 while (($#)); do
   case "$1" in
@@ -35,7 +40,13 @@ while (($#)); do
     --keep) keep=1 ;;
     --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
     --producer-set) producer_set=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --busy-poll)
+      if ! [[ ${2:-} =~ ^[0-9]{1,5}$ ]] || ((10#$2 > 10000)); then
+        echo "compare.sh: --busy-poll takes 0..10000 (us; 0 = off)" >&2
+        exit 2
+      fi
+      busy_poll=$((10#$2)); shift ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -173,6 +184,7 @@ failures=0
   echo "quick $quick"
   echo "backlog $BACKLOG"
   echo "producer_set $producer_set"
+  echo "busy_poll_us $busy_poll"
 } >"$res/meta.txt"
 
 # --------------------------------------------------------------- baselines
@@ -183,11 +195,11 @@ run_row 1 "loopback ping-pong" "-" "1 conn, 1 KiB req, 64 B answer" 0 w1.pingpon
 # -------------------------------------------------------------------- Ferry
 # shellcheck source=tools/compare/ferry_conf.sh
 source "$here/tools/compare/ferry_conf.sh"
-ferry_pid=0 ferry_ns=""
-start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...
+ferry_pid=0 ferry_ns="" ferry_busy_poll=0
+start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...  (ferry_busy_poll: its kernel.busy_poll_us)
   local port dir; port=$(free_port); dir="$tmp/$2"
   mkdir -p "$dir/data"
-  ferry_conf "$1" "$port" "$dir/data" >"$dir/ferryd.toml"
+  ferry_conf "$1" "$port" "$dir/data" "" "$ferry_busy_poll" >"$dir/ferryd.toml"
   "$bin/ferryd" --config "$dir/ferryd.toml" >"$dir/ferryd.log" 2>&1 &
   ferry_pid=$!
   pids+=("$ferry_pid")
@@ -206,11 +218,25 @@ fb_produce() { timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --qu
 # --producer-set: libferry settings for workloads 1-3 (ferry-bench --set k=v).
 pset=()
 for kv in $producer_set; do pset+=(--set "$kv"); done
+A="async flush (ack before fsync)"
+if ((busy_poll > 0)); then
+  # --busy-poll: workload 1 alone on a ferryd with kernel.busy_poll_us, the
+  # producer with busy_poll_us; the rows below run without it.
+  log "Ferry: ferryd with kernel.busy_poll_us = $busy_poll for workload 1"
+  ferry_busy_poll=$busy_poll
+  start_ferry ferry_flush_async ferry-w1-busy-poll W1
+  ferry_busy_poll=0
+  run_row 1 Ferry "$A; ferryd busy-poll $busy_poll us" "1 thread, sync send, busy-poll $busy_poll us" "$ferry_pid" \
+    w1.ferry "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D \
+    ${pset[@]+"${pset[@]}"} --set "busy_poll_us=$busy_poll"
+  stop_server "$ferry_pid"
+fi
 log "Ferry: ferryd, mmaplog (default write_mode: pwrite), async flush"
 start_ferry ferry_flush_async ferry-async W1 W2 W3 W5 W6 W7
-A="async flush (ack before fsync)"
-run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
+if ((busy_poll == 0)); then
+  run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
+    "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
+fi
 run_row 2 Ferry "$A" "1 thread, async window 256" "$ferry_pid" w2.ferry \
   "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D ${pset[@]+"${pset[@]}"}
 run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \

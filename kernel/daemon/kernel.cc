@@ -5,6 +5,7 @@
 
 #include <ferry/codes.h>
 #include <ferry/flush.h>
+#include <ferry/net/busy_poll.h>
 
 #include "admin_config.h"
 #include "config/kernel_schema.h"
@@ -73,6 +74,7 @@ Kernel::Kernel(Assembly assembly, KernelOptions options)
   context_.info.broker_name = broker_name_.c_str();
   context_.info.broker_id = b.i64("id");
   context_.info.max_frame_bytes = static_cast<uint32_t>(k.u64("max_frame_bytes"));
+  busy_poll_us_ = static_cast<uint32_t>(k.i64("busy_poll_us"));
   bool has_storage = false;
   for (const PlannedInstance& p : assembly_.instances)
     has_storage = has_storage || p.library->kind() == FERRY_KIND_STORAGE;
@@ -446,7 +448,7 @@ int Kernel::run() {
     uv_signal_start(&sigterm_, on_signal, SIGTERM);
   }
   if (!bring_up()) begin_shutdown();
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  net::run_loop(&loop_, busy_poll_us_);
   // Every handle is closed by now; anything left is a leak worth closing.
   if (uv_loop_close(&loop_) == UV_EBUSY) {
     uv_walk(

@@ -114,6 +114,7 @@ class Kernel {
   std::string data_dir_, listen_, advertised_, cluster_, broker_name_;
   uv_signal_t sigint_{}, sigterm_{};
   uv_timer_t drain_timer_{};
+  uint32_t busy_poll_us_ = 0;  // kernel.busy_poll_us
   bool signals_ = false;
   bool transport_ = false;
   host::NetBridge* net_bridge_ = nullptr;  // net_ when it is the transport

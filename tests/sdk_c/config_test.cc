@@ -25,6 +25,10 @@ TEST(SdkConfig, BadValuesAreRefusedWithTheExpectedForm) {
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "message_model", "fanout", err, sizeof err));
   EXPECT_NE(nullptr, std::strstr(err, "clustering|broadcasting")) << err;
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "consume_threads", "0", err, sizeof err));
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "busy_poll_us", "10001", err, sizeof err));
+  EXPECT_NE(nullptr, std::strstr(err, "busy_poll_us")) << err;
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "busy_poll_us", "-5", err, sizeof err));
+  EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "busy_poll_us", "10000", err, sizeof err)) << err;
   // Nothing was stored: the default is still there.
   char v[64];
   size_t need = 0;

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sdk_fixture.h"
 
@@ -24,15 +25,15 @@ class FerrydSdk : public ::testing::Test {
   void SetUp() override {
     port_ = ferry::test::free_port();
     addr_ = "127.0.0.1:" + std::to_string(port_);
-    daemon_ = std::make_unique<ferry::test::ChildProcess>(
-        std::vector<std::string>{ferry::test::bin_path("ferryd"), "--config",
+    std::vector<std::string> args{ferry::test::bin_path("ferryd"), "--config",
                                  ferry::test::source_dir() + "/conf/standalone.toml", "--set",
                                  "kernel.data_dir=" + dir_.str() + "/data", "--set", "kernel.listen=" + addr_,
                                  "--set", "kernel.metrics_listen=127.0.0.1:" + std::to_string(metrics_port_),
                                  "--set", "plugins.registration.name_servers=[\"" + addr_ + "\"]", "--set",
                                  "plugins.registration.register_interval=1s", "--set",
-                                 "plugins.registration.change_debounce=50ms"},
-        dir_.str() + "/ferryd.log");
+                                 "plugins.registration.change_debounce=50ms"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    daemon_ = std::make_unique<ferry::test::ChildProcess>(args, dir_.str() + "/ferryd.log");
     conf_ = make_conf(addr_);
     ferry_admin* a = nullptr;
     char err[512];
@@ -71,6 +72,9 @@ class FerrydSdk : public ::testing::Test {
 
   ferry::test::TempDir dir_{"ferry-sdk-ferryd"};
   uint16_t port_ = 0;
+  // More ferryd arguments (e.g. "--set", "kernel.busy_poll_us=..."), set by
+  // a derived fixture's constructor.
+  std::vector<std::string> extra_args_;
   std::string addr_;
   int metrics_port_ = ferry::test::free_port();  // GET /metrics (prepare_test.cc)
   std::unique_ptr<ferry::test::ChildProcess> daemon_;

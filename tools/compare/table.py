@@ -70,6 +70,10 @@ def main(res):
     if meta.get("producer_set"):
         print(f"Ferry workloads 1-3 ran with libferry producer settings: {meta['producer_set']} "
               f"(async_batch_*: client-side batching on).")
+    if meta.get("busy_poll_us", "0") not in ("", "0"):
+        print(f"Ferry's workload 1 ran with busy-poll {meta['busy_poll_us']} us (--busy-poll) on its own ferryd: "
+              f"kernel.busy_poll_us and libferry's busy_poll_us; broker and client poll instead of sleeping for "
+              f"that long after I/O, trading CPU for wake-ups (its CPU columns include it). Other rows: off.")
     print()
     head = ["W", "system", "durability", "client", "msgs/s", "MB/s", "p50 ms", "p99 ms", "client CPU", "server CPU",
             "Ferry / this"]

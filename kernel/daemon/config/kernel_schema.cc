@@ -20,6 +20,9 @@ constexpr ferry_config_key kKernelKeys[] = {
                    NULL, "largest transport frame accepted or sent (header + attachment)"),
   FERRY_CONFIG_KEY("metrics_listen", FERRY_CONFIG_STRING, "", NULL, NULL, NULL,
                    "host:port of the Prometheus endpoint (HTTP GET /metrics); empty turns it off; port 0 picks a free one"),
+  FERRY_CONFIG_KEY("busy_poll_us", FERRY_CONFIG_INT, "0", "0", "10000", NULL,
+                   "after a loop turn that handled I/O, poll without sleeping this many microseconds before "
+                   "blocking again (lower latency on slow wake-ups, costs CPU under load); 0 turns it off"),
 };
 
 constexpr ferry_config_key kBrokerKeys[] = {

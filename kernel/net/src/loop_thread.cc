@@ -1,5 +1,7 @@
 #include "ferry/net/loop_thread.h"
 
+#include "ferry/net/busy_poll.h"
+
 #include <pthread.h>
 
 #include <csignal>
@@ -7,7 +9,7 @@
 
 namespace ferry::net {
 
-LoopThread::LoopThread() {
+LoopThread::LoopThread(uint32_t busy_poll_us) : busy_poll_us_(busy_poll_us) {
   if (uv_loop_init(&loop_) != 0) throw std::runtime_error("uv_loop_init failed");
   // A task must not unwind through libuv's C frames.
   tasks_ = AsyncQueue<Task>::create(&loop_, [](Task& t) {
@@ -37,7 +39,7 @@ void LoopThread::run() {
   sigemptyset(&pipe);
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  run_loop(&loop_, busy_poll_us_);
   if (uv_loop_close(&loop_) == 0) return;
   // Someone left handles open: close them so the loop can be closed at all.
   clean_ = false;

@@ -56,6 +56,7 @@ const Key kKeys[] = {
     {"sync_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_io_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_direct", Kind::kBool, "true"},
+    {"busy_poll_us", Kind::kUint, "0", 0, 10'000},
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
     {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
     {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
@@ -232,6 +233,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->log_level = static_cast<ferry_log_level>(choice_index(*find_key("log_level"), get("log_level")));
   s->sync_spin_us = u32("sync_spin_us");
   s->sync_io_spin_us = u32("sync_io_spin_us");
+  s->busy_poll_us = u32("busy_poll_us");
   s->sync_direct = get("sync_direct") == "true";
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));

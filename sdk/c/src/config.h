@@ -62,6 +62,10 @@ struct Settings {
   // producer's next sync send this long before going back to epoll: a send
   // that comes in time needs no wake-up of the I/O thread.
   uint32_t sync_io_spin_us = 0;
+  // Bounded busy-poll instead of sleeping right after I/O: the I/O thread's
+  // loop (net::run_loop) and a sync send's direct-lane read wait this long
+  // without blocking (0 = off).
+  uint32_t busy_poll_us = 0;
   // A sync send while the producer has nothing else in flight does its own
   // socket I/O on the caller's thread (DirectLane), with no hand-off to the
   // I/O thread and back.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 
@@ -146,6 +147,22 @@ DirectLane::Result DirectLane::round_trip(uint32_t code, std::span<const uint8_t
   return read_answer(id, deadline_ms, answer, why);
 }
 
+ssize_t DirectLane::read_some(uint8_t* p, size_t n) {
+  if (spin_us_ > 0) {
+    auto until = std::chrono::steady_clock::time_point::min();
+    for (;;) {
+      ssize_t r = ::recv(fd_, p, n, MSG_DONTWAIT);
+      if (r >= 0 || !would_block(errno)) return r;
+      auto now = std::chrono::steady_clock::now();
+      if (until == std::chrono::steady_clock::time_point::min())
+        until = now + std::chrono::microseconds(spin_us_);
+      else if (now >= until)
+        break;
+    }
+  }
+  return ::recv(fd_, p, n, 0);
+}
+
 DirectLane::Result DirectLane::read_answer(uint64_t request_id, uint64_t deadline_ms, net::FrameView* answer,
                                            std::string* why) {
   // Bytes after the previous answer (none in practice: one request at a time).
@@ -174,7 +191,7 @@ DirectLane::Result DirectLane::read_answer(uint64_t request_id, uint64_t deadlin
       continue;
     }
     if (buf_.size() < decoder_.needed()) buf_.resize(decoder_.needed());
-    ssize_t n = ::recv(fd_, buf_.data() + have_, buf_.size() - have_, 0);
+    ssize_t n = read_some(buf_.data() + have_, buf_.size() - have_);
     if (n > 0) {
       have_ += static_cast<size_t>(n);
       continue;

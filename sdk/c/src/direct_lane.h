@@ -13,6 +13,8 @@
 // Not thread-safe: its owner serialises calls (one round trip at a time).
 #include <ferry/net/frame.h>
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -22,7 +24,9 @@ namespace ferry::sdk {
 
 class DirectLane {
  public:
-  explicit DirectLane(std::string addr) : addr_(std::move(addr)) {}
+  // spin_us > 0: an answer is awaited with non-blocking reads for up to
+  // spin_us before the blocking read (busy_poll_us; no sleep, no wake-up).
+  explicit DirectLane(std::string addr, uint32_t spin_us = 0) : addr_(std::move(addr)), spin_us_(spin_us) {}
   ~DirectLane() { close(); }
   DirectLane(const DirectLane&) = delete;
   DirectLane& operator=(const DirectLane&) = delete;
@@ -56,7 +60,11 @@ class DirectLane {
   bool still_open();
   Result read_answer(uint64_t request_id, uint64_t deadline_ms, net::FrameView* answer, std::string* why);
 
+  // One read of the answer: non-blocking for up to spin_us_, then blocking.
+  ssize_t read_some(uint8_t* p, size_t n);
+
   std::string addr_;
+  uint32_t spin_us_ = 0;
   int fd_ = -1;
   uint64_t next_id_ = 1;
   uint64_t last_used_ms_ = 0;

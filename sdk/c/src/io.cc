@@ -158,7 +158,7 @@ ferry_status Io::start(std::string* why) {
     *why = "already started";
     return FERRY_E_STATE;
   }
-  loop_ = std::make_unique<net::LoopThread>();
+  loop_ = std::make_unique<net::LoopThread>(s_.busy_poll_us);
   started_ = true;
   loop_->run_sync([this] {
     sweep_timer_ = std::make_unique<LoopTimer>(loop(), [this] { sweep_waiters(); });

@@ -153,7 +153,7 @@ struct ferry_producer : Handle {
   // flight; a lane's mutex is held for its round trip, and its encoder is
   // used under it.
   struct Lane {
-    explicit Lane(std::string addr) : lane(std::move(addr)) {}
+    Lane(std::string addr, uint32_t spin_us) : lane(std::move(addr), spin_us) {}
     std::mutex mu;
     DirectLane lane;
     // After a failed connect the lane rests (mono ms) instead of making
@@ -167,7 +167,7 @@ struct ferry_producer : Handle {
   Lane* lane_for(const std::string& addr) {
     std::lock_guard lock(lanes_mu);
     auto& slot = lanes[addr];
-    if (!slot) slot = std::make_unique<Lane>(addr);
+    if (!slot) slot = std::make_unique<Lane>(addr, s.busy_poll_us);
     return slot.get();
   }
   // Topic handles: stable addresses (a deque only grows at its end), found

@@ -4,8 +4,11 @@
 // posts). stop() lets the loop end: objects on the loop (Server, Client)
 // must be closed first — stop() returns false when it had to force-close
 // handles someone left open, which is a bug in the caller.
+// busy_poll_us > 0 runs the loop with run_loop's bounded busy-poll
+// (ferry/net/busy_poll.h); 0, the default, is plain uv_run.
 #include <uv.h>
 
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <stdexcept>
@@ -20,7 +23,7 @@ class LoopThread {
  public:
   using Task = std::function<void()>;
 
-  LoopThread();
+  explicit LoopThread(uint32_t busy_poll_us = 0);
   // Calls stop() if needed.
   ~LoopThread();
   LoopThread(const LoopThread&) = delete;
@@ -56,6 +59,7 @@ class LoopThread {
   uv_loop_t loop_{};
   std::shared_ptr<AsyncQueue<Task>> tasks_;
   std::thread thread_;
+  uint32_t busy_poll_us_ = 0;
   bool stopped_ = false;
   bool clean_ = true;
 };
