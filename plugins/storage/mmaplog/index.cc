@@ -1,6 +1,7 @@
 #include "index.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
@@ -35,6 +36,17 @@ void store_slot(char* p, uint32_t v) {
   be_put(reinterpret_cast<char*>(&raw), v, 4);
   __atomic_store_n(reinterpret_cast<uint32_t*>(p), raw, __ATOMIC_RELEASE);
 }
+// No read-around on faults in an index file. It is sparse (420 MB by
+// default, written a slot and an entry at a time) and read by hash lookups;
+// with normal advice one fault reads around it (read_ahead_kb, 8 MiB on this
+// VM's disk), zero-filling 2,048 pages of holes. The first puts into a new
+// file took the dispatcher ~65 ms of kernel time that way (a few faults over
+// the slot table and the first entries), with the run lock held and the
+// loop waiting behind it on the same vCPU: workload 6's start-up stall
+// (docs/benchmarks.md, "Session 14 (e2e)"). The same advice as the
+// consume-queue mappings (mapped_file_cache.cc). Advice only: a failure
+// changes speed, not correctness.
+void advise_random(void* p, size_t size) { ::madvise(p, size, MADV_RANDOM); }
 // Set in the header's slot_count: slots are chosen by the key's hash alone
 // (KeyIndex::slot_hash); clear in files written before that (topic#key).
 constexpr uint32_t kKeySlots = 0x80000000u;
@@ -101,6 +113,7 @@ std::shared_ptr<IndexFile> KeyIndex::create(uint64_t begin_phy, int64_t begin_ms
   void* p = nullptr;
   if (fd >= 0 && (err = -io_.ftruncate(fd, static_cast<off_t>(size))) == 0)
     p = io_.mmap(fd, size, true, &err);
+  if (p) advise_random(p, size);
   if (!p) {
     if (fd >= 0) io_.close(fd);
     *error = "cannot create index file " + path + ": " + std::strerror(fd < 0 ? -fd : err);
@@ -142,6 +155,7 @@ ferry_status KeyIndex::load(bool dirty, std::string* error) {
       *error = "cannot map index file " + path + ": " + std::strerror(err);
       return FERRY_E_IO;
     }
+    advise_random(p, size);
     auto mf = std::make_shared<MappedFile>(io_, path, fd, static_cast<char*>(p), size);
     const char* h = mf->data();
     const uint32_t raw_slots = static_cast<uint32_t>(be_get(h + 32, 4));
