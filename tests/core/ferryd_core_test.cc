@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -444,6 +445,25 @@ TEST_P(FerrydCore, SendBackStoresARetryCopyAndRefusesBadRequestsSpecifically) {
   // Still serving.
   auto [p2, att2] = send_request("Orders", {{"next"}});
   EXPECT_EQ(c.ask(FERRY_CODE_SEND_MESSAGE, p2, att2).status, FERRY_OK);
+}
+
+// Operators and profiles tell ferryd's threads apart by name (top -H, perf,
+// /proc/<pid>/task/*/comm): the plugins name the threads they start.
+TEST_P(FerrydCore, PluginThreadsAreNamed) {
+  std::map<std::string, int> names;
+  const std::string tasks = "/proc/" + std::to_string(child_->pid()) + "/task";
+  for (const auto& e : std::filesystem::directory_iterator(tasks)) {
+    std::string comm;
+    std::getline(std::ifstream(e.path() / "comm"), comm);
+    ++names[comm];
+  }
+  std::string all;
+  for (const auto& [n, count] : names) all += n + " ";
+  EXPECT_GE(names["ferry-dispatch"], 1) << all;
+  EXPECT_GE(names["ferry-flush"], 1) << all;
+  if (GetParam().storage == "mmaplog") {
+    EXPECT_GE(names["ferry-housekeep"], 1) << all;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,

@@ -1,5 +1,6 @@
 #include "log/log_sink.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -64,6 +65,7 @@ void StderrSink::write(ferry_log_level level, std::string_view subsystem,
 }
 
 void StderrSink::run() {
+  ::pthread_setname_np(::pthread_self(), "ferry-log");  // for top -H, perf, gdb
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return closing_ || !pending_.empty(); });

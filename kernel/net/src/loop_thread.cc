@@ -30,6 +30,7 @@ LoopThread::~LoopThread() { stop(); }
 bool LoopThread::post(Task task) { return tasks_->push(task); }
 
 void LoopThread::run() {
+  ::pthread_setname_np(::pthread_self(), "ferry-io");  // for top -H, perf, gdb
   // libuv writes sockets with writev, and on Linux a write to a peer that
   // reset raises SIGPIPE, whose default kills the whole process (the SDK's
   // user's, a test's fake broker): blocked on this thread, the write returns

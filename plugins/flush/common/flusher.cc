@@ -1,5 +1,7 @@
 #include "flusher.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -69,6 +71,7 @@ void Flusher::stop() {
 }
 
 void Flusher::run() {
+  ::pthread_setname_np(::pthread_self(), "ferry-flush");  // for top -H, perf, gdb
   std::unique_lock l(m_);
   for (;;) {
     sleeping_.store(true);

@@ -1,6 +1,7 @@
 #include "memory_store.h"
 
 #include <ferry/record.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstring>
@@ -231,6 +232,7 @@ void MemoryStore::on_visible() {
 }
 
 void MemoryStore::dispatch_loop() {
+  ::pthread_setname_np(::pthread_self(), "ferry-dispatch");  // for top -H, perf, gdb
   for (;;) {
     uint64_t w = write_offset();
     uint64_t limit = std::min(env_.visible ? env_.visible() : w, w);

@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -525,6 +526,7 @@ bool Store::dispatch_inline(uint64_t visible) {
 // dispatch_poll_ms: dispatch up to VISIBLE. Woken by a dispatch_inline that
 // made everything readable: only index what it published.
 void Store::dispatch_loop() {
+  ::pthread_setname_np(::pthread_self(), "ferry-dispatch");  // for top -H, perf, gdb
   bool full = true;
   for (;;) {
     bool progress = false;
@@ -854,6 +856,7 @@ size_t Store::run_retention(bool force) {
 }
 
 void Store::housekeeping_loop() {
+  ::pthread_setname_np(::pthread_self(), "ferry-housekeep");  // for top -H, perf, gdb
   using clock = std::chrono::steady_clock;
   auto last_retention = clock::now();
   auto last_checkpoint = clock::now();

@@ -1,5 +1,7 @@
 #include "callback_thread.h"
 
+#include <pthread.h>
+
 namespace ferry::sdk {
 
 Workers::Workers(size_t threads) {
@@ -38,6 +40,7 @@ bool Workers::on_worker() const {
 }
 
 void Workers::run() {
+  ::pthread_setname_np(::pthread_self(), "ferry-callback");  // for top -H, perf, gdb
   for (;;) {
     Task t;
     {
