@@ -47,6 +47,25 @@ ferry_orderly_status collect_orderly(void* ud, ferry_client_message* const* msgs
   return FERRY_ORDERLY_SUCCESS;
 }
 
+// Polls `c` until `want` distinct bodies arrived, a poll fails or 20 s pass.
+std::set<std::string> pull_bodies(ferry_pull_consumer* c, size_t want) {
+  std::set<std::string> got;
+  char err[512];
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+    ferry_client_message* msgs[32];
+    size_t n = 0;
+    ferry_status st = ferry_pull_consumer_poll(c, 200, msgs, 32, &n, err, sizeof err);
+    EXPECT_EQ(FERRY_OK, st) << err;
+    if (st != FERRY_OK) break;
+    for (size_t i = 0; i < n; ++i) {
+      got.insert(body_of(msgs[i]));
+      ferry_message_destroy(msgs[i]);
+    }
+  }
+  return got;
+}
+
 Push push_consumer(const Conf& conf, const std::string& topic, Bag* bag, bool ordered = false) {
   ferry_push_consumer* c = nullptr;
   char err[512];
@@ -102,17 +121,7 @@ TEST_F(FerrydSdk, EverySendModeThenPullConsumerReadsAll) {
   Pull pull(c);
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_subscribe(c, "SdkModes", "*", err, sizeof err));
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(c, err, sizeof err)) << err;
-  std::set<std::string> got;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (got.size() < 25 && std::chrono::steady_clock::now() < deadline) {
-    ferry_client_message* msgs[32];
-    size_t n = 0;
-    ASSERT_EQ(FERRY_OK, ferry_pull_consumer_poll(c, 200, msgs, 32, &n, err, sizeof err)) << err;
-    for (size_t i = 0; i < n; ++i) {
-      got.insert(body_of(msgs[i]));
-      ferry_message_destroy(msgs[i]);
-    }
-  }
+  std::set<std::string> got = pull_bodies(c, 25);
   EXPECT_EQ(25u, got.size()) << daemon_->log();
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_commit_sync(c, err, sizeof err)) << err;
   char* json = nullptr;
@@ -423,17 +432,7 @@ TEST_F(FerrydSdkBusyPoll, SendsAndPullsWorkAndTheIdleLoopSleeps) {
   Pull pull(c);
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_subscribe(c, "BusyPoll", "*", err, sizeof err));
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(c, err, sizeof err)) << err;
-  std::set<std::string> got;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (got.size() < 300 && std::chrono::steady_clock::now() < deadline) {
-    ferry_client_message* msgs[32];
-    size_t n = 0;
-    ASSERT_EQ(FERRY_OK, ferry_pull_consumer_poll(c, 200, msgs, 32, &n, err, sizeof err)) << err;
-    for (size_t i = 0; i < n; ++i) {
-      got.insert(body_of(msgs[i]));
-      ferry_message_destroy(msgs[i]);
-    }
-  }
+  std::set<std::string> got = pull_bodies(c, 300);
   EXPECT_EQ(300u, got.size()) << daemon_->log();
   ASSERT_EQ(FERRY_OK, ferry_pull_consumer_shutdown(c, err, sizeof err)) << err;
 
