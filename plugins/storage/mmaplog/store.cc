@@ -41,6 +41,22 @@ void prefetch_ahead(const Segment& seg, uint64_t pos, uint64_t limit, uint64_t* 
     __builtin_prefetch(seg.data() + (*prefetched - seg.base()));
 }
 
+// The record at *pos of `seg`, decoded (prefetching ahead of it). A tail too
+// short for a record or the segment's end marker moves *pos to the segment's
+// end and returns FERRY_E_NOT_FOUND; any other failure is the decode's.
+ferry_status decode_next(const Segment& seg, uint64_t* pos, uint64_t limit, uint64_t* prefetched,
+                         ferry_record_view* v) {
+  const uint64_t rem = seg.end() - *pos;
+  if (rem < FERRY_RECORD_MIN_BLANK) {
+    *pos = seg.end();
+    return FERRY_E_NOT_FOUND;
+  }
+  prefetch_ahead(seg, *pos, limit, prefetched);
+  const ferry_status st = ferry_record_decode(seg.data() + (*pos - seg.base()), rem, v);
+  if (st == FERRY_E_NOT_FOUND) *pos = seg.end();
+  return st;
+}
+
 }  // namespace
 
 // The writer named the record's queue (dispatch_hints.h); else by name, with
@@ -606,18 +622,9 @@ size_t Store::publish_some(uint64_t limit) {
       mapped_end = log_.read_mapped_end(*seg, pos);
     }
     if (pos >= mapped_end) break;  // the dispatcher maps the rest
-    uint64_t rem = seg->end() - pos;
-    if (rem < FERRY_RECORD_MIN_BLANK) {
-      pos = seg->end();
-      continue;
-    }
-    prefetch_ahead(*seg, pos, limit, &prefetched);
     ferry_record_view v;
-    ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
-    if (st == FERRY_E_NOT_FOUND) {
-      pos = seg->end();
-      continue;
-    }
+    const ferry_status st = decode_next(*seg, &pos, limit, &prefetched, &v);
+    if (st == FERRY_E_NOT_FOUND) continue;  // at the segment's end now
     if (st != FERRY_OK) break;  // the dispatcher logs it and retries
     ConsumeQueue* q = queue_of(pos, v, cq, queues);
     const int64_t tag_hash = tag_hash_of(v.properties);
@@ -740,18 +747,9 @@ size_t Store::dispatch_some(uint64_t limit) {
       pins.push_back(seg);
       log_.populate_for_read(*seg, pos, limit);
     }
-    uint64_t rem = seg->end() - pos;
-    if (rem < FERRY_RECORD_MIN_BLANK) {
-      pos = seg->end();
-      continue;
-    }
-    prefetch_ahead(*seg, pos, limit, &prefetched);
     ferry_record_view v;
-    ferry_status st = ferry_record_decode(seg->data() + (pos - seg->base()), rem, &v);
-    if (st == FERRY_E_NOT_FOUND) {
-      pos = seg->end();
-      continue;
-    }
+    const ferry_status st = decode_next(*seg, &pos, limit, &prefetched, &v);
+    if (st == FERRY_E_NOT_FOUND) continue;  // at the segment's end now
     if (st != FERRY_OK) {
       log(FERRY_LOG_ERROR, "dispatcher: unreadable record at commit offset " + std::to_string(pos));
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
