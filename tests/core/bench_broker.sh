@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the core bench scripts: one standalone ferryd (mmaplog + async
 # flush, name server in the same process) on a free loopback port, data in
 # $T/data, stopped and cleaned up on exit. Not a test.
@@ -54,4 +55,16 @@ CONF
   done
   echo "ferryd did not come up; log: $T/ferryd.log" >&2
   return 1
+}
+
+# A produce client for the started broker: bench ARGS... runs ferry-bench
+# produce (async, window 256, 1 KiB, --json). PIN=1 first pins ferryd to
+# CPU 0 and the client to CPU 1, so the two do not trade cores mid-run.
+bench_broker_client() {
+  pin=()
+  if [ "${PIN:-0}" = 1 ]; then
+    taskset -a -p -c 0 "$PID" > /dev/null
+    pin=(taskset -c 1)
+  fi
+  bench() { "${pin[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
 }

@@ -68,12 +68,7 @@ one_step() {  # name build_dir storage_conf round topics
     n=$5
     . "$HERE/../../core/bench_broker.sh"
     bench_broker_start "$2" ferry-topics-cpu
-    pin=()
-    if [ "${PIN:-0}" = 1 ]; then
-      taskset -a -p -c 0 "$PID" > /dev/null
-      pin=(taskset -c 1)
-    fi
-    bench() { "${pin[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
+    bench_broker_client
     for k in $TOPICS; do
       bench -t "mt$k" --topics "$k" --create --create-target "$ADDR" -q 4 -N 1 -d 60 --quiet > /dev/null
     done
