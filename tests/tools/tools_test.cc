@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -225,6 +226,26 @@ TEST_F(Tools, BenchProducesThenConsumesEveryMessage) {
     EXPECT_EQ(0, j["foreign"].as_int());
     EXPECT_EQ(j["ok"].as_int(), j["latency_ms"]["count"].as_int()) << "every body carried its timestamp";
   }
+  // consume --set reaches libferry (a bad key or value is a usage error);
+  // --timeline writes one "send_ns,recv_ns" line per timed message.
+  EXPECT_EQ(2, bench({"consume", "-t", "BenchT", "--set", "busy_poll_us"}).code);
+  EXPECT_EQ(2, bench({"consume", "-t", "BenchT", "--set", "busy_poll_us=99999"}).code);
+  std::string timeline = dir_->str() + "/timeline.csv";
+  ToolRun tl = bench({"consume", "-t", "BenchT", "--mode", "push", "--from", "first", "-N", "900", "-d", "60", "--set",
+                      "busy_poll_us=50", "--set", "consume_batch_size=8", "--timeline", timeline});
+  ASSERT_EQ(0, tl.code) << tl.out << tl.err;
+  std::ifstream csv(timeline);
+  std::string line;
+  ASSERT_TRUE(std::getline(csv, line));
+  EXPECT_EQ("send_ns,recv_ns", line);
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    unsigned long long sent = 0, recv = 0;
+    ASSERT_EQ(2, std::sscanf(line.c_str(), "%llu,%llu", &sent, &recv)) << line;
+    EXPECT_LE(sent, recv) << line;
+    ++rows;
+  }
+  EXPECT_EQ(900, rows) << "the buffer holds --count rows";
   // A bounded run that cannot reach its count says so with exit 1.
   ToolRun short_run = bench({"consume", "-t", "BenchT", "--mode", "pull", "--from", "last", "-N", "5", "-d", "1"});
   EXPECT_EQ(1, short_run.code) << short_run.out << short_run.err;

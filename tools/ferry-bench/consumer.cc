@@ -4,13 +4,16 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../ferryctl/sdk_util.h"
 #include "first_error.h"
 #include "report.h"
 #include "run.h"
+#include "set_keys.h"
 #include "stats.h"
 
 namespace ferry::bench {
@@ -43,6 +46,7 @@ void take(Stats& stats, const ferry_client_message* m) {
     return;
   }
   stats.success(len, now - sent);
+  if (stats.timeline.enabled()) stats.timeline.record(sent, now);
 }
 
 ferry_consume_status on_messages(void* ud, ferry_client_message* const* msgs, size_t n) {
@@ -62,20 +66,23 @@ int run_consume(const Options& o) {
                                             std::to_string(system_clock::now().time_since_epoch().count())
                                       : o.group;
   tools::SdkError e;
-  tools::ConfigPtr conf = tools::make_config({{"name_servers", o.name_servers},
-                                              {"group", group},
-                                              {"consume_from", o.from},
-                                              {"consume_threads", std::to_string(o.threads)},
-                                              {"consume_batch_size", "32"},
-                                              {"pull_batch_size", std::to_string(o.pull_batch)},
-                                              {"long_poll_ms", "1000"}},
-                                             &e);
+  std::vector<std::pair<std::string, std::string>> kv{{"name_servers", o.name_servers},
+                                                      {"group", group},
+                                                      {"consume_from", o.from},
+                                                      {"consume_threads", std::to_string(o.threads)},
+                                                      {"consume_batch_size", "32"},
+                                                      {"pull_batch_size", std::to_string(o.pull_batch)},
+                                                      {"long_poll_ms", "1000"}};
+  if (!append_set_keys(o.consumer_set, &kv)) return tools::kExitUsage;
+  tools::ConfigPtr conf = tools::make_config(kv, &e);
   if (!conf) {
     std::fprintf(stderr, "bad configuration: %s\n", e.message.c_str());
     return tools::kExitUsage;
   }
   Stats stats;
   stats.split = o.split;
+  // --timeline without --count: room for 10 M messages (160 MB).
+  if (!o.timeline.empty()) stats.timeline.enable(o.count ? o.count : 10'000'000);
   FirstError first;
   char err[512] = "";
   ferry_status s = FERRY_OK;
@@ -144,6 +151,15 @@ int run_consume(const Options& o) {
   std::string note = first.text();
   if (o.count && stats.ok.load() < o.count) {
     note += std::string(note.empty() ? "" : "; ") + "stopped at --duration before --count was reached";
+  }
+  if (!o.timeline.empty()) {
+    uint64_t dropped = 0;
+    if (!stats.timeline.write(o.timeline, &dropped)) {
+      std::fprintf(stderr, "--timeline %s: cannot write it\n", o.timeline.c_str());
+    } else if (dropped) {
+      note += std::string(note.empty() ? "" : "; ") + "--timeline: " + std::to_string(dropped) +
+              " messages past its buffer not written";
+    }
   }
   print_summary("consume", o, stats, elapsed, note);
   if (stats.failed.load() != 0) return stats.ok.load() == 0 ? tools::exit_code_for(first.status()) : tools::kExitFailed;

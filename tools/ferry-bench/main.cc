@@ -71,6 +71,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"first", "last"}))->capture_default_str();
   consume->add_option("--pull-batch", o.pull_batch, "most messages per pull request (libferry pull_batch_size)")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  consume->add_option("--set", o.consumer_set,
+                      "key=value for the libferry consumer config (repeatable; after the bench's own keys, so it "
+                      "overrides them), e.g. --set busy_poll_us=50");
+  consume->add_option("--timeline", o.timeline,
+                      "write FILE after the run: 'send_ns,recv_ns' per timed message (CLOCK_MONOTONIC, the clock of "
+                      "perf record -k CLOCK_MONOTONIC), to line slow messages up with broker events")
+      ->type_name("FILE");
   consume->add_flag("--split", o.split,
                     "also report each message's age at receipt since the producer's send call and since the "
                     "broker stored it (wall clock, ms resolution): where an end-to-end tail comes from");

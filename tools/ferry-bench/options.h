@@ -35,6 +35,8 @@ struct Options {
   std::string from = "last";          // first | last
   uint32_t pull_batch = 32;           // messages per pull request (libferry's default)
   bool split = false;                 // also: ages since born and since stored
+  std::vector<std::string> consumer_set;  // --set key=value: libferry consumer config (after the bench's own)
+  std::string timeline;               // --timeline FILE: per-message send stamp and receipt (ns)
 
   std::vector<std::string> topic_names() const;
 };

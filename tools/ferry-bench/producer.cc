@@ -12,6 +12,7 @@
 #include "first_error.h"
 #include "report.h"
 #include "run.h"
+#include "set_keys.h"
 #include "stats.h"
 
 namespace ferry::bench {
@@ -296,14 +297,7 @@ int run_produce(const Options& o) {
   tools::SdkError e;
   std::vector<std::pair<std::string, std::string>> kv{
       {"name_servers", o.name_servers}, {"group", o.group.empty() ? "ferry_bench_producer" : o.group}};
-  for (const auto& set : o.producer_set) {
-    size_t eq = set.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "--set wants key=value, got '%s'\n", set.c_str());
-      return tools::kExitUsage;
-    }
-    kv.emplace_back(set.substr(0, eq), set.substr(eq + 1));
-  }
+  if (!append_set_keys(o.producer_set, &kv)) return tools::kExitUsage;
   tools::ConfigPtr conf = tools::make_config(kv, &e);
   if (!conf) {
     std::fprintf(stderr, "bad configuration: %s\n", e.message.c_str());

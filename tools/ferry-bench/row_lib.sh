@@ -5,7 +5,7 @@
 # shellcheck source=tools/compare/ferry_conf.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../compare" && pwd)/ferry_conf.sh"
 
-# start_row_ferryd BIN_DIR RUN_DIR [STORAGE_KEYS]: ferryd with async flush,
+# start_row_ferryd BIN_DIR RUN_DIR [STORAGE_KEYS [BUSY_POLL_US]]: ferryd with async flush,
 # data in RUN_DIR/data, log in RUN_DIR/ferryd.log, at a free port; waits
 # (<= 10 s) until it answers. Sets fpid and ns (declare them local first to
 # keep them local).
@@ -14,7 +14,7 @@ start_row_ferryd() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
   ns=127.0.0.1:$port
   mkdir -p "$dir/data"
-  ferry_conf ferry_flush_async "$port" "$dir/data" "${3:-}" >"$dir/ferryd.toml"
+  ferry_conf ferry_flush_async "$port" "$dir/data" "${3:-}" "${4:-}" >"$dir/ferryd.toml"
   "$bin/ferryd" --config "$dir/ferryd.toml" >"$dir/ferryd.log" 2>&1 &
   # shellcheck disable=SC2034  # the sourcing script stops it
   fpid=$!

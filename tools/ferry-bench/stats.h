@@ -8,6 +8,7 @@
 #include <string>
 
 #include "histogram.h"
+#include "timeline.h"
 
 namespace ferry::bench {
 
@@ -21,6 +22,8 @@ struct Stats {
   // and since the broker stored it, on the wall clock (ms resolution).
   bool split = false;
   Histogram born_age_ns, store_age_ns;
+  // consume --timeline: (send stamp, receipt) per timed message.
+  Timeline timeline;
   // Since the reporter's last line.
   std::atomic<uint64_t> iv_count{0};
   std::atomic<uint64_t> iv_sum_ns{0};
