@@ -68,3 +68,30 @@ bench_broker_client() {
   fi
   bench() { "${pin[@]}" "$B/bin/ferry-bench" produce -n "$ADDR" -m async -w 256 -s 1024 --json "$@"; }
 }
+
+# Waits (up to 60 s) until mmaplog has completed two checkpoints after the
+# call: the second one started after the call, so every consume-queue entry
+# the warm-up left buffered in memory (queue_buffer_bytes) is on file and each
+# queue's directory and file exist. Why: with buffering, a queue's first file
+# is created by the 10 s checkpoint, not by the message that first touches
+# it; at 10,000 topics that checkpoint makes 50,000 directories and 40,000
+# files: 1-5 s of ferryd CPU on this machine (ext4 without a journal skips,
+# one by one, the inodes the previous step's cleanup just deleted), a
+# one-time cost that otherwise falls into timed runs (docs/benchmarks.md,
+# "Session 15 (topics)"). Reads $T/data/store/checkpoint (the default storage
+# path); returns 1 on timeout (the callers go on).
+bench_broker_checkpointed() {
+  local cp="$T/data/store/checkpoint" last seen=0 now
+  last=$(stat -c %i "$cp" 2> /dev/null || echo none)
+  for _ in $(seq 1 300); do
+    now=$(stat -c %i "$cp" 2> /dev/null || echo none)
+    if [ "$now" != "$last" ]; then
+      seen=$((seen + 1))
+      last=$now
+      [ "$seen" -ge 2 ] && return 0
+    fi
+    sleep 0.2
+  done
+  echo "no second checkpoint within 60 s" >&2
+  return 1
+}
