@@ -82,6 +82,22 @@ TEST(Crc32, CombineAgreesWhenLengthsRepeatAlternateAndCollide) {
   }
 }
 
+// The carry-less mulmod crc32_combine applies its operator with equals
+// zlib's multmodp (crc32_combine_op(a, 0, op) = multmodp(op, a)).
+TEST(Crc32, MulmodMatchesZlibsOperator) {
+  if (!crc32_impl::folded_available()) GTEST_SKIP() << "no PCLMULQDQ on this CPU";
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 100000; ++i) {
+    uint32_t a = static_cast<uint32_t>(rng());
+    uLong op = i % 2 ? static_cast<uint32_t>(rng()) | 1u
+                     : ::crc32_combine_gen64(static_cast<z_off64_t>(rng() % (1 << 20)));
+    if (i < 8) a = i < 4 ? 0u : 0xffffffffu;
+    ASSERT_EQ(crc32_impl::mulmod(static_cast<uint32_t>(op), a),
+              static_cast<uint32_t>(::crc32_combine_op(a, 0, op)))
+        << "a " << a << " op " << op;
+  }
+}
+
 TEST(Crc32, AllZeroAndAllOnesBuffers) {
   for (unsigned char v : {0x00, 0xff}) {
     std::vector<unsigned char> buf(4096 + 17, v);

@@ -39,8 +39,9 @@ inline unsigned char* put_host(unsigned char* p, ferry_slice host, bool v6, uint
 constexpr char kCrcPrefix[] = FERRY_PROP_CRC32 "\x01";  // 9 bytes
 constexpr size_t kCrcPrefixLen = sizeof(kCrcPrefix) - 1;
 // Bodies up to this size are checksummed twice (body, whole record) rather
-// than combined: a second folded pass costs less than the combine steps.
-constexpr size_t kOnePassMaxBody = 4096;
+// than combined: below it a second pass costs less than the combine (one
+// carry-less multiply, crc32.h) and the head's separate short pass.
+constexpr size_t kOnePassMaxBody = 128;
 static_assert(kCrcPrefixLen + 10 + 1 == FERRY_RECORD_CRC_RESERVED);
 
 }  // namespace
@@ -135,18 +136,17 @@ void encode_record(const ferry_message& msg, const RecordPlan& plan, const Recor
   if (after) std::memcpy(p, props + plan.props.crc_end, after);
   p += after;
   // Whole-record checksum: every byte before the reserved CRC pair —
-  // head ++ body ++ (topic .. last property). A small record gets one folded
-  // pass over the bytes just written (in cache): cheaper than short zlib
-  // passes over head and tail combined with the body's crc (1 KiB body:
-  // 300 -> 220 ns per record; docs/benchmarks.md, "Session 7 (flush)"). A
-  // large body is not read twice: its crc is reused.
+  // head ++ body ++ (topic .. last property). The body is not read twice:
+  // crc(head ++ body) is the head's crc combined with the body's (one
+  // memoised operator per body length, applied by one carry-less multiply),
+  // then the pass continues over the tail. A tiny body gets one pass over the
+  // bytes just written instead (docs/benchmarks.md, "Session 15 (tput)").
   uint32_t crc;
   if (one_pass) {
     crc = crc32(0, start, static_cast<size_t>(p - start));
   } else {
     crc = crc32_combine(head_crc, body_crc, msg.body.len);
-    const size_t tail_len = static_cast<size_t>(p - tail);
-    crc = crc32_combine(crc, crc32(0, tail, tail_len), tail_len);
+    crc = crc32(crc, tail, static_cast<size_t>(p - tail));
   }
   std::memcpy(p, kCrcPrefix, kCrcPrefixLen);
   p += kCrcPrefixLen;
