@@ -97,8 +97,7 @@ void Core::stop() {
   answer_topic_waiters(topics_.dirty() ? FERRY_E_IO : FERRY_OK, why, topics_.generation());
   check_acks();
   while (!pending_.empty()) {
-    Pending p = std::move(pending_.front());
-    pending_.pop_front();
+    Pending p = pending_.take_front();
     complete(p, FERRY_E_FLUSH_TIMEOUT, "broker shutting down: stored, durability not confirmed");
   }
   for (auto& [key, job] : held_) {
@@ -181,8 +180,7 @@ void Core::check_acks() {
   uint64_t topics_saved = topics_.saved_generation();
   while (!pending_.empty() && pending_.front().end <= ack &&
          pending_.front().topic_generation <= topics_saved) {
-    Pending p = std::move(pending_.front());
-    pending_.pop_front();
+    Pending p = pending_.take_front();
     ++counters_.sends_acked;
     complete(p, FERRY_OK, "");
   }
@@ -191,8 +189,7 @@ void Core::check_acks() {
 void Core::expire_acks() {
   uint64_t now = env_.monotonic_ms();
   while (!pending_.empty() && pending_.front().deadline_ms <= now) {
-    Pending p = std::move(pending_.front());
-    pending_.pop_front();
+    Pending p = pending_.take_front();
     ++counters_.sends_timed_out;
     CoreMetrics::add(metrics_.send_timeouts, 1);
     bool durable = !sync_flush_ || env_.watermark(FERRY_WATERMARK_DURABLE) >= p.end;

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "core_metrics.h"
 #include "env.h"
+#include "fifo_ring.h"
 #include "filter_set.h"
 #include "message_edit.h"
 #include "message_id.h"
@@ -288,7 +289,7 @@ class Core {
   uint64_t ack_timeout_ms_ = 0;
 
   // sends waiting for their watermark, in log order (so in deadline order)
-  std::deque<Pending> pending_;
+  FifoRing<Pending> pending_;
   // admin topic changes waiting for the topic-table write, in generation order
   std::deque<TopicWaiter> topic_waiters_;
   uint32_t next_queue_ = 0;
