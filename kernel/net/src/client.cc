@@ -214,7 +214,7 @@ void ClientImpl::conn_closed(Connection& c) {
 }
 
 ferry_status ClientImpl::request(uint32_t code, std::span<const uint8_t> payload,
-                                 Attachment attachment, uint32_t timeout_ms, bool oneway,
+                                 Attachment&& attachment, uint32_t timeout_ms, bool oneway,
                                  ResponseFn fn) {
   if (state_ == State::kClosing) return FERRY_E_CLOSED;
   if (!connected()) return FERRY_E_NOT_CONNECTED;
@@ -268,7 +268,7 @@ ferry_status Client::start(std::string* error) { return impl_->start(error); }
 bool Client::connected() const { return impl_->connected(); }
 uint64_t Client::conn_id() const { return impl_->conn_id(); }
 ferry_status Client::request(uint32_t code, std::span<const uint8_t> payload,
-                             Attachment attachment, uint32_t timeout_ms, bool oneway,
+                             Attachment&& attachment, uint32_t timeout_ms, bool oneway,
                              ResponseFn on_response) {
   return impl_->request(code, payload, std::move(attachment), timeout_ms, oneway,
                         std::move(on_response));

@@ -23,7 +23,9 @@ class ClientImpl final : public Endpoint {
   ferry_status start(std::string* error);
   bool connected() const { return current_ != nullptr && connected_; }
   uint64_t conn_id() const { return connected() ? current_->id() : 0; }
-  ferry_status request(uint32_t code, std::span<const uint8_t> payload, Attachment attachment,
+  // The attachment by reference (one move fewer per request): on an error
+  // it is left to the caller, which releases it.
+  ferry_status request(uint32_t code, std::span<const uint8_t> payload, Attachment&& attachment,
                        uint32_t timeout_ms, bool oneway, ResponseFn fn);
   ferry_status submit(SubmittedRequest& r);
   void close(std::function<void()> done);

@@ -188,6 +188,7 @@ void Io::stop() {
         for (auto& w : waiting) answer(w.fn, FERRY_E_CLOSED, "client shut down");
         ep->client->close({});
       }
+      broker_eps_.clear();
       endpoints_.clear();
       for (auto& [t, fns] : route_waiters_)
         for (auto& fn : fns) fn(Error{FERRY_E_CLOSED, "client shut down"}, nullptr);
@@ -293,8 +294,21 @@ void Io::request(const std::string& addr, uint32_t code, std::vector<uint8_t> pa
 void Io::request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
                       net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn, IfDown if_down) {
   if (stopping_) return answer(fn, FERRY_E_CLOSED, "client shut down");
+  request_on(endpoint(addr), code, payload, std::move(att), timeout_ms, oneway, std::move(fn), if_down);
+}
+
+void Io::request_broker(uint32_t broker, uint32_t code, std::span<const uint8_t> payload, net::Attachment att,
+                        uint32_t timeout_ms, bool oneway, RespFn fn, IfDown if_down) {
+  if (stopping_) return answer(fn, FERRY_E_CLOSED, "client shut down");
+  if (broker >= broker_eps_.size()) broker_eps_.resize(brokers_.size(), nullptr);
+  Endpoint*& ep = broker_eps_[broker];
+  if (!ep) ep = &endpoint(brokers_[broker].addr);
+  request_on(*ep, code, payload, std::move(att), timeout_ms, oneway, std::move(fn), if_down);
+}
+
+void Io::request_on(Endpoint& ep, uint32_t code, std::span<const uint8_t> payload, net::Attachment&& att,
+                    uint32_t timeout_ms, bool oneway, RespFn&& fn, IfDown if_down) {
   if (timeout_ms == 0) timeout_ms = s_.request_timeout_ms;
-  Endpoint& ep = endpoint(addr);
   auto park = [&](uint64_t give_up_after_ms) {
     uint64_t now = mono_ms();
     ep.waiting.push_back(Waiter{code, std::vector<uint8_t>(payload.begin(), payload.end()), std::move(att),
@@ -308,7 +322,7 @@ void Io::request_view(const std::string& addr, uint32_t code, std::span<const ui
     // Down stays down for the others (they fail over at once); this one
     // waits for the reconnect, a failed connect attempt or its timeout.
     if (if_down == IfDown::kWait && ep.reconnects) return park(timeout_ms);
-    return answer(fn, FERRY_E_NOT_CONNECTED, "not connected to " + addr + " (reconnecting)");
+    return answer(fn, FERRY_E_NOT_CONNECTED, "not connected to " + ep.addr + " (reconnecting)");
   }
   ep.state = Endpoint::State::kUp;
   // The transport copies the payload into its write batch before returning.
@@ -318,7 +332,7 @@ void Io::request_view(const std::string& addr, uint32_t code, std::span<const ui
   // under ASan lost a send to a moved-in callback).
   RespFn keep = oneway ? RespFn() : fn;
   ferry_status s = ep.client->request(code, payload, std::move(att), timeout_ms, oneway, std::move(keep));
-  if (s != FERRY_OK) return answer(fn, s, std::string(ferry_status_str(s)) + " (" + addr + ")");
+  if (s != FERRY_OK) return answer(fn, s, std::string(ferry_status_str(s)) + " (" + ep.addr + ")");
   if (oneway && fn) answer(fn, FERRY_OK, "");
 }
 

@@ -117,6 +117,11 @@ class Io {
   void request_view(const std::string& addr, uint32_t code, std::span<const uint8_t> payload,
                     net::Attachment att, uint32_t timeout_ms, bool oneway, RespFn fn,
                     IfDown if_down = IfDown::kFail);
+  // [loop] The same to broker `broker` (an index of broker(); a SendRoute
+  // names them): its endpoint is found once per broker, not by address per
+  // request (endpoints live until stop()).
+  void request_broker(uint32_t broker, uint32_t code, std::span<const uint8_t> payload, net::Attachment att,
+                      uint32_t timeout_ms, bool oneway, RespFn fn, IfDown if_down = IfDown::kFail);
   // [loop] A name-server request, failing over through the list; status
   // FERRY_E_NO_NAME_SERVER when none answered.
   void ns_request(uint32_t code, std::vector<uint8_t> payload, RespFn fn);
@@ -156,6 +161,10 @@ class Io {
   struct Endpoint;
   struct Waiter;
   Endpoint& endpoint(const std::string& addr);
+  // att and fn by reference: each hop's move of an Attachment costs ~70
+  // instructions per send.
+  void request_on(Endpoint& ep, uint32_t code, std::span<const uint8_t> payload, net::Attachment&& att,
+                  uint32_t timeout_ms, bool oneway, RespFn&& fn, IfDown if_down);
   void on_event(const std::string& addr, net::ConnEvent ev);
   void connect_failed(const std::string& addr);
   void sweep_waiters();
@@ -182,6 +191,7 @@ class Io {
   Settings s_;
   std::unique_ptr<net::LoopThread> loop_;
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;
+  std::vector<Endpoint*> broker_eps_;  // [loop] by broker index, found on first use
   std::unique_ptr<LoopTimer> sweep_timer_, refresh_timer_, heartbeat_timer_;
   std::unique_ptr<TurnEnd> turn_end_;
   std::map<uint64_t, std::unique_ptr<LoopTimer>> afters_;

@@ -549,9 +549,9 @@ void ferry_producer::attempt(const std::shared_ptr<SendOp>& op, const SendRoute&
   auto payload = send_encoder.encode(op->msgs, op->topic, s.group, qid);
   op->target = target;
   op->target_qid = qid;
-  op->answer_keep = op;  // the answer runs exactly once (request_view), and moves it out
-  io->request_view(target->addr, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
-                   op->oneway, AnswerFn{this, op.get()}, if_down);
+  op->answer_keep = op;  // the answer runs exactly once (request_broker), and moves it out
+  io->request_broker(q->broker, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
+                     op->oneway, AnswerFn{this, op.get()}, if_down);
 }
 
 void ferry_producer::on_answer(SendOp* raw, const net::Response& r) {

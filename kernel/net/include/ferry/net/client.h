@@ -40,8 +40,10 @@ class Client {
   // [loop] Sends a request. FERRY_E_NOT_CONNECTED (or FERRY_E_TOO_LARGE,
   // FERRY_E_CLOSED) at once: on_response is then never called. Otherwise
   // on_response runs exactly once on the loop. timeout_ms 0 = the default.
-  // Oneway: on_response may be empty and is never called.
-  ferry_status request(uint32_t code, std::span<const uint8_t> payload, Attachment attachment,
+  // Oneway: on_response may be empty and is never called. The attachment is
+  // taken by reference (a move per hop costs a send ~70 instructions): it
+  // is moved from when sent, and left to the caller on an error.
+  ferry_status request(uint32_t code, std::span<const uint8_t> payload, Attachment&& attachment,
                        uint32_t timeout_ms, bool oneway, ResponseFn on_response);
 
   // [any thread] Queues a request for the loop: many submits between two
