@@ -137,6 +137,20 @@ TEST(SdkUniqKey, MatchesThePrintfFormatItReplaced) {
     size_t len = format_uniq_key(c.prefix, c.ms, c.counter, got);
     EXPECT_EQ(std::string(want, static_cast<size_t>(n)), std::string(got, len)) << c.prefix << " " << c.ms;
   }
+  // Every digit value in every position (the digits are written eight at a
+  // time): pseudo-random values and each single-digit pattern.
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    uint64_t ms = i < 16 * 12 ? (uint64_t{static_cast<unsigned>(i) % 16} << (4 * (i / 16))) : x;
+    uint32_t counter = i < 16 * 8 ? (uint32_t{static_cast<unsigned>(i) % 16} << (4 * (i / 16))) : static_cast<uint32_t>(x >> 20);
+    char want[64];
+    int n = std::snprintf(want, sizeof want, "%s%012llX%08X", "PFX", static_cast<unsigned long long>(ms & 0xFFFFFFFFFFFFull),
+                          counter);
+    char got[kUniqKeyMax];
+    size_t len = format_uniq_key("PFX", ms, counter, got);
+    ASSERT_EQ(std::string(want, static_cast<size_t>(n)), std::string(got, len)) << ms << " " << counter;
+  }
 }
 
 TEST(SdkMessageProperties, SetInPlaceEncodesLikeAFreshEncodingAndReadsBack) {
