@@ -450,18 +450,26 @@ TEST_P(FerrydCore, SendBackStoresARetryCopyAndRefusesBadRequestsSpecifically) {
 // Operators and profiles tell ferryd's threads apart by name (top -H, perf,
 // /proc/<pid>/task/*/comm): the plugins name the threads they start.
 TEST_P(FerrydCore, PluginThreadsAreNamed) {
+  // Each thread names itself as its first step, so a thread the scheduler has
+  // not run yet still shows the process's name: read until all are there.
+  const bool mmaplog = GetParam().storage == "mmaplog";
   std::map<std::string, int> names;
   const std::string tasks = "/proc/" + std::to_string(child_->pid()) + "/task";
-  for (const auto& e : std::filesystem::directory_iterator(tasks)) {
-    std::string comm;
-    std::getline(std::ifstream(e.path() / "comm"), comm);
-    ++names[comm];
-  }
+  auto read_names = [&] {
+    names.clear();
+    for (const auto& e : std::filesystem::directory_iterator(tasks)) {
+      std::string comm;
+      std::getline(std::ifstream(e.path() / "comm"), comm);
+      ++names[comm];
+    }
+    return names["ferry-dispatch"] >= 1 && names["ferry-flush"] >= 1 && (!mmaplog || names["ferry-housekeep"] >= 1);
+  };
+  wait_until(read_names, 5s);
   std::string all;
   for (const auto& [n, count] : names) all += n + " ";
   EXPECT_GE(names["ferry-dispatch"], 1) << all;
   EXPECT_GE(names["ferry-flush"], 1) << all;
-  if (GetParam().storage == "mmaplog") {
+  if (mmaplog) {
     EXPECT_GE(names["ferry-housekeep"], 1) << all;
   }
 }
