@@ -36,13 +36,15 @@ constexpr uint64_t kPwriteReadStep = 256 << 10;
 // (not SCHED_IDLE: the writer may wait for zero_mu_ behind one of its zero
 // writes, and a SCHED_IDLE thread can be starved for long), lowest
 // best-effort I/O priority. Best effort: failure changes speed only.
+// Named last: a thread seen by its name has its priorities set (the test
+// looks it up by name).
 void lower_priority_of_this_thread() {
-  ::pthread_setname_np(::pthread_self(), "ferry-prefault");
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 19);
 #ifdef SYS_ioprio_set
   constexpr int kWhoProcess = 1, kClassBestEffort = 2, kClassShift = 13;
   ::syscall(SYS_ioprio_set, kWhoProcess, 0, (kClassBestEffort << kClassShift) | 7);
 #endif
+  ::pthread_setname_np(::pthread_self(), "ferry-prefault");
 }
 
 std::string errno_text(int neg_errno) { return std::strerror(-neg_errno); }
