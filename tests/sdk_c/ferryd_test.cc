@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -464,17 +465,26 @@ TEST_F(FerrydSdk, ClientThreadsRunWithTheConfiguredSlice) {
   ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), nullptr, err, sizeof err)) << err;
   std::map<std::string, int> sliced;  // comm -> threads of that name at 300 us
   std::string all;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::string comm, line;
-    std::getline(std::ifstream(e.path() / "comm"), comm);
-    std::ifstream sched(e.path() / "sched");
-    while (std::getline(sched, line)) {
-      if (line.rfind("se.slice", 0) != 0) continue;
-      const uint64_t ns = std::stoull(line.substr(line.find(':') + 1));
-      if (ns == 300'000) ++sliced[comm];
-      all += comm + "=" + std::to_string(ns) + " ";
+  // The callback thread names itself and takes its slice as its first steps,
+  // which may come after start returned: read until both are there (5 s bound).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    sliced.clear();
+    all.clear();
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::string comm, line;
+      std::getline(std::ifstream(e.path() / "comm"), comm);
+      std::ifstream sched(e.path() / "sched");
+      while (std::getline(sched, line)) {
+        if (line.rfind("se.slice", 0) != 0) continue;
+        const uint64_t ns = std::stoull(line.substr(line.find(':') + 1));
+        if (ns == 300'000) ++sliced[comm];
+        all += comm + "=" + std::to_string(ns) + " ";
+      }
     }
-  }
+    if (sliced["ferry-io"] >= 1 && sliced["ferry-callback"] >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
   EXPECT_GE(sliced["ferry-io"], 1) << all;
   EXPECT_GE(sliced["ferry-callback"], 1) << all;
   EXPECT_EQ(ferry::net::thread_slice_ns(), own) << all;
