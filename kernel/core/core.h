@@ -100,6 +100,11 @@ class Core {
 
   // ---- the kernel's calls ----
   void handle(RequestPtr request);
+  // A request read but not handled yet (the net layer's look ahead, a few
+  // frames before handle): a send's topic index slot is prefetched, and the
+  // entry of the send peeked before it (its slot loaded by now). A hint:
+  // nothing is kept but a hash, nothing answered. send_peek.cc.
+  void peek(uint32_t code, ferry_slice payload);
   void on_watermarks();
   void on_connection_closed(uint64_t conn_id);
   // Right before /metrics is rendered: refresh the series computed at scrape
@@ -303,6 +308,8 @@ class Core {
   // Sends read this turn, appended together at its end (Env::defer); the
   // messages point into their requests' payloads, held by req.
   std::vector<TurnSend> turn_sends_, turn_flushing_;
+  uint64_t peeked_hash_ = 0;  // peek(): the last send's topic hash; its entry is prefetched next
+  bool peeked_ = false;
   std::vector<ferry_message> turn_msgs_;
   bool turn_flush_armed_ = false;
   // Sends read this turn and in the last one: a turn's first send is

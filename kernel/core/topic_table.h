@@ -79,6 +79,11 @@ class TopicTable {
   void mark_saved(uint64_t generation);
 
   const TopicConfig* find(std::string_view name) const;
+  // What a find(name) to come will load, for prefetches (Core::peek):
+  // `h` = hash_of(name); TopicIndex::home_slot / entry_of.
+  static uint64_t hash_of(std::string_view name) { return TopicIndex::hash(name); }
+  const void* home_slot(uint64_t h) const { return index_.home_slot(h); }
+  const TopicConfig* entry_of(uint64_t h) const { return index_.entry_of(h); }
   // `system`: created by the core or a plugin; allowed under reserved
   // prefixes (and then flagged FERRY_TOPIC_SYSTEM). Users get
   // FERRY_E_RESERVED_NAME there.

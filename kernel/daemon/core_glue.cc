@@ -362,6 +362,12 @@ host::NetBridge::KernelHandler CoreGlue::handler() {
   };
 }
 
+host::NetBridge::KernelPeek CoreGlue::peek() {
+  return [this](uint32_t code, std::span<const uint8_t> payload) {
+    if (core_) core_->peek(code, {payload.data(), payload.size()});
+  };
+}
+
 void CoreGlue::on_connection_closed(uint64_t conn_id) {
   if (core_) core_->on_connection_closed(conn_id);
 }

@@ -57,6 +57,8 @@ class CoreGlue final : public host::CoreSeam {
 
   // For NetBridge::set_kernel_handler.
   host::NetBridge::KernelHandler handler();
+  // For NetBridge::set_kernel_peek: Core::peek.
+  host::NetBridge::KernelPeek peek();
   // A kernel-listener connection closed.
   void on_connection_closed(uint64_t conn_id);
 

@@ -354,6 +354,7 @@ bool Kernel::open_core() {
       std::vector<uint8_t> payload = encode_broker_config(sections);
       req.respond(FERRY_OK, {}, payload);
     });
+    net_bridge_->set_kernel_peek(glue->peek());
     net_bridge_->set_connection_closed([this](uint64_t id) {
       if (core_glue_) core_glue_->on_connection_closed(id);
     });
@@ -424,6 +425,7 @@ void Kernel::finish_shutdown() {
     core_glue_ = nullptr;
     if (net_bridge_) {
       net_bridge_->set_kernel_handler({});
+      net_bridge_->set_kernel_peek({});
       net_bridge_->set_connection_closed({});
     }
     core_ = std::make_unique<host::UnavailableCore>();

@@ -1,5 +1,8 @@
 // Send path: replies only once min(durable, replicated) passes the record,
 // one watermark check per advance, FLUSH_TIMEOUT, SYSTEM_BUSY, bad input.
+#include <random>
+#include <vector>
+
 #include "core/message_id.h"
 #include "core_fixture.h"
 
@@ -494,6 +497,34 @@ TEST_F(SendTest, MetricsCountPerTopicInAndOutLatenciesAndGauges) {
   EXPECT_EQ(env_.metric_named("ferry_core_consumer_groups{}")->value, 1);
   EXPECT_EQ(env_.metric_named("ferry_core_topics{}")->value, 2);
   EXPECT_FALSE(held->answered);
+}
+
+// Core::peek (the net layer's look ahead) reads a SendRequest before it is
+// verified: every prefix and corruption of the bytes must be read within
+// them (ASan/UBSan runs of this test catch a read outside) and change
+// nothing — the send handled afterwards is answered as usual.
+TEST_F(SendTest, PeekReadsUnverifiedBytesWithinThemAndChangesNothing) {
+  make_core(true);
+  create_topic("T");
+  auto [p, att] = send_request("T", {{"x"}});
+  for (size_t n = 0; n <= p.size(); ++n) {
+    std::vector<uint8_t> cut(p.begin(), p.begin() + static_cast<ptrdiff_t>(n));  // its own block
+    core_->peek(FERRY_CODE_SEND_MESSAGE, {cut.data(), cut.size()});
+  }
+  std::mt19937 rng(5);
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<uint8_t> bad(p.begin(), p.end());
+    for (int k = 0; k < 3; ++k) bad[rng() % bad.size()] = static_cast<uint8_t>(rng());
+    core_->peek(FERRY_CODE_SEND_BATCH, {bad.data(), bad.size()});
+  }
+  core_->peek(FERRY_CODE_SEND_MESSAGE, {nullptr, 0});
+  core_->peek(FERRY_CODE_PULL_MESSAGE, {p.data(), p.size()});
+  core_->peek(FERRY_CODE_SEND_MESSAGE, {p.data(), p.size()});
+  auto a = send("T", {{"after"}});
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->status, FERRY_OK) << a->message;
 }
 
 }  // namespace

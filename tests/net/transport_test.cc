@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
+#include <span>
+#include <vector>
 #include <thread>
 
 #include "ferry_test/child_process.h"
@@ -302,6 +305,58 @@ TEST(Transport, AnswersOfOneReadGoOutInOneWrite) {
   // One write per loop iteration: the kernel may split the burst over a few
   // reads, but never into anything close to one write per answer.
   EXPECT_LE(st.writes, 10u);
+  EXPECT_TRUE(s.stop());
+}
+
+// ServerOptions::on_peek: a read's requests are shown before they are
+// handled, each before its own on_request and at most peek_ahead frames
+// ahead of the one being handled; on_request still gets every one, in order.
+TEST(Transport, PeekSeesAReadsNextRequestsBeforeTheyAreHandled) {
+  constexpr int kN = 300;
+  std::vector<std::pair<char, int>> events;  // loop thread only: ('P' peek | 'R' request, number)
+  auto number = [](std::span<const uint8_t> p) {
+    int n = -1;
+    if (p.size() == sizeof n) std::memcpy(&n, p.data(), sizeof n);
+    return n;
+  };
+  ServerHarness s;
+  ServerOptions o;
+  o.peek_ahead = 3;
+  o.on_peek = [&](uint32_t code, std::span<const uint8_t> payload) {
+    if (code == kEcho) events.emplace_back('P', number(payload));
+  };
+  o.on_request = [&](Request req) {
+    events.emplace_back('R', number(req.payload()));
+    if (!req.oneway()) req.respond(FERRY_OK, {}, req.payload());
+  };
+  s.start(std::move(o));
+  ClientHarness c(client_opts(s.address()));
+  ASSERT_TRUE(c.wait_connected());
+  for (int i = 0; i < kN; ++i) {
+    std::vector<uint8_t> p(sizeof(int));
+    std::memcpy(p.data(), &i, sizeof(int));
+    ASSERT_EQ(c.client().submit(kEcho, std::move(p), {}, 0, true, nullptr), FERRY_OK);
+  }
+  EXPECT_EQ(call(c.client(), kHold + 100, "end").status, FERRY_OK);  // after every oneway
+  std::vector<std::pair<char, int>> seen = s.loop().run_sync([&] { return events; });
+  int handled = 0, peeks = 0;
+  for (const auto& [kind, i] : seen) {
+    if (kind == 'R') {
+      if (i == -1) continue;  // the closing call
+      EXPECT_EQ(i, handled) << "requests out of order";
+      ++handled;
+      continue;
+    }
+    ++peeks;
+    ASSERT_GE(i, 0);
+    ASSERT_LT(i, kN);
+    EXPECT_GT(i, handled) << "request " << i << " peeked at or after its handling";
+    EXPECT_LE(i, handled + 3) << "request " << i << " peeked more than peek_ahead frames ahead";
+  }
+  EXPECT_EQ(handled, kN);
+  // 300 oneway frames submitted at once reach the server in a few reads.
+  EXPECT_GT(peeks, 0);
+  EXPECT_TRUE(c.stop());
   EXPECT_TRUE(s.stop());
 }
 

@@ -34,6 +34,8 @@ class NetBridge final : public NetSeam {
   // Requests with codes below FERRY_PLUGIN_CODE_MIN (the kernel's own): the
   // messaging core's entry point once attached.
   using KernelHandler = std::function<void(net::Request req)>;
+  // A kernel request read but not handled yet (net::PeekFn): a hint.
+  using KernelPeek = std::function<void(uint32_t code, std::span<const uint8_t> payload)>;
 
   NetBridge(uv_loop_t* loop, Options options, log::Logger logger);
   ~NetBridge() override;
@@ -42,6 +44,7 @@ class NetBridge final : public NetSeam {
   net::ServerStats stats() const { return server_ ? server_->stats() : net::ServerStats{}; }
 
   void set_kernel_handler(KernelHandler handler) { kernel_handler_ = std::move(handler); }
+  void set_kernel_peek(KernelPeek peek) { kernel_peek_ = std::move(peek); }
   // Told when a connection to the kernel's listener closes (the core drops
   // that client's state).
   void set_connection_closed(std::function<void(uint64_t conn_id)> fn) {
@@ -86,6 +89,7 @@ class NetBridge final : public NetSeam {
   log::Logger logger_;
   std::unique_ptr<net::Server> server_;
   KernelHandler kernel_handler_;
+  KernelPeek kernel_peek_;
   std::function<void(uint64_t)> connection_closed_;
   std::unordered_map<uint32_t, Handler> handlers_;
   std::unordered_map<ferry_conn*, std::unique_ptr<ferry_conn>> conns_;

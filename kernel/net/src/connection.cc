@@ -113,7 +113,8 @@ Connection::Connection(uv_loop_t* loop, ConnectionHost& host, uint64_t id,
       limits_(limits),
       peer_(std::make_shared<const std::string>("?")),
       rbuf_(limits.read_buffer_bytes),
-      decoder_(limits.max_frame_bytes) {
+      decoder_(limits.max_frame_bytes),
+      peeker_(limits.max_frame_bytes) {
   uv_tcp_init(loop_, &tcp_);
   uv_timer_init(loop_, &timer_);
   tcp_.data = this;
@@ -186,6 +187,13 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
 void Connection::process() {
   if (in_process_) return;
   in_process_ = true;
+  // A read of several requests: the host sees up to `ahead` of them before
+  // each is handled (conn_peek), so their cold loads overlap the handling of
+  // the ones before. `peeked` bytes / `in_window` frames from data() on have
+  // been shown (the frame being handled included).
+  const uint32_t ahead = host_.peek_ahead();
+  size_t peeked = 0;
+  uint32_t in_window = 0;
   FrameView f;
   while (!closing_ && !stopped_ && rbuf_.size() > 0) {
     const DecodeStatus st = decoder_.decode(rbuf_.data(), rbuf_.size(), &f);
@@ -199,7 +207,24 @@ void Connection::process() {
     // Requests wait in the buffer while the caps are reached; answers to
     // our own requests never do (they free, not take, resources).
     if (!f.is_response() && !may_dispatch()) break;
+    if (ahead > 0 && (in_window > 0 || rbuf_.size() > f.frame_bytes)) {
+      if (in_window == 0) {  // the frame being handled needs no look
+        peeked = f.frame_bytes;
+        in_window = 1;
+      }
+      for (FrameView next; in_window <= ahead && peeked < rbuf_.size(); ++in_window) {
+        if (peeker_.decode(rbuf_.data() + peeked, rbuf_.size() - peeked, &next) !=
+            DecodeStatus::kFrame)
+          break;
+        if (!next.is_response()) host_.conn_peek(*this, next);
+        peeked += next.frame_bytes;
+      }
+    }
     rbuf_.consume(f.frame_bytes);
+    if (in_window > 0) {
+      --in_window;
+      peeked -= f.frame_bytes;
+    }
     if (f.is_response()) {
       ResponseFn fn;
       if (pending_.take(f.request_id, &fn)) {

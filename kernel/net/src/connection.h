@@ -29,6 +29,10 @@ class ConnectionHost {
   // A request was read. REQUIRES: the host answers it through the
   // connection's queue_response (directly or via the gate) or drops it.
   virtual void conn_request(Connection& c, const FrameView& f) = 0;
+  // How many request frames ahead of conn_request the host wants to see
+  // through conn_peek (0: none, the default). A hint: see PeekFn.
+  virtual uint32_t peek_ahead() const { return 0; }
+  virtual void conn_peek(Connection&, const FrameView&) {}
   // The connection wants flush() called this loop iteration.
   virtual void conn_dirty(Connection& c) = 0;
   // Every handle is closed: the host frees `c` now.
@@ -133,6 +137,7 @@ class Connection {
 
   ReadBuffer rbuf_;
   FrameDecoder decoder_;
+  FrameDecoder peeker_;  // process()'s look ahead: decoder_.needed() stays the next frame's
   PendingTable pending_;
   std::vector<std::unique_ptr<detail::RequestState>> states_;  // free request states
   uint64_t states_allocated_ = 0;

@@ -40,6 +40,12 @@ struct ConnectionLimits {
 enum class ConnEvent { kConnected, kClosed };
 // Runs on the loop thread. `peer` is "ip:port".
 using ConnEventFn = std::function<void(uint64_t conn_id, ConnEvent ev, std::string_view peer)>;
+// A request frame read but not handled yet: a look at the next few requests
+// of a read, before each is handed to on_request, so the handler can start
+// their cold memory loads early (a prefetch). A hint only: it must not keep
+// the views, answer, or change what on_request will do. Runs on the loop
+// thread, up to ServerOptions::peek_ahead frames ahead of on_request.
+using PeekFn = std::function<void(uint32_t code, std::span<const uint8_t> payload)>;
 // A Client's connect attempt failed. status: FERRY_E_TIMEOUT (no answer
 // within connect_timeout_ms), FERRY_E_NOT_FOUND (the host name did not
 // resolve), FERRY_E_NOT_CONNECTED (refused, unreachable, ...). `why` is the
@@ -62,6 +68,8 @@ struct ServerOptions {
   RequestHandler on_request;  // required
   ConnEventFn on_event;       // optional
   LogFn log;                  // optional
+  PeekFn on_peek;             // optional
+  uint32_t peek_ahead = 4;    // frames on_peek sees before their on_request
 };
 
 struct ClientOptions {
