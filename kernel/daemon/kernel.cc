@@ -11,7 +11,6 @@
 #include "config/kernel_schema.h"
 #include "core_glue.h"
 #include "host/host_api.h"
-#include "host/thread_policy.h"
 #include "http/metrics_server.h"
 
 namespace ferry {
@@ -76,7 +75,6 @@ Kernel::Kernel(Assembly assembly, KernelOptions options)
   context_.info.broker_id = b.i64("id");
   context_.info.max_frame_bytes = static_cast<uint32_t>(k.u64("max_frame_bytes"));
   busy_poll_us_ = static_cast<uint32_t>(k.i64("busy_poll_us"));
-  context_.thread_slice_us = static_cast<uint32_t>(k.i64("thread_slice_us"));
   bool has_storage = false;
   for (const PlannedInstance& p : assembly_.instances)
     has_storage = has_storage || p.library->kind() == FERRY_KIND_STORAGE;
@@ -452,14 +450,6 @@ int Kernel::run() {
     uv_signal_start(&sigterm_, on_signal, SIGTERM);
   }
   if (!bring_up()) begin_shutdown();
-  // After bring_up: the plugins' own threads, started there, do not inherit
-  // the loop's slice (the OS copies it at clone); their path threads ask
-  // for it through api->thread_on_path.
-  if (context_.thread_slice_us != 0) {
-    const int err = net::set_thread_slice(context_.thread_slice_us);
-    if (err != 0 && !context_.thread_slice_refused.exchange(true))
-      logger_.warn(host::thread_slice_refusal(context_.thread_slice_us, err));
-  }
   net::run_loop(&loop_, busy_poll_us_);
   // Every handle is closed by now; anything left is a leak worth closing.
   if (uv_loop_close(&loop_) == UV_EBUSY) {

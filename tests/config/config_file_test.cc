@@ -44,7 +44,7 @@ TEST(ConfigFile, UnknownTopLevelKeyListsTheValidOnes) {
 TEST(ConfigFile, UnknownKernelKeyListsTheValidOnes) {
   EXPECT_EQ(errors_of("[kernel]\nlisten = \"127.0.0.1:1\"\n  lissten = 3\n"),
             Lines{"test.toml:3:3: unknown key 'kernel.lissten'; valid keys: listen, data_dir, "
-                  "plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us, thread_slice_us"});
+                  "plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us"});
 }
 
 TEST(ConfigFile, WrongType) {
@@ -71,17 +71,6 @@ TEST(ConfigFile, OutOfRange) {
   EXPECT_EQ(errors_of("[kernel]\nbusy_poll_us = -1\n"),
             Lines{"test.toml:2:1: key 'kernel.busy_poll_us' = -1 is below the minimum 0"});
   EXPECT_EQ(errors_of("[kernel]\nbusy_poll_us = 200\n"), Lines{});
-  // thread_slice_us: 0 or the OS's 100..100000 us, nothing in between.
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = 100001\n"),
-            Lines{"test.toml:2:1: key 'kernel.thread_slice_us' = 100001 is above the maximum 100000"});
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = 99\n"),
-            Lines{"test.toml:2:1: key 'kernel.thread_slice_us' = 99 is not 0 (the OS default) or "
-                  "100..100000 microseconds"});
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = -1\n"),
-            Lines{"test.toml:2:1: key 'kernel.thread_slice_us' = -1 is below the minimum 0"});
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = 0\n"), Lines{});
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = 100\n"), Lines{});
-  EXPECT_EQ(errors_of("[kernel]\nthread_slice_us = 100000\n"), Lines{});
   EXPECT_EQ(errors_of("[broker]\nid = -1\n"),
             Lines{"test.toml:2:1: key 'broker.id' = -1 is below the minimum 0"});
 }
@@ -124,7 +113,7 @@ TEST(ConfigFile, EveryErrorIsReportedTogether) {
   EXPECT_EQ(errors,
             (Lines{"test.toml:1:1: unknown key 'bogus'; valid keys: kernel, broker, core, plugins",
                    "test.toml:3:1: unknown key 'kernel.lissten'; valid keys: listen, data_dir, "
-                   "plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us, thread_slice_us",
+                   "plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us",
                    "test.toml:4:1: key 'kernel.log_level' = \"loud\" is not one of: trace, debug, "
                    "info, warn, error, off",
                    "test.toml:6:1: key 'broker.id' = 5000 is above the maximum 1024",

@@ -70,7 +70,7 @@ TEST(Schema, OlderSmallerKeyStructIsReadByItsStride) {
 }
 
 TEST(Schema, KernelKeysAreDeclaredLikePluginKeys) {
-  EXPECT_EQ(kernel_schema().names(), "listen, data_dir, plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us, thread_slice_us");
+  EXPECT_EQ(kernel_schema().names(), "listen, data_dir, plugin_dir, log_level, max_frame_bytes, metrics_listen, busy_poll_us");
   EXPECT_EQ(broker_schema().names(), "cluster, name, id, advertised_address");
 }
 

@@ -20,7 +20,6 @@
 #include "ferry_test/metrics_scrape.h"
 #include "ferry_test/paths.h"
 #include "ferry_test/temp_dir.h"
-#include "ferry/net/thread_slice.h"
 
 namespace ferry::core::test {
 namespace {
@@ -473,50 +472,6 @@ TEST_P(FerrydCore, PluginThreadsAreNamed) {
   if (mmaplog) {
     EXPECT_GE(names["ferry-housekeep"], 1) << all;
   }
-}
-
-// kernel.thread_slice_us: the loop (the main thread) and the plugins' path
-// threads (ferry-dispatch, ferry-flush) run with that scheduler slice; the
-// background threads keep the OS default. Read from /proc/<pid>/task/*/sched
-// (se.slice, ns). Skipped where the OS has no custom slices (Linux < 6.12).
-TEST_P(FerrydCore, PathThreadsRunWithTheConfiguredSlice) {
-  uint64_t probe = 0;
-  std::thread([&] {
-    if (ferry::net::set_thread_slice(100) == 0) probe = ferry::net::thread_slice_ns();
-  }).join();
-  if (probe != 100'000) GTEST_SKIP() << "no custom scheduler slices on this kernel (se.slice " << probe << ")";
-  EXPECT_EQ(stop(), 0) << child_->log();
-  write_config("", "thread_slice_us = 100");
-  ASSERT_NO_FATAL_FAILURE(start());
-  const bool mmaplog = GetParam().storage == "mmaplog";
-  const std::string pid = std::to_string(child_->pid());
-  std::map<std::string, uint64_t> slice;  // comm -> se.slice (the last thread of that name)
-  auto read_slices = [&] {
-    slice.clear();
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + pid + "/task")) {
-      std::string comm, line;
-      std::getline(std::ifstream(e.path() / "comm"), comm);
-      std::ifstream sched(e.path() / "sched");
-      while (std::getline(sched, line))
-        if (line.rfind("se.slice", 0) == 0) slice[comm] = std::stoull(line.substr(line.find(':') + 1));
-      if (e.path().filename() == pid) slice["(loop)"] = slice[comm];
-    }
-    // Each path thread names itself, then takes the slice: wait for both.
-    return slice["(loop)"] == 100'000 && slice["ferry-dispatch"] == 100'000 && slice["ferry-flush"] == 100'000 &&
-           (!mmaplog || slice.count("ferry-housekeep") == 1);
-  };
-  wait_until(read_slices, 5s);
-  std::string all;
-  for (const auto& [n, ns] : slice) all += n + "=" + std::to_string(ns) + " ";
-  EXPECT_EQ(slice["(loop)"], 100'000u) << all;
-  EXPECT_EQ(slice["ferry-dispatch"], 100'000u) << all;
-  EXPECT_EQ(slice["ferry-flush"], 100'000u) << all;
-  EXPECT_NE(slice["ferry-log"], 100'000u) << all;
-  if (mmaplog) {
-    EXPECT_NE(slice["ferry-housekeep"], 100'000u) << all;
-    EXPECT_NE(slice["ferry-prefault"], 100'000u) << all;
-  }
-  EXPECT_EQ(child_->log().find("refused"), std::string::npos) << child_->log();
 }
 
 INSTANTIATE_TEST_SUITE_P(Assemblies, FerrydCore,

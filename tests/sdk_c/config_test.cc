@@ -29,14 +29,6 @@ TEST(SdkConfig, BadValuesAreRefusedWithTheExpectedForm) {
   EXPECT_NE(nullptr, std::strstr(err, "busy_poll_us")) << err;
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "busy_poll_us", "-5", err, sizeof err));
   EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "busy_poll_us", "10000", err, sizeof err)) << err;
-  // thread_slice_us: 0 or the OS's 100..100000 us.
-  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "thread_slice_us", "99", err, sizeof err));
-  EXPECT_NE(nullptr, std::strstr(err, "100..100000")) << err;
-  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "thread_slice_us", "100001", err, sizeof err));
-  EXPECT_NE(nullptr, std::strstr(err, "thread_slice_us")) << err;
-  EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "thread_slice_us", "0", err, sizeof err)) << err;
-  EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "thread_slice_us", "100", err, sizeof err)) << err;
-  EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "thread_slice_us", "100000", err, sizeof err)) << err;
   // Nothing was stored: the default is still there.
   char v[64];
   size_t need = 0;

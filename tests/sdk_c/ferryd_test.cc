@@ -8,21 +8,17 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <map>
 #include <mutex>
 #include <set>
 
 #include "ferryd_fixture.h"
-#include "ferry/net/thread_slice.h"
 
 namespace ferry::sdk::test {
 namespace {
@@ -445,50 +441,6 @@ TEST_F(FerrydSdkBusyPoll, SendsAndPullsWorkAndTheIdleLoopSleeps) {
   std::this_thread::sleep_for(2s);
   double used = thread_cpu_s(daemon_->pid(), loop_tid) - before;
   EXPECT_LT(used, 0.5) << "ferryd's idle loop thread with busy_poll_us on used " << used << " s of CPU in 2 s";
-}
-
-// The client key thread_slice_us: the producer's I/O thread (ferry-io) and
-// callback thread (ferry-callback) ask for that scheduler slice; read back
-// from /proc/self/task/*/sched (se.slice, ns). Skipped where the OS has no
-// custom slices (Linux < 6.12). The caller's own thread is not touched.
-TEST_F(FerrydSdk, ClientThreadsRunWithTheConfiguredSlice) {
-  uint64_t probe = 0;
-  std::thread([&] {
-    if (ferry::net::set_thread_slice(100) == 0) probe = ferry::net::thread_slice_ns();
-  }).join();
-  if (probe != 100'000) GTEST_SKIP() << "no custom scheduler slices on this kernel (se.slice " << probe << ")";
-  const uint64_t own = ferry::net::thread_slice_ns();
-  create_topic("Sliced");
-  auto p = start_producer(make_conf(addr_, {{"thread_slice_us", "300"}}));
-  char err[512];
-  auto m = make_msg("Sliced", "one");
-  ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), nullptr, err, sizeof err)) << err;
-  std::map<std::string, int> sliced;  // comm -> threads of that name at 300 us
-  std::string all;
-  // The callback thread names itself and takes its slice as its first steps,
-  // which may come after start returned: read until both are there (5 s bound).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  do {
-    sliced.clear();
-    all.clear();
-    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
-      std::string comm, line;
-      std::getline(std::ifstream(e.path() / "comm"), comm);
-      std::ifstream sched(e.path() / "sched");
-      while (std::getline(sched, line)) {
-        if (line.rfind("se.slice", 0) != 0) continue;
-        const uint64_t ns = std::stoull(line.substr(line.find(':') + 1));
-        if (ns == 300'000) ++sliced[comm];
-        all += comm + "=" + std::to_string(ns) + " ";
-      }
-    }
-    if (sliced["ferry-io"] >= 1 && sliced["ferry-callback"] >= 1) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  } while (std::chrono::steady_clock::now() < deadline);
-  EXPECT_GE(sliced["ferry-io"], 1) << all;
-  EXPECT_GE(sliced["ferry-callback"], 1) << all;
-  EXPECT_EQ(ferry::net::thread_slice_ns(), own) << all;
-  ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err));
 }
 }  // namespace
 }  // namespace ferry::sdk::test

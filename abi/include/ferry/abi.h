@@ -37,7 +37,7 @@
 #endif
 
 #define FERRY_ABI_MAJOR 0
-#define FERRY_ABI_MINOR 5
+#define FERRY_ABI_MINOR 4
 
 /* "FRRY" — first word of every plugin descriptor. */
 #define FERRY_PLUGIN_MAGIC 0x59525246u

@@ -326,19 +326,6 @@ typedef struct ferry_host_api {
   ferry_status (*error_get)(const ferry_error *err, const char **message);
   /* Frees what error_create returned; NULL is ignored. [any] */
   void (*error_destroy)(ferry_error *err);
-
-  /* ---- thread policy (ABI minor 5) ---- */
-  /* Check FERRY_HAS_FIELD(ferry_host_api, api->struct_size, thread_on_path)
-   * before use. */
-
-  /* Call first thing on a thread of the plugin's own that the message path
-   * waits for (a storage's dispatcher, a flusher), never on a background
-   * thread: the kernel applies its policy for path threads to the calling
-   * thread — today the scheduler slice of [kernel] thread_slice_us (EEVDF,
-   * Linux >= 6.12), the same as the loop's. No effect when the key is 0; an
-   * OS that refuses it is logged once by the kernel and the thread runs on.
-   * [any, on the thread itself]; one syscall, does not block. */
-  void (*thread_on_path)(ferry_host *h);
 } ferry_host_api;
 
 /* Request codes from this value up belong to plugins (docs/protocol.md lists

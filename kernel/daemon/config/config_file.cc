@@ -1,7 +1,5 @@
 #include "config/config_file.h"
 
-#include <ferry/net/thread_slice.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -290,18 +288,6 @@ void ConfigFile::validate_structure(const Schema& kernel, const Schema& broker,
   const toml::table empty;
   const toml::table* k = section("kernel");
   kernel_ = validate_table(k ? *k : empty, kernel, "kernel", {}, label_, errors);
-  // The schema holds one range (0..100000); a custom slice below the OS's
-  // 100 us floor is refused here rather than clamped silently.
-  if (const config::Entry* e = kernel_.find("thread_slice_us");
-      e != nullptr && !net::thread_slice_valid(static_cast<uint64_t>(std::get<int64_t>(e->value)))) {
-    Location where{label_, 0, 0};  // the key's position, as the schema's own errors give
-    if (k != nullptr)
-      for (auto&& [key, node] : *k)
-        if (key.str() == "thread_slice_us") where = location_of(key.source(), label_);
-    errors.add(where,
-               "key 'kernel.thread_slice_us' = " + std::to_string(std::get<int64_t>(e->value)) +
-                   " is not 0 (the OS default) or 100..100000 microseconds");
-  }
   const toml::table* b = section("broker");
   broker_ = validate_table(b ? *b : empty, broker, "broker", {}, label_, errors);
   const toml::table* c = section("core");

@@ -23,10 +23,6 @@ constexpr ferry_config_key kKernelKeys[] = {
   FERRY_CONFIG_KEY("busy_poll_us", FERRY_CONFIG_INT, "0", "0", "10000", NULL,
                    "after a loop turn that handled I/O, poll without sleeping this many microseconds before "
                    "blocking again (lower latency on slow wake-ups, costs CPU under load); 0 turns it off"),
-  FERRY_CONFIG_KEY("thread_slice_us", FERRY_CONFIG_INT, "0", "0", "100000", NULL,
-                   "scheduler time slice (Linux >= 6.12 EEVDF) of the message-path threads: the loop and the "
-                   "plugins' dispatch and flush threads; shorter = a waking path thread is picked sooner on a "
-                   "busy machine; 0 = the OS default, else 100..100000; an OS that refuses it is logged once"),
 };
 
 constexpr ferry_config_key kBrokerKeys[] = {

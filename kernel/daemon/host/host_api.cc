@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "host/instance.h"
-#include "host/thread_policy.h"
 
 namespace ferry::host {
 namespace {
@@ -395,15 +394,6 @@ ferry_status error_get(const ferry_error* err, const char** message) {
 }
 void error_destroy(ferry_error* err) { std::unique_ptr<ferry_error> owned(err); }
 
-// ---- thread policy (minor 5) ----
-
-void thread_on_path(ferry_host* h) {
-  if (h == nullptr || h->context->thread_slice_us == 0) return;
-  const int err = net::set_thread_slice(h->context->thread_slice_us);
-  if (err != 0 && !h->context->thread_slice_refused.exchange(true))
-    host_log(h, FERRY_LOG_WARN, thread_slice_refusal(h->context->thread_slice_us, err).c_str());
-}
-
 ferry_host_api make_api() {
   ferry_host_api api = FERRY_STRUCT_INIT(ferry_host_api);
   api.abi_major = FERRY_ABI_MAJOR;
@@ -462,7 +452,6 @@ ferry_host_api make_api() {
   api.error_create = error_create;
   api.error_get = error_get;
   api.error_destroy = error_destroy;
-  api.thread_on_path = thread_on_path;
   return api;
 }
 

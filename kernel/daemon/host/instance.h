@@ -42,10 +42,6 @@ struct HostContext {
   ferry_kernel_info info{};
   std::atomic<bool> read_only{false};  // set by report_fault
   std::atomic<int> faults{0};
-  // [kernel] thread_slice_us (0 = off), for api->thread_on_path; the first
-  // refusal by the OS is logged, the rest are not.
-  uint32_t thread_slice_us = 0;
-  std::atomic<bool> thread_slice_refused{false};
 };
 
 enum class InstanceState { kLoaded, kCreated, kStarted, kStopped, kDestroyed };

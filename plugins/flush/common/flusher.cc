@@ -72,9 +72,6 @@ void Flusher::stop() {
 
 void Flusher::run() {
   ::pthread_setname_np(::pthread_self(), "ferry-flush");  // for top -H, perf, gdb
-  // A sync-flush send waits for this thread: it takes the kernel's path policy.
-  if (FERRY_HAS_FIELD(ferry_host_api, api_->struct_size, thread_on_path) && api_->thread_on_path)
-    api_->thread_on_path(host_);
   std::unique_lock l(m_);
   for (;;) {
     sleeping_.store(true);

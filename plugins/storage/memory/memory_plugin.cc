@@ -180,8 +180,6 @@ ferry_status p_create(const ferry_host_api* api, ferry_host* h, void** instance,
     Env env;
     env.now_ms = [api, h] { return api->now_ms(h); };
     env.visible = [api, h] { return api->watermark_get(h, FERRY_WATERMARK_VISIBLE); };
-    if (FERRY_HAS_FIELD(ferry_host_api, api->struct_size, thread_on_path) && api->thread_on_path)
-      env.on_path_thread = [api, h] { api->thread_on_path(h); };
     auto inst = std::make_unique<Instance>();
     inst->api = api;
     inst->store = std::make_unique<MemoryStore>(o, env);

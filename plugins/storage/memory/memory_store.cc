@@ -233,7 +233,6 @@ void MemoryStore::on_visible() {
 
 void MemoryStore::dispatch_loop() {
   ::pthread_setname_np(::pthread_self(), "ferry-dispatch");  // for top -H, perf, gdb
-  if (env_.on_path_thread) env_.on_path_thread();
   for (;;) {
     uint64_t w = write_offset();
     uint64_t limit = std::min(env_.visible ? env_.visible() : w, w);

@@ -34,8 +34,6 @@ struct Options {
 struct Env {
   std::function<int64_t()> now_ms;
   std::function<uint64_t()> visible;
-  // Called first on the dispatcher thread: the host's api->thread_on_path. May be empty.
-  std::function<void()> on_path_thread;
 };
 
 struct Chunk {

@@ -85,9 +85,6 @@ struct Env {
   // The kernel's VISIBLE watermark: the dispatcher indexes only below it.
   std::function<uint64_t()> visible;
   std::function<void(ferry_log_level, const std::string&)> log;
-  // Called first on the dispatcher thread (a message-path thread): the
-  // host's api->thread_on_path. May be empty.
-  std::function<void()> on_path_thread;
 };
 
 }  // namespace ferry::mmaplog

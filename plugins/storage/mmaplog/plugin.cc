@@ -329,8 +329,6 @@ ferry_status do_create(const ferry_host_api* api, ferry_host* host, std::shared_
     env.now_ms = [api, host] { return api->now_ms(host); };
     env.visible = [api, host] { return api->watermark_get(host, FERRY_WATERMARK_VISIBLE); };
     env.log = [api, host](ferry_log_level lv, const std::string& t) { api->log(host, lv, t.c_str()); };
-    if (FERRY_HAS_FIELD(ferry_host_api, api->struct_size, thread_on_path) && api->thread_on_path)
-      env.on_path_thread = [api, host] { api->thread_on_path(host); };
     std::string e;
     ferry_status st = Store::open(opt, std::move(io), std::move(env), &inst->store, &e);
     if (st != FERRY_OK) return api->set_error(err, st, e.c_str());

@@ -554,7 +554,6 @@ bool Store::dispatch_inline(uint64_t visible) {
 // made everything readable: only index what it published.
 void Store::dispatch_loop() {
   ::pthread_setname_np(::pthread_self(), "ferry-dispatch");  // for top -H, perf, gdb
-  if (env_.on_path_thread) env_.on_path_thread();
   bool full = true;
   for (;;) {
     bool progress = false;

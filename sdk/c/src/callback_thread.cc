@@ -2,12 +2,9 @@
 
 #include <pthread.h>
 
-#include "ferry/net/thread_slice.h"
-
 namespace ferry::sdk {
 
-Workers::Workers(size_t threads, uint32_t slice_us, std::function<void(int)> refused)
-    : slice_us_(slice_us), refused_(std::move(refused)) {
+Workers::Workers(size_t threads) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -44,10 +41,6 @@ bool Workers::on_worker() const {
 
 void Workers::run() {
   ::pthread_setname_np(::pthread_self(), "ferry-callback");  // for top -H, perf, gdb
-  if (slice_us_ != 0) {
-    int err = net::set_thread_slice(slice_us_);
-    if (err != 0 && refused_ && !refusal_reported_.exchange(true)) refused_(err);
-  }
   for (;;) {
     Task t;
     {

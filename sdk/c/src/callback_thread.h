@@ -2,9 +2,7 @@
 // Worker threads that run user callbacks, so user code never runs on the I/O
 // thread. One thread for a handle's completions (in order); N for a push
 // consumer's listeners. stop() runs every task already queued, then joins.
-#include <atomic>
 #include <condition_variable>
-#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -16,10 +14,7 @@ namespace ferry::sdk {
 class Workers {
  public:
   using Task = std::function<void()>;
-  // slice_us > 0: each thread first asks for that scheduler slice
-  // (net::set_thread_slice, the client key thread_slice_us); a refusal is
-  // reported once, from the thread that met it, through refused(errno).
-  explicit Workers(size_t threads, uint32_t slice_us = 0, std::function<void(int)> refused = {});
+  explicit Workers(size_t threads);
   ~Workers();
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
@@ -39,9 +34,6 @@ class Workers {
   std::deque<Task> tasks_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
-  uint32_t slice_us_ = 0;
-  std::function<void(int)> refused_;
-  std::atomic<bool> refusal_reported_{false};
 };
 
 }  // namespace ferry::sdk

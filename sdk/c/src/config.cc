@@ -8,7 +8,6 @@
 #include <random>
 
 #include "api_common.h"
-#include "ferry/net/thread_slice.h"
 
 namespace ferry::sdk {
 namespace {
@@ -58,7 +57,6 @@ const Key kKeys[] = {
     {"sync_io_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_direct", Kind::kBool, "true"},
     {"busy_poll_us", Kind::kUint, "0", 0, 10'000},
-    {"thread_slice_us", Kind::kUint, "0", 0, 100'000},  // 0 or 100..100000 (below)
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
     {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
     {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
@@ -152,9 +150,6 @@ ferry_status check_config_value(const std::string& key, const std::string& value
         return bad("an unsigned integer");
       if (x < k->min || x > k->max)
         return bad("a value in " + std::to_string(k->min) + ".." + std::to_string(k->max));
-      if (key == "thread_slice_us" && !net::thread_slice_valid(x))
-        return bad("0 (the kernel's default) or " + std::to_string(net::kThreadSliceMinUs) + ".." +
-                   std::to_string(net::kThreadSliceMaxUs) + " (the kernel's range for a slice)");
       return FERRY_OK;
     }
     case Kind::kInt: {
@@ -239,7 +234,6 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->sync_spin_us = u32("sync_spin_us");
   s->sync_io_spin_us = u32("sync_io_spin_us");
   s->busy_poll_us = u32("busy_poll_us");
-  s->thread_slice_us = u32("thread_slice_us");
   s->sync_direct = get("sync_direct") == "true";
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));

@@ -66,10 +66,6 @@ struct Settings {
   // loop (net::run_loop) and a sync send's direct-lane read wait this long
   // without blocking (0 = off).
   uint32_t busy_poll_us = 0;
-  // The scheduler time slice (EEVDF, Linux >= 6.12) of the I/O thread and
-  // the callback threads, in microseconds (net::set_thread_slice): shorter
-  // = picked sooner when they wake on a busy machine. 0 = the kernel's.
-  uint32_t thread_slice_us = 0;
   // A sync send while the producer has nothing else in flight does its own
   // socket I/O on the caller's thread (DirectLane), with no hand-off to the
   // I/O thread and back.

@@ -83,9 +83,7 @@ struct Handle {
     std::string why;
     ferry_status st = io->start(&why);
     if (st != FERRY_OK) return fail(errbuf, errlen, st, why);
-    Io* i = io.get();
-    callbacks = std::make_unique<Workers>(1, s.thread_slice_us,
-                                          [i](int err) { i->log_slice_refused("ferry-callback", err); });
+    callbacks = std::make_unique<Workers>(1);
     return FERRY_OK;
   }
   bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }

@@ -4,11 +4,8 @@
 #include <ferry/namesrv_codes.h>
 
 #include <cstdio>
-#include <cstring>
 #include <algorithm>
 #include <deque>
-
-#include "ferry/net/thread_slice.h"
 
 namespace ferry::sdk {
 
@@ -156,12 +153,6 @@ void Io::log(ferry_log_level level, const std::string& text) const {
   std::fprintf(stderr, "ferry[%s] %s: %s\n", s_.client_id.c_str(), names[level], text.c_str());
 }
 
-void Io::log_slice_refused(const char* thread, int err) const {
-  log(FERRY_LOG_WARN, std::string("thread_slice_us=") + std::to_string(s_.thread_slice_us) + ": the OS refused a " +
-                          "custom scheduler slice for " + thread + " (" + std::strerror(err) +
-                          "; needs Linux >= 6.12); it keeps the default slice");
-}
-
 ferry_status Io::start(std::string* why) {
   if (started_) {
     *why = "already started";
@@ -170,9 +161,6 @@ ferry_status Io::start(std::string* why) {
   loop_ = std::make_unique<net::LoopThread>(s_.busy_poll_us);
   started_ = true;
   loop_->run_sync([this] {
-    if (s_.thread_slice_us != 0) {
-      if (int err = net::set_thread_slice(s_.thread_slice_us); err != 0) log_slice_refused("ferry-io", err);
-    }
     sweep_timer_ = std::make_unique<LoopTimer>(loop(), [this] { sweep_waiters(); });
     sweep_timer_->start(25, 25);
     refresh_timer_ = std::make_unique<LoopTimer>(loop(), [this] { refresh_routes(); });
