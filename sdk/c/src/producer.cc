@@ -122,7 +122,13 @@ struct Completed {
 };
 
 // Idle ops kept per producer (more in flight are allocated as usual).
-constexpr size_t kOpPoolSize = 512;
+// Above the common in-flight peaks: 4 sending threads with an async window
+// of 256 each (compare.sh's workload 3) keep ~1,024 ops out; with 512 kept,
+// half of them were freed on the callback thread and allocated again on
+// the senders (~7 mallocs each, across arenas). An idle op pins what it
+// kept (<= 8 KiB of body, see recycle()), and only ops that were once in
+// flight together are ever kept.
+constexpr size_t kOpPoolSize = 2048;
 
 // Async sends of one topic waiting to go as one batch.
 struct Pending {
