@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core_internal.h"
+#include "send_peek.h"
 
 namespace ferry::core {
 namespace {
@@ -20,9 +21,9 @@ T load(const uint8_t* p) {
   return flatbuffers::EndianScalar(v);
 }
 
-// A SendRequest's topic string, or empty when the bytes do not lead to one
-// inside [b, b + len).
-std::string_view peek_topic(const uint8_t* b, size_t len) {
+}  // namespace
+
+std::string_view peek_send_topic(const uint8_t* b, size_t len) {
   if (b == nullptr || len < 8 || len >= (size_t{1} << 31)) return {};
   const size_t table = load<uint32_t>(b);
   if (table > len - 4) return {};
@@ -40,11 +41,9 @@ std::string_view peek_topic(const uint8_t* b, size_t len) {
   return {reinterpret_cast<const char*>(b + str + 4), n};
 }
 
-}  // namespace
-
 void Core::peek(uint32_t code, ferry_slice payload) {
   if (code != FERRY_CODE_SEND_MESSAGE && code != FERRY_CODE_SEND_BATCH) return;
-  std::string_view topic = peek_topic(static_cast<const uint8_t*>(payload.data), payload.len);
+  std::string_view topic = peek_send_topic(static_cast<const uint8_t*>(payload.data), payload.len);
   if (topic.empty()) return;
   const uint64_t h = TopicTable::hash_of(topic);
   if (const void* slot = topics_.home_slot(h)) __builtin_prefetch(slot);
