@@ -129,12 +129,12 @@ class Core {
   const ClientTable& clients() const { return clients_; }
   const CoreCounters& counters() const { return counters_; }
   size_t held_pulls() const;
-  // The loop's turn made records visible and pulls are held: the storage
+  // The loop's turn made records visible and consumers pull: the storage
   // dispatches them on this thread when it can (storage.h, dispatch_inline)
-  // and the pulls they wake are answered here, in this turn. true: the
-  // storage took the call (dispatched, or declined and woke its own
-  // dispatcher); false: no such storage op or nothing held — the caller
-  // wakes the dispatcher (on_visible). [loop]
+  // and the held pulls they wake are answered here, in this turn (a pull
+  // arriving later finds them readable). true: the storage took the call
+  // (dispatched, or declined and woke its own dispatcher); false: no such
+  // storage op, or stopped — the caller wakes the dispatcher (on_visible). [loop]
   bool dispatch_inline(uint64_t visible);
   size_t pending_acks() const;
   uint64_t ack_offset();  // min(durable-for-acks, replicated)

@@ -280,7 +280,7 @@ void Core::on_dispatch(void* self_ptr, const ferry_dispatch_entry* entries, size
 // wakes are answered now — no dispatcher wake-up, no wake-up of the loop.
 bool Core::dispatch_inline(uint64_t visible) {
   const ferry_storage_ops* ops = plugins_.storage;
-  if (held_.empty() || stopped_ || !FERRY_HAS_FIELD(ferry_storage_ops, ops->struct_size, dispatch_inline) ||
+  if (stopped_ || !FERRY_HAS_FIELD(ferry_storage_ops, ops->struct_size, dispatch_inline) ||
       !ops->dispatch_inline)
     return false;
   {
