@@ -288,6 +288,7 @@ void Core::on_connection_closed(uint64_t conn_id) {
     else
       ++it;
   }
+  forget_chains(conn_id);
 }
 
 std::optional<uint64_t> Core::producer_conn(std::string_view group) const {

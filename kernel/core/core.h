@@ -233,6 +233,22 @@ class Core {
   void finish_pull(std::unique_ptr<PullJob> job, ferry_status s, ferry_read_result* res,
                    const std::string& why);
   void park(std::unique_ptr<PullJob> job);
+  // Chained pulls (PullRequest.chain, pull_chain.cc): a Follows pull waits
+  // behind its connection's previous pull of the same group/topic/queue and
+  // starts where that one ends.
+  struct PullChain;
+  PullChain* find_chain(uint64_t conn_id, std::string_view group, std::string_view topic, int32_t queue_id,
+                        bool create);
+  // handle_pull's part for Head / Follows pulls; false: answered (an error).
+  bool chain_pull(std::unique_ptr<PullJob>& job, int chain_kind);
+  // A pull was answered (ok: next_offset is where the next read starts;
+  // !ok: an error frame): the Follows pull behind it starts now. [loop]
+  // Called after the answer: only the job's chain fields are read.
+  void pull_answered(PullJob& job, bool ok, uint64_t next_offset);
+  void mark_chained(PullJob& job, const PullChain& c);
+  // Answer the Follows pulls waiting in `c`, empty, and forget its end.
+  void reset_chain(PullChain& c);
+  void forget_chains(uint64_t conn_id);
   void expire_held();
   static void on_dispatch(void* self, const ferry_dispatch_entry* entries, size_t count,
                           uint64_t dispatched_offset);
@@ -319,6 +335,9 @@ class Core {
 
   // long polls by queue key hash (a collision only costs a spurious re-read)
   std::unordered_multimap<uint64_t, std::unique_ptr<PullJob>> held_;
+  // Chains by hash of (connection, group, topic, queue): only connections
+  // that sent a chained pull have entries; erased when they close.
+  std::unordered_multimap<uint64_t, std::unique_ptr<PullChain>> chains_;
 
   // dispatcher -> loop hand-off
   std::mutex dispatch_mu_;

@@ -1,6 +1,7 @@
 #pragma once
 // Types shared by the core's implementation files (not part of its API).
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,6 +43,28 @@ struct Core::PullJob {
   uint64_t deadline_ms = 0;  // monotonic; 0 = do not hold
   uint64_t key = 0;
   std::unique_ptr<ErrorSlot> err;
+  // Part of a chain (PullRequest.chain Head/Follows) of this generation:
+  // its answer starts the Follows pull behind it (pull_chain.cc).
+  // The chain is found again by (chain_hash, chain) when answered: the
+  // request's connection id and payload are gone once it is answered.
+  bool chained = false;
+  uint64_t chain_gen = 0;
+  uint64_t chain_hash = 0;
+  const void* chain = nullptr;  // identity only, never dereferenced unchecked
+  uint64_t hold_ms = 0;  // a Follows pull's hold starts when it is read
+};
+
+// One connection's chain of pulls on a group/topic/queue (pull_chain.cc).
+struct Core::PullChain {
+  uint64_t hash = 0;  // its key in chains_
+  uint64_t conn_id = 0;
+  std::string group, topic;
+  int32_t queue_id = 0;
+  uint64_t gen = 0;        // bumped by a Head or a supersede: older pulls' answers are ignored
+  bool busy = false;       // a pull of this generation is being read or held
+  bool known = false;      // next_offset is where the last answered pull ended
+  uint64_t next_offset = 0;
+  std::deque<std::unique_ptr<PullJob>> waiting;  // Follows pulls, in arrival order
 };
 
 inline void respond_error(Request& req, ferry_status s, std::string why) {

@@ -68,7 +68,10 @@ void Core::handle_pull(RequestPtr req) {
   s = filters_.get(sv(p->expression_type()), sv(p->expression()), &job->filter, &why);
   if (s != FERRY_OK) return respond_error(*job->req, s, why);
   std::string_view group = sv(p->consumer_group());
-  if (!admin && p->commit_offset() >= 0 && !group.empty()) {
+  // A chained pull (not the admin read) waits behind the one before it.
+  const int chain = admin ? 0 : static_cast<int>(p->chain());
+  const bool follows = chain == static_cast<int>(fb::PullChain::Follows);
+  if (!admin && !follows && p->commit_offset() >= 0 && !group.empty()) {
     s = check_name("group", group, &why);
     if (s != FERRY_OK) return respond_error(*job->req, s, why);
     offsets_.commit(group, job->topic, p->queue_id(), static_cast<uint64_t>(p->commit_offset()));
@@ -80,11 +83,21 @@ void Core::handle_pull(RequestPtr req) {
       std::clamp<uint64_t>(p->max_bytes(), 1, std::min<uint64_t>(config_.max_pull_bytes, UINT32_MAX)));
   uint64_t hold = admin ? 0 : std::min<uint64_t>(p->hold_ms(), config_.long_poll_max_hold_ms);
   job->deadline_ms = hold ? env_.monotonic_ms() + hold : 0;
+  job->hold_ms = hold;
   job->key = queue_key(job->topic, job->queue_id);
   if (!admin && p->supersede()) {
     // The client moved this queue (seek, offsets reset): the pulls its
     // connection holds here for the group are answered now, empty, rather
     // than when their hold ends (docs/protocol.md, Pull).
+    // Its chain first: answers of the pulls it had being read or held
+    // no longer move it, and the Follows pulls waiting behind them are
+    // answered too (after the held ones).
+    std::deque<std::unique_ptr<PullJob>> behind;
+    if (PullChain* c = find_chain(job->req->conn_id(), group, job->topic, job->queue_id, false)) {
+      ++c->gen;
+      c->busy = c->known = false;
+      behind.swap(c->waiting);
+    }
     std::vector<std::unique_ptr<PullJob>> old;
     auto [from, to] = held_.equal_range(job->key);
     for (auto it = from; it != to;) {
@@ -98,7 +111,9 @@ void Core::handle_pull(RequestPtr req) {
       }
     }
     for (auto& h : old) finish_pull(std::move(h), FERRY_OK, nullptr, {});  // NO_NEW_MESSAGE at its offset
+    for (auto& h : behind) finish_pull(std::move(h), FERRY_OK, nullptr, {});
   }
+  if (chain && !chain_pull(job, chain)) return;
   try_pull(std::move(job));
 }
 
@@ -157,9 +172,10 @@ void Core::try_pull(std::unique_ptr<PullJob> job) {
 void Core::finish_pull(std::unique_ptr<PullJob> job, ferry_status s, ferry_read_result* res,
                        const std::string& why) {
   if (s != FERRY_OK) {
-    return respond_error(*job->req, s,
-                         "read of " + std::string(job->topic) + "/" + std::to_string(job->queue_id) +
-                             " failed: " + (why.empty() ? ferry_status_str(s) : why));
+    respond_error(*job->req, s,
+                  "read of " + std::string(job->topic) + "/" + std::to_string(job->queue_id) +
+                      " failed: " + (why.empty() ? ferry_status_str(s) : why));
+    return pull_answered(*job, false, 0);
   }
   Keep hold_result;
   ferry_read_status rs = FERRY_READ_NO_NEW_MESSAGE;
@@ -205,13 +221,14 @@ void Core::finish_pull(std::unique_ptr<PullJob> job, ferry_status s, ferry_read_
     r.keep.push_back(std::move(hold_result));  // released after the write
   }
   job->req->respond(std::move(r));
+  pull_answered(*job, true, next);  // a chained pull behind it starts at `next`
 }
 
 void Core::park(std::unique_ptr<PullJob> job) {
   if (held_.size() >= config_.max_held_pulls) {
-    return respond_error(*job->req, FERRY_E_BUSY,
-                         "system busy: " + std::to_string(held_.size()) +
-                             " pulls held (max_held_pulls); try again");
+    respond_error(*job->req, FERRY_E_BUSY,
+                  "system busy: " + std::to_string(held_.size()) + " pulls held (max_held_pulls); try again");
+    return pull_answered(*job, false, 0);
   }
   ++counters_.pulls_held;
   uint64_t key = job->key;
@@ -249,9 +266,11 @@ void Core::fail_held_pulls(std::string_view topic) {
       ++it;
     }
   }
-  for (auto& job : gone)
+  for (auto& job : gone) {
     respond_error(*job->req, FERRY_E_TOPIC_NOT_FOUND,
                   "topic '" + std::string(topic) + "' was deleted while this pull was held");
+    pull_answered(*job, false, 0);
+  }
 }
 
 // [storage's dispatcher thread] Record which queues got entries; one wake-up.

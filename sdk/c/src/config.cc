@@ -43,6 +43,7 @@ const Key kKeys[] = {
     {"consume_batch_size", Kind::kUint, "1", 1, 1024},
     {"pull_batch_size", Kind::kUint, "32", 1, 1024},
     {"long_poll_ms", Kind::kUint, "15000", 0, 3'600'000},
+    {"pull_pipeline", Kind::kUint, "2", 1, 2},
     {"queue_max_cached_messages", Kind::kUint, "1000", 1, 10'000'000},
     {"queue_max_cached_bytes", Kind::kUint, "104857600", 1024, 1ull << 40},
     {"rebalance_strategy", Kind::kChoice, "average", 0, 0, "average|round_robin|consistent_hash"},
@@ -219,6 +220,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->consume_batch_size = u32("consume_batch_size");
   s->pull_batch_size = u32("pull_batch_size");
   s->long_poll_ms = u32("long_poll_ms");
+  s->pull_pipeline = u32("pull_pipeline");
   s->queue_max_cached_messages = u32("queue_max_cached_messages");
   s->queue_max_cached_bytes = as_uint(get("queue_max_cached_bytes"));
   s->rebalance_strategy =

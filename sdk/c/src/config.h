@@ -42,6 +42,7 @@ struct Settings {
   uint32_t consume_batch_size = 1;
   uint32_t pull_batch_size = 32;
   uint32_t long_poll_ms = 15000;
+  uint32_t pull_pipeline = 2;  // push concurrent: pulls in flight per queue (chained)
   uint32_t queue_max_cached_messages = 1000;
   uint64_t queue_max_cached_bytes = 100ull << 20;
   Strategy rebalance_strategy = Strategy::kAverage;

@@ -441,20 +441,44 @@ void Consumer::resume_if_paused(const PqPtr& pq) {
   pull(pq);
 }
 
+uint32_t Consumer::pipeline_depth() const {
+  return kind_ == ConsumerKind::kPushConcurrent ? std::max<uint32_t>(1, s.pull_pipeline) : 1;
+}
+
+void Consumer::abandon_pulls(const PqPtr& pq) {
+  if (!pq->in_flight) return;
+  ++pq->epoch;
+  pq->in_flight = 0;
+  pq->answered_seq = pq->sent_seq;
+  pq->supersede = true;
+}
+
 void Consumer::pull(PqPtr pq) {
   if (pq->dropped || stopping_ || pq->pulling) return;
+  const uint32_t depth = pipeline_depth();
+  if (pq->in_flight >= depth) return;
   if (kind_ == ConsumerKind::kPushOrderly && !(pq->locked && pq->lock_until > mono_ms())) return;
-  // Flow control: a queue whose consumer lags stops pulling.
+  // Flow control: a queue whose consumer lags stops pulling. An answer still
+  // travelling counts as a full batch; with one in flight, its answer pulls
+  // again.
   size_t cached = kind_ == ConsumerKind::kPull ? pq->ready_count.load() : pq->cache.size();
+  cached += static_cast<size_t>(pq->in_flight) * s.pull_batch_size;
   if (cached >= s.queue_max_cached_messages || pq->cache.bytes() >= s.queue_max_cached_bytes) {
+    if (pq->in_flight) return;
     pq->paused = true;
     return pull_later(pq, kFlowControlMs);
   }
   std::string addr = master_of(pq->key);
   if (addr.empty()) {
+    if (pq->in_flight) return;
     io->route(pq->key.topic, true, [](const Error&, std::shared_ptr<const Route>) {});
     return pull_later(pq, kRetryMs);
   }
+  // depth 2: the first pull is a chain's head, the second follows it at the
+  // broker (it starts where the first one ends: its queue_offset is only a
+  // hint, what a broker without chains reads from).
+  const fbc::PullChain chain =
+      depth == 1 ? fbc::PullChain::None : pq->in_flight == 0 ? fbc::PullChain::Head : fbc::PullChain::Follows;
   flatbuffers::FlatBufferBuilder fbb(128);
   std::string expr = pq->expression == "*" ? std::string() : pq->expression;
   auto g = fbb.CreateString(s.group);
@@ -463,18 +487,27 @@ void Consumer::pull(PqPtr pq) {
   auto ex = fbb.CreateString(expr);
   auto payload = finish_core(fbb, fbc::CreatePullRequest(fbb, g, t, pq->key.queue_id,
                                                          static_cast<uint64_t>(pq->next_offset), s.pull_batch_size,
-                                                         4u << 20, et, ex, s.long_poll_ms, -1, pq->supersede));
-  pq->supersede = false;
-  pq->pulling = true;
-  uint64_t epoch = pq->epoch;
+                                                         4u << 20, et, ex, s.long_poll_ms, -1,
+                                                         pq->supersede && chain != fbc::PullChain::Follows, chain));
+  if (chain != fbc::PullChain::Follows) pq->supersede = false;
+  ++pq->in_flight;
+  uint64_t epoch = pq->epoch, seq = ++pq->sent_seq;
   io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, s.long_poll_ms + s.request_timeout_ms, false,
-              [this, pq, epoch](const net::Response& r) {
+              [this, pq, epoch, seq](const net::Response& r) {
                 // A seek (or reset) moved on and pulled again: this answer,
                 // perhaps a long poll held until now, is ignored.
                 if (epoch != pq->epoch) return;
-                pq->pulling = false;
+                if (seq != pq->answered_seq + 1) {
+                  // Out of order (a timeout overtook an answer): start over
+                  // from what was taken, superseding what the broker holds.
+                  abandon_pulls(pq);
+                  return pull(pq);
+                }
+                pq->answered_seq = seq;
+                --pq->in_flight;
                 on_pulled(pq, r);
               });
+  if (pq->in_flight < depth) pull(pq);  // the chained one, waiting behind this one
 }
 
 // [loop] Read `pq` from `offset` next: buffered messages and any pull in
@@ -494,6 +527,8 @@ void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
   ++pq->epoch;
   ++pq->later_seq;
   pq->pulling = false;
+  pq->in_flight = 0;
+  pq->answered_seq = pq->sent_seq;
   pq->supersede = true;
   pq->paused = false;
   pull(pq);
@@ -504,11 +539,18 @@ void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
   auto d = read_core<fbc::PullResponse>(r.payload);
   switch (r.status) {
     case FERRY_OK: {
-      if (!d) return pull_later(pq, kRetryMs);
+      if (!d) {
+        abandon_pulls(pq);
+        return pull_later(pq, kRetryMs);
+      }
       std::string why;
       auto msgs = decode_records(r.retain_buffer(), r.attachment.data(), r.attachment.size(), pq->key.broker, &why,
                                  blocks_.get());
       if (!why.empty()) io->log(FERRY_LOG_WARN, pq->key.text() + ": " + why);
+      // Records before where the last answer ended were delivered already
+      // (a broker without chained pulls reads a Follows pull from its hint).
+      if (!msgs.empty() && msgs.front()->rec.queue_offset < pq->next_offset)
+        std::erase_if(msgs, [&](const MessagePtr& m) { return m->rec.queue_offset < pq->next_offset; });
       pq->next_offset = static_cast<int64_t>(d->next_offset());
       deliver(pq, std::move(msgs));
       return pull(pq);
@@ -522,9 +564,16 @@ void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
                                   (d ? std::to_string(d->next_offset()) : std::string("?")));
       if (d) pq->next_offset = static_cast<int64_t>(d->next_offset());
       return pull(pq);
+    case FERRY_E_STATE:
+      // The broker lost the chain this pull followed (its head failed, a
+      // broker restart): start a new one now.
+      io->log(FERRY_LOG_INFO, "pull " + pq->key.text() + ": " + std::string(r.message));
+      abandon_pulls(pq);
+      return pull(pq);
     default:
       io->log(FERRY_LOG_INFO, "pull " + pq->key.text() + ": " + ferry_status_name(r.status) + " " + std::string(r.message));
       io->route(pq->key.topic, true, [](const Error&, std::shared_ptr<const Route>) {});
+      abandon_pulls(pq);
       return pull_later(pq, kRetryMs);
   }
 }

@@ -37,7 +37,12 @@ struct ProcessQueue {
   std::atomic<bool> dropped{false};
   int64_t next_offset = -1;      // next pull offset; -1 until resolved
   uint64_t epoch = 0;            // bumped by seek / reset: older pull answers are ignored
-  bool pulling = false;          // a pull (or its delay) is in flight
+  bool pulling = false;          // a pull_later delay is pending
+  // Pulls sent and not answered (push concurrent keeps up to pull_pipeline:
+  // the second one chained behind the first at the broker). Answers are
+  // taken strictly in the order sent: sent_seq / answered_seq.
+  uint32_t in_flight = 0;
+  uint64_t sent_seq = 0, answered_seq = 0;
   // Seek / reset moved the queue: the next pull asks the broker to answer
   // the one this connection may still hold there (PullRequest.supersede).
   bool supersede = false;
@@ -112,6 +117,11 @@ class Consumer : public Handle {
   void start_from_policy(PqPtr pq);
   void pull(PqPtr pq);
   void pull_later(PqPtr pq, uint64_t ms);
+  // Pulls in flight per queue: pull_pipeline for a concurrent push consumer.
+  uint32_t pipeline_depth() const;
+  // Forget the pulls in flight (their answers are ignored); the next pull
+  // is a new head that supersedes what the broker still holds of them.
+  void abandon_pulls(const PqPtr& pq);
   void on_pulled(PqPtr pq, const net::Response& r);
   void restart_at(const PqPtr& pq, int64_t offset);
   // NOTIFY_OFFSETS_RESET from the broker at `peer`: adopt the new offsets.

@@ -106,6 +106,11 @@ FERRY_EXPORT void ferry_config_destroy(ferry_config *conf);
  *   consume_batch_size      [1] messages per concurrent-listener call
  *   pull_batch_size         [32] messages per pull request
  *   long_poll_ms            [15000] how long a broker may hold a pull
+ *   pull_pipeline           [2] concurrent push consumer: pulls in flight per
+ *                           queue (2: a second pull waits at the broker
+ *                           behind the first, PullRequest.chain); 1: one
+ *                           (an older broker reads both from the same
+ *                           offset: the repeats are dropped)
  *   queue_max_cached_messages [1000] flow control per queue
  *   queue_max_cached_bytes  [104857600] flow control per queue
  *   rebalance_strategy      [average] | round_robin | consistent_hash
