@@ -55,7 +55,17 @@ void Core::reset_chain(PullChain& c) {
 bool Core::chain_pull(std::unique_ptr<PullJob>& job, int chain_kind) {
   const uint64_t conn = job->req->conn_id();
   if (chain_kind == static_cast<int>(fb::PullChain::Head)) {
-    PullChain* c = find_chain(conn, group_of(job->payload), job->topic, job->queue_id, true);
+    std::string_view group = group_of(job->payload);
+    PullChain* c = find_chain(conn, group, job->topic, job->queue_id, false);
+    // Chains live until their connection closes: bound them as held pulls
+    // are, so group or queue names a client makes up cannot grow memory.
+    if (!c && chains_.size() >= config_.max_held_pulls) {
+      respond_error(*job->req, FERRY_E_BUSY,
+                    "system busy: " + std::to_string(chains_.size()) +
+                        " pull chains open (max_held_pulls); try again");
+      return false;
+    }
+    if (!c) c = find_chain(conn, group, job->topic, job->queue_id, true);
     reset_chain(*c);  // a new head: the client moved on
     c->busy = true;
     mark_chained(*job, *c);

@@ -3,9 +3,11 @@
 // the kernel adapts kernel/net's requests to this (and tests fake it).
 //
 // Ownership: the core takes a Request by unique_ptr and answers it exactly
-// once with respond(); payload() and attachment() stay valid until the
-// Request is destroyed. A request held by the core (a long poll, a send
-// waiting for its watermark) keeps its frame alive that long.
+// once with respond(); payload() and attachment() stay valid until then. A
+// request held by the core (a long poll, a send waiting for its watermark)
+// keeps its frame alive that long. After respond() the transport has taken
+// its state back: payload() and attachment() are empty and conn_id() is 0 —
+// read what the rest of the work needs before answering.
 #include <ferry/abi.h>
 #include <ferry/status.h>
 

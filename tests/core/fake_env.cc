@@ -231,7 +231,12 @@ void FakeRequest::respond(Response&& r) {
   answer_->payload_aligned.assign((r.payload.len + 7) / 8, 0);
   if (r.payload.len) std::memcpy(answer_->payload_aligned.data(), r.payload.data, r.payload.len);
   for (const auto& s : r.attachment) answer_->attachment.emplace_back(static_cast<const char*>(s.data), s.len);
-  // r (and its keeps) die here: "the write completed".
+  // r (and its keeps) die here: "the write completed". Like net::Request,
+  // the answered request lets go of its frame and connection.
+  payload_.clear();
+  payload_len_ = 0;
+  attachment_.clear();
+  conn_ = 0;
 }
 
 }  // namespace ferry::core::test

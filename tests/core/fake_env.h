@@ -118,7 +118,9 @@ class FakeEnv : public Env {
 };
 
 // A request whose answer is captured (payload and attachment copied, then
-// the Response's keeps released, as a transport would after its write).
+// the Response's keeps released, as a transport would after its write);
+// once answered its payload, attachment and connection id are gone, as a
+// net::Request's are.
 class FakeRequest : public Request {
  public:
   struct Answer {

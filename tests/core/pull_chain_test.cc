@@ -184,5 +184,22 @@ TEST_F(PullChainTest, StopAnswersTheHeldHeadAndItsFollower) {
   EXPECT_EQ(next->status, FERRY_E_NO_NEW_MESSAGE);
 }
 
+TEST_F(PullChainTest, ChainsAreBoundedLikeHeldPulls) {
+  core_.reset();
+  config_.max_held_pulls = 1;
+  make_core();
+  auto q0 = call(FERRY_CODE_PULL_MESSAGE, chained(fb::PullChain::Head, 0, 0, false, 32, 0), {}, 1);
+  ASSERT_TRUE(q0->answered);
+  EXPECT_EQ(q0->status, FERRY_E_NO_NEW_MESSAGE);
+  auto q1 = call(FERRY_CODE_PULL_MESSAGE, chained(fb::PullChain::Head, 0, 0, false, 32, 1), {}, 1);
+  ASSERT_TRUE(q1->answered);
+  EXPECT_EQ(q1->status, FERRY_E_BUSY) << "a second chain past max_held_pulls";
+  auto again = call(FERRY_CODE_PULL_MESSAGE, chained(fb::PullChain::Head, 0, 0, false, 32, 0), {}, 1);
+  EXPECT_EQ(again->status, FERRY_E_NO_NEW_MESSAGE) << "an open chain takes a new head";
+  core_->on_connection_closed(1);
+  auto other = call(FERRY_CODE_PULL_MESSAGE, chained(fb::PullChain::Head, 0, 0, false, 32, 1), {}, 2);
+  EXPECT_EQ(other->status, FERRY_E_NO_NEW_MESSAGE) << "a closed connection's chains free their places";
+}
+
 }  // namespace
 }  // namespace ferry::core::test
