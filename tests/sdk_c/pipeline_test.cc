@@ -6,7 +6,10 @@
 
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "ferryd_fixture.h"
 
@@ -68,6 +71,43 @@ TEST_P(PushPipeline, EveryMessageOnceInQueueOrder) {
     sum += offs.size();
   }
   EXPECT_EQ(want, sum);
+}
+
+// A chained pull waits behind its head for up to one hold, then holds for
+// its own: on a queue that stays empty it is outstanding for two holds, and
+// the client must not time it out after one (that abandoned the chain, left
+// a retry pause with no pull at the broker, and logged a failure per queue).
+struct PullLog {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  static void on_log(void* ud, ferry_log_level, const char* line) {
+    auto* l = static_cast<PullLog*>(ud);
+    std::lock_guard g(l->mu);
+    if (std::string_view(line).find("pull ") != std::string_view::npos) l->lines.emplace_back(line);
+  }
+};
+
+TEST_P(PushPipeline, AnIdleQueueKeepsItsPullsWithoutTimeouts) {
+  const std::string topic = std::string("PipeIdle") + GetParam();
+  create_topic(topic, 1);
+  auto cconf = make_conf(addr_, {{"group", topic + "G"}, {"consume_from", "first"}, {"long_poll_ms", "600"},
+                                 {"request_timeout_ms", "300"}, {"log_level", "info"}, {"pull_pipeline", GetParam()}});
+  PullLog log;
+  char err[512];
+  ASSERT_EQ(FERRY_OK, ferry_config_set_log_cb(cconf.get(), &PullLog::on_log, &log, err, sizeof err)) << err;
+  Seen seen;
+  ferry_push_consumer* raw = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
+  Push c(raw);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, topic.c_str(), "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, record, &seen, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  std::this_thread::sleep_for(3s);  // five holds of an empty queue
+  auto p = start_producer(conf_);
+  send_n(p.get(), topic, 1, "late-");
+  ASSERT_TRUE(wait_until([&] { std::lock_guard l(seen.mu); return seen.total >= 1; }, 10s)) << daemon_->log();
+  std::lock_guard g(log.mu);
+  EXPECT_TRUE(log.lines.empty()) << log.lines.size() << " pull failures on an idle queue, first: " << log.lines.front();
 }
 
 INSTANTIATE_TEST_SUITE_P(Depth, PushPipeline, ::testing::Values("2", "1"));

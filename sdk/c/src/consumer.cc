@@ -492,7 +492,10 @@ void Consumer::pull(PqPtr pq) {
   if (chain != fbc::PullChain::Follows) pq->supersede = false;
   ++pq->in_flight;
   uint64_t epoch = pq->epoch, seq = ++pq->sent_seq;
-  io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, s.long_poll_ms + s.request_timeout_ms, false,
+  // A Follows pull waits behind its head for up to one hold, then holds for
+  // its own: on an empty queue it is answered after two.
+  const uint64_t holds = chain == fbc::PullChain::Follows ? 2 : 1;
+  io->request(addr, FERRY_CODE_PULL_MESSAGE, std::move(payload), {}, holds * s.long_poll_ms + s.request_timeout_ms, false,
               [this, pq, epoch, seq](const net::Response& r) {
                 // A seek (or reset) moved on and pulled again: this answer,
                 // perhaps a long poll held until now, is ignored.
