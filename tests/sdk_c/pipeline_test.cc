@@ -33,7 +33,21 @@ ferry_consume_status record(void* ud, ferry_client_message* const* msgs, size_t 
   return FERRY_CONSUME_SUCCESS;
 }
 
-class PushPipeline : public FerrydSdk, public ::testing::WithParamInterface<const char*> {};
+class PushPipeline : public FerrydSdk, public ::testing::WithParamInterface<const char*> {
+ protected:
+  // A started push consumer of `topic` whose listener records into `seen`.
+  Push start_push(const ferry_config* conf, const std::string& topic, Seen& seen) {
+    char err[512];
+    ferry_push_consumer* raw = nullptr;
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_new(conf, &raw, err, sizeof err)) << err;
+    Push c(raw);
+    if (!raw) return c;
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, topic.c_str(), "*", err, sizeof err)) << err;
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, record, &seen, err, sizeof err)) << err;
+    EXPECT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+    return c;
+  }
+};
 
 TEST_P(PushPipeline, EveryMessageOnceInQueueOrder) {
   const std::string topic = std::string("Pipe") + GetParam();
@@ -42,13 +56,8 @@ TEST_P(PushPipeline, EveryMessageOnceInQueueOrder) {
   auto cconf = make_conf(addr_, {{"group", topic + "G"}, {"consume_from", "first"}, {"pull_batch_size", "3"},
                                  {"consume_threads", "1"}, {"long_poll_ms", "2000"}, {"pull_pipeline", GetParam()}});
   Seen seen;
-  char err[512];
-  ferry_push_consumer* raw = nullptr;
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
-  Push c(raw);
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, topic.c_str(), "*", err, sizeof err));
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, record, &seen, err, sizeof err));
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  Push c = start_push(cconf.get(), topic, seen);
+  ASSERT_FALSE(HasFailure());
   auto p = start_producer(conf_);
   // Bursts with pauses: some land on held pulls, some on answers in flight,
   // some exceed a batch so the follower reads at once; the long polls end
@@ -96,12 +105,8 @@ TEST_P(PushPipeline, AnIdleQueueKeepsItsPullsWithoutTimeouts) {
   char err[512];
   ASSERT_EQ(FERRY_OK, ferry_config_set_log_cb(cconf.get(), &PullLog::on_log, &log, err, sizeof err)) << err;
   Seen seen;
-  ferry_push_consumer* raw = nullptr;
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(cconf.get(), &raw, err, sizeof err)) << err;
-  Push c(raw);
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(raw, topic.c_str(), "*", err, sizeof err));
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(raw, record, &seen, err, sizeof err));
-  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(raw, err, sizeof err)) << err;
+  Push c = start_push(cconf.get(), topic, seen);
+  ASSERT_FALSE(HasFailure());
   std::this_thread::sleep_for(3s);  // five holds of an empty queue
   auto p = start_producer(conf_);
   send_n(p.get(), topic, 1, "late-");
