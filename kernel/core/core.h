@@ -246,7 +246,10 @@ class Core {
   // Called after the answer: only the job's chain fields are read.
   void pull_answered(PullJob& job, bool ok, uint64_t next_offset);
   void mark_chained(PullJob& job, const PullChain& c);
-  // Answer the Follows pulls waiting in `c`, empty, and forget its end.
+  // A new generation of `c` (its end forgotten); returns the Follows pulls
+  // that waited in it, for the caller to answer.
+  std::deque<std::unique_ptr<PullJob>> restart_chain(PullChain& c);
+  // restart_chain, its waiting Follows pulls answered now, empty.
   void reset_chain(PullChain& c);
   void forget_chains(uint64_t conn_id);
   void expire_held();

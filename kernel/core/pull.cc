@@ -93,11 +93,8 @@ void Core::handle_pull(RequestPtr req) {
     // no longer move it, and the Follows pulls waiting behind them are
     // answered too (after the held ones).
     std::deque<std::unique_ptr<PullJob>> behind;
-    if (PullChain* c = find_chain(job->req->conn_id(), group, job->topic, job->queue_id, false)) {
-      ++c->gen;
-      c->busy = c->known = false;
-      behind.swap(c->waiting);
-    }
+    if (PullChain* c = find_chain(job->req->conn_id(), group, job->topic, job->queue_id, false))
+      behind = restart_chain(*c);
     std::vector<std::unique_ptr<PullJob>> old;
     auto [from, to] = held_.equal_range(job->key);
     for (auto it = from; it != to;) {

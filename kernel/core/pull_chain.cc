@@ -6,6 +6,7 @@
 // that one ends (docs/protocol.md, Pull). No record is delivered twice or
 // skipped: a chain reads one pull at a time, each from the last one's end.
 #include <functional>
+#include <utility>
 
 #include "core_internal.h"
 
@@ -43,13 +44,15 @@ Core::PullChain* Core::find_chain(uint64_t conn_id, std::string_view group, std:
   return chains_.emplace(h, std::move(c))->second.get();
 }
 
-void Core::reset_chain(PullChain& c) {
+std::deque<std::unique_ptr<Core::PullJob>> Core::restart_chain(PullChain& c) {
   ++c.gen;  // answers of its pulls still being read or held no longer move it
   c.busy = false;
   c.known = false;
-  std::deque<std::unique_ptr<PullJob>> waiting;
-  waiting.swap(c.waiting);
-  for (auto& w : waiting) finish_pull(std::move(w), FERRY_OK, nullptr, {});  // NO_NEW_MESSAGE at its offset
+  return std::exchange(c.waiting, {});
+}
+
+void Core::reset_chain(PullChain& c) {
+  for (auto& w : restart_chain(c)) finish_pull(std::move(w), FERRY_OK, nullptr, {});  // NO_NEW_MESSAGE at its offset
 }
 
 bool Core::chain_pull(std::unique_ptr<PullJob>& job, int chain_kind) {

@@ -445,12 +445,15 @@ uint32_t Consumer::pipeline_depth() const {
   return kind_ == ConsumerKind::kPushConcurrent ? std::max<uint32_t>(1, s.pull_pipeline) : 1;
 }
 
-void Consumer::abandon_pulls(const PqPtr& pq) {
-  if (!pq->in_flight) return;
+void Consumer::disown_pulls(const PqPtr& pq) {
   ++pq->epoch;
   pq->in_flight = 0;
   pq->answered_seq = pq->sent_seq;
   pq->supersede = true;
+}
+
+void Consumer::abandon_pulls(const PqPtr& pq) {
+  if (pq->in_flight) disown_pulls(pq);
 }
 
 void Consumer::pull(PqPtr pq) {
@@ -527,12 +530,9 @@ void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
     polled_[pq->key] = offset;
   }
   pq->next_offset = offset;
-  ++pq->epoch;
+  disown_pulls(pq);
   ++pq->later_seq;
   pq->pulling = false;
-  pq->in_flight = 0;
-  pq->answered_seq = pq->sent_seq;
-  pq->supersede = true;
   pq->paused = false;
   pull(pq);
 }

@@ -121,6 +121,8 @@ class Consumer : public Handle {
   uint32_t pipeline_depth() const;
   // Forget the pulls in flight (their answers are ignored); the next pull
   // is a new head that supersedes what the broker still holds of them.
+  void disown_pulls(const PqPtr& pq);
+  // disown_pulls when any pull is in flight.
   void abandon_pulls(const PqPtr& pq);
   void on_pulled(PqPtr pq, const net::Response& r);
   void restart_at(const PqPtr& pq, int64_t offset);
