@@ -103,8 +103,10 @@ class Core {
   // A request read but not handled yet (the net layer's look ahead, a few
   // frames before handle): a send's topic index slot is prefetched, and the
   // entry of the send peeked before it (its slot loaded by now). A hint:
-  // nothing is kept but a hash, nothing answered. send_peek.cc.
-  void peek(uint32_t code, ferry_slice payload);
+  // nothing is kept but a hash, nothing answered. Returns the request's
+  // peek_hint: a send's topic hash (handle_send then does not hash the
+  // name again), else 0. send_peek.cc.
+  uint64_t peek(uint32_t code, ferry_slice payload);
   void on_watermarks();
   void on_connection_closed(uint64_t conn_id);
   // Right before /metrics is rendered: refresh the series computed at scrape
@@ -225,8 +227,9 @@ class Core {
   void check_acks();
   void expire_acks();
   void complete(Pending& p, ferry_status status, std::string message);
-  const TopicConfig* resolve_topic(std::string_view name, bool system, ferry_status* s,
-                                   std::string* why);
+  // `hash`: TopicTable::hash_of(name), or a hint of it (Request::peek_hint).
+  const TopicConfig* resolve_topic(std::string_view name, uint64_t hash, bool system,
+                                   ferry_status* s, std::string* why);
 
   // pull path
   void try_pull(std::unique_ptr<PullJob> job);

@@ -78,6 +78,9 @@ class Request {
   virtual uint64_t conn_id() const = 0;
   virtual std::string_view peer() const = 0;  // "ip:port"
   virtual bool oneway() const = 0;
+  // What Core::peek returned for this request when the net layer showed it
+  // ahead (a send: its topic's hash); 0 when it was not shown. A hint.
+  virtual uint64_t peek_hint() const { return 0; }
   // Answer (a oneway request: only frees it). Called once, on the loop.
   virtual void respond(Response&& response) = 0;
 };

@@ -17,8 +17,8 @@ constexpr size_t kMaxProperties = FERRY_RECORD_MAX_PROPERTIES - FERRY_RECORD_CRC
 
 }  // namespace
 
-const TopicConfig* Core::resolve_topic(std::string_view name, bool system, ferry_status* s,
-                                       std::string* why) {
+const TopicConfig* Core::resolve_topic(std::string_view name, uint64_t hash, bool system,
+                                       ferry_status* s, std::string* why) {
   *s = check_name("topic", name, why);
   if (*s != FERRY_OK) return nullptr;
   if (!system && is_system_topic(name)) {
@@ -26,7 +26,8 @@ const TopicConfig* Core::resolve_topic(std::string_view name, bool system, ferry
     *why = "topic '" + std::string(name) + "' is reserved for the broker";
     return nullptr;
   }
-  if (const TopicConfig* t = topics_.find(name)) return t;
+  if (const TopicConfig* t = topics_.find(name, hash)) return t;
+  if (const TopicConfig* t = topics_.find(name)) return t;  // `hash` was a wrong hint
   if (!system && !config_.auto_create_topics) {
     *s = FERRY_E_TOPIC_NOT_FOUND;
     *why = "topic '" + std::string(name) + "' does not exist (auto_create_topics is off)";
@@ -54,7 +55,7 @@ Core::Append Core::append_batch(std::string_view topic, bool system) {
       std::string_view t(static_cast<const char*>(m.topic.data), m.topic.len);
       if (t == topic) continue;
       m.storage_slot = nullptr;  // the slot is the original topic's
-      const TopicConfig* tc = resolve_topic(t, true, &a.status, &a.why);
+      const TopicConfig* tc = resolve_topic(t, TopicTable::hash_of(t), true, &a.status, &a.why);
       if (!tc) return a;
       if (m.queue_id >= 0 && static_cast<uint32_t>(m.queue_id) >= tc->write_queues) {
         TopicConfig grown = *tc;
@@ -116,8 +117,12 @@ void Core::handle_send(RequestPtr req) {
   ferry_status s;
   std::string why;
   std::string_view topic = sv(p->topic());
+  // Hashed once: peek() did it when the net layer showed it the send (its
+  // hint; a wrong one only costs resolve_topic a second lookup).
+  uint64_t hash = req->peek_hint();
+  if (hash == 0) hash = TopicTable::hash_of(topic);
   const uint64_t topics_before = topics_.generation();
-  const TopicConfig* t = resolve_topic(topic, false, &s, &why);
+  const TopicConfig* t = resolve_topic(topic, hash, false, &s, &why);
   if (!t) return respond_error(*req, s, why);
   if (!(t->perm & FERRY_PERM_WRITE))
     return respond_error(*req, FERRY_E_NO_PERMISSION, "topic '" + t->name + "' is not writable");
@@ -368,7 +373,7 @@ ferry_status Core::put_message(const ferry_message* msg, ferry_put_fn on_put, vo
   std::string why;
   std::string_view topic(static_cast<const char*>(msg->topic.data), msg->topic.len);
   const uint64_t topics_before = topics_.generation();
-  const TopicConfig* t = resolve_topic(topic, true, &s, &why);
+  const TopicConfig* t = resolve_topic(topic, TopicTable::hash_of(topic), true, &s, &why);
   if (!t) {
     env_.log(FERRY_LOG_WARN, "core: put_message refused: " + why);
     return s;

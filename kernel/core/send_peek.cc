@@ -41,10 +41,10 @@ std::string_view peek_send_topic(const uint8_t* b, size_t len) {
   return {reinterpret_cast<const char*>(b + str + 4), n};
 }
 
-void Core::peek(uint32_t code, ferry_slice payload) {
-  if (code != FERRY_CODE_SEND_MESSAGE && code != FERRY_CODE_SEND_BATCH) return;
+uint64_t Core::peek(uint32_t code, ferry_slice payload) {
+  if (code != FERRY_CODE_SEND_MESSAGE && code != FERRY_CODE_SEND_BATCH) return 0;
   std::string_view topic = peek_send_topic(static_cast<const uint8_t*>(payload.data), payload.len);
-  if (topic.empty()) return;
+  if (topic.empty()) return 0;
   const uint64_t h = TopicTable::hash_of(topic);
   if (const void* slot = topics_.home_slot(h)) __builtin_prefetch(slot);
   // The previous send's slot was prefetched a frame ago: its entry's first
@@ -55,6 +55,7 @@ void Core::peek(uint32_t code, ferry_slice payload) {
   }
   peeked_hash_ = h;
   peeked_ = true;
+  return h;
 }
 
 }  // namespace ferry::core

@@ -82,8 +82,8 @@ ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
   return FERRY_OK;
 }
 
-const TopicConfig* TopicTable::find(std::string_view name) const {
-  return index_.find(name, TopicIndex::hash(name),
+const TopicConfig* TopicTable::find(std::string_view name, uint64_t h) const {
+  return index_.find(name, h,
                      [](const TopicConfig& t) -> std::string_view { return t.name; });
 }
 

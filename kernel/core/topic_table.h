@@ -78,7 +78,9 @@ class TopicTable {
   // marked first; the older one then changes nothing).
   void mark_saved(uint64_t generation);
 
-  const TopicConfig* find(std::string_view name) const;
+  const TopicConfig* find(std::string_view name) const { return find(name, hash_of(name)); }
+  // `h` = hash_of(name); with another h it finds nothing (never another entry).
+  const TopicConfig* find(std::string_view name, uint64_t h) const;
   // What a find(name) to come will load, for prefetches (Core::peek):
   // `h` = hash_of(name); TopicIndex::home_slot / entry_of.
   static uint64_t hash_of(std::string_view name) { return TopicIndex::hash(name); }

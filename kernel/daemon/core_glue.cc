@@ -83,6 +83,7 @@ class NetCoreRequest final : public core::Request {
   uint64_t conn_id() const override { return req_.conn_id(); }
   std::string_view peer() const override { return req_.peer(); }
   bool oneway() const override { return req_.oneway(); }
+  uint64_t peek_hint() const override { return req_.peek_hint(); }
   void respond(core::Response&& r) override {
     std::span<const uint8_t> payload(static_cast<const uint8_t*>(r.payload.data), r.payload.len);
     if (r.attachment.empty()) {
@@ -369,8 +370,8 @@ host::NetBridge::KernelHandler CoreGlue::handler() {
 }
 
 host::NetBridge::KernelPeek CoreGlue::peek() {
-  return [this](uint32_t code, std::span<const uint8_t> payload) {
-    if (core_) core_->peek(code, {payload.data(), payload.size()});
+  return [this](uint32_t code, std::span<const uint8_t> payload) -> uint64_t {
+    return core_ ? core_->peek(code, {payload.data(), payload.size()}) : 0;
   };
 }
 

@@ -139,6 +139,8 @@ class FakeRequest : public Request {
   uint64_t conn_id() const override { return conn_; }
   std::string_view peer() const override { return "127.0.0.1:5555"; }
   bool oneway() const override { return false; }
+  uint64_t peek_hint() const override { return peek_hint_; }
+  void set_peek_hint(uint64_t h) { peek_hint_ = h; }
   void respond(Response&& r) override;
   std::shared_ptr<Answer> answer() const { return answer_; }
 
@@ -148,6 +150,7 @@ class FakeRequest : public Request {
   size_t payload_len_;
   std::string attachment_;
   uint64_t conn_;
+  uint64_t peek_hint_ = 0;
   std::shared_ptr<Answer> answer_;
 };
 

@@ -527,5 +527,35 @@ TEST_F(SendTest, PeekReadsUnverifiedBytesWithinThemAndChangesNothing) {
   EXPECT_EQ(a->status, FERRY_OK) << a->message;
 }
 
+// A send carries Core::peek's answer (its topic's hash) as its peek hint, so
+// the name is hashed once. The hint is not trusted: a wrong one still finds
+// the topic (and creates none: auto-create is off here); no hint hashes it.
+TEST_F(SendTest, PeekHintIsTheTopicHashAndAWrongOneChangesNothing) {
+  make_core(true);
+  create_topic("T");
+  auto [p, att] = send_request("T", {{"x"}});
+  const uint64_t h = core_->peek(FERRY_CODE_SEND_MESSAGE, {p.data(), p.size()});
+  EXPECT_EQ(h, TopicTable::hash_of("T"));
+  EXPECT_EQ(core_->peek(FERRY_CODE_PULL_MESSAGE, {p.data(), p.size()}), 0u);
+  std::vector<std::shared_ptr<FakeRequest::Answer>> answers;
+  for (uint64_t hint : {h, h ^ 1, uint64_t{0}}) {
+    auto req = std::make_unique<FakeRequest>(FERRY_CODE_SEND_MESSAGE, p, att);
+    req->set_peek_hint(hint);
+    answers.push_back(req->answer());
+    core_->handle(std::move(req));
+  }
+  env_.set_durable(storage_.write_offset);
+  core_->on_watermarks();
+  for (const auto& a : answers) {
+    ASSERT_TRUE(a->answered);
+    EXPECT_EQ(a->status, FERRY_OK) << a->message;
+  }
+  EXPECT_EQ(storage_.records.size(), 3u);
+  core_->collect_metrics();
+  EXPECT_EQ(env_.metric_named("ferry_core_messages_in_total{topic=T}")->value, 3);
+  env_.advance(1000);  // gauges refresh once a second
+  EXPECT_EQ(env_.metric_named("ferry_core_topics{}")->value, 1);
+}
+
 }  // namespace
 }  // namespace ferry::core::test

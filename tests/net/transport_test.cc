@@ -310,7 +310,8 @@ TEST(Transport, AnswersOfOneReadGoOutInOneWrite) {
 
 // ServerOptions::on_peek: a read's requests are shown before they are
 // handled, each before its own on_request and at most peek_ahead frames
-// ahead of the one being handled; on_request still gets every one, in order.
+// ahead of the one being handled; on_request still gets every one, in order,
+// carrying what on_peek returned for it (0 when it was not peeked).
 TEST(Transport, PeekSeesAReadsNextRequestsBeforeTheyAreHandled) {
   constexpr int kN = 300;
   std::vector<std::pair<char, int>> events;  // loop thread only: ('P' peek | 'R' request, number)
@@ -322,11 +323,19 @@ TEST(Transport, PeekSeesAReadsNextRequestsBeforeTheyAreHandled) {
   ServerHarness s;
   ServerOptions o;
   o.peek_ahead = 3;
-  o.on_peek = [&](uint32_t code, std::span<const uint8_t> payload) {
-    if (code == kEcho) events.emplace_back('P', number(payload));
+  int wrong_hints = 0, hinted = 0;
+  o.on_peek = [&](uint32_t code, std::span<const uint8_t> payload) -> uint64_t {
+    if (code != kEcho) return 0;
+    events.emplace_back('P', number(payload));
+    return 1000 + static_cast<uint64_t>(number(payload));
   };
   o.on_request = [&](Request req) {
-    events.emplace_back('R', number(req.payload()));
+    const int n = number(req.payload());
+    events.emplace_back('R', n);
+    if (req.peek_hint() != 0) {
+      ++hinted;
+      if (req.peek_hint() != 1000 + static_cast<uint64_t>(n)) ++wrong_hints;
+    }
     if (!req.oneway()) req.respond(FERRY_OK, {}, req.payload());
   };
   s.start(std::move(o));
@@ -356,6 +365,10 @@ TEST(Transport, PeekSeesAReadsNextRequestsBeforeTheyAreHandled) {
   EXPECT_EQ(handled, kN);
   // 300 oneway frames submitted at once reach the server in a few reads.
   EXPECT_GT(peeks, 0);
+  const auto [hints, wrong] = s.loop().run_sync([&] { return std::make_pair(hinted, wrong_hints); });
+  EXPECT_GT(hints, 0);
+  EXPECT_LE(hints, peeks);  // a request read again after a pause is peeked again
+  EXPECT_EQ(wrong, 0) << "a request carried another request's hint";
   EXPECT_TRUE(c.stop());
   EXPECT_TRUE(s.stop());
 }

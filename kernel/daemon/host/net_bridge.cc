@@ -88,8 +88,8 @@ NetBridge::NetBridge(uv_loop_t* loop, Options options, log::Logger logger)
   o.advertised_address = options_.advertised_address;
   o.limits.max_frame_bytes = options_.max_frame_bytes;
   o.on_request = [this](net::Request req) { dispatch(std::move(req)); };
-  o.on_peek = [this](uint32_t code, std::span<const uint8_t> payload) {
-    if (code < FERRY_PLUGIN_CODE_MIN && kernel_peek_) kernel_peek_(code, payload);
+  o.on_peek = [this](uint32_t code, std::span<const uint8_t> payload) -> uint64_t {
+    return code < FERRY_PLUGIN_CODE_MIN && kernel_peek_ ? kernel_peek_(code, payload) : 0;
   };
   o.on_event = [this](uint64_t id, net::ConnEvent ev, std::string_view) {
     if (ev == net::ConnEvent::kClosed && connection_closed_) connection_closed_(id);

@@ -35,7 +35,7 @@ class NetBridge final : public NetSeam {
   // messaging core's entry point once attached.
   using KernelHandler = std::function<void(net::Request req)>;
   // A kernel request read but not handled yet (net::PeekFn): a hint.
-  using KernelPeek = std::function<void(uint32_t code, std::span<const uint8_t> payload)>;
+  using KernelPeek = std::function<uint64_t(uint32_t code, std::span<const uint8_t> payload)>;
 
   NetBridge(uv_loop_t* loop, Options options, log::Logger logger);
   ~NetBridge() override;

@@ -190,20 +190,39 @@ void Connection::process() {
   // A read of several requests: the host sees up to `ahead` of them before
   // each is handled (conn_peek), so their cold loads overlap the handling of
   // the ones before. `peeked` bytes / `in_window` frames from data() on have
-  // been shown (the frame being handled included).
+  // been shown (the frame being handled included). The look-ahead's views of
+  // the frames after the one handled are kept (`views` of them in
+  // ahead_views_ from `next_view`) and handled as they are, with what the
+  // host said of them (peek_hint): each frame is decoded once (same limits;
+  // the bytes do not move while process() runs).
   const uint32_t ahead = host_.peek_ahead();
+  // One slot more than the window: the frame being handled keeps its slot
+  // while the look-ahead fills the others.
+  if (ahead > 0 && ahead_views_.size() < size_t{ahead} + 1) ahead_views_.resize(size_t{ahead} + 1);
+  const size_t ring = ahead_views_.size();
   size_t peeked = 0;
   uint32_t in_window = 0;
-  FrameView f;
+  size_t next_view = 0;  // ring slot of the next frame's view
+  uint32_t views = 0;    // views kept, from next_view on
+  FrameView decoded;
   while (!closing_ && !stopped_ && rbuf_.size() > 0) {
-    const DecodeStatus st = decoder_.decode(rbuf_.data(), rbuf_.size(), &f);
-    if (st == DecodeStatus::kNeedMore) break;
-    if (st == DecodeStatus::kError) {
-      in_process_ = false;
-      bad_frame_ = true;
-      close("bad frame: " + decoder_.error(), FERRY_LOG_WARN);
-      return;
+    const FrameView* fp = &decoded;
+    if (views > 0) {
+      fp = &ahead_views_[next_view];
+      next_view = next_view + 1 == ring ? 0 : next_view + 1;
+      --views;
+    } else {
+      const DecodeStatus st = decoder_.decode(rbuf_.data(), rbuf_.size(), &decoded);
+      decoded.peek_hint = 0;
+      if (st == DecodeStatus::kNeedMore) break;
+      if (st == DecodeStatus::kError) {
+        in_process_ = false;
+        bad_frame_ = true;
+        close("bad frame: " + decoder_.error(), FERRY_LOG_WARN);
+        return;
+      }
     }
+    const FrameView& f = *fp;
     // Requests wait in the buffer while the caps are reached; answers to
     // our own requests never do (they free, not take, resources).
     if (!f.is_response() && !may_dispatch()) break;
@@ -212,11 +231,17 @@ void Connection::process() {
         peeked = f.frame_bytes;
         in_window = 1;
       }
-      for (FrameView next; in_window <= ahead && peeked < rbuf_.size(); ++in_window) {
+      // views = in_window - 1 < ahead: the slot written is neither a kept
+      // view nor f's (ring = ahead + 1).
+      for (; in_window <= ahead && peeked < rbuf_.size(); ++in_window) {
+        size_t slot = next_view + views;
+        if (slot >= ring) slot -= ring;
+        FrameView& next = ahead_views_[slot];
         if (peeker_.decode(rbuf_.data() + peeked, rbuf_.size() - peeked, &next) !=
             DecodeStatus::kFrame)
           break;
-        if (!next.is_response()) host_.conn_peek(*this, next);
+        ++views;
+        next.peek_hint = next.is_response() ? 0 : host_.conn_peek(*this, next);
         peeked += next.frame_bytes;
       }
     }

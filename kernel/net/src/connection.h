@@ -32,7 +32,8 @@ class ConnectionHost {
   // How many request frames ahead of conn_request the host wants to see
   // through conn_peek (0: none, the default). A hint: see PeekFn.
   virtual uint32_t peek_ahead() const { return 0; }
-  virtual void conn_peek(Connection&, const FrameView&) {}
+  // Returns the frame's peek_hint (PeekFn).
+  virtual uint64_t conn_peek(Connection&, const FrameView&) { return 0; }
   // The connection wants flush() called this loop iteration.
   virtual void conn_dirty(Connection& c) = 0;
   // Every handle is closed: the host frees `c` now.
@@ -138,6 +139,7 @@ class Connection {
   ReadBuffer rbuf_;
   FrameDecoder decoder_;
   FrameDecoder peeker_;  // process()'s look ahead: decoder_.needed() stays the next frame's
+  std::vector<FrameView> ahead_views_;  // process()'s: the look-ahead's decoded frames (a ring)
   PendingTable pending_;
   std::vector<std::unique_ptr<detail::RequestState>> states_;  // free request states
   uint64_t states_allocated_ = 0;

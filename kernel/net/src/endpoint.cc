@@ -26,6 +26,7 @@ Request RequestFactory::make(const std::shared_ptr<ResponseGate>& gate, Connecti
   s->conn_id = c.id();
   s->code = f.code;
   s->oneway = f.is_oneway();
+  s->peek_hint = f.peek_hint;
   return Request(s.release());
 }
 

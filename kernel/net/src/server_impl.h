@@ -33,7 +33,9 @@ class ServerImpl final : public Endpoint {
   Connection* find_conn(uint64_t id) override;
   void conn_request(Connection& c, const FrameView& f) override;
   uint32_t peek_ahead() const override { return opts_.on_peek ? opts_.peek_ahead : 0; }
-  void conn_peek(Connection&, const FrameView& f) override { opts_.on_peek(f.code, f.payload); }
+  uint64_t conn_peek(Connection&, const FrameView& f) override {
+    return opts_.on_peek(f.code, f.payload);
+  }
   void conn_closed(Connection& c) override;
   void maybe_finish();
   void account(const Connection& c);

@@ -35,6 +35,9 @@ struct FrameView {
   std::span<const uint8_t> payload;
   std::span<const uint8_t> attachment;
   size_t frame_bytes = 0;  // bytes this frame occupies (prefix included)
+  // Not on the wire: the server's look-ahead sets it to what the host's
+  // PeekFn said of this frame (0 otherwise; decode() leaves it alone).
+  uint64_t peek_hint = 0;
 
   bool is_response() const { return (flags & kFlagResponse) != 0; }
   bool is_oneway() const { return (flags & kFlagOneway) != 0; }

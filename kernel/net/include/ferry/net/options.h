@@ -43,9 +43,12 @@ using ConnEventFn = std::function<void(uint64_t conn_id, ConnEvent ev, std::stri
 // A request frame read but not handled yet: a look at the next few requests
 // of a read, before each is handed to on_request, so the handler can start
 // their cold memory loads early (a prefetch). A hint only: it must not keep
-// the views, answer, or change what on_request will do. Runs on the loop
-// thread, up to ServerOptions::peek_ahead frames ahead of on_request.
-using PeekFn = std::function<void(uint32_t code, std::span<const uint8_t> payload)>;
+// the views, answer, or change what on_request will do. It returns a word
+// the request then carries (Request::peek_hint; 0 = nothing), so what it
+// computed need not be computed again — a hint too: on_request must check
+// it against the verified request. Runs on the loop thread, up to
+// ServerOptions::peek_ahead frames ahead of on_request.
+using PeekFn = std::function<uint64_t(uint32_t code, std::span<const uint8_t> payload)>;
 // A Client's connect attempt failed. status: FERRY_E_TIMEOUT (no answer
 // within connect_timeout_ms), FERRY_E_NOT_FOUND (the host name did not
 // resolve), FERRY_E_NOT_CONNECTED (refused, unreachable, ...). `why` is the

@@ -35,6 +35,7 @@ struct RequestState {
   uint64_t conn_id = 0;
   uint32_t code = 0;
   bool oneway = false;
+  uint64_t peek_hint = 0;  // ServerOptions::on_peek's word for this request
 };
 }  // namespace detail
 
@@ -71,6 +72,8 @@ class Request {
   uint64_t request_id() const { return s_ ? s_->request_id : 0; }
   uint64_t conn_id() const { return s_ ? s_->conn_id : 0; }
   bool oneway() const { return s_ && s_->oneway; }
+  // What ServerOptions::on_peek returned for this request (0: not peeked).
+  uint64_t peek_hint() const { return s_ ? s_->peek_hint : 0; }
   bool valid() const { return s_ != nullptr; }
   std::span<const uint8_t> payload() const { return s_ ? s_->payload : std::span<const uint8_t>(); }
   std::span<const uint8_t> attachment() const {
