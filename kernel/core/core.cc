@@ -100,9 +100,10 @@ void Core::stop() {
     Pending p = pending_.take_front();
     complete(p, FERRY_E_FLUSH_TIMEOUT, "broker shutting down: stored, durability not confirmed");
   }
-  HeldPulls<PullJob>::Taken held;
-  held_.take_all(&held);
-  for (auto& job : held) finish_pull(std::move(job), FERRY_OK, nullptr, "");
+  for (auto& [key, job] : held_) {
+    finish_pull(std::move(job), FERRY_OK, nullptr, "");
+  }
+  held_.clear();
 }
 
 void Core::handle(RequestPtr req) {
@@ -280,11 +281,13 @@ void Core::sweep_clients() {
 
 void Core::on_connection_closed(uint64_t conn_id) {
   notify_membership(clients_.connection_closed(conn_id));
-  // Held pulls of that connection cannot be answered; drop them now (its
-  // own list: the close costs what the connection holds).
-  HeldPulls<PullJob>::Taken dropped;
-  held_.take_conn(conn_id, &dropped);
-  dropped.clear();
+  // Held pulls of that connection cannot be answered; drop them now.
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second->req->conn_id() == conn_id)
+      it = held_.erase(it);
+    else
+      ++it;
+  }
   forget_chains(conn_id);
 }
 

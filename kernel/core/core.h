@@ -39,7 +39,6 @@
 #include "env.h"
 #include "fifo_ring.h"
 #include "filter_set.h"
-#include "held_pulls.h"
 #include "message_edit.h"
 #include "message_id.h"
 #include "offset_store.h"
@@ -132,7 +131,6 @@ class Core {
   const ClientTable& clients() const { return clients_; }
   const CoreCounters& counters() const { return counters_; }
   size_t held_pulls() const;
-  size_t pull_chains() const { return chains_.size(); }
   // The loop's turn made records visible and consumers pull: the storage
   // dispatches them on this thread when it can (storage.h, dispatch_inline)
   // and the held pulls they wake are answered here, in this turn (a pull
@@ -341,13 +339,11 @@ class Core {
   // turn — sync senders, big batches — gains nothing from waiting).
   uint32_t turn_count_ = 0, last_turn_count_ = 0;
 
-  // long polls by queue key hash and by connection (held_pulls.h)
-  HeldPulls<PullJob> held_;
+  // long polls by queue key hash (a collision only costs a spurious re-read)
+  std::unordered_multimap<uint64_t, std::unique_ptr<PullJob>> held_;
   // Chains by hash of (connection, group, topic, queue): only connections
   // that sent a chained pull have entries; erased when they close.
   std::unordered_multimap<uint64_t, std::unique_ptr<PullChain>> chains_;
-  // The same chains by connection: a close forgets what that connection has.
-  std::unordered_map<uint64_t, std::vector<PullChain*>> chains_of_conn_;
 
   // dispatcher -> loop hand-off
   std::mutex dispatch_mu_;

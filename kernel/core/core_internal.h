@@ -52,9 +52,6 @@ struct Core::PullJob {
   uint64_t chain_hash = 0;
   const void* chain = nullptr;  // identity only, never dereferenced unchecked
   uint64_t hold_ms = 0;  // a Follows pull's hold starts when it is read
-  // While held (HeldPulls): its connection's list of held pulls, its place there.
-  std::vector<PullJob*>* held_list = nullptr;
-  size_t held_slot = 0;
 };
 
 // One connection's chain of pulls on a group/topic/queue (pull_chain.cc).

@@ -95,14 +95,18 @@ void Core::handle_pull(RequestPtr req) {
     std::deque<std::unique_ptr<PullJob>> behind;
     if (PullChain* c = find_chain(job->req->conn_id(), group, job->topic, job->queue_id, false))
       behind = restart_chain(*c);
-    HeldPulls<PullJob>::Taken old;
-    held_.take_key_if(
-        job->key,
-        [&](const PullJob& h) {
-          return h.req->conn_id() == job->req->conn_id() && h.topic == job->topic &&
-                 h.queue_id == job->queue_id && sv(h.payload->consumer_group()) == group;
-        },
-        &old);
+    std::vector<std::unique_ptr<PullJob>> old;
+    auto [from, to] = held_.equal_range(job->key);
+    for (auto it = from; it != to;) {
+      const PullJob& h = *it->second;
+      if (h.req->conn_id() == job->req->conn_id() && h.topic == job->topic && h.queue_id == job->queue_id &&
+          sv(h.payload->consumer_group()) == group) {
+        old.push_back(std::move(it->second));
+        it = held_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (auto& h : old) finish_pull(std::move(h), FERRY_OK, nullptr, {});  // NO_NEW_MESSAGE at its offset
     for (auto& h : behind) finish_pull(std::move(h), FERRY_OK, nullptr, {});
   }
@@ -224,15 +228,22 @@ void Core::park(std::unique_ptr<PullJob> job) {
     return pull_answered(*job, false, 0);
   }
   ++counters_.pulls_held;
-  const uint64_t conn = job->req->conn_id();
-  held_.add(std::move(job), conn);
+  uint64_t key = job->key;
+  held_.emplace(key, std::move(job));
 }
 
 void Core::expire_held() {
   if (held_.empty()) return;
   uint64_t now = env_.monotonic_ms();
-  HeldPulls<PullJob>::Taken due;
-  held_.take_if([now](const PullJob& j) { return j.deadline_ms <= now; }, &due);
+  std::vector<std::unique_ptr<PullJob>> due;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second->deadline_ms <= now) {
+      due.push_back(std::move(it->second));
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   // One last read: a message may have become visible without a dispatch.
   for (auto& job : due) {
     job->deadline_ms = 0;
@@ -243,8 +254,15 @@ void Core::expire_held() {
 // A deleted topic gets no more dispatches: its held pulls are answered now,
 // not left to time out. Deleting is rare, so the whole table is scanned.
 void Core::fail_held_pulls(std::string_view topic) {
-  HeldPulls<PullJob>::Taken gone;
-  held_.take_if([topic](const PullJob& j) { return j.topic == topic; }, &gone);
+  std::vector<std::unique_ptr<PullJob>> gone;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second->topic == topic) {
+      gone.push_back(std::move(it->second));
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (auto& job : gone) {
     respond_error(*job->req, FERRY_E_TOPIC_NOT_FOUND,
                   "topic '" + std::string(topic) + "' was deleted while this pull was held");
@@ -320,8 +338,12 @@ void Core::drain_dispatched() {
     keys.clear();
     return;
   }
-  HeldPulls<PullJob>::Taken woken;
-  for (uint64_t key : keys) self->held_.take_key(key, &woken);
+  std::vector<std::unique_ptr<PullJob>> woken;
+  for (uint64_t key : keys) {
+    auto [b, e] = self->held_.equal_range(key);
+    for (auto it = b; it != e; ++it) woken.push_back(std::move(it->second));
+    self->held_.erase(b, e);
+  }
   keys.clear();
   for (auto& job : woken) {
     ++self->counters_.pulls_woken;

@@ -41,7 +41,6 @@ Core::PullChain* Core::find_chain(uint64_t conn_id, std::string_view group, std:
   c->group = group;
   c->topic = topic;
   c->queue_id = queue_id;
-  chains_of_conn_[conn_id].push_back(c.get());
   return chains_.emplace(h, std::move(c))->second.get();
 }
 
@@ -135,20 +134,15 @@ void Core::pull_answered(PullJob& job, bool ok, uint64_t next_offset) {
   }
 }
 
-// A closed connection's chains go with it (its held pulls are dropped too),
-// found through its own list: the close costs what the connection has.
+// A closed connection's chains go with it (its held pulls are dropped too).
 void Core::forget_chains(uint64_t conn_id) {
-  auto mine = chains_of_conn_.find(conn_id);
-  if (mine == chains_of_conn_.end()) return;
-  for (const PullChain* c : mine->second) {
-    auto [b, e] = chains_.equal_range(c->hash);
-    for (auto it = b; it != e; ++it) {
-      if (it->second.get() != c) continue;
-      chains_.erase(it);
-      break;
-    }
+  if (chains_.empty()) return;
+  for (auto it = chains_.begin(); it != chains_.end();) {
+    if (it->second->conn_id == conn_id)
+      it = chains_.erase(it);
+    else
+      ++it;
   }
-  chains_of_conn_.erase(mine);
 }
 
 }  // namespace ferry::core

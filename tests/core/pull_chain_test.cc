@@ -166,44 +166,6 @@ TEST_F(PullChainTest, ClosedConnectionForgetsItsChains) {
   EXPECT_FALSE(next->answered);
 }
 
-// A close drops exactly that connection's chains and held pulls (found
-// through its own lists, Core::forget_chains / HeldPulls::take_conn); the
-// other connections' stay and are answered as before.
-TEST_F(PullChainTest, ClosedConnectionDropsExactlyItsOwnChainsAndHeldPulls) {
-  auto pull_q = [&](fb::PullChain kind, int32_t queue, uint64_t conn) {
-    return call(FERRY_CODE_PULL_MESSAGE, chained(kind, 0, 5000, false, 32, queue), {}, conn);
-  };
-  std::vector<std::shared_ptr<Answer>> mine, theirs;
-  for (int32_t q : {0, 1}) {
-    mine.push_back(pull_q(fb::PullChain::Head, q, 1));
-    mine.push_back(pull_q(fb::PullChain::Follows, q, 1));
-    theirs.push_back(pull_q(fb::PullChain::Head, q, 2));
-    theirs.push_back(pull_q(fb::PullChain::Follows, q, 2));
-  }
-  auto plain_mine = call(FERRY_CODE_PULL_MESSAGE, pull_request("T", 1, 0, 5000), {}, 1);
-  auto plain_theirs = call(FERRY_CODE_PULL_MESSAGE, pull_request("T", 1, 0, 5000), {}, 3);
-  EXPECT_EQ(core_->held_pulls(), 6u) << "4 heads and 2 plain pulls held; the follows wait";
-  EXPECT_EQ(core_->pull_chains(), 4u);
-  core_->on_connection_closed(1);
-  EXPECT_EQ(core_->held_pulls(), 3u);
-  EXPECT_EQ(core_->pull_chains(), 2u);
-  core_->on_connection_closed(1);  // again: nothing left of it
-  core_->on_connection_closed(9);  // a connection that held nothing
-  EXPECT_EQ(core_->held_pulls(), 3u);
-  EXPECT_EQ(core_->pull_chains(), 2u);
-  store({"a"});  // queue 0 of T (the fixture's send picks it)
-  for (const auto& a : mine) EXPECT_FALSE(a->answered);
-  EXPECT_FALSE(plain_mine->answered);
-  EXPECT_TRUE(theirs[0]->answered) << "the other connection's head on queue 0";
-  auto after = pull_q(fb::PullChain::Follows, 0, 1);
-  ASSERT_TRUE(after->answered);
-  EXPECT_EQ(after->status, FERRY_E_STATE) << "the chain went with the connection";
-  core_->on_connection_closed(2);
-  core_->on_connection_closed(3);
-  EXPECT_EQ(core_->held_pulls(), 0u);
-  EXPECT_EQ(core_->pull_chains(), 0u);
-}
-
 TEST_F(PullChainTest, ChainedPullsDoNotCommitAndPlainPullsAreUntouched) {
   store({"a", "b"});
   auto plain = call(FERRY_CODE_PULL_MESSAGE, pull_request("T", 0, 0));
