@@ -92,6 +92,36 @@ TEST(SegmentPrefill, TheNextSegmentIsWrittenBeforeTheWriterRollsIntoIt) {
   EXPECT_FALSE(h.logged("pre-fill"));
 }
 
+TEST(SegmentPrefill, AWriterThatOutranTheFillFindsItsOwnSegmentFilledNext) {
+  // A burst through several segments outruns the fill's paced write-back:
+  // the writer rolls past the segment after the one being filled. When that
+  // fill ends, the head's segment (not the one after it) is filled next,
+  // ahead of the writer; skipped, the writer met holes for a whole segment.
+  Harness h;
+  prefill_options(h, true);
+  h.open_ok();
+  std::vector<std::string> want;
+  append_until(h, 6 * h.opt.segment_size + (64 << 10), &want);
+  const uint64_t head = h.store->write_offset() / h.opt.segment_size * h.opt.segment_size;
+  // Idle writer: the head's rest past the gap the fill keeps above the
+  // writer (its last page is data, not a hole), then the next segment.
+  const std::string head_path = h.segment_path(head);
+  const off_t last = static_cast<off_t>(h.opt.segment_size) - 4096;
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        int fd = ::open(head_path.c_str(), O_RDONLY);
+        off_t d = fd < 0 ? -1 : ::lseek(fd, last, SEEK_DATA);
+        if (fd >= 0) ::close(fd);
+        return d == last;
+      },
+      std::chrono::seconds(10)))
+      << data_bytes(head_path);
+  EXPECT_TRUE(filled(h, head + h.opt.segment_size)) << data_bytes(h.segment_path(head + h.opt.segment_size));
+  ASSERT_TRUE(h.wait_dispatched(h.store->write_offset()));
+  EXPECT_TRUE(same_bodies(read_all(h), want));
+  EXPECT_FALSE(h.logged("pre-fill"));
+}
+
 TEST(SegmentPrefill, OffLeavesTheNextSegmentSparse) {
   Harness h;
   prefill_options(h, false);

@@ -533,7 +533,20 @@ void CommitLog::allocator_loop() {
         lk.lock();
         if (!more) {
           fill_seg_.reset();
-          if (next_ && next_->base() > seg->base()) start_fill(next_);
+          // The writer may have rolled past the segment after this one
+          // while this fill ran (a burst outran it): that segment is the
+          // head's now, unfilled, and next_ is the one after it. Fill the
+          // head's rest first, ahead of the writer; skipping it left the
+          // writer a whole segment of holes to allocate and the pre-fault
+          // thread its read-ahead to zero (~0.35 of a core here), and
+          // workload 6 a p99 of 24-66 ms late in compare.sh
+          // (docs/benchmarks.md, "Session 18 (background)").
+          SegmentPtr head = pin(write_offset());
+          if (head && head->base() > seg->base()) {
+            start_fill(head);
+          } else if (next_ && next_->base() > seg->base()) {
+            start_fill(next_);
+          }
         }
         continue;
       }
