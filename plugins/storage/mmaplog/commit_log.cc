@@ -269,6 +269,7 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
   // it).
   fill_claimed_ = pos;
   fill_floor_.store(pos);
+  fill_started_base_ = active_->base();  // filled, being filled below, or left as it is
   if (fills() && (names_empty || refill)) start_fill(active_);
   if (fills() && names_empty) filled_ = prefill_first(active_);
   return FERRY_OK;
@@ -493,7 +494,9 @@ void CommitLog::allocator_loop() {
         next_ = std::move(s);
         // One fill at a time: one still going on in the active segment
         // (ahead of the writer) finishes first, then moves here.
-        if (fills() && !fill_seg_) start_fill(next_);
+        if (fills() && !fill_seg_) {
+          if (SegmentPtr f = next_fill()) start_fill(f);
+        }
       } else {
         alloc_error_ = err;
         failed_base_ = base;  // the writer creates it itself and reports
@@ -533,20 +536,7 @@ void CommitLog::allocator_loop() {
         lk.lock();
         if (!more) {
           fill_seg_.reset();
-          // The writer may have rolled past the segment after this one
-          // while this fill ran (a burst outran it): that segment is the
-          // head's now, unfilled, and next_ is the one after it. Fill the
-          // head's rest first, ahead of the writer; skipping it left the
-          // writer a whole segment of holes to allocate and the pre-fault
-          // thread its read-ahead to zero (~0.35 of a core here), and
-          // workload 6 a p99 of 24-66 ms late in compare.sh
-          // (docs/benchmarks.md, "Session 18 (background)").
-          SegmentPtr head = pin(write_offset());
-          if (head && head->base() > seg->base()) {
-            start_fill(head);
-          } else if (next_ && next_->base() > seg->base()) {
-            start_fill(next_);
-          }
+          if (SegmentPtr f = next_fill()) start_fill(f);
         }
         continue;
       }
@@ -571,7 +561,23 @@ constexpr uint64_t kFillGap = 512 << 10;
 
 bool CommitLog::fills() const { return opt_.segment_prefill && opt_.write_mode == WriteMode::Pwrite; }
 
+// The writer may have rolled past the segment after the one being filled
+// while that fill ran (a burst outran it), or into a segment it had to
+// create itself (the allocator was late): that segment is the head's now,
+// and unfilled. Fill it first, ahead of the writer; skipped for next_, it
+// left the writer a whole segment of holes to allocate and the pre-fault
+// thread its read-ahead to zero (~0.35 of a core here), and workload 6 a
+// p99 of 24-66 ms late in compare.sh (docs/benchmarks.md, "Session 18
+// (background)"). Fills begin in segment order, so "begun" is one base.
+SegmentPtr CommitLog::next_fill() {
+  SegmentPtr head = pin(write_offset());
+  if (head && head->base() > fill_started_base_) return head;
+  if (next_ && next_->base() > fill_started_base_) return next_;
+  return nullptr;
+}
+
 void CommitLog::start_fill(const SegmentPtr& seg) {
+  fill_started_base_ = std::max(fill_started_base_, seg->base());
   fill_seg_ = seg;
   filled_ = 0;
   fill_from_w_ = write_offset();

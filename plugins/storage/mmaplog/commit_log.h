@@ -149,6 +149,9 @@ class CommitLog {
   // Pre-fault thread: fill `seg` from its start (pieces below fill_floor_ are
   // skipped).
   void start_fill(const SegmentPtr& seg);
+  // [pre-fault thread, alloc_mu_ held] The first of the writer's segment
+  // and next_ whose fill has not begun, or null.
+  SegmentPtr next_fill();
   // open(), a brand-new log (segment_prefill): zero-write the first 16 MiB
   // of its first segment and fdatasync, before any append. Returns the
   // bytes written (less after a write error, logged).
@@ -229,6 +232,7 @@ class CommitLog {
   SegmentPtr fill_seg_;                  // pre-fault thread: the segment being filled
   uint64_t filled_ = 0;                  // pre-fault thread: fill_seg_ zero-written (or skipped) below this
   uint64_t fill_from_w_ = 0;             // pre-fault thread: write_offset() when fill_seg_'s fill began
+  uint64_t fill_started_base_ = 0;       // pre-fault thread: base of the last segment whose fill began
   uint64_t fill_back_[2] = {UINT64_MAX, UINT64_MAX};  // pre-fault thread: the last two pieces (write-back in flight)
   bool fill_idle_ = false;               // pre-fault thread: no append since fill_idle_at_
   uint64_t fill_idle_at_ = 0;
