@@ -109,9 +109,10 @@ TEST(Backpressure, InflightCapStopsReadingUntilAnswersDrain) {
   size_t answered = 0;
   while (answered < 50) {
     if (!wait_until([&] { return s.held_count() > 0; }, 5s)) break;
-    const size_t n = s.held_count();
-    s.answer_held(FERRY_OK);
-    answered += n;
+    // Counted by what was answered: a request held between a held_count()
+    // and the answer is answered too (counting held_count() lost it under
+    // load: 49 of 50 in a CI run).
+    answered += s.answer_held(FERRY_OK);
     EXPECT_LE(s.stats().requests_dispatched, answered + 8);
   }
   EXPECT_EQ(answered, 50u);

@@ -98,13 +98,14 @@ size_t ServerHarness::held_count() {
   return held_.size();
 }
 
-void ServerHarness::answer_held(ferry_status status) {
+size_t ServerHarness::answer_held(ferry_status status) {
   std::vector<Request> held;
   {
     std::lock_guard lock(held_mu_);
     held.swap(held_);
   }
   for (auto& r : held) r.respond(status, {}, r.payload());
+  return held.size();
 }
 
 bool ServerHarness::stop(std::chrono::milliseconds timeout) {

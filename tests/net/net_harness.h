@@ -50,7 +50,9 @@ class ServerHarness {
   ServerStats stats();
   // Requests received with kHold, in order.
   size_t held_count();
-  void answer_held(ferry_status status);
+  // Answers every request held now; returns how many (more may have been
+  // held since a held_count() just before).
+  size_t answer_held(ferry_status status);
   // Graceful shutdown; true when it completed within `timeout` and the loop
   // ended clean.
   bool stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
