@@ -92,5 +92,31 @@ TEST(SdkSendEncoder, ABatchIsBuiltAndTheNextSingleSendStillMatchesAFreshBuild) {
   EXPECT_EQ(single, fresh(again, "U", "G", 3));
 }
 
+// Client-side batching encodes its members' messages where they are
+// (pointers): the bytes must be what encode() makes of the same messages.
+TEST(SdkSendEncoder, ABatchOfPointersEqualsTheBatchOfValues) {
+  std::vector<WireMessage> three{msg("UNIQ_KEY\x01" "A\x02", 0, 11, 1024), msg("UNIQ_KEY\x01" "BB\x02", 4, 12, 7),
+                                 msg("", 1, 13, 0)};
+  std::vector<const WireMessage*> ptrs{&three[0], &three[1], &three[2]};
+  SendEncoder e;
+  std::vector<WireMessage> one{msg("K\x01V\x02", 0, 10, 5)};
+  e.encode(one, "T", "G", 1);  // a template remembered: the batch must not use it
+  auto b = e.encode_batch(ptrs, "T", "G", 2);
+  EXPECT_FALSE(e.last_patched());
+  std::vector<uint8_t> got(b.begin(), b.end());
+  EXPECT_EQ(got, fresh(three, "T", "G", 2));
+  auto d = read_core<fbc::SendRequest>(b);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->messages()->size(), 3u);
+  EXPECT_EQ(d->messages()->Get(0)->body_length(), 1024u);
+  EXPECT_EQ(d->messages()->Get(1)->flag(), 4);
+  // A batch of one pointer is still a batch request built (not patched).
+  std::vector<const WireMessage*> lone{&three[1]};
+  auto l = e.encode_batch(lone, "T", "G", 3);
+  EXPECT_FALSE(e.last_patched());
+  std::vector<uint8_t> lone_bytes(l.begin(), l.end());
+  EXPECT_EQ(lone_bytes, fresh({three[1]}, "T", "G", 3));
+}
+
 }  // namespace
 }  // namespace ferry::sdk

@@ -131,7 +131,16 @@ TEST_F(CppBroker, BatchedAsyncSendsEachGetTheirOwnResultInQueueOrder) {
     }
     last[qo.first] = qo.second;
   }
-  EXPECT_EQ(read_n(topic, 300).size(), 300u);
+  // Each stored body is the one sent with the result it got: a batch's
+  // bodies travel as its members' own buffers (one slice each), so a body
+  // in the wrong place or of the wrong length would show here.
+  std::map<std::pair<int32_t, int64_t>, std::string> stored;
+  for (const auto& [body, q, off] : read_n(topic, 300)) stored[{q, off}] = body;
+  EXPECT_EQ(stored.size(), 300u);
+  for (const auto& [i, qo] : where) {
+    const std::string& body = stored[qo];
+    EXPECT_EQ(body, "batched " + std::to_string(i)) << i;
+  }
 }
 
 TEST_F(CppBroker, OnewaySendsArrive) {

@@ -61,11 +61,12 @@ struct SendOp {
   std::function<void(Error, const std::shared_ptr<SendOp>&)> done;
   Promise<bool> sync_done;  // a sync sender waits here; it then reads `out`
   // Client-side batching: a single async send may wait to join others of
-  // its topic (batchable); the batch op carries them (members) and gets
-  // one result per message (results).
+  // its topic (batchable); the batch op carries them (members: their
+  // messages and bodies stay in their ops; the batch op's own msgs and
+  // bodies are unused), and its answer writes each member's own result.
   bool batchable = false;
   std::vector<std::shared_ptr<SendOp>> members;
-  std::vector<Outcome> results;
+  size_t results_n = 0;  // members whose result the answer held
   // Async sends: the user's callback, kept in the op so `done` captures
   // only the producer (no allocation for it).
   ferry_send_cb async_cb = nullptr;
@@ -106,7 +107,7 @@ struct SendOp {
     done = nullptr;
     sync_done.reset();
     members.clear();
-    results.clear();
+    results_n = 0;
     async_cb = nullptr;
     async_ud = nullptr;
     target = nullptr;
@@ -284,6 +285,8 @@ struct ferry_producer : Handle {
   // reused SendRequest encoder
   std::map<std::string, Pending> pending;
   SendEncoder send_encoder;  // [loop]
+  std::vector<ferry_slice> slice_scratch;  // [loop] a batch attempt's body slices
+  std::vector<const WireMessage*> wire_scratch;  // [loop] and its members' messages
 
   void run(std::shared_ptr<SendOp> op);
   // [loop] Client-side batching: queue a batchable op; flush a topic's
@@ -331,10 +334,19 @@ void release_bodies(void* ctx) {
   if (--op->attach_refs == 0) op->attach_keep.reset();  // may recycle the op
 }
 
-net::Attachment bodies_attachment(const std::shared_ptr<SendOp>& op) {
+// A batch op's bodies are its members' own buffers, borrowed as one slice
+// each (the transport writes them with writev): the batch never copies them
+// again. The members stay alive with the batch op (op->members, cleared by
+// recycle()), so attach_keep covers them too. scratch: the loop's reused
+// slice array (the attachment copies it).
+net::Attachment bodies_attachment(const std::shared_ptr<SendOp>& op, std::vector<ferry_slice>& scratch) {
   if (op->attach_refs++ == 0) op->attach_keep = op;
-  return net::Attachment::borrow(std::span<const uint8_t>(op->bodies.data(), op->bodies.size()), &release_bodies,
-                                 op.get());
+  if (op->members.empty())
+    return net::Attachment::borrow(std::span<const uint8_t>(op->bodies.data(), op->bodies.size()), &release_bodies,
+                                   op.get());
+  scratch.clear();
+  for (const auto& m : op->members) scratch.push_back(ferry_slice{m->bodies.data(), m->bodies.size()});
+  return net::Attachment::borrow(scratch.data(), scratch.size(), &release_bodies, op.get());
 }
 
 Error no_writable_queue(const std::string& topic) {
@@ -440,8 +452,12 @@ void ferry_producer::enqueue(std::shared_ptr<SendOp> op) {
     op->batchable = false;
     return run(std::move(op));
   }
-  std::string topic = op->topic;
-  Pending& q = pending[topic];
+  // Found without copying the name (a copy only when the topic is new);
+  // the map's key is stable for the flush below and the scheduled one.
+  auto it = pending.find(op->topic);
+  if (it == pending.end()) it = pending.emplace(op->topic, Pending{}).first;
+  const std::string& topic = it->first;
+  Pending& q = it->second;
   q.bytes += op->bodies.size();
   q.ops.push_back(std::move(op));
   if (q.ops.size() >= s.async_batch_max_messages || q.bytes >= s.async_batch_max_bytes) return flush_now(q, topic);
@@ -475,36 +491,29 @@ void ferry_producer::flush_now(Pending& q, const std::string& topic) {
   auto batch = this->ops->acquire();
   batch->topic = topic;
   batch->handle = ops[0]->handle;
-  size_t total = 0;
-  for (const auto& m : ops) total += m->bodies.size();
-  batch->bodies.reserve(total);
+  // The members' messages stay in their ops: the batch op's own msgs are
+  // not used (attempt encodes the members', bodies_attachment borrows their
+  // bodies), so no message or body is copied and no op's vectors change
+  // size (resizing a pooled op's msgs freed and allocated their strings).
   batch->deadline = ops[0]->deadline;
-  batch->msgs.resize(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) {
-    const auto& m = ops[i];
-    batch->msgs[i] = m->msgs[0];
-    batch->bodies.insert(batch->bodies.end(), m->bodies.begin(), m->bodies.end());
-    batch->deadline = std::min(batch->deadline, m->deadline);
-  }
+  for (const auto& m : ops) batch->deadline = std::min(batch->deadline, m->deadline);
   batch->out.uniq_key = ops[0]->out.uniq_key;
   batch->members = std::move(ops);
   batch->done = [this](Error e, const std::shared_ptr<SendOp>& b) {
     const Outcome& o = b->out;
-    // Each member gets its own result: its message's queue offset and id.
+    // Each member has its own result (take_answer wrote its queue, offset
+    // and offset id); the members stay in the batch until it is recycled
+    // (the transport may still hold their bodies).
     for (size_t i = 0; i < b->members.size(); ++i) {
       auto& m = b->members[i];
-      if (e.ok() && i < b->results.size()) {
-        m->out = b->results[i];
-        m->out.uniq_key = m->msgs[0].uniq;
-        m->out.attempts = o.attempts;
+      m->out.attempts = o.attempts;  // its uniq_key is build_op's
+      if (e.ok() && i < b->results_n) {
         finish(m, Error{});
       } else {
         m->out.broker = o.broker;
-        m->out.attempts = o.attempts;
         finish(m, e.ok() ? Error{FERRY_E_BAD_FRAME, "batch answer holds fewer results than messages"} : e);
       }
     }
-    b->members.clear();
   };
   run(std::move(batch));
 }
@@ -548,12 +557,19 @@ void ferry_producer::attempt(const std::shared_ptr<SendOp>& op, const SendRoute&
   Io::IfDown if_down = broker == op->last_failed_broker || backed_off(broker) ? Io::IfDown::kWait
                                                                             : Io::IfDown::kFail;
   ++op->out.attempts;
-  uint32_t code = op->msgs.size() > 1 ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
-  auto payload = send_encoder.encode(op->msgs, op->topic, s.group, qid);
+  uint32_t code = op->msgs.size() > 1 || !op->members.empty() ? FERRY_CODE_SEND_BATCH : FERRY_CODE_SEND_MESSAGE;
+  std::span<const uint8_t> payload;
+  if (op->members.empty()) {
+    payload = send_encoder.encode(op->msgs, op->topic, s.group, qid);
+  } else {
+    wire_scratch.clear();
+    for (const auto& m : op->members) wire_scratch.push_back(&m->msgs[0]);
+    payload = send_encoder.encode_batch(wire_scratch, op->topic, s.group, qid);
+  }
   op->target = target;
   op->target_qid = qid;
   op->answer_keep = op;  // the answer runs exactly once (request_broker), and moves it out
-  io->request_broker(q->broker, code, payload, bodies_attachment(op), static_cast<uint32_t>(op->deadline - now),
+  io->request_broker(q->broker, code, payload, bodies_attachment(op, slice_scratch), static_cast<uint32_t>(op->deadline - now),
                      op->oneway, AnswerFn{this, op.get()}, if_down);
 }
 
@@ -615,14 +631,21 @@ bool ferry_producer::take_answer(const std::shared_ptr<SendOp>& op, const std::s
       op->out.offset_msg_id.clear();
     }
     if (!op->members.empty()) {
-      op->results.reserve(d->results()->size());
-      for (const auto* x : *d->results()) {
-        Outcome o;
+      // Straight into each member's result (its recycled strings' capacity):
+      // no Outcome per member to allocate and copy again.
+      const auto* xs = d->results();
+      op->results_n = std::min<size_t>(xs->size(), op->members.size());
+      for (size_t i = 0; i < op->results_n; ++i) {
+        const auto* x = xs->Get(static_cast<flatbuffers::uoffset_t>(i));
+        Outcome& o = op->members[i]->out;
         o.broker = broker;
         o.queue_id = x->queue_id();
         o.queue_offset = static_cast<int64_t>(x->queue_offset());
-        o.offset_msg_id = str(x->offset_msg_id());
-        op->results.push_back(std::move(o));
+        if (const auto* id = x->offset_msg_id()) {
+          o.offset_msg_id.assign(id->data(), id->size());
+        } else {
+          o.offset_msg_id.clear();
+        }
       }
     }
     *e = Error{};

@@ -26,12 +26,25 @@ std::span<const uint8_t> SendEncoder::encode(std::span<const WireMessage> msgs, 
   return {tmpl_.bytes.data(), tmpl_.bytes.size()};
 }
 
-std::span<const uint8_t> SendEncoder::build(std::span<const WireMessage> msgs, std::string_view topic,
-                                            std::string_view group, int32_t queue_id) {
+namespace {
+const WireMessage& deref(const WireMessage& m) { return m; }
+const WireMessage& deref(const WireMessage* m) { return *m; }
+}  // namespace
+
+std::span<const uint8_t> SendEncoder::encode_batch(std::span<const WireMessage* const> msgs, std::string_view topic,
+                                                   std::string_view group, int32_t queue_id) {
+  last_patched_ = false;
+  return build(msgs, topic, group, queue_id);
+}
+
+template <typename Msgs>
+std::span<const uint8_t> SendEncoder::build(Msgs msgs, std::string_view topic, std::string_view group,
+                                            int32_t queue_id) {
   fbb_.Clear();
   fbb_.ForceDefaults(msgs.size() == 1);
   metas_.clear();
-  for (const auto& m : msgs) {
+  for (const auto& x : msgs) {
+    const WireMessage& m = deref(x);
     auto props = fbb_.CreateVector(reinterpret_cast<const uint8_t*>(m.props.data()), m.props.size());
     metas_.push_back(fbc::CreateMessageMeta(fbb_, queue_id, m.flag, 0, props, m.born_ms, m.body_len, 0));
   }

@@ -36,12 +36,17 @@ class SendEncoder {
   std::span<const uint8_t> encode(std::span<const WireMessage> msgs, std::string_view topic,
                                   std::string_view group, int32_t queue_id);
 
+  // A batch whose messages live apart (client-side batching: each in its
+  // member op), built as encode() builds a batch: no copy of them first.
+  std::span<const uint8_t> encode_batch(std::span<const WireMessage* const> msgs, std::string_view topic,
+                                        std::string_view group, int32_t queue_id);
+
   // What the last encode did (tests): true when it patched the template.
   bool last_patched() const { return last_patched_; }
 
  private:
-  std::span<const uint8_t> build(std::span<const WireMessage> msgs, std::string_view topic,
-                                 std::string_view group, int32_t queue_id);
+  template <typename Msgs>  // a span of WireMessage or of pointers to them
+  std::span<const uint8_t> build(Msgs msgs, std::string_view topic, std::string_view group, int32_t queue_id);
   void remember(std::span<const uint8_t> built, size_t group_len, size_t topic_len, size_t props_len);
 
   flatbuffers::FlatBufferBuilder fbb_{1024};
