@@ -28,10 +28,10 @@ trap 'cleanup; rm -rf "$scratch"' EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 one() {  # one BUILD SETS
-  local bin sets=() kv
+  local bin setargs=() kv
   bin=$(cd "$1" && pwd)/bin
   IFS=, read -ra kvs <<<"${2:-}"
-  for kv in "${kvs[@]}"; do [[ -n $kv ]] && sets+=(--set "$kv"); done
+  for kv in "${kvs[@]}"; do [[ -n $kv ]] && setargs+=(--set "$kv"); done
   tmp=$(mktemp -d "$scratch/run.XXXXXX")
   start_row_ferryd "$bin" "$tmp" ""
   row_topics "$bin" W2 W3
@@ -41,7 +41,7 @@ one() {  # one BUILD SETS
     [[ $w == w3 ]] && c=4 t=W3
     s0=$(cpu_ticks "$fpid")
     /usr/bin/time -f "%U %S" -o "$tmp/$w.time" timeout -k 5 $((DUR + 30)) "$bin/ferry-bench" produce -n "$ns" \
-      --json --quiet -t $t -s 1024 -m async -w 256 -c $c -d "$DUR" "${sets[@]}" >"$tmp/$w.json" 2>"$tmp/$w.err"
+      --json --quiet -t $t -s 1024 -m async -w 256 -c $c -d "$DUR" "${setargs[@]}" >"$tmp/$w.json" 2>"$tmp/$w.err"
     echo $(($(cpu_ticks "$fpid") - s0)) >"$tmp/$w.srv"
   done
   python3 - "$tmp" <<'PY'
