@@ -2,7 +2,7 @@
 # The ack latency of compare.sh's workload-2 shape at a fixed rate, under
 # libferry settings and/or builds, alternated (what client-side batching
 # costs in latency below the peak): per round and LABEL:BUILD:SETS (as
-# batch_ab.sh), a fresh ferryd of BUILD (tools/compare/ferry_conf.sh),
+# peak_ab.sh), a fresh ferryd of BUILD (tools/compare/ferry_conf.sh),
 # topic W2 with 4 queues, then
 #   ferry-bench produce -s 1024 -m async -w 256 -c 1 --rate RATE -d DUR
 # Prints msgs/s and the ack p50 / p99 / p999 (ms) per run.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Pairs of fill_ab.sh rows (same output file, same round): medians of A and
+"""Pairs of peak_ab.sh rows (same output file, same round): medians of A and
 B, the paired B/A ratio's median and in how many pairs B was better.
-Usage: fill_ab_summary.py A_LABEL B_LABEL FILE...   (ratios are B / A)"""
+Usage: peak_ab_summary.py A_LABEL B_LABEL FILE...   (ratios are B / A)"""
 import re
 import statistics as st
 import sys
