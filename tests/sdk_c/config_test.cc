@@ -29,6 +29,9 @@ TEST(SdkConfig, BadValuesAreRefusedWithTheExpectedForm) {
   EXPECT_NE(nullptr, std::strstr(err, "busy_poll_us")) << err;
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "busy_poll_us", "-5", err, sizeof err));
   EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "busy_poll_us", "10000", err, sizeof err)) << err;
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "thread_policy", "idle", err, sizeof err));
+  EXPECT_NE(nullptr, std::strstr(err, "normal|batch")) << err;
+  EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "thread_policy", "batch", err, sizeof err)) << err;
   // Nothing was stored: the default is still there.
   char v[64];
   size_t need = 0;

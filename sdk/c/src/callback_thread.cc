@@ -4,7 +4,8 @@
 
 namespace ferry::sdk {
 
-Workers::Workers(size_t threads) {
+Workers::Workers(size_t threads, ThreadPolicy policy, std::function<void(int)> refused)
+    : policy_(policy), refused_(std::move(refused)) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
@@ -41,6 +42,7 @@ bool Workers::on_worker() const {
 
 void Workers::run() {
   ::pthread_setname_np(::pthread_self(), "ferry-callback");  // for top -H, perf, gdb
+  if (int err = apply_thread_policy(policy_); err != 0 && refused_ && !refusal_reported_.exchange(true)) refused_(err);
   for (;;) {
     Task t;
     {

@@ -58,6 +58,7 @@ const Key kKeys[] = {
     {"sync_io_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_direct", Kind::kBool, "true"},
     {"busy_poll_us", Kind::kUint, "0", 0, 10'000},
+    {"thread_policy", Kind::kChoice, "normal", 0, 0, "normal|batch"},
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
     {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
     {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
@@ -236,6 +237,8 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->sync_spin_us = u32("sync_spin_us");
   s->sync_io_spin_us = u32("sync_io_spin_us");
   s->busy_poll_us = u32("busy_poll_us");
+  s->thread_policy =
+      choice_index(*find_key("thread_policy"), get("thread_policy")) == 1 ? ThreadPolicy::kBatch : ThreadPolicy::kNormal;
   s->sync_direct = get("sync_direct") == "true";
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api_common.h"
+#include "thread_policy.h"
 
 struct ferry_config {
   std::map<std::string, std::string> values;  // only keys that were set
@@ -67,6 +68,9 @@ struct Settings {
   // loop (net::run_loop) and a sync send's direct-lane read wait this long
   // without blocking (0 = off).
   uint32_t busy_poll_us = 0;
+  // The scheduling policy of the I/O thread and the callback threads
+  // (thread_policy.h): kBatch = they do not preempt on wake-up.
+  ThreadPolicy thread_policy = ThreadPolicy::kNormal;
   // A sync send while the producer has nothing else in flight does its own
   // socket I/O on the caller's thread (DirectLane), with no hand-off to the
   // I/O thread and back.

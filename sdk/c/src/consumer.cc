@@ -136,7 +136,11 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
                            [this] { return subscription_fingerprint(subscriptions); });
   ferry_status st = start_threads(errbuf, errlen);
   if (st != FERRY_OK) return st;
-  if (kind_ != ConsumerKind::kPull) pool_ = std::make_unique<Workers>(s.consume_threads);
+  if (kind_ != ConsumerKind::kPull) {
+    Io* i = io.get();
+    pool_ = std::make_unique<Workers>(s.consume_threads, s.thread_policy,
+                                      [i](int err) { i->log_policy_refused("ferry-callback", err); });
+  }
   state = HandleState::kStarted;
   // First routes + heartbeat, so the brokers know this member before it
   // asks who the members are.

@@ -83,7 +83,9 @@ struct Handle {
     std::string why;
     ferry_status st = io->start(&why);
     if (st != FERRY_OK) return fail(errbuf, errlen, st, why);
-    callbacks = std::make_unique<Workers>(1);
+    Io* i = io.get();
+    callbacks = std::make_unique<Workers>(1, io->settings().thread_policy,
+                                          [i](int err) { i->log_policy_refused("ferry-callback", err); });
     return FERRY_OK;
   }
   bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }

@@ -4,6 +4,7 @@
 #include <ferry/namesrv_codes.h>
 
 #include <cstdio>
+#include <cstring>
 #include <algorithm>
 #include <deque>
 
@@ -153,6 +154,11 @@ void Io::log(ferry_log_level level, const std::string& text) const {
   std::fprintf(stderr, "ferry[%s] %s: %s\n", s_.client_id.c_str(), names[level], text.c_str());
 }
 
+void Io::log_policy_refused(const char* thread, int err) const {
+  log(FERRY_LOG_WARN, std::string("thread_policy=batch: the OS refused SCHED_BATCH for ") + thread + " (" +
+                          std::strerror(err) + "); it keeps the default policy");
+}
+
 ferry_status Io::start(std::string* why) {
   if (started_) {
     *why = "already started";
@@ -161,6 +167,7 @@ ferry_status Io::start(std::string* why) {
   loop_ = std::make_unique<net::LoopThread>(s_.busy_poll_us);
   started_ = true;
   loop_->run_sync([this] {
+    if (int err = apply_thread_policy(s_.thread_policy); err != 0) log_policy_refused("ferry-io", err);
     sweep_timer_ = std::make_unique<LoopTimer>(loop(), [this] { sweep_waiters(); });
     sweep_timer_->start(25, 25);
     refresh_timer_ = std::make_unique<LoopTimer>(loop(), [this] { refresh_routes(); });

@@ -88,6 +88,9 @@ class Io {
   // [loop] Shutting down: no new work should start.
   bool stopping() const { return stopping_; }
   void log(ferry_log_level level, const std::string& text) const;
+  // [any] The warning for a thread_policy the OS refused; the caller logs it
+  // once per thread kind.
+  void log_policy_refused(const char* thread, int err) const;
 
   // Handlers set before start().
   void set_server_request_handler(std::function<void(net::Request)> h) { server_handler_ = std::move(h); }
