@@ -22,19 +22,14 @@ ROUNDS=$1 RATE=$2 DUR=$3
 shift 3
 for ((r = 1; r <= ROUNDS; r++)); do
   for cfg in "$@"; do
-    label=${cfg%%:*} rest=${cfg#*:}
-    build=${rest%%:*} sets=${rest#*:}
-    [[ $sets == "$rest" ]] && sets=""
-    bin=$(cd "$build" && pwd)/bin
-    args=()
-    IFS=, read -ra kvs <<<"$sets"
-    for kv in "${kvs[@]}"; do [[ -n $kv ]] && args+=(--set "$kv"); done
+    parse_cfg "$cfg"
+    bin=$(cd "$cfg_build" && pwd)/bin
     tmp=$(mktemp -d /tmp/ferry-paced.XXXXXX)
     start_row_ferryd "$bin" "$tmp" ""
     row_topics "$bin" W2
     timeout -k 5 $((DUR + 30)) "$bin/ferry-bench" produce -n "$ns" --json --quiet -t W2 -s 1024 -m async -w 256 -c 1 \
-      --rate "$RATE" -d "$DUR" "${args[@]}" >"$tmp/p.json" 2>/dev/null
-    echo "$(date -u +%H:%M:%S) round $r $label: $(python3 -c '
+      --rate "$RATE" -d "$DUR" ${cfg_setargs[@]+"${cfg_setargs[@]}"} >"$tmp/p.json" 2>/dev/null
+    echo "$(date -u +%H:%M:%S) round $r $cfg_label: $(python3 -c '
 import json, sys
 try:
     j = json.load(open(sys.argv[1])); l = j["latency_ms"]

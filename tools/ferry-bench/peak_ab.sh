@@ -43,11 +43,9 @@ snap() {
   printf '__t\t%s\n' "$(date +%s%N)" >>"$2"
 }
 
-one() {  # one BUILD SETS
-  local bin setargs=() kv kvs
+one() {  # one BUILD [--set k=v ...] (for w2/w3)
+  local bin setargs=("${@:2}")
   bin=$(cd "$1" && pwd)/bin
-  IFS=, read -ra kvs <<<"${2:-}"
-  for kv in "${kvs[@]}"; do [[ -n $kv ]] && setargs+=(--set "$kv"); done
   tmp=$(mktemp -d "$scratch/run.XXXXXX")
   start_row_ferryd "$bin" "$tmp" ""
   row_topics "$bin" W2 W3 W5 W6
@@ -147,9 +145,7 @@ PY
 
 for ((r = 1; r <= ROUNDS; r++)); do
   for cfg in "$@"; do
-    label=${cfg%%:*} rest=${cfg#*:}
-    build=${rest%%:*} sets=${rest#*:}
-    [[ $sets == "$rest" ]] && sets=""
-    echo "$(date -u +%H:%M:%S) round $r $label: $(one "$build" "$sets")"
+    parse_cfg "$cfg"
+    echo "$(date -u +%H:%M:%S) round $r $cfg_label: $(one "$cfg_build" ${cfg_setargs[@]+"${cfg_setargs[@]}"})"
   done
 done

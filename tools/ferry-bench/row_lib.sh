@@ -43,3 +43,16 @@ cleanup() {
   if [[ -n $tmp && -z ${KEEP:-} ]]; then rm -rf "$tmp"; fi
   fpid="" tmp=""
 }
+
+# parse_cfg "LABEL:BUILD[:SETS]": sets cfg_label, cfg_build and cfg_setargs
+# (SETS: comma-separated libferry keys, as `ferry-bench produce --set k=v`
+# words; empty when there are none). peak_ab.sh and paced_ab.sh take these.
+# shellcheck disable=SC2034  # cfg_* are for the sourcing script
+parse_cfg() {
+  local rest=${1#*:} sets kv kvs
+  cfg_label=${1%%:*} cfg_build=${rest%%:*} sets=${rest#*:} cfg_setargs=()
+  [[ $sets == "$rest" ]] && sets=""
+  IFS=, read -ra kvs <<<"$sets"
+  for kv in ${kvs[@]+"${kvs[@]}"}; do [[ -n $kv ]] && cfg_setargs+=(--set "$kv"); done
+  return 0
+}
