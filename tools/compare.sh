@@ -4,7 +4,10 @@
 # Debian, builds Ferry and the load generators (tools/compare/), starts each
 # broker on 127.0.0.1 at free ports with its data in a temp dir and
 # persistence on, runs the 7 workloads of issue 7 with 1 KiB messages,
-# stops every process it started (by PID), and prints one table.
+# stops every process it started (by PID), and prints one table. The
+# systems take turns workload by workload (who goes first rotates), all
+# brokers up at once, a `sync` before every row: a minute the host steals
+# then lands on every system's row of that workload, not on one system.
 #
 #   scripts/locked tools/compare.sh            # the full run (runs <= 10 min once built)
 #   tools/compare.sh --quick --ferry-only      # smoke run of Ferry's path (ctest)
@@ -180,24 +183,57 @@ steal_ticks() {  # "steal total" of all CPUs from /proc/stat (total: user..steal
 # run_row W SYSTEM DURABILITY CLIENT SERVER_PID NAME CMD...
 # Runs one bounded client, its own CPU measured by bash's `time`, the
 # server's from /proc/<pid>/stat over the same interval, the host's steal
-# from /proc/stat over it too; appends a row.
+# from /proc/stat over it too, and the CPU of the brokers that idle during
+# the row (every system's broker is up at once); appends a row. First (not
+# timed) a `sync` and a settle, so no row pays for the dirty pages or the
+# leftover work of an earlier row, which with the systems interleaved would
+# be another system's.
 run_row() {
   local w=$1 sys=$2 dur=$3 client=$4 spid=$5 name=$6; shift 6
   check_budget "$name"
+  timeout 120 sync || log "sync before $name did not finish in 120 s"
+  settle "$name"
   log "workload $w: $sys ($client)"
   local t0 rc=0 TIMEFORMAT='%3U %3S %3R' bound=(timeout -k 5 120)
   declare -F "$1" >/dev/null && bound=()  # shell functions bound their own children
-  local s0; s0=$(steal_ticks)
-  t0=$(cpu_ticks "$spid")
+  local s0 o0 o1; s0=$(steal_ticks)
+  t0=$(cpu_ticks "$spid"); o0=$(idle_ticks "$spid")
   { time "${bound[@]}" "$@" >"$res/$name.json" 2>"$res/$name.err"; } 2>"$res/$name.time" || rc=$?
-  local t1 s1; t1=$(cpu_ticks "$spid"); s1=$(steal_ticks)
+  local t1 s1; t1=$(cpu_ticks "$spid"); o1=$(idle_ticks "$spid"); s1=$(steal_ticks)
   if ((rc != 0)); then
     log "workload $w $sys exited $rc: $(tail -n 3 "$res/$name.err" | tr '\n' ' ')"
     failures=$((failures + 1))
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$dur" "$client" "$name" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$dur" "$client" "$name" \
     "$(awk '{ print $1 + $2, $3 }' "$res/$name.time")" "$((t1 - t0))" \
-    "$(echo "$s0 $s1" | awk '{ print $3 - $1, $4 - $2 }')" >>"$res/rows.tsv"
+    "$(echo "$s0 $s1" | awk '{ print $3 - $1, $4 - $2 }')" "$((o1 - o0))" >>"$res/rows.tsv"
+}
+# settle NAME: wait (at most 10 s) until the brokers together use under 5 %
+# of a core over 0.2 s, so no row starts while another system's broker still
+# works off the previous row (a backlog, a fill ahead, a flush).
+settle() {
+  local i a b
+  for ((i = 0; i < 50; i++)); do
+    a=$(brokers_ns); sleep 0.2; b=$(brokers_ns)
+    ((b - a < 10000000)) && return 0
+  done
+  log "brokers still busy 10 s before $1 ($(((b - a) / 2000000)) % of a core)"
+}
+brokers_ns() {  # on-CPU ns of every thread of every broker we started
+  local p sum=0 t
+  for p in "${pids[@]}"; do
+    for t in /proc/"$p"/task/*/schedstat; do
+      [[ -r $t ]] && sum=$((sum + $(cut -d' ' -f1 "$t" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$sum"
+}
+idle_ticks() {  # idle_ticks PID: CPU ticks of every broker we started but PID
+  local p sum=0
+  for p in "${pids[@]}"; do
+    [[ $p == "$1" ]] || sum=$((sum + $(cpu_ticks "$p")))
+  done
+  echo "$sum"
 }
 failures=0
 : >"$res/rows.tsv"
@@ -212,6 +248,7 @@ failures=0
   echo "producer_set $producer_set"
   echo "busy_poll_us $busy_poll"
   echo "w6_runs $w6_runs"
+  ((ferry_only)) || echo "order interleaved"
   echo "steal_start $(steal_ticks)"
 } >"$res/meta.txt"
 # The added time, so the 10-minute bound stays visible: a Ferry w6 run is
@@ -225,7 +262,11 @@ bench=("$bin/ferry-bench")
 run_row 1 "loopback ping-pong" "-" "1 conn, 1 KiB req, 64 B answer" 0 w1.pingpong \
   "$bin/compare-pingpong" -s $SIZE -d $D
 
-# -------------------------------------------------------------------- Ferry
+# ----------------------------------------------------------------- brokers
+# Every system's broker runs for the whole of workloads 1-3 and 5-7, and the
+# systems take turns workload by workload, the first of a turn rotating, so
+# a minute the host steals lands on every system's row of that workload, not
+# on one system's block (benchmarks.md "Session 20 (interleave)").
 # shellcheck source=tools/compare/ferry_conf.sh
 source "$here/tools/compare/ferry_conf.sh"
 ferry_pid=0 ferry_ns="" ferry_busy_poll=0
@@ -247,40 +288,122 @@ start_ferry() {  # start_ferry FLUSH_LIBRARY NAME TOPIC...  (ferry_busy_poll: it
   for t in "$@"; do wait_for 30 "route of $t" "$bin/ferryctl" -n "$ferry_ns" --timeout 500 topic route "$t"; done
 }
 fb_produce() { timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --quiet -s $SIZE "$@"; }
+start_nats() {
+  nport=$(free_port)
+  mkdir -p "$tmp/nats"
+  nats-server -a 127.0.0.1 -p "$nport" -js -sd "$tmp/nats" >"$tmp/nats/nats.log" 2>&1 &
+  nats_pid=$!
+  pids+=("$nats_pid")
+  wait_for 20 "nats-server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$nport"
+}
+nats() { timeout -k 5 120 "$bin/compare-nats" --port "$nport" -s $SIZE "$@"; }
+start_redis() {  # start_redis FSYNC_POLICY
+  rport=$(free_port)
+  mkdir -p "$tmp/redis-$1"
+  redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/redis-$1" --appendonly yes \
+    --appendfsync "$1" --save "" --daemonize no --protected-mode yes >"$tmp/redis-$1/redis.log" 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  wait_for 20 "redis-server ($1)" bash -c "redis-cli -p $rport ping | grep -q PONG"
+}
+redis() { timeout -k 5 120 "$bin/compare-redis" --port "$rport" -s $SIZE "$@"; }
+
+systems=(ferry)
+((ferry_only)) || systems+=(nats redis)
+turn=0
+in_turn() {  # in_turn FUNC: FUNC SYSTEM for every system; who goes first rotates per call
+  local n=${#systems[@]} i
+  for ((i = 0; i < n; i++)); do "$1" "${systems[(turn + i) % n]}"; done
+  turn=$((turn + 1))
+}
 
 # --producer-set: libferry settings for workloads 1-3 (ferry-bench --set k=v).
 pset=()
 for kv in $producer_set; do pset+=(--set "$kv"); done
 A="async flush (ack before fsync)"
-if ((busy_poll > 0)); then
-  # --busy-poll: workload 1 alone on a ferryd with kernel.busy_poll_us, the
-  # producer with busy_poll_us; the rows below run without it.
-  log "Ferry: ferryd with kernel.busy_poll_us = $busy_poll for workload 1"
-  ferry_busy_poll=$busy_poll
-  start_ferry ferry_flush_async ferry-w1-busy-poll W1
-  ferry_busy_poll=0
-  run_row 1 Ferry "$A; ferryd busy-poll $busy_poll us" "1 thread, sync send, busy-poll $busy_poll us" "$ferry_pid" \
-    w1.ferry "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D \
-    ${pset[@]+"${pset[@]}"} --set "busy_poll_us=$busy_poll"
-  stop_server "$ferry_pid"
-fi
-log "Ferry: ferryd, mmaplog (default write_mode: pwrite), async flush"
+N="JetStream file, acks before fsync"
+R="AOF everysec (ack before fsync)"
+log "brokers: ferryd (mmaplog, pwrite, async flush)$( ((ferry_only)) || echo ", nats-server (JetStream file storage), redis-server (appendonly, everysec)")"
 start_ferry ferry_flush_async ferry-async W1 W2 W3 W5 W6 W7
-if ((busy_poll == 0)); then
-  run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
-    "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
+async_ferry_pid=$ferry_pid async_ferry_ns=$ferry_ns
+if ((!ferry_only)); then
+  start_nats
+  start_redis everysec
 fi
-run_row 2 Ferry "$A" "1 thread, async window 256" "$ferry_pid" w2.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D ${pset[@]+"${pset[@]}"}
-run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D ${pset[@]+"${pset[@]}"}
-log "workload 5: Ferry backlog of $BACKLOG (fill, not measured)"
-fb_produce -t W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.ferry-fill.json" 2>"$res/w5.ferry-fill.err" ||
-  die "Ferry backlog fill: $(tail -n 2 "$res/w5.ferry-fill.err")"
-filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.ferry-fill.json")
-# Pull batch 256 as NATS's Fetch 256 below (libferry's default is 32).
-run_row 5 Ferry "$A" "1 pull consumer, 1 poll thread, pull batch 256" "$ferry_pid" w5.ferry \
-  "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W5 -m pull --from first --pull-batch 256 -N "$filled" -d 60
+
+w1_row() {
+  case $1 in
+    ferry)
+      if ((busy_poll > 0)); then
+        # --busy-poll: workload 1 alone on a ferryd with kernel.busy_poll_us,
+        # the producer with busy_poll_us; every other row runs without it.
+        ferry_busy_poll=$busy_poll
+        start_ferry ferry_flush_async ferry-w1-busy-poll W1
+        ferry_busy_poll=0
+        run_row 1 Ferry "$A; ferryd busy-poll $busy_poll us" "1 thread, sync send, busy-poll $busy_poll us" \
+          "$ferry_pid" w1.ferry "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D \
+          ${pset[@]+"${pset[@]}"} --set "busy_poll_us=$busy_poll"
+        stop_server "$ferry_pid"
+        ferry_pid=$async_ferry_pid ferry_ns=$async_ferry_ns
+      else
+        run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
+          "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
+      fi ;;
+    nats) run_row 1 "NATS JetStream" "$N" "1 conn, js_Publish" "$nats_pid" w1.nats nats --stream W1 --create -m sync -d $D ;;
+    redis) run_row 1 "Redis Streams" "$R" "1 conn, XADD round trip" "$redis_pid" w1.redis redis --stream W1 -m sync -d $D ;;
+  esac
+}
+w2_row() {
+  case $1 in
+    ferry) run_row 2 Ferry "$A" "1 thread, async window 256" "$ferry_pid" w2.ferry \
+      "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W2 -s $SIZE -m async -w 256 -d $D ${pset[@]+"${pset[@]}"} ;;
+    nats) run_row 2 "NATS JetStream" "$N" "1 conn, PublishAsync MaxPending 256" "$nats_pid" w2.nats \
+      nats --stream W2 --create -m async -w 256 -d $D ;;
+    redis) run_row 2 "Redis Streams" "$R" "1 conn, pipeline of 256" "$redis_pid" w2.redis redis --stream W2 -m async -w 256 -d $D ;;
+  esac
+}
+w3_row() {
+  case $1 in
+    ferry) run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \
+      "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D ${pset[@]+"${pset[@]}"} ;;
+    nats) run_row 3 "NATS JetStream" "$N" "4 conns, MaxPending 256 each" "$nats_pid" w3.nats \
+      nats --stream W3 --create -m async -w 256 -c 4 -d $D ;;
+    redis) run_row 3 "Redis Streams" "$R" "4 conns, pipeline of 256 each" "$redis_pid" w3.redis \
+      redis --stream W3 -m async -w 256 -c 4 -d $D ;;
+  esac
+}
+in_turn w1_row
+in_turn w2_row
+in_turn w3_row
+
+# Workload 5: every backlog is filled first (not measured), then the
+# consumers take turns.
+filled_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$1"; }
+w5_fill() {
+  log "workload 5: $1 backlog of $BACKLOG (fill, not measured)"
+  case $1 in
+    ferry) fb_produce -t W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.ferry-fill.json" 2>"$res/w5.ferry-fill.err" ||
+      die "Ferry backlog fill: $(tail -n 2 "$res/w5.ferry-fill.err")" ;;
+    nats) nats --stream W5 --create -m async -w 256 -N $BACKLOG -d 90 >"$res/w5.nats-fill.json" 2>"$res/w5.nats-fill.err" ||
+      die "NATS backlog fill: $(tail -n 2 "$res/w5.nats-fill.err")" ;;
+    redis) redis --stream W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.redis-fill.json" 2>"$res/w5.redis-fill.err" ||
+      die "Redis backlog fill: $(tail -n 2 "$res/w5.redis-fill.err")" ;;
+  esac
+}
+w5_row() {
+  local filled; filled=$(filled_of "$res/w5.$1-fill.json")
+  case $1 in
+    # Pull batch 256 as NATS's Fetch 256 below (libferry's default is 32).
+    ferry) run_row 5 Ferry "$A" "1 pull consumer, 1 poll thread, pull batch 256" "$ferry_pid" w5.ferry \
+      "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W5 -m pull --from first --pull-batch 256 -N "$filled" -d 60 ;;
+    nats) run_row 5 "NATS JetStream" "$N" "1 pull subscriber, Fetch 256, AckAll" "$nats_pid" w5.nats \
+      nats --stream W5 -m consume -N "$filled" -d 60 ;;
+    redis) run_row 5 "Redis Streams" "$R" "1 conn, XREAD COUNT 512" "$redis_pid" w5.redis \
+      redis --stream W5 -m consume -N "$filled" -d 60 ;;
+  esac
+}
+for s in "${systems[@]}"; do w5_fill "$s"; done
+in_turn w5_row
 
 # Workload 6 runs everyone at half of Ferry's peak (workloads 2 and 3).
 peak=$(python3 -c 'import json,sys; print(int(max(json.load(open(f))["msgs_per_s"] for f in sys.argv[1:])))' \
@@ -291,7 +414,7 @@ e2e_count=$((rate * D))
 echo "e2e_rate $rate" >>"$res/meta.txt"
 # e2e_ferry: a push consumer from the last offset, then a paced producer
 # (run_row's `time` covers both: the consumer is waited for here); its files
-# are named after the run (w6_run, set by w6_rows).
+# are named after the run (w6_run).
 e2e_ferry() {
   local n=$w6_run
   timeout -k 5 120 "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W6 -m push --from last \
@@ -324,115 +447,76 @@ json.dump(c, open(f"{r}/{n}.json", "w"))
 sys.exit(1 if c["failed"] else 0)
 PY
 }
-# Workload 6, W6_RUNS times for every system (table.py reports the run with
-# the median p99): w6_rows SYSTEM DURABILITY CLIENT SERVER_PID NAME CMD...
-# Run K is named NAME.rK (in w6_run while it runs).
-w6_run=""
-w6_rows() {
-  local sys=$1 dur=$2 client=$3 spid=$4 name=$5 k; shift 5
-  for ((k = 1; k <= w6_runs; k++)); do
-    w6_run=$name.r$k
-    run_row 6 "$sys" "$dur" "$client" "$spid" "$w6_run" "$@"
-  done
+# One NATS stream for all runs, created by the first (as Ferry's one topic W6).
+nats_w6() {
+  local first=(); [[ $w6_run == *.r1 ]] && first=(--create)
+  nats "$@" ${first[@]+"${first[@]}"}
 }
-w6_rows Ferry "$A" "async window 256 at ${rate}/s -> push consumer" "$ferry_pid" w6.ferry e2e_ferry
+# Workload 6, W6_RUNS times for every system (table.py reports the run with
+# the median p99); run K of system S is named w6.S.rK.
+w6_run=""
+w6_row() {
+  w6_run=w6.$1.r$w6_k
+  case $1 in
+    ferry) run_row 6 Ferry "$A" "async window 256 at ${rate}/s -> push consumer" "$ferry_pid" "$w6_run" e2e_ferry ;;
+    nats) run_row 6 "NATS JetStream" "$N" "PublishAsync at ${rate}/s -> push subscriber" "$nats_pid" "$w6_run" \
+      nats_w6 --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2)) ;;
+    redis) run_row 6 "Redis Streams" "$R" "pipeline at ${rate}/s -> XREAD BLOCK" "$redis_pid" "$w6_run" \
+      redis --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2)) ;;
+  esac
+}
+for ((w6_k = 1; w6_k <= w6_runs; w6_k++)); do in_turn w6_row; done
 for ((k = 1; k <= w6_runs; k++)); do merge_e2e_ferry "w6.ferry.r$k"; done
-run_row 7 Ferry "$A" "1 thread, batch 64 x 1 KiB a request" "$ferry_pid" w7.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W7 -s $SIZE -m batch -b 64 -d $D7
-w7_msgs=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$res/w7.ferry.json")
-run_row 7 "plain write()" "one fdatasync at the end" "write() of 64 KiB, same bytes, same disk" 0 w7.seqwrite \
-  "$bin/compare-seqwrite" --stream "$tmp" -s $SIZE -b 64 -N "$w7_msgs" -d $((D7 * 3))
-stop_server "$ferry_pid"
 
-log "Ferry: ferryd, mmaplog (pwrite), sync flush"
+w7_row() {
+  case $1 in
+    ferry)
+      run_row 7 Ferry "$A" "1 thread, batch 64 x 1 KiB a request" "$ferry_pid" w7.ferry \
+        "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W7 -s $SIZE -m batch -b 64 -d $D7
+      # The plain write() of the same bytes right after Ferry's row.
+      local w7_msgs
+      w7_msgs=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$res/w7.ferry.json")
+      run_row 7 "plain write()" "one fdatasync at the end" "write() of 64 KiB, same bytes, same disk" 0 w7.seqwrite \
+        "$bin/compare-seqwrite" --stream "$tmp" -s $SIZE -b 64 -N "$w7_msgs" -d $((D7 * 3)) ;;
+    nats) run_row 7 "NATS JetStream" "$N" "64 PublishAsync + AsyncComplete a batch" "$nats_pid" w7.nats \
+      nats --stream W7 --create -m batch -b 64 -d $D7 ;;
+    redis) run_row 7 "Redis Streams" "$R" "64 XADD pipelined a batch" "$redis_pid" w7.redis \
+      redis --stream W7 -m batch -b 64 -d $D7 ;;
+  esac
+}
+in_turn w7_row
+stop_server "$ferry_pid"
+((ferry_only)) || { stop_server "$nats_pid"; stop_server "$redis_pid"; }
+
+# -------------------------------------------- workload 4: fsync before ack
+log "brokers: ferryd (mmaplog, pwrite, sync flush)$( ((ferry_only)) || echo ", redis-server (appendonly, always)")"
 start_ferry ferry_flush_sync ferry-sync W4
-S="sync flush, pwrite (fsync before ack)"
-run_row 4 Ferry "$S" "1 thread, async window 64" "$ferry_pid" w4.ferry \
-  "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W4 -s $SIZE -m async -w 64 -d $D
-if ((with_strace)); then
-  log "workload 4: counting ferryd's fsync-family calls (strace -c -f, not a measured row)"
-  strace -c -f -e trace=fsync,fdatasync,msync,sync_file_range -p "$ferry_pid" -o "$res/w4.ferry.strace" &
+((ferry_only)) || start_redis always
+count_fsyncs() {  # count_fsyncs PID NAME CMD...: strace -c -f the broker while CMD sends for 2 s
+  local pid=$1 name=$2 st; shift 2
+  log "workload 4: counting $name's fsync-family calls (strace -c -f, not a measured row)"
+  strace -c -f -e trace=fsync,fdatasync,msync,sync_file_range -p "$pid" -o "$res/w4.$name.strace" &
   st=$!
   sleep 1
-  fb_produce -t W4 -m async -w 64 -d 2 >"$res/w4.ferry-strace.json" 2>/dev/null || true
+  "$@" >"$res/w4.$name-strace.json" 2>/dev/null || true
   kill -INT "$st" 2>/dev/null || true; wait "$st" 2>/dev/null || true
-fi
+}
+w4_row() {
+  case $1 in
+    ferry)
+      run_row 4 Ferry "sync flush, pwrite (fsync before ack)" "1 thread, async window 64" "$ferry_pid" w4.ferry \
+        "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W4 -s $SIZE -m async -w 64 -d $D
+      if ((with_strace)); then count_fsyncs "$ferry_pid" ferry fb_produce -t W4 -m async -w 64 -d 2; fi ;;
+    nats) ;;  # NATS 2.9 acknowledges before it fsyncs: no workload-4 row
+    redis)
+      run_row 4 "Redis Streams" "AOF always (fsync before reply)" "1 conn, pipeline of 64" "$redis_pid" w4.redis \
+        redis --stream W4 -m async -w 64 -d $D
+      if ((with_strace)); then count_fsyncs "$redis_pid" redis redis --stream W4s -m async -w 64 -d 2; fi ;;
+  esac
+}
+in_turn w4_row
 stop_server "$ferry_pid"
-
-# ------------------------------------------------------------- NATS, Redis
-if ((!ferry_only)); then
-  log "NATS JetStream: nats-server, file storage"
-  nport=$(free_port)
-  mkdir -p "$tmp/nats"
-  nats-server -a 127.0.0.1 -p "$nport" -js -sd "$tmp/nats" >"$tmp/nats/nats.log" 2>&1 &
-  nats_pid=$!
-  pids+=("$nats_pid")
-  wait_for 20 "nats-server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$nport"
-  N="JetStream file, acks before fsync"
-  nats() { timeout -k 5 120 "$bin/compare-nats" --port "$nport" -s $SIZE "$@"; }
-  run_row 1 "NATS JetStream" "$N" "1 conn, js_Publish" "$nats_pid" w1.nats nats --stream W1 --create -m sync -d $D
-  run_row 2 "NATS JetStream" "$N" "1 conn, PublishAsync MaxPending 256" "$nats_pid" w2.nats \
-    nats --stream W2 --create -m async -w 256 -d $D
-  run_row 3 "NATS JetStream" "$N" "4 conns, MaxPending 256 each" "$nats_pid" w3.nats \
-    nats --stream W3 --create -m async -w 256 -c 4 -d $D
-  log "workload 5: NATS backlog of $BACKLOG (fill, not measured)"
-  nats --stream W5 --create -m async -w 256 -N $BACKLOG -d 90 >"$res/w5.nats-fill.json" 2>"$res/w5.nats-fill.err" ||
-    die "NATS backlog fill: $(tail -n 2 "$res/w5.nats-fill.err")"
-  filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.nats-fill.json")
-  run_row 5 "NATS JetStream" "$N" "1 pull subscriber, Fetch 256, AckAll" "$nats_pid" w5.nats \
-    nats --stream W5 -m consume -N "$filled" -d 60
-  # One stream for all runs, created by the first (as Ferry's one topic W6).
-  nats_w6() {
-    local first=(); [[ $w6_run == *.r1 ]] && first=(--create)
-    nats "$@" ${first[@]+"${first[@]}"}
-  }
-  w6_rows "NATS JetStream" "$N" "PublishAsync at ${rate}/s -> push subscriber" "$nats_pid" w6.nats \
-    nats_w6 --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2))
-  run_row 7 "NATS JetStream" "$N" "64 PublishAsync + AsyncComplete a batch" "$nats_pid" w7.nats \
-    nats --stream W7 --create -m batch -b 64 -d $D7
-  stop_server "$nats_pid"
-
-  start_redis() {  # start_redis FSYNC_POLICY
-    rport=$(free_port)
-    mkdir -p "$tmp/redis-$1"
-    redis-server --bind 127.0.0.1 --port "$rport" --dir "$tmp/redis-$1" --appendonly yes \
-      --appendfsync "$1" --save "" --daemonize no --protected-mode yes >"$tmp/redis-$1/redis.log" 2>&1 &
-    redis_pid=$!
-    pids+=("$redis_pid")
-    wait_for 20 "redis-server ($1)" bash -c "redis-cli -p $rport ping | grep -q PONG"
-  }
-  redis() { timeout -k 5 120 "$bin/compare-redis" --port "$rport" -s $SIZE "$@"; }
-  log "Redis Streams: redis-server, appendonly yes, appendfsync everysec"
-  start_redis everysec
-  R="AOF everysec (ack before fsync)"
-  run_row 1 "Redis Streams" "$R" "1 conn, XADD round trip" "$redis_pid" w1.redis redis --stream W1 -m sync -d $D
-  run_row 2 "Redis Streams" "$R" "1 conn, pipeline of 256" "$redis_pid" w2.redis redis --stream W2 -m async -w 256 -d $D
-  run_row 3 "Redis Streams" "$R" "4 conns, pipeline of 256 each" "$redis_pid" w3.redis \
-    redis --stream W3 -m async -w 256 -c 4 -d $D
-  log "workload 5: Redis backlog of $BACKLOG (fill, not measured)"
-  redis --stream W5 -m batch -b 64 -N $BACKLOG -d 90 >"$res/w5.redis-fill.json" 2>"$res/w5.redis-fill.err" ||
-    die "Redis backlog fill: $(tail -n 2 "$res/w5.redis-fill.err")"
-  filled=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ok"])' "$res/w5.redis-fill.json")
-  run_row 5 "Redis Streams" "$R" "1 conn, XREAD COUNT 512" "$redis_pid" w5.redis redis --stream W5 -m consume -N "$filled" -d 60
-  w6_rows "Redis Streams" "$R" "pipeline at ${rate}/s -> XREAD BLOCK" "$redis_pid" w6.redis \
-    redis --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2))
-  run_row 7 "Redis Streams" "$R" "64 XADD pipelined a batch" "$redis_pid" w7.redis redis --stream W7 -m batch -b 64 -d $D7
-  stop_server "$redis_pid"
-
-  log "Redis Streams: appendfsync always"
-  start_redis always
-  run_row 4 "Redis Streams" "AOF always (fsync before reply)" "1 conn, pipeline of 64" "$redis_pid" w4.redis \
-    redis --stream W4 -m async -w 64 -d $D
-  if ((with_strace)); then
-    log "workload 4: counting redis's fsync-family calls (strace -c -f, not a measured row)"
-    strace -c -f -e trace=fsync,fdatasync,msync,sync_file_range -p "$redis_pid" -o "$res/w4.redis.strace" &
-    st=$!
-    sleep 1
-    redis --stream W4s -m async -w 64 -d 2 >"$res/w4.redis-strace.json" 2>/dev/null || true
-    kill -INT "$st" 2>/dev/null || true; wait "$st" 2>/dev/null || true
-  fi
-  stop_server "$redis_pid"
-fi
+((ferry_only)) || stop_server "$redis_pid"
 
 echo "steal_end $(steal_ticks)" >>"$res/meta.txt"
 log "done in $(($(date +%s) - started_at)) s"

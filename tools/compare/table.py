@@ -41,9 +41,12 @@ def load(res):
             j = json.load(open(os.path.join(res, name + ".json")))
         except (OSError, ValueError):
             j = None
+        # The CPU of the brokers that idled during the row (ticks), when the
+        # run had them all up at once (compare.sh's interleaved order).
+        idle = float(fields[8]) / hz / wall_s * 100.0 if len(fields) > 8 and wall_s > 0 else None
         rows.append({
             "w": w, "system": system, "durability": durability, "client": client, "name": name, "j": j,
-            "steal": steal,
+            "steal": steal, "idle_cpu": idle,
             "client_cpu": 100.0 * cpu_s / wall_s if wall_s > 0 else 0.0,
             "server_cpu": (100.0 * float(server_ticks) / hz / wall_s) if wall_s > 0 and system not in (
                 "loopback ping-pong", "plain write()") else None,
@@ -98,7 +101,10 @@ def ratio_text(ferry, row):
 
 def main(res):
     meta, rows = load(res)
-    rows.sort(key=lambda r: r["w"])  # stable: run order within a workload
+    # One order within a workload whatever order the systems ran in (they
+    # take turns); stable, so workload 6's runs stay in run order.
+    rank = {"loopback ping-pong": 0, "Ferry": 1, "plain write()": 2, "NATS JetStream": 3, "Redis Streams": 4}
+    rows.sort(key=lambda r: (r["w"], rank.get(r["system"], 5)))
     all_rows = rows
     rows, w6_runs = median_w6(rows)
     ferry_of = {r["w"]: r for r in rows if r["system"] == "Ferry"}
@@ -154,6 +160,14 @@ def main(res):
     print("Host steal: the share of all CPUs' time the hypervisor took from this machine during the row "
           "(/proc/stat steal / total), so a row that ran while the host took CPU shows." +
           whole_run_steal(meta))
+    if meta.get("order") == "interleaved":
+        idle = sorted(r["idle_cpu"] for r in all_rows if r["idle_cpu"] is not None and r["server_cpu"] is not None)
+        idle_text = (f" The brokers idling during a row used {idle[len(idle) // 2]:.1f} % of one core (median of the "
+                     f"rows; max {idle[-1]:.1f} %).") if idle else ""
+        print("Order: every broker of workloads 1-3 and 5-7 runs from the first row to the last, the systems take "
+              "turns workload by workload (who goes first rotates), and before every row (not timed) a sync and a wait "
+              "until the brokers together idle under 5 % of a core, so no row pays for another's dirty pages or "
+              "leftover work." + idle_text)
     notes = []
     for r in all_rows:  # every workload-6 run, the reported one named
         j = r["j"]
