@@ -187,6 +187,46 @@ TEST_F(Tools, CtlTopicSendQueryConsume) {
   EXPECT_EQ(0, stats.code) << stats.err;
 }
 
+// topic create returns once the name servers route the new topic (--wait,
+// default 10 s), so a script's next send works; on a broker whose
+// registration comes 3 s after a change the difference shows.
+TEST_F(Tools, CtlTopicCreateWaitsUntilRouted) {
+  ferry::test::TempDir dir("ferry-tools-wait");
+  const std::string addr = "127.0.0.1:" + std::to_string(ferry::test::free_port());
+  ferry::test::ChildProcess slow(
+      {ferry::test::bin_path("ferryd"), "--config", ferry::test::source_dir() + "/conf/standalone.toml", "--set",
+       "kernel.data_dir=" + dir.str() + "/data", "--set", "kernel.listen=" + addr, "--set",
+       "plugins.registration.name_servers=[\"" + addr + "\"]", "--set", "plugins.registration.register_interval=60s",
+       "--set", "plugins.registration.change_debounce=3s"},
+      dir.str() + "/ferryd.log");
+  auto at = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-n", addr, "--timeout", "2000"});
+    return run("ferryctl", args);
+  };
+  ASSERT_TRUE(ferry::test::wait_until([&] { return at({"cluster", "list"}).code == 0; }, 20s, 100ms)) << slow.log();
+
+  // --wait 0: the old behaviour, the route is not there yet.
+  ToolRun quick = at({"topic", "create", "NotYetRouted", "--target", addr, "--wait", "0"});
+  ASSERT_EQ(0, quick.code) << quick.err;
+  EXPECT_NE(0, at({"topic", "route", "NotYetRouted"}).code) << "routed within the 3 s debounce: the premise is off";
+
+  // The default waits, and the next command can send.
+  ToolRun waited = at({"--json", "topic", "create", "Routed", "--target", addr});
+  ASSERT_EQ(0, waited.code) << waited.out << waited.err;
+  EXPECT_NE(std::string::npos, waited.out.find("\"routed\":true")) << waited.out;
+  ToolRun sent = at({"message", "send", "Routed", "--body", "right after create"});
+  EXPECT_EQ(0, sent.code) << sent.out << sent.err;
+
+  // A bound shorter than the registration: created, but exit 1 with a hint.
+  ToolRun late = at({"topic", "create", "RoutedLate", "--target", "DefaultCluster", "--wait", "0.3"});
+  EXPECT_EQ(1, late.code) << late.out << late.err;
+  EXPECT_NE(std::string::npos, late.err.find("was created")) << late.err;
+  EXPECT_NE(std::string::npos, late.err.find("hint")) << late.err;
+  EXPECT_TRUE(ferry::test::wait_until([&] { return at({"topic", "route", "RoutedLate"}).code == 0; }, 20s, 100ms));
+  slow.signal(SIGTERM);
+  slow.wait_for(20s);
+}
+
 TEST_F(Tools, CtlQueryKeyFindsSentKeys) {
   create_topic("KeyTopic", 1);
   ASSERT_EQ(0, ctl({"message", "send", "KeyTopic", "--keys", "order-9 user-1", "-N", "3"}).code);

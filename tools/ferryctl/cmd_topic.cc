@@ -1,6 +1,9 @@
 // ferryctl topic create | update | delete | list | route | status
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
+#include <thread>
 
 #include "context.h"
 #include "table.h"
@@ -21,7 +24,60 @@ struct TopicArgs {
   uint32_t write_queues = 0;  // 0: --queues
   std::string perm = "rw";
   bool ordered = false;
+  // create: seconds to wait until the name servers route the topic (a new
+  // topic reaches them with the broker's next registration); 0 = return at once.
+  double wait_s = 10;
 };
+
+// The masters' broker names of `cluster` (empty when the name servers do not
+// know it as a cluster: then the target is one broker's address).
+std::set<std::string> brokers_of_cluster(ferry_admin* a, const std::string& cluster) {
+  std::set<std::string> out;
+  char* raw = nullptr;
+  char err[256] = "";
+  if (ferry_admin_cluster_info(a, &raw, err, sizeof err) != FERRY_OK) return out;
+  JsonString owned(raw);
+  auto doc = Json::parse(raw ? raw : "");
+  if (!doc) return out;
+  for (const Json& c : (*doc)["clusters"].items()) {
+    if (c["name"].as_string() != cluster) continue;
+    for (const Json& b : c["brokers"].items()) out.insert(b["broker"].as_string());
+  }
+  return out;
+}
+
+// Whether the name servers route `topic` with a writable queue on every broker
+// of `brokers` (on at least one when it is empty, i.e. an address target).
+bool routed(ferry_admin* a, const std::string& topic, const std::set<std::string>& brokers) {
+  char* raw = nullptr;
+  char err[256] = "";
+  if (ferry_admin_topic_route(a, topic.c_str(), &raw, err, sizeof err) != FERRY_OK) return false;
+  JsonString owned(raw);
+  auto doc = Json::parse(raw ? raw : "");
+  if (!doc) return false;
+  std::set<std::string> seen;
+  for (const Json& q : (*doc)["queues"].items()) {
+    if (q["write"].as_int() > 0) seen.insert(q["broker"].as_string());
+  }
+  if (brokers.empty()) return !seen.empty();
+  for (const std::string& b : brokers) {
+    if (!seen.count(b)) return false;
+  }
+  return true;
+}
+
+// Polls (every 50 ms, at most wait_s) until the new topic is routed, so a
+// script's next command can send to it.
+bool wait_routed(ferry_admin* a, const TopicArgs& t) {
+  using namespace std::chrono;
+  const auto until = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(t.wait_s));
+  const std::set<std::string> brokers = brokers_of_cluster(a, t.target);
+  while (!routed(a, t.name, brokers)) {
+    if (steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(50ms);
+  }
+  return true;
+}
 
 int create_or_update(Ctx& ctx, const TopicArgs& t, bool update) {
   ferry_admin* a = ctx.admin();
@@ -37,12 +93,24 @@ int create_or_update(Ctx& ctx, const TopicArgs& t, bool update) {
                           : ferry_admin_create_topic(a, t.target.c_str(), &ts, err, sizeof err);
   const char* verb = update ? "updated" : "created";
   if (s != FERRY_OK) return ctx.fail(update ? "topic update" : "topic create", s, err);
+  const bool waited = !update && t.wait_s > 0 && (ts.perm & kPermWrite);
+  const bool is_routed = waited && wait_routed(a, t);
   if (ctx.json) {
-    std::printf("{\"topic\":%s,\"target\":%s,\"%s\":true,\"read_queues\":%u,\"write_queues\":%u,\"perm\":%u}\n",
-                json_quote(t.name).c_str(), json_quote(t.target).c_str(), verb, ts.read_queues, ts.write_queues, ts.perm);
+    std::printf("{\"topic\":%s,\"target\":%s,\"%s\":true,\"read_queues\":%u,\"write_queues\":%u,\"perm\":%u%s}\n",
+                json_quote(t.name).c_str(), json_quote(t.target).c_str(), verb, ts.read_queues, ts.write_queues, ts.perm,
+                waited ? (is_routed ? ",\"routed\":true" : ",\"routed\":false") : "");
   } else {
-    std::printf("topic %s %s on %s (read %u, write %u queues, perm %s)\n", t.name.c_str(), verb, t.target.c_str(),
-                ts.read_queues, ts.write_queues, t.perm.c_str());
+    std::printf("topic %s %s on %s (read %u, write %u queues, perm %s)%s\n", t.name.c_str(), verb, t.target.c_str(),
+                ts.read_queues, ts.write_queues, t.perm.c_str(), is_routed ? ", routed" : "");
+  }
+  if (waited && !is_routed) {
+    std::fprintf(stderr,
+                 "topic create: %s was created on %s, but the name servers do not route it after %.1f s; sends fail "
+                 "with FERRY_E_NO_ROUTE until the broker's next registration reaches them.\n"
+                 "  hint: check `ferryctl cluster list` (is the broker registered with these name servers?) and "
+                 "`ferryctl topic route %s`; --wait sets the bound, --wait 0 returns at once.\n",
+                 t.name.c_str(), t.target.c_str(), t.wait_s, t.name.c_str());
+    return kExitFailed;
   }
   return kExitOk;
 }
@@ -187,6 +255,10 @@ void add_topic_commands(CLI::App& app, Ctx& ctx) {
   name_arg(create, *args);
   target_arg(create, *args);
   settings_args(create, *args);
+  create->add_option("--wait", args->wait_s,
+                     "seconds to wait until the name servers route the new topic (0: return once the broker has it)")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
   create->callback([&ctx, args] { ctx.rc = create_or_update(ctx, *args, false); });
   CLI::App* update = topic->add_subcommand("update", "change an existing topic's queues, perm or flags");
   name_arg(update, *args);
