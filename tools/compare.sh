@@ -22,7 +22,9 @@
 #   --producer-set "k=v ..."  libferry producer settings for Ferry's workloads
 #                    1-3 (ferry-bench --set), e.g. "async_batch_max_messages=64
 #                    async_batch_linger_ms=0" (client-side batching: benchmarks.md
-#                    "Session 19 (batch)"); the table names them
+#                    "Session 19 (batch)"); the table names them, and its client
+#                    column says for every Ferry row of async sends (2, 3, 4, 6)
+#                    whether they were batched, from ferry-bench's summary
 #   --busy-poll US   workload 1 with the opt-in busy-poll (0..10000 us) on its
 #                    own ferryd: kernel.busy_poll_us and libferry's
 #                    busy_poll_us; its durability / client columns say so.

@@ -97,6 +97,7 @@ struct FakeCluster::Broker {
   int32_t fail_status = 0;
   int drop_n = 0;
   size_t sends = 0;
+  size_t messages = 0;  // in every send request received (a batch: all of its)
   std::unique_ptr<net::LoopThread>* loop = nullptr;
   uv_timer_t timer{};
 
@@ -290,6 +291,9 @@ void FakeCluster::Broker::handle(net::Request r) {
 
 void FakeCluster::Broker::on_send(net::Request& r) {
   ++sends;
+  std::vector<uint64_t> st;
+  auto* p = verified<fbc::SendRequest>(r.payload(), st, "FRCO");
+  if (p && p->messages()) messages += p->messages()->size();
   if (drop_n > 0) {
     --drop_n;
     return server->close_connection(r.conn_id());
@@ -298,8 +302,6 @@ void FakeCluster::Broker::on_send(net::Request& r) {
     --fail_n;
     return r.respond(static_cast<ferry_status>(fail_status), "injected failure");
   }
-  std::vector<uint64_t> st;
-  auto* p = verified<fbc::SendRequest>(r.payload(), st, "FRCO");
   if (!p) return r.respond(FERRY_E_INVALID_ARGUMENT, "bad SendRequest");
   std::string topic = p->topic()->str();
   auto t = topics.find(topic);
@@ -669,6 +671,10 @@ int64_t FakeCluster::committed(int i, const std::string& group, const std::strin
 
 size_t FakeCluster::sends_received(int i) const {
   return loop_->run_sync([&] { return brokers_.at(static_cast<size_t>(i))->sends; });
+}
+
+size_t FakeCluster::messages_received(int i) const {
+  return loop_->run_sync([&] { return brokers_.at(static_cast<size_t>(i))->messages; });
 }
 
 std::pair<size_t, size_t> FakeCluster::consumer_heartbeats(int i) const {

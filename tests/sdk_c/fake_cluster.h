@@ -50,7 +50,9 @@ class FakeCluster {
   size_t stored(int i) const;
   size_t stored(int i, const std::string& topic, int32_t queue_id) const;
   int64_t committed(int i, const std::string& group, const std::string& topic, int32_t queue_id) const;
+  // Send requests broker i received (a batch is one), and the messages in them.
   size_t sends_received(int i) const;
+  size_t messages_received(int i) const;
   size_t members(int i, const std::string& group) const;
   // Consumer-group heartbeats broker i received (with subscriptions, with
   // only their fingerprint); forgetting makes it ask for them again.

@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "ferry_test/child_process.h"
 #include "sdk_fixture.h"
 
 namespace ferry::sdk::test {
@@ -99,6 +100,91 @@ TEST(SdkProducerBatching, AsyncSendsGoInBatchesKeepingQueueOrderAndTheirOwnResul
   size_t requests = cluster.sends_received(0) - requests_before;
   EXPECT_LT(requests, 400u) << "no batching happened";
   EXPECT_GE(requests, 25u) << "a batch exceeded async_batch_max_messages=16";
+}
+
+// Client-side batching on the wire: with async_batch_max_messages=64 and
+// linger 0 (the setting compare.sh's batched runs use) a producer sends
+// fewer requests than messages once its async sends reach the I/O thread
+// together. Which sends meet is up to the scheduler, so bursts are sent
+// until one batched (at most 20). With no batch keys (libferry's default,
+// off) and with async_batch_max_messages=1: one request per message, exactly.
+TEST(SdkProducerBatching, BatchesOnlyWhenOnAndOffByDefault) {
+  FakeCluster cluster({.brokers = 1, .queues = 4});
+  cluster.create_topic("T");
+  constexpr size_t kBurst = 500;
+  char err[256];
+  size_t stored = 0;
+  bool batched = false;
+  for (int burst = 0; burst < 20 && !batched; ++burst) {
+    auto p = start_producer(batch_conf(cluster, "64", "0"));
+    send_n(p.get(), "T", 1);  // route cached
+    ++stored;
+    const size_t before = cluster.sends_received(0);
+    Slots slots(kBurst);
+    send_async_n(p.get(), "T", slots);
+    ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << err;
+    ASSERT_EQ(static_cast<int>(kBurst), slots.calls.load());
+    for (const auto& x : slots.r) ASSERT_EQ(FERRY_OK, x.status) << x.error;
+    stored += kBurst;
+    ASSERT_EQ(stored, cluster.stored(0));
+    batched = cluster.sends_received(0) - before < kBurst;
+  }
+  EXPECT_TRUE(batched) << "no async send of 20 bursts went in a batch with async_batch_max_messages=64";
+
+  std::vector<Conf> offs;
+  offs.push_back(make_conf(cluster.name_servers()));
+  offs.push_back(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "1"}}));
+  for (const Conf& conf : offs) {
+    auto off = start_producer(conf);
+    send_n(off.get(), "T", 1);
+    const size_t before = cluster.sends_received(0);
+    Slots slots(kBurst);
+    send_async_n(off.get(), "T", slots);
+    ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(off.get(), err, sizeof err)) << err;
+    ASSERT_EQ(static_cast<int>(kBurst), slots.calls.load());
+    for (const auto& x : slots.r) EXPECT_EQ(FERRY_OK, x.status) << x.error;
+    EXPECT_EQ(kBurst, cluster.sends_received(0) - before) << "batched while off";
+  }
+}
+
+// With batching on, only single async sends are batched: sync, ordered,
+// oneway and explicit batch sends stay one request each (and an explicit
+// batch one request for all its messages).
+TEST(SdkProducerBatching, OtherSendsAreOneRequestEachWithBatchingOn) {
+  FakeCluster cluster({.brokers = 1, .queues = 4});
+  cluster.create_topic("T");
+  auto p = start_producer(batch_conf(cluster, "64", "0"));
+  send_n(p.get(), "T", 1);
+  char err[256];
+  size_t before = cluster.sends_received(0);
+  send_n(p.get(), "T", 20);
+  EXPECT_EQ(20u, cluster.sends_received(0) - before) << "sync";
+  before = cluster.sends_received(0);
+  for (int i = 0; i < 20; ++i) {
+    auto m = make_msg("T", "o" + std::to_string(i));
+    ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_ordered(p.get(), m.get(), "k", 1, &r, err, sizeof err)) << err;
+  }
+  EXPECT_EQ(20u, cluster.sends_received(0) - before) << "ordered";
+  before = cluster.sends_received(0);
+  std::vector<Msg> msgs;
+  std::vector<ferry_client_message*> raw;
+  for (int i = 0; i < 10; ++i) {
+    msgs.push_back(make_msg("T", "b" + std::to_string(i)));
+    raw.push_back(msgs.back().get());
+  }
+  ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_batch(p.get(), raw.data(), raw.size(), &r, err, sizeof err)) << err;
+  EXPECT_EQ(1u, cluster.sends_received(0) - before) << "explicit batch";
+  EXPECT_EQ(10u, cluster.stored(0, "T", r.queue_id) - static_cast<size_t>(r.queue_offset)) << "explicit batch in one queue";
+  before = cluster.sends_received(0);
+  const size_t stored = cluster.stored(0);
+  for (int i = 0; i < 20; ++i) {
+    auto m = make_msg("T", "w" + std::to_string(i));
+    ASSERT_EQ(FERRY_OK, ferry_producer_send_oneway(p.get(), m.get(), err, sizeof err)) << err;
+  }
+  ASSERT_TRUE(ferry::test::wait_until([&] { return cluster.stored(0) == stored + 20; }, std::chrono::seconds(5)));
+  EXPECT_EQ(20u, cluster.sends_received(0) - before) << "oneway";
 }
 
 TEST(SdkProducerBatching, LingerZeroStillDeliversEverything) {

@@ -46,7 +46,7 @@ def load(res):
         idle = float(fields[8]) / hz / wall_s * 100.0 if len(fields) > 8 and wall_s > 0 else None
         rows.append({
             "w": w, "system": system, "durability": durability, "client": client, "name": name, "j": j,
-            "steal": steal, "idle_cpu": idle,
+            "steal": steal, "idle_cpu": idle, "res": res,
             "client_cpu": 100.0 * cpu_s / wall_s if wall_s > 0 else 0.0,
             "server_cpu": (100.0 * float(server_ticks) / hz / wall_s) if wall_s > 0 and system not in (
                 "loopback ping-pong", "plain write()") else None,
@@ -99,6 +99,30 @@ def ratio_text(ferry, row):
     return f"{fj[key] / rj[key]:.2f}x" if rj[key] > 0 else ""
 
 
+def client_batch(r):
+    """A Ferry row's client-side batching as its producer applied it (ferry-bench
+    --json's client_batch: the value set, else libferry's default): a short
+    text for the client column, "" where no send was batched (sync sends,
+    consumers, the peers) or the summary does not say (an older ferry-bench)."""
+    j = r["j"]
+    if r["system"] != "Ferry" or j is None or j.get("role") != "produce" and r["w"] != "6":
+        return ""
+    cb = j.get("client_batch")
+    if r["w"] == "6":  # the row's JSON is the consumer's; the producer's is beside it
+        try:
+            p = json.load(open(os.path.join(r["res"], r["name"] + "-producer.json")))
+        except (OSError, ValueError):
+            return ""
+        cb, mode = p.get("client_batch"), p.get("mode")
+    else:
+        mode = j.get("mode")
+    if mode != "async" or not cb:
+        return ""
+    if cb["max_messages"] <= 1:
+        return "client batching off"
+    return f"client batching <= {cb['max_messages']} msgs, linger {cb['linger_ms']} ms"
+
+
 def main(res):
     meta, rows = load(res)
     # One order within a workload whatever order the systems ran in (they
@@ -115,7 +139,7 @@ def main(res):
           f"core over the run (client: the load generator process(es), server: the broker process).")
     if meta.get("producer_set"):
         print(f"Ferry workloads 1-3 ran with libferry producer settings: {meta['producer_set']} "
-              f"(async_batch_*: client-side batching on).")
+              f"(the client column says whether each row's async sends were batched).")
     if meta.get("busy_poll_us", "0") not in ("", "0"):
         print(f"Ferry's workload 1 ran with busy-poll {meta['busy_poll_us']} us (--busy-poll) on its own ferryd: "
               f"kernel.busy_poll_us and libferry's busy_poll_us; broker and client poll instead of sleeping for "
@@ -131,8 +155,10 @@ def main(res):
                           steal_text(r["steal"])])
             continue
         lat = j["latency_ms"]
+        cb = client_batch(r)
         table.append([
-            r["w"], r["system"], r["durability"], r["client"], fmt_rate(j["msgs_per_s"]), f"{j['mb_per_s']:.1f}",
+            r["w"], r["system"], r["durability"], r["client"] + (f"; {cb}" if cb else ""), fmt_rate(j["msgs_per_s"]),
+            f"{j['mb_per_s']:.1f}",
             f"{lat['p50']:.3f}" if r["w"] != "5" else "-", f"{lat['p99']:.3f}" if r["w"] != "5" else "-",
             f"{r['client_cpu']:.0f} %", "-" if r["server_cpu"] is None else f"{r['server_cpu']:.0f} %",
             ratio_text(ferry_of.get(r["w"]), r), steal_text(r["steal"]),
@@ -144,9 +170,14 @@ def main(res):
         print("| " + " | ".join(str(x).ljust(w) for x, w in zip(t, widths)) + " |")
     print()
     print("Workloads: " + "; ".join(f"{k}. {v}" for k, v in WORKLOADS.items()) + ".")
-    print("Client batching: off in every row except workload 7 (libferry's client-side batching of async sends "
-          "is opt-in and stays off unless producer settings are named above; workload 7 uses each system's explicit batch: Ferry's batch request, 64 pipelined XADDs, 64 "
-          "PublishAsync then PublishAsyncComplete). Workload 5's latency is the backlog's age, not shown. "
+    print("Client batching: Ferry rows whose client column says \"client batching <= N msgs\" sent their async "
+          "sends through libferry's client-side batching (opt-in, async_batch_max_messages > 1, e.g. by "
+          "--producer-set: async sends of one topic that reach the SDK's I/O thread together go as one SEND_BATCH "
+          "request of up to N, each with its own ack); \"client batching off\": one request per message; Ferry's "
+          "sync sends (workload 1) are never batched; the peers' "
+          "rows send one message per request (NATS PublishAsync, Redis XADD, pipelined); workload 7 uses each "
+          "system's explicit batch: Ferry's batch request, 64 pipelined XADDs, 64 PublishAsync then "
+          "PublishAsyncComplete. Workload 5's latency is the backlog's age, not shown. "
           "Workload 4 has no NATS row: NATS 2.9 acknowledges before it fsyncs.")
     n6 = max((len(rs) for rs in w6_runs.values()), default=0)
     if n6 > 1:

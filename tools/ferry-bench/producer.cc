@@ -321,6 +321,18 @@ int warm_up(const Shared& sh) {
   return first.status() != FERRY_OK ? tools::exit_code_for(first.status()) : tools::kExitFailed;
 }
 
+// The producer's client-side batching as the SDK will apply it (the value
+// set, else libferry's default), so a summary says whether its async sends
+// were batched (compare.sh's table names it): a JSON member with its comma.
+std::string client_batch_json(const ferry_config* conf) {
+  auto get = [conf](const char* key) {
+    char v[32] = "";
+    return ferry_config_get(conf, key, v, sizeof v, nullptr, nullptr, 0) == FERRY_OK ? std::string(v) : std::string("0");
+  };
+  return "\"client_batch\":{\"max_messages\":" + get("async_batch_max_messages") + ",\"max_bytes\":" +
+         get("async_batch_max_bytes") + ",\"linger_ms\":" + get("async_batch_linger_ms") + "},";
+}
+
 }  // namespace
 
 int run_produce(const Options& o) {
@@ -397,7 +409,7 @@ int run_produce(const Options& o) {
   std::string note = sh.first.text();
   if (o.mode == "oneway") note += std::string(note.empty() ? "" : "; ") + "oneway latency is the hand-off to the I/O thread, not an ack";
   if (o.mode == "batch") note += std::string(note.empty() ? "" : "; ") + "one latency sample per batch request";
-  print_summary("produce", o, sh.stats, elapsed, note);
+  print_summary("produce", o, sh.stats, elapsed, note, client_batch_json(conf.get()));
   if (sh.stats.failed.load() == 0) return tools::kExitOk;
   if (sh.stats.ok.load() == 0) return tools::exit_code_for(sh.first.status());
   return tools::kExitFailed;

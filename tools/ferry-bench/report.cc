@@ -75,7 +75,7 @@ std::string split_json(const Stats& s) {
 }  // namespace
 
 void print_summary(const char* role, const Options& o, const Stats& s, double elapsed_s,
-                   const std::string& note) {
+                   const std::string& note, const std::string& extra_json) {
   const Histogram& h = s.latency_ns;
   double rate = elapsed_s > 0 ? static_cast<double>(s.ok.load()) / elapsed_s : 0;
   double mbps = elapsed_s > 0 ? static_cast<double>(s.bytes.load()) / elapsed_s / 1e6 : 0;
@@ -87,14 +87,14 @@ void print_summary(const char* role, const Options& o, const Stats& s, double el
         "\"elapsed_s\":%.3f,\"ok\":%llu,\"failed\":%llu,\"foreign\":%llu,\"bytes\":%llu,"
         "\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,\"latency_ms\":{\"count\":%llu,\"min\":%.3f,"
         "\"avg\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
-        "%s\"note\":\"%s\"}\n",
+        "%s%s\"note\":\"%s\"}\n",
         role, mode, o.threads, o.size, o.topics, o.window, o.batch,
         static_cast<unsigned long long>(o.rate), o.from.c_str(), elapsed_s,
         static_cast<unsigned long long>(s.ok.load()), static_cast<unsigned long long>(s.failed.load()),
         static_cast<unsigned long long>(s.foreign.load()), static_cast<unsigned long long>(s.bytes.load()),
         rate, mbps, static_cast<unsigned long long>(h.count()), ms(h.min()), h.mean() / 1e6,
         ms(h.quantile(0.5)), ms(h.quantile(0.9)), ms(h.quantile(0.99)), ms(h.quantile(0.999)),
-        ms(h.max()), split_json(s).c_str(), note.c_str());
+        ms(h.max()), split_json(s).c_str(), extra_json.c_str(), note.c_str());
     return;
   }
   std::printf("ferry-bench %s (%s): %llu ok, %llu failed in %.2f s\n", role, mode,

@@ -27,7 +27,8 @@ class Progress {
   std::thread thread_;
 };
 
+// extra_json: more JSON members, each with its trailing comma (--json only).
 void print_summary(const char* role, const Options& o, const Stats& s, double elapsed_s,
-                   const std::string& note);
+                   const std::string& note, const std::string& extra_json = "");
 
 }  // namespace ferry::bench
