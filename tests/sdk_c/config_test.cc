@@ -29,6 +29,18 @@ TEST(SdkConfig, BadValuesAreRefusedWithTheExpectedForm) {
   EXPECT_NE(nullptr, std::strstr(err, "busy_poll_us")) << err;
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "busy_poll_us", "-5", err, sizeof err));
   EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "busy_poll_us", "10000", err, sizeof err)) << err;
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "sync_direct_spin_us", "10001", err, sizeof err));
+  EXPECT_NE(nullptr, std::strstr(err, "sync_direct_spin_us")) << err;
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "sync_direct_spin_us", "-1", err, sizeof err));
+  EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "sync_direct_spin_us", "50us", err, sizeof err));
+  {
+    // On by default (docs/sdk.md); 0 turns it off, 10000 is the largest.
+    char v[16];
+    ASSERT_EQ(FERRY_OK, ferry_config_get(c.get(), "sync_direct_spin_us", v, sizeof v, nullptr, err, sizeof err));
+    EXPECT_STREQ("50", v);
+    EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "sync_direct_spin_us", "0", err, sizeof err)) << err;
+    EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "sync_direct_spin_us", "10000", err, sizeof err)) << err;
+  }
   EXPECT_EQ(FERRY_E_CONFIG, ferry_config_set(c.get(), "thread_policy", "idle", err, sizeof err));
   EXPECT_NE(nullptr, std::strstr(err, "normal|batch")) << err;
   EXPECT_EQ(FERRY_OK, ferry_config_set(c.get(), "thread_policy", "batch", err, sizeof err)) << err;

@@ -17,6 +17,8 @@
 #include <thread>
 #include <mutex>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "ferryd_fixture.h"
 
@@ -382,6 +384,66 @@ TEST_F(FerrydSdk, PushConsumerResetAnswersItsHeldPullsAtTheBroker) {
     return held_pulls(admin_.get(), addr_, "pulls") >= pulls + 2 && held_pulls(admin_.get(), addr_) == 2;
   }, 4s)) << "held " << held_pulls(admin_.get(), addr_) << ", pulls " << held_pulls(admin_.get(), addr_, "pulls")
           << " (were " << pulls << ")";
+}
+
+// The direct lane's spin (sync_direct_spin_us, on by default; SpinGate)
+// with every setting a user may give it: on (default), off, the largest
+// window (10 ms: the fixture's sync-flush answers mostly come inside it, so
+// the gate keeps spinning), and busy_poll_us's fixed window instead. Every
+// sync send is answered once, on its first attempt, and all arrive; then
+// four threads at once with the default (the lane's mutex is taken by one,
+// the others go through the I/O thread).
+TEST_F(FerrydSdk, SyncSendsWorkWithTheLaneSpinOnOffAndFixed) {
+  create_topic("LaneSpin");
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> variants = {
+      {"default", {}},
+      {"off", {{"sync_direct_spin_us", "0"}}},
+      {"max", {{"sync_direct_spin_us", "10000"}}},
+      {"busy", {{"busy_poll_us", "50"}}},
+  };
+  char err[512];
+  size_t sent = 0;
+  for (const auto& [name, keys] : variants) {
+    auto p = start_producer(make_conf(addr_, keys));
+    for (int i = 0; i < 100; ++i) {
+      ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+      auto m = make_msg("LaneSpin", name + "-" + std::to_string(i));
+      ASSERT_EQ(FERRY_OK, ferry_producer_send(p.get(), m.get(), &r, err, sizeof err)) << name << ": " << err;
+      EXPECT_EQ(1u, r.attempts) << name;
+      EXPECT_STREQ("broker-a", r.broker_name) << name;
+      ++sent;
+    }
+    ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << name << ": " << err;
+  }
+  {
+    auto p = start_producer(conf_);
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        char terr[512];
+        for (int i = 0; i < 50; ++i) {
+          auto m = make_msg("LaneSpin", "t" + std::to_string(t) + "-" + std::to_string(i));
+          if (ferry_producer_send(p.get(), m.get(), nullptr, terr, sizeof terr) == FERRY_OK) ++ok;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(200, ok.load());
+    sent += 200;
+    ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << err;
+  }
+  auto cconf = make_conf(addr_, {{"group", "LaneSpinPull"}, {"consume_from", "first"}});
+  ferry_pull_consumer* c = nullptr;
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_new(cconf.get(), &c, err, sizeof err));
+  Pull pull(c);
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_subscribe(c, "LaneSpin", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_start(c, err, sizeof err)) << err;
+  std::set<std::string> got = pull_bodies(c, sent);
+  EXPECT_EQ(sent, got.size()) << daemon_->log();
+  EXPECT_EQ(1u, got.count("max-99"));
+  EXPECT_EQ(1u, got.count("t3-49"));
+  ASSERT_EQ(FERRY_OK, ferry_pull_consumer_shutdown(c, err, sizeof err)) << err;
 }
 
 // kernel.busy_poll_us and the client's busy_poll_us on (200 us, the

@@ -57,6 +57,7 @@ const Key kKeys[] = {
     {"sync_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_io_spin_us", Kind::kUint, "0", 0, 10'000},
     {"sync_direct", Kind::kBool, "true"},
+    {"sync_direct_spin_us", Kind::kUint, "50", 0, 10'000},
     {"busy_poll_us", Kind::kUint, "0", 0, 10'000},
     {"thread_policy", Kind::kChoice, "normal", 0, 0, "normal|batch"},
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
@@ -240,6 +241,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->thread_policy =
       choice_index(*find_key("thread_policy"), get("thread_policy")) == 1 ? ThreadPolicy::kBatch : ThreadPolicy::kNormal;
   s->sync_direct = get("sync_direct") == "true";
+  s->sync_direct_spin_us = u32("sync_direct_spin_us");
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));
   s->async_batch_linger_ms = u32("async_batch_linger_ms");

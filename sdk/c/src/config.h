@@ -75,6 +75,11 @@ struct Settings {
   // socket I/O on the caller's thread (DirectLane), with no hand-off to the
   // I/O thread and back.
   bool sync_direct = true;
+  // A sync send on the direct lane: the caller reads its answer without
+  // blocking for up to this long before its blocking read, while recent
+  // answers came inside that window (SpinGate, adaptive; 0 = off;
+  // busy_poll_us > 0 replaces it with a fixed window).
+  uint32_t sync_direct_spin_us = 50;
   // Client-side batching of async sends (1 = off): sends of one topic that
   // reach the I/O thread together, or within linger, go as one SEND_BATCH
   // of up to max_messages / max_bytes; each keeps its own completion.

@@ -30,6 +30,11 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 void DirectLane::close() {
@@ -147,17 +152,12 @@ DirectLane::Result DirectLane::round_trip(uint32_t code, std::span<const uint8_t
   return read_answer(id, deadline_ms, answer, why);
 }
 
-ssize_t DirectLane::read_some(uint8_t* p, size_t n) {
-  if (spin_us_ > 0) {
-    auto until = std::chrono::steady_clock::time_point::min();
+ssize_t DirectLane::read_some(uint8_t* p, size_t n, int64_t spin_until_ns) {
+  if (spin_until_ns > 0) {
     for (;;) {
       ssize_t r = ::recv(fd_, p, n, MSG_DONTWAIT);
       if (r >= 0 || !would_block(errno)) return r;
-      auto now = std::chrono::steady_clock::now();
-      if (until == std::chrono::steady_clock::time_point::min())
-        until = now + std::chrono::microseconds(spin_us_);
-      else if (now >= until)
-        break;
+      if (steady_ns() >= spin_until_ns) break;
     }
   }
   return ::recv(fd_, p, n, 0);
@@ -171,6 +171,11 @@ DirectLane::Result DirectLane::read_answer(uint64_t request_id, uint64_t deadlin
     have_ -= consumed_;
     consumed_ = 0;
   }
+  // The spin window starts once the request is written; how soon the
+  // answer came tells the gate whether the next one is worth a spin.
+  const uint32_t window_us = gate_.next_window();
+  const int64_t start_ns = steady_ns();
+  const int64_t spin_until_ns = window_us > 0 ? start_ns + int64_t{window_us} * 1000 : 0;
   for (;;) {
     net::DecodeStatus st = decoder_.decode(buf_.data(), have_, answer);
     if (st == net::DecodeStatus::kError) {
@@ -181,7 +186,9 @@ DirectLane::Result DirectLane::read_answer(uint64_t request_id, uint64_t deadlin
     if (st == net::DecodeStatus::kFrame) {
       if (answer->is_response() && answer->request_id == request_id) {
         consumed_ = answer->frame_bytes;
-        last_used_ms_ = mono_ms();
+        const int64_t now_ns = steady_ns();  // mono_ms()'s clock
+        gate_.record(static_cast<uint64_t>(now_ns - start_ns) / 1000);
+        last_used_ms_ = static_cast<uint64_t>(now_ns / 1'000'000);
         return Result::kAnswered;
       }
       // Not ours (the broker sends this connection no requests: it never
@@ -191,7 +198,7 @@ DirectLane::Result DirectLane::read_answer(uint64_t request_id, uint64_t deadlin
       continue;
     }
     if (buf_.size() < decoder_.needed()) buf_.resize(decoder_.needed());
-    ssize_t n = read_some(buf_.data() + have_, buf_.size() - have_);
+    ssize_t n = read_some(buf_.data() + have_, buf_.size() - have_, spin_until_ns);
     if (n > 0) {
       have_ += static_cast<size_t>(n);
       continue;

@@ -20,13 +20,18 @@
 #include <string>
 #include <vector>
 
+#include "spin_gate.h"
+
 namespace ferry::sdk {
 
 class DirectLane {
  public:
-  // spin_us > 0: an answer is awaited with non-blocking reads for up to
-  // spin_us before the blocking read (busy_poll_us; no sleep, no wake-up).
-  explicit DirectLane(std::string addr, uint32_t spin_us = 0) : addr_(std::move(addr)), spin_us_(spin_us) {}
+  // An answer is awaited with non-blocking reads for up to the gate's
+  // window before the blocking read (no sleep, no wake-up when it comes in
+  // time): sync_direct_spin_us, adaptive; or busy_poll_us, fixed. The
+  // default gate never spins.
+  explicit DirectLane(std::string addr, SpinGate gate = SpinGate(0, false))
+      : addr_(std::move(addr)), gate_(gate) {}
   ~DirectLane() { close(); }
   DirectLane(const DirectLane&) = delete;
   DirectLane& operator=(const DirectLane&) = delete;
@@ -50,6 +55,7 @@ class DirectLane {
   bool open_now(uint64_t deadline_ms, uint32_t connect_timeout_ms, std::string* why);
   void close();
   bool open() const { return fd_ >= 0; }
+  const SpinGate& gate() const { return gate_; }
   const std::string& address() const { return addr_; }
 
  private:
@@ -60,11 +66,12 @@ class DirectLane {
   bool still_open();
   Result read_answer(uint64_t request_id, uint64_t deadline_ms, net::FrameView* answer, std::string* why);
 
-  // One read of the answer: non-blocking for up to spin_us_, then blocking.
-  ssize_t read_some(uint8_t* p, size_t n);
+  // One read of the answer: non-blocking until spin_until_ns (steady
+  // clock; 0 = no spin), then blocking.
+  ssize_t read_some(uint8_t* p, size_t n, int64_t spin_until_ns);
 
   std::string addr_;
-  uint32_t spin_us_ = 0;
+  SpinGate gate_;
   int fd_ = -1;
   uint64_t next_id_ = 1;
   uint64_t last_used_ms_ = 0;

@@ -138,6 +138,13 @@ struct Pending {
   uint64_t generation = 0;  // which scheduled flush is current
 };
 
+// A direct lane's spin: busy_poll_us, when the user set it, is a fixed
+// window (as before); otherwise sync_direct_spin_us, adaptive.
+SpinGate lane_gate(const Settings& s) {
+  if (s.busy_poll_us > 0) return SpinGate(s.busy_poll_us, false);
+  return SpinGate(s.sync_direct_spin_us, true);
+}
+
 }  // namespace
 }  // namespace ferry::sdk
 
@@ -160,7 +167,7 @@ struct ferry_producer : Handle {
   // flight; a lane's mutex is held for its round trip, and its encoder is
   // used under it.
   struct Lane {
-    Lane(std::string addr, uint32_t spin_us) : lane(std::move(addr), spin_us) {}
+    Lane(std::string addr, SpinGate gate) : lane(std::move(addr), gate) {}
     std::mutex mu;
     DirectLane lane;
     // After a failed connect the lane rests (mono ms) instead of making
@@ -174,7 +181,7 @@ struct ferry_producer : Handle {
   Lane* lane_for(const std::string& addr) {
     std::lock_guard lock(lanes_mu);
     auto& slot = lanes[addr];
-    if (!slot) slot = std::make_unique<Lane>(addr, s.busy_poll_us);
+    if (!slot) slot = std::make_unique<Lane>(addr, lane_gate(s));
     return slot.get();
   }
   // Topic handles: stable addresses (a deque only grows at its end), found
