@@ -16,11 +16,13 @@
 #   scripts/locked timeout 295 tools/ferry-bench/w1_ab.sh build 4 5 off:sync_direct_spin_us=0 default
 #   THREADS=4 NATS=0 ... (4 sending threads, -c 4; no NATS / ping-pong)
 #   FLUSH=sync NATS=0 ... (a sync-flush ferryd: answers after the fsync)
+#   PROCS=2 NATS=0 ... (two ferry-bench processes at once, each its own
+#     producer: msgs/s and CPU summed, p50 / p99 the larger of the two)
 # Needs nats-server on PATH and BUILD/bin/compare-nats, compare-pingpong
 # unless NATS=0.
 set -uo pipefail
 if (($# < 4)); then
-  sed -n '2,21p' "$0" >&2
+  sed -n '2,23p' "$0" >&2
   exit 2
 fi
 BUILD=$1 ROUNDS=$2 DUR=$3
@@ -29,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tools/ferry-bench/row_lib.sh
 source "$here/row_lib.sh"
 bin=$(cd "$BUILD" && pwd)/bin
-THREADS=${THREADS:-1} NATS=${NATS:-1} FLUSH=${FLUSH:-async}
+THREADS=${THREADS:-1} NATS=${NATS:-1} FLUSH=${FLUSH:-async} PROCS=${PROCS:-1}
 scratch=$(mktemp -d /tmp/ferry-w1-ab.XXXXXX)
 npid=""
 trap 'cleanup; [[ -n $npid ]] && kill "$npid" 2>/dev/null && wait "$npid" 2>/dev/null; rm -rf "$scratch"' EXIT
@@ -65,7 +67,7 @@ for v; do
   sets[${v%%:*}]=""
   [[ $v == *:* ]] && sets[${v%%:*}]=${v#*:}
 done
-echo "# w1_ab $(date -u '+%F %T') UTC build=$bin threads=$THREADS flush=$FLUSH dur=$DUR rounds=$ROUNDS order=${labels[*]} reverse=${REVERSE:-0}"
+echo "# w1_ab $(date -u '+%F %T') UTC build=$bin threads=$THREADS procs=$PROCS flush=$FLUSH dur=$DUR rounds=$ROUNDS order=${labels[*]} reverse=${REVERSE:-0}"
 echo "# round label msgs_per_s p50_ms p99_ms client_cpu_pct server_cpu_pct failed"
 
 run() {  # run ROUND LABEL
@@ -85,20 +87,34 @@ run() {  # run ROUND LABEL
       ;;
   esac
   s0=0; ((spid)) && s0=$(ticks "$spid")
-  /usr/bin/time -f "%U %S %e" -o "$out.time" timeout -k 5 120 "${cmd[@]}" >"$out.json" 2>"$out.err"
+  local n=1 k cpids=()
+  [[ $l != nats && $l != pingpong ]] && n=$PROCS
+  for ((k = 0; k < n; k++)); do
+    /usr/bin/time -f "%U %S %e" -o "$out.$k.time" timeout -k 5 120 "${cmd[@]}" >"$out.$k.json" 2>"$out.$k.err" &
+    cpids+=($!)
+  done
+  wait "${cpids[@]}"  # not the servers
   s1=0; ((spid)) && s1=$(ticks "$spid")
-  python3 - "$1" "$l" "$out.json" "$out.time" "$((s1 - s0))" "$hz" <<'EOF'
+  python3 - "$1" "$l" "$out" "$n" "$((s1 - s0))" "$hz" <<'EOF'
 import json, sys
-rnd, label, js, tm, sticks, hz = sys.argv[1:]
+rnd, label, out, n, sticks, hz = sys.argv[1:]
+rate = cpu = el = 0.0
+p50 = p99 = 0.0
+failed = 0
 try:
-    j = json.load(open(js))
+    for k in range(int(n)):
+        j = json.load(open("%s.%d.json" % (out, k)))
+        u, s, e = map(float, open("%s.%d.time" % (out, k)).read().split()[-3:])
+        lat = j.get("latency_ms", {})
+        rate += j["msgs_per_s"]
+        cpu += 100.0 * (u + s) / e
+        el = max(el, e)
+        p50, p99 = max(p50, lat.get("p50", 0.0)), max(p99, lat.get("p99", 0.0))
+        failed += j.get("failed", 0)
 except Exception:
     print(rnd, label, "FAILED"); sys.exit(0)
-u, s, e = map(float, open(tm).read().split()[-3:])
-lat = j.get("latency_ms", {})
-srv = 100.0 * int(sticks) / int(hz) / e if int(sticks) else float("nan")
-print(rnd, label, "%.0f" % j["msgs_per_s"], "%.3f" % lat.get("p50", float("nan")), "%.3f" % lat.get("p99", float("nan")),
-      "%.0f" % (100.0 * (u + s) / e), "%.0f" % srv, j.get("failed", 0))
+srv = 100.0 * int(sticks) / int(hz) / el if int(sticks) else float("nan")
+print(rnd, label, "%.0f" % rate, "%.3f" % p50, "%.3f" % p99, "%.0f" % cpu, "%.0f" % srv, failed)
 EOF
 }
 

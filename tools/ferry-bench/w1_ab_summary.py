@@ -15,6 +15,10 @@ rows = defaultdict(list)  # label -> [(file, round, rate, p50, p99, ccpu, scpu)]
 order = []
 for path in sys.argv[1:]:
     for line in open(path):
+        if line.startswith("# w1_ab ") and " order=" in line:  # the command line's order
+            for label in line.split(" order=")[1].split(" reverse=")[0].split():
+                if label not in order:
+                    order.append(label)
         f = line.split()
         if not f or f[0].startswith("#") or len(f) < 7:
             continue
