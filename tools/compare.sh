@@ -333,6 +333,12 @@ if ((!ferry_only)); then
   start_redis everysec
 fi
 
+# libferry's sync caller spins for its answer (sync_direct_spin_us, default
+# 50 us, adaptive: benchmarks.md "Session 20 (spin)"); the row says so.
+w1_spin_us=50
+for kv in $producer_set; do [[ $kv == sync_direct_spin_us=* ]] && w1_spin_us=${kv#*=}; done
+w1_spin=""
+[[ $w1_spin_us != 0 ]] && w1_spin=", answer spin <= $w1_spin_us us (adaptive)"
 w1_row() {
   case $1 in
     ferry)
@@ -348,7 +354,7 @@ w1_row() {
         stop_server "$ferry_pid"
         ferry_pid=$async_ferry_pid ferry_ns=$async_ferry_ns
       else
-        run_row 1 Ferry "$A" "1 thread, sync send" "$ferry_pid" w1.ferry \
+        run_row 1 Ferry "$A" "1 thread, sync send$w1_spin" "$ferry_pid" w1.ferry \
           "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W1 -s $SIZE -m sync -d $D ${pset[@]+"${pset[@]}"}
       fi ;;
     nats) run_row 1 "NATS JetStream" "$N" "1 conn, js_Publish" "$nats_pid" w1.nats nats --stream W1 --create -m sync -d $D ;;
