@@ -102,6 +102,42 @@ TEST(SdkPushConsumer, ClusteringSharesQueuesAndConsumesEverything) {
   EXPECT_TRUE(ferry::test::wait_until([&] { return a.size() + b.size() >= 240; }, 10s));
 }
 
+// Flow control with acknowledgements that do not wake the I/O thread
+// (post_ack): a queue paused at queue_max_cached_messages has no pull in
+// flight, so no answer comes to take its acks; they must still resume it.
+// The listener is slow, so the queue pauses many times over.
+TEST(SdkPushConsumer, AQueuePausedByFlowControlResumesOnItsAcks) {
+  FakeCluster cluster({.brokers = 1, .queues = 1});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"group", "FG"}, {"consume_from", "first"},
+                                                 {"queue_max_cached_messages", "8"}, {"pull_batch_size", "4"},
+                                                 {"consume_threads", "1"}, {"commit_interval_ms", "60000"}});
+  auto pconf = make_conf(cluster.name_servers());
+  auto p = start_producer(pconf);
+  send_n(p.get(), "T", 120);
+  struct Slow {
+    Sink sink;
+    static ferry_consume_status on(void* ud, ferry_client_message* const* msgs, size_t n) {
+      std::this_thread::sleep_for(2ms);
+      static_cast<Slow*>(ud)->sink.add(msgs, n);
+      return FERRY_CONSUME_SUCCESS;
+    }
+  } slow;
+  ferry_push_consumer* raw = nullptr;
+  char err[256];
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(conf.get(), &raw, err, sizeof err)) << err;
+  Push c(raw);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(c.get(), "T", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(c.get(), &Slow::on, &slow, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(c.get(), err, sizeof err)) << err;
+  ASSERT_TRUE(ferry::test::wait_until([&] { return slow.sink.size() >= 120; }, 30s)) << slow.sink.size();
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(c.get(), err, sizeof err)) << err;
+  // Every SUCCESS is in the commit at shutdown, the last ones included.
+  EXPECT_EQ(120, cluster.committed(0, "FG", "T", 0));
+  std::set<std::string> all(slow.sink.bodies.begin(), slow.sink.bodies.end());
+  EXPECT_EQ(120u, all.size());
+}
+
 TEST(SdkPushConsumer, RebalanceWhenAThirdJoinsAndOneLeavesLosesNothing) {
   FakeCluster cluster({.brokers = 2, .queues = 3});
   cluster.create_topic("T");

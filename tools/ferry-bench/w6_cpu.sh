@@ -9,8 +9,10 @@
 #   scripts/locked tools/ferry-bench/w6_cpu.sh /tmp/ferry-ci15/build 96000 6
 # PERF=record records call graphs (perf.{f,c,p}.data) instead; KEEP=1 keeps
 # the run directory (JSON summaries, the consumer's per-second lines).
+# PFLAGS="--set async_batch_max_messages=64 --set async_batch_linger_ms=0"
+# adds producer flags (client-side batching, as compare.sh --producer-set).
 set -uo pipefail
-(($# >= 3)) || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+(($# >= 3)) || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 B=$(cd "$1" && pwd)/bin RATE=$2 DUR=$3
 shift 3
 N=$((RATE * DUR)) PD=$((DUR - 2))
@@ -31,7 +33,7 @@ timeout -k 5 60 "$B/ferry-bench" consume -n "$ns" --json -t W6 -m push --from la
 cpid=$!
 sleep 3
 timeout -k 5 60 "$B/ferry-bench" produce -n "$ns" --json --quiet -t W6 -s 1024 -m async -w 256 -r "$RATE" -N "$N" \
-  -d $((DUR + 2)) >"$tmp/p.json" 2>"$tmp/p.err" &
+  -d $((DUR + 2)) ${PFLAGS:-} >"$tmp/p.json" 2>"$tmp/p.err" &
 ppid=$!
 sleep 1
 cons=$(pgrep -P "$cpid" ferry-bench || echo "$cpid")

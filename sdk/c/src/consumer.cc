@@ -334,6 +334,7 @@ void Consumer::add_queue(const QueueKey& k, const std::string& expr) {
 }
 
 void Consumer::drop_queue(const PqPtr& pq) {
+  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // its SUCCESSes count in the hand-over
   pq->dropped = true;
   if (kind_ != ConsumerKind::kPull) handover_uncommitted_ += pq->uncommitted();
   // Hand the queue over with its offset committed (the next owner starts there).
@@ -473,7 +474,11 @@ void Consumer::pull(PqPtr pq) {
   if (cached >= s.queue_max_cached_messages || pq->cache.bytes() >= s.queue_max_cached_bytes) {
     if (pq->in_flight) return;
     pq->paused = true;
-    return pull_later(pq, kFlowControlMs);
+    pull_later(pq, kFlowControlMs);
+    // Acks that came before `paused` was set did not wake the loop (post_ack):
+    // they may have drained the queue already, and resume it now.
+    if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();
+    return;
   }
   std::string addr = master_of(pq->key);
   if (addr.empty()) {
@@ -542,6 +547,7 @@ void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
 }
 
 void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
+  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // post_ack: they wait for this turn
   if (pq->dropped || stopping_) return;
   auto d = read_core<fbc::PullResponse>(r.payload);
   switch (r.status) {
@@ -623,27 +629,42 @@ void Consumer::acknowledged(const PqPtr& pq, const std::vector<ferry_client_mess
   resume_if_paused(pq);
 }
 
-// [consume thread] Acknowledgements reach the loop in bulk: one wake-up of
-// the I/O thread carries every batch finished since the last one it took.
+// [consume thread] Acknowledgements wait for the I/O thread's next natural
+// turn: it takes them before each pull answer (on_pulled), each commit and
+// each queue hand-over, so a SUCCESS costs no wake-up of the I/O thread (one
+// eventfd write and one wake-up per batch otherwise, ~a third of a push
+// consumer's wake-ups). Only a queue paused by flow control needs them to
+// pull again: then the loop is woken, once for every batch finished since.
+// (The loop sets `paused` before it drains; this reads it after pushing
+// under the same mutex, so one of the two sees the other.)
 void Consumer::post_ack(PqPtr pq, std::vector<ferry_client_message*> batch) {
   bool wake = false;
   {
     std::lock_guard l(acks_mu_);
+    const bool paused = pq->paused.load();
     acks_.emplace_back(std::move(pq), std::move(batch));
-    wake = !std::exchange(acks_posted_, true);
+    if (paused && !acks_posted_) wake = acks_posted_ = true;
   }
   if (wake) io->post([this] { drain_acks(); });
 }
 
 // [loop]
+// [loop] A call from inside (acknowledged -> pull -> flow control) returns:
+// the outer one takes what came meanwhile before it returns.
 void Consumer::drain_acks() {
-  std::vector<std::pair<PqPtr, std::vector<ferry_client_message*>>> acks;
-  {
-    std::lock_guard l(acks_mu_);
-    acks.swap(acks_);
-    acks_posted_ = false;
+  if (draining_acks_) return;
+  draining_acks_ = true;
+  for (;;) {
+    {
+      std::lock_guard l(acks_mu_);
+      acks_posted_ = false;
+      if (acks_.empty()) break;
+      acks_scratch_.swap(acks_);
+    }
+    for (auto& [pq, batch] : acks_scratch_) acknowledged(pq, batch);
+    acks_scratch_.clear();
   }
-  for (auto& [pq, batch] : acks) acknowledged(pq, batch);
+  draining_acks_ = false;
 }
 
 // The batch's messages stay in pq->cache (kept alive by the captured pq)
@@ -792,6 +813,7 @@ int64_t Consumer::commit_offset_of(const PqPtr& pq) {
 }
 
 void Consumer::commit(std::vector<PqPtr> pqs, bool force, std::function<void(Error)> done) {
+  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // the offsets include every SUCCESS so far
   if (pqs.empty())
     for (auto& [k, pq] : pqs_) pqs.push_back(pq);
   std::map<std::string, std::vector<std::pair<PqPtr, int64_t>>> by_addr;

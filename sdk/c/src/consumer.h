@@ -174,6 +174,8 @@ class Consumer : public Handle {
   // push: consume threads' SUCCESS answers not yet applied on the loop
   std::mutex acks_mu_;
   std::vector<std::pair<PqPtr, std::vector<ferry_client_message*>>> acks_;
+  std::vector<std::pair<PqPtr, std::vector<ferry_client_message*>>> acks_scratch_;  // loop: drain_acks
+  bool draining_acks_ = false;                                                       // loop
   bool acks_posted_ = false;
   // pull consumer ready queue
   std::mutex ready_mu_;
