@@ -631,9 +631,8 @@ void Consumer::acknowledged(const PqPtr& pq, const std::vector<ferry_client_mess
 
 // [consume thread] Acknowledgements wait for the I/O thread's next natural
 // turn: it takes them before each pull answer (on_pulled), each commit and
-// each queue hand-over, so a SUCCESS costs no wake-up of the I/O thread (one
-// eventfd write and one wake-up per batch otherwise, ~a third of a push
-// consumer's wake-ups). Only a queue paused by flow control needs them to
+// each queue hand-over, so a SUCCESS costs no wake-up of the I/O thread (an
+// eventfd write and a loop turn per batch otherwise). Only a queue paused by flow control needs them to
 // pull again: then the loop is woken, once for every batch finished since.
 // (The loop sets `paused` before it drains; this reads it after pushing
 // under the same mutex, so one of the two sees the other.)
@@ -648,7 +647,6 @@ void Consumer::post_ack(PqPtr pq, std::vector<ferry_client_message*> batch) {
   if (wake) io->post([this] { drain_acks(); });
 }
 
-// [loop]
 // [loop] A call from inside (acknowledged -> pull -> flow control) returns:
 // the outer one takes what came meanwhile before it returns.
 void Consumer::drain_acks() {
