@@ -13,9 +13,13 @@
 #   scripts/locked tools/ferry-bench/w7_row.sh 10 0 3 "pw:/tmp/ferry-ci15/build:" \
 #     "mm:/tmp/ferry-ci15/build:write_mode = \"mmap\""
 # KEEP=1 keeps each run's directory; PERF_OUT=path records a ferryd profile; TMPROOT picks the disk (default /tmp).
+# A sync precedes Ferry's row and the plain write, as in compare.sh (benchmarks.md
+# "Session 20 runs": without it the plain write pays for Ferry's writeback);
+# NOSYNC=1 runs them back to back as before session 20.
 set -euo pipefail
-(($# >= 4)) || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+(($# >= 4)) || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 DUR=$1 PREFILL=$2 ROUNDS=$3; shift 3
+NOSYNC=${NOSYNC:-0}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tools/ferry-bench/row_lib.sh
 source "$here/tools/ferry-bench/row_lib.sh"
@@ -49,6 +53,7 @@ one_run() {  # one_run BUILD_DIR STORAGE_KEYS (runs in a subshell: its own trap)
   if [[ -n ${PERF_OUT:-} ]]; then
     (trap - EXIT; sleep 2; perf record -q -F 999 -g -p "$fpid" -o "$PERF_OUT.$label.$r" -- sleep 5 >/dev/null 2>&1) &
   fi
+  ((NOSYNC)) || sync
   t0=$(ticks "$fpid") s0=$(date +%s.%N)
   timeout -k 5 120 "$bin/ferry-bench" produce -n "$ns" --json --quiet -t W7 -s 1024 -m batch -b 64 \
     -d "$DUR" >"$tmp/w7.json" 2>"$tmp/w7.err" || true
@@ -57,6 +62,7 @@ one_run() {  # one_run BUILD_DIR STORAGE_KEYS (runs in a subshell: its own trap)
   wait "$vmpid" 2>/dev/null || true
   local n
   n=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$tmp/w7.json" 2>/dev/null || echo 64)
+  ((NOSYNC)) || sync  # as compare.sh: the plain write does not pay for Ferry's dirty pages
   "$bin/compare-seqwrite" --stream "$tmp" -s 1024 -b 64 -N "$n" -d $((DUR * 3)) >"$tmp/seq.json" 2>"$tmp/seq.err" || true
   python3 - "$tmp" "$((t1 - t0))" "$hz" "$s0" "$s1" <<'PY'
 import json, sys
