@@ -167,12 +167,8 @@ TEST(SdkProducerBatching, OtherSendsAreOneRequestEachWithBatchingOn) {
   }
   EXPECT_EQ(20u, cluster.sends_received(0) - before) << "ordered";
   before = cluster.sends_received(0);
-  std::vector<Msg> msgs;
-  std::vector<ferry_client_message*> raw;
-  for (int i = 0; i < 10; ++i) {
-    msgs.push_back(make_msg("T", "b" + std::to_string(i)));
-    raw.push_back(msgs.back().get());
-  }
+  MsgBatch batch = make_batch("T", 10);
+  std::vector<ferry_client_message*>& raw = batch.raw;
   ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
   ASSERT_EQ(FERRY_OK, ferry_producer_send_batch(p.get(), raw.data(), raw.size(), &r, err, sizeof err)) << err;
   EXPECT_EQ(1u, cluster.sends_received(0) - before) << "explicit batch";

@@ -105,12 +105,8 @@ TEST(SdkProducer, BatchLandsInOneQueueInOrder) {
   cluster.create_topic("T");
   auto conf = make_conf(cluster.name_servers());
   auto p = start_producer(conf);
-  std::vector<Msg> msgs;
-  std::vector<ferry_client_message*> raw;
-  for (int i = 0; i < 10; ++i) {
-    msgs.push_back(make_msg("T", "b" + std::to_string(i)));
-    raw.push_back(msgs.back().get());
-  }
+  MsgBatch batch = make_batch("T", 10);
+  std::vector<ferry_client_message*>& raw = batch.raw;
   ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
   char err[256];
   ASSERT_EQ(FERRY_OK, ferry_producer_send_batch(p.get(), raw.data(), raw.size(), &r, err, sizeof err)) << err;

@@ -43,6 +43,15 @@ Msg make_msg(const std::string& topic, const std::string& body, const std::strin
   return Msg(m);
 }
 
+MsgBatch make_batch(const std::string& topic, int n, const std::string& prefix) {
+  MsgBatch b;
+  for (int i = 0; i < n; ++i) {
+    b.owned.push_back(make_msg(topic, prefix + std::to_string(i)));
+    b.raw.push_back(b.owned.back().get());
+  }
+  return b;
+}
+
 std::string body_of(const ferry_client_message* m) {
   size_t len = 0;
   const void* b = ferry_message_body(m, &len);

@@ -32,6 +32,13 @@ Producer start_producer(const Conf& conf);
 Msg make_msg(const std::string& topic, const std::string& body, const std::string& tags = "",
              const std::string& keys = "");
 std::string body_of(const ferry_client_message* m);
+// `n` messages "<prefix><i>" on `topic`: `owned` keeps them alive, `raw`
+// is what ferry_producer_send_batch takes.
+struct MsgBatch {
+  std::vector<Msg> owned;
+  std::vector<ferry_client_message*> raw;
+};
+MsgBatch make_batch(const std::string& topic, int n, const std::string& prefix = "b");
 // Sends `n` messages "prefix-i" synchronously, asserting success.
 void send_n(ferry_producer* p, const std::string& topic, int n, const std::string& prefix = "m");
 
