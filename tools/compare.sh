@@ -199,9 +199,9 @@ run_row() {
   local t0 rc=0 TIMEFORMAT='%3U %3S %3R' bound=(timeout -k 5 120)
   declare -F "$1" >/dev/null && bound=()  # shell functions bound their own children
   local s0 o0 o1; s0=$(steal_ticks)
-  t0=$(cpu_ticks "$spid"); o0=$(idle_ticks "$spid")
+  t0=$(cpu_ticks "$spid"); o0=$(brokers_ns "$spid")
   { time "${bound[@]}" "$@" >"$res/$name.json" 2>"$res/$name.err"; } 2>"$res/$name.time" || rc=$?
-  local t1 s1; t1=$(cpu_ticks "$spid"); o1=$(idle_ticks "$spid"); s1=$(steal_ticks)
+  local t1 s1; t1=$(cpu_ticks "$spid"); o1=$(brokers_ns "$spid"); s1=$(steal_ticks)
   if ((rc != 0)); then
     log "workload $w $sys exited $rc: $(tail -n 3 "$res/$name.err" | tr '\n' ' ')"
     failures=$((failures + 1))
@@ -221,19 +221,13 @@ settle() {
   done
   log "brokers still busy 10 s before $1 ($(((b - a) / 2000000)) % of a core)"
 }
-brokers_ns() {  # on-CPU ns of every thread of every broker we started
+brokers_ns() {  # brokers_ns [EXCEPT_PID]: on-CPU ns of every thread of every broker we started
   local p sum=0 t
   for p in "${pids[@]}"; do
+    [[ $p == "${1:-}" ]] && continue
     for t in /proc/"$p"/task/*/schedstat; do
       [[ -r $t ]] && sum=$((sum + $(cut -d' ' -f1 "$t" 2>/dev/null || echo 0)))
     done
-  done
-  echo "$sum"
-}
-idle_ticks() {  # idle_ticks PID: CPU ticks of every broker we started but PID
-  local p sum=0
-  for p in "${pids[@]}"; do
-    [[ $p == "$1" ]] || sum=$((sum + $(cpu_ticks "$p")))
   done
   echo "$sum"
 }

@@ -41,9 +41,9 @@ def load(res):
             j = json.load(open(os.path.join(res, name + ".json")))
         except (OSError, ValueError):
             j = None
-        # The CPU of the brokers that idled during the row (ticks), when the
+        # The CPU of the brokers that idled during the row (ns), when the
         # run had them all up at once (compare.sh's interleaved order).
-        idle = float(fields[8]) / hz / wall_s * 100.0 if len(fields) > 8 and wall_s > 0 else None
+        idle = float(fields[8]) / 1e9 / wall_s * 100.0 if len(fields) > 8 and wall_s > 0 else None
         rows.append({
             "w": w, "system": system, "durability": durability, "client": client, "name": name, "j": j,
             "steal": steal, "idle_cpu": idle, "res": res,
