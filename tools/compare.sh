@@ -182,6 +182,8 @@ steal_ticks() {  # "steal total" of all CPUs from /proc/stat (total: user..steal
   awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat
 }
 
+# shellcheck source=tools/compare/settle.sh
+source "$here/tools/compare/settle.sh"
 # run_row W SYSTEM DURABILITY CLIENT SERVER_PID NAME CMD...
 # Runs one bounded client, its own CPU measured by bash's `time`, the
 # server's from /proc/<pid>/stat over the same interval, the host's steal
@@ -194,7 +196,7 @@ run_row() {
   local w=$1 sys=$2 dur=$3 client=$4 spid=$5 name=$6; shift 6
   check_budget "$name"
   timeout 120 sync || log "sync before $name did not finish in 120 s"
-  settle "$name"
+  local busy; busy=$(settle "$name") || log "$busy"
   log "workload $w: $sys ($client)"
   local t0 rc=0 TIMEFORMAT='%3U %3S %3R' bound=(timeout -k 5 120)
   declare -F "$1" >/dev/null && bound=()  # shell functions bound their own children
@@ -209,27 +211,6 @@ run_row() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$sys" "$dur" "$client" "$name" \
     "$(awk '{ print $1 + $2, $3 }' "$res/$name.time")" "$((t1 - t0))" \
     "$(echo "$s0 $s1" | awk '{ print $3 - $1, $4 - $2 }')" "$((o1 - o0))" >>"$res/rows.tsv"
-}
-# settle NAME: wait (at most 10 s) until the brokers together use under 5 %
-# of a core over 0.2 s, so no row starts while another system's broker still
-# works off the previous row (a backlog, a fill ahead, a flush).
-settle() {
-  local i a b
-  for ((i = 0; i < 50; i++)); do
-    a=$(brokers_ns); sleep 0.2; b=$(brokers_ns)
-    ((b - a < 10000000)) && return 0
-  done
-  log "brokers still busy 10 s before $1 ($(((b - a) / 2000000)) % of a core)"
-}
-brokers_ns() {  # brokers_ns [EXCEPT_PID]: on-CPU ns of every thread of every broker we started
-  local p sum=0 t
-  for p in "${pids[@]}"; do
-    [[ $p == "${1:-}" ]] && continue
-    for t in /proc/"$p"/task/*/schedstat; do
-      [[ -r $t ]] && sum=$((sum + $(cut -d' ' -f1 "$t" 2>/dev/null || echo 0)))
-    done
-  done
-  echo "$sum"
 }
 failures=0
 : >"$res/rows.tsv"

@@ -14,7 +14,8 @@
 #     "mm:/tmp/ferry-ci15/build:write_mode = \"mmap\""
 # KEEP=1 keeps each run's directory; PERF_OUT=path records a ferryd profile; TMPROOT picks the disk (default /tmp).
 # A sync precedes Ferry's row and the plain write, as in compare.sh (benchmarks.md
-# "Session 20 runs": without it the plain write pays for Ferry's writeback);
+# "Session 20 runs": without it the plain write pays for Ferry's writeback), and
+# the plain write waits (<= 10 s) until ferryd is idle (tools/compare/settle.sh);
 # NOSYNC=1 runs them back to back as before session 20.
 set -euo pipefail
 (($# >= 4)) || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -23,6 +24,8 @@ NOSYNC=${NOSYNC:-0}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tools/ferry-bench/row_lib.sh
 source "$here/tools/ferry-bench/row_lib.sh"
+# shellcheck source=tools/compare/settle.sh
+source "$here/tools/compare/settle.sh"
 hz=$(getconf CLK_TCK)
 trap cleanup EXIT
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -62,7 +65,13 @@ one_run() {  # one_run BUILD_DIR STORAGE_KEYS (runs in a subshell: its own trap)
   wait "$vmpid" 2>/dev/null || true
   local n
   n=$(python3 -c 'import json,sys; print(max(64, json.load(open(sys.argv[1]))["ok"]))' "$tmp/w7.json" 2>/dev/null || echo 64)
-  ((NOSYNC)) || sync  # as compare.sh: the plain write does not pay for Ferry's dirty pages
+  # As compare.sh: the plain write pays neither for Ferry's dirty pages nor
+  # for ferryd's leftover work (the fill of the next segment).
+  if ((!NOSYNC)); then
+    sync
+    local pids=("$fpid") busy
+    busy=$(settle "plain write") || echo "$busy" >&2
+  fi
   "$bin/compare-seqwrite" --stream "$tmp" -s 1024 -b 64 -N "$n" -d $((DUR * 3)) >"$tmp/seq.json" 2>"$tmp/seq.err" || true
   python3 - "$tmp" "$((t1 - t0))" "$hz" "$s0" "$s1" <<'PY'
 import json, sys
