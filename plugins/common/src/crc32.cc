@@ -79,66 +79,9 @@ FERRY_CLMUL inline uint32_t reduce(__m128i x1) {
   return static_cast<uint32_t>(_mm_extract_epi32(x1, 1));
 }
 
-// The same fold four 512-bit registers (256 bytes) at a time, VPCLMULQDQ:
-// workload 7's loop spent 11 % of its time in this CRC (1 KiB bodies,
-// docs/benchmarks.md "Session 21 (w7z)"); the 128-bit loop folds 64 bytes
-// per step. k256 = (x^(256*8+32), x^(256*8-32)) mod P, bit-reflected and
-// shifted as kK1K2 (tests/storage/crc32_test.cc checks every path on zlib).
-alignas(16) constexpr uint64_t kK256[2] = {0x011542778a, 0x01322d1430};
-
-#define FERRY_VCLMUL __attribute__((target("avx512f,avx512vl,vpclmulqdq,pclmul,sse4.1")))
-
-FERRY_VCLMUL inline __m512i fold64z(__m512i acc, __m512i next, __m512i k) {
-  const __m512i lo = _mm512_clmulepi64_epi128(acc, k, 0x00);
-  const __m512i hi = _mm512_clmulepi64_epi128(acc, k, 0x11);
-  return _mm512_ternarylogic_epi64(lo, hi, next, 0x96);  // lo ^ hi ^ next
-}
-
-// len >= 256: folds all but the last 64..255 bytes' worth into the four
-// 128-bit lanes the narrow loop continues from (x[0..3] = the next 64 bytes'
-// accumulators), advancing *buf and *len past what it consumed.
-FERRY_VCLMUL void fold_wide(const unsigned char** buf, size_t* len, uint32_t crc, __m128i x[4]) {
-  const unsigned char* p = *buf;
-  size_t n = *len;
-  __m512i z0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc))));
-  __m512i z1 = _mm512_loadu_si512(p + 64), z2 = _mm512_loadu_si512(p + 128), z3 = _mm512_loadu_si512(p + 192);
-  p += 256;
-  n -= 256;
-  // (_mm512_set_epi64, not a broadcast or extract: GCC 12's -Wuninitialized
-  // misfires on those intrinsics.)
-  const __m512i k256 = _mm512_set_epi64(kK256[1], kK256[0], kK256[1], kK256[0], kK256[1], kK256[0], kK256[1], kK256[0]);
-  while (n >= 256) {
-    z0 = fold64z(z0, _mm512_loadu_si512(p), k256);
-    z1 = fold64z(z1, _mm512_loadu_si512(p + 64), k256);
-    z2 = fold64z(z2, _mm512_loadu_si512(p + 128), k256);
-    z3 = fold64z(z3, _mm512_loadu_si512(p + 192), k256);
-    p += 256;
-    n -= 256;
-  }
-  // Each lane of z0 lies 64 bytes before the same lane of z1: fold by 64.
-  const __m512i k64 = _mm512_set_epi64(kK1K2[1], kK1K2[0], kK1K2[1], kK1K2[0], kK1K2[1], kK1K2[0], kK1K2[1], kK1K2[0]);
-  z1 = fold64z(z0, z1, k64);
-  z2 = fold64z(z1, z2, k64);
-  z3 = fold64z(z2, z3, k64);
-  alignas(64) unsigned char lanes[64];
-  _mm512_store_si512(lanes, z3);
-  for (int i = 0; i < 4; ++i) x[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(lanes + 16 * i));
-  *buf = p;
-  *len = n;
-}
-
-}  // namespace
-
-bool wide_available() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("pclmul");
-}
-
-namespace {
-
 // CRC register (not inverted) of `len` bytes, len >= 16 and a multiple of 16.
 // Below 64 bytes (a record's head and tail) one lane only.
-FERRY_CLMUL uint32_t fold(const unsigned char* buf, size_t len, uint32_t crc, bool wide) {
+FERRY_CLMUL uint32_t fold(const unsigned char* buf, size_t len, uint32_t crc) {
   __m128i x1 = _mm_xor_si128(load(buf), _mm_cvtsi32_si128(static_cast<int>(crc)));
   __m128i k;
   if (len < 64) {
@@ -152,19 +95,10 @@ FERRY_CLMUL uint32_t fold(const unsigned char* buf, size_t len, uint32_t crc, bo
     }
     return reduce(x1);
   }
-  __m128i x2, x3, x4;
-  if (wide && len >= 256) {
-    // The state after the wide loop is the four lanes' at that point.
-    __m128i x[4];
-    fold_wide(&buf, &len, crc, x);
-    x1 = x[0], x2 = x[1], x3 = x[2], x4 = x[3];
-    // Those lanes hold the 64 bytes just before buf; the rest folds onto them.
-  } else {
-    x2 = load(buf + 16), x3 = load(buf + 32), x4 = load(buf + 48);
-    buf += 64;
-    len -= 64;
-  }
+  __m128i x2 = load(buf + 16), x3 = load(buf + 32), x4 = load(buf + 48);
   k = _mm_load_si128(reinterpret_cast<const __m128i*>(kK1K2));
+  buf += 64;
+  len -= 64;
   // Four independent 128-bit lanes, each folded 64 bytes forward.
   while (len >= 64) {
     __m128i x5 = _mm_clmulepi64_si128(x1, k, 0x00);
@@ -235,8 +169,7 @@ uint32_t folded(uint32_t crc, const void* data, size_t len) {
   auto* p = static_cast<const unsigned char*>(data);
   if (len >= 16) {
     const size_t n = len & ~size_t{15};
-    static const bool kWide = wide_available();  // decided once per process
-    crc = ~fold(p, n, ~crc, kWide);
+    crc = ~fold(p, n, ~crc);
     p += n;
     len -= n;
   }
@@ -250,7 +183,6 @@ uint32_t folded(uint32_t crc, const void* data, size_t len) {
 #else  // not x86
 
 bool folded_available() { return false; }
-bool wide_available() { return false; }
 uint32_t folded(uint32_t crc, const void* data, size_t len) { return portable(crc, data, len); }
 uint32_t mulmod(uint32_t, uint32_t) { return 0; }  // never called: folded_available() is false
 

@@ -25,9 +25,6 @@ namespace crc32_impl {
 uint32_t portable(uint32_t crc, const void* data, size_t len);
 // True when this CPU can run folded().
 bool folded_available();
-// True when folded() also folds 256 bytes a step with VPCLMULQDQ (AVX-512)
-// for its inputs of 256 bytes or more.
-bool wide_available();
 // The PCLMULQDQ path for the 16-byte-multiple prefix, a byte table for the
 // last 0..15 bytes.
 // Only call when folded_available().
