@@ -2,7 +2,9 @@
 # Peak rows of two or more builds, alternated: per round and per LABEL:BUILD
 # (a build dir with bin/ferryd, bin/ferry-bench and the plugins) or
 # LABEL:BUILD:SETS (SETS: comma-separated libferry keys for the w2/w3
-# producers, `ferry-bench produce --set`), a fresh ferryd of that build in a
+# producers, `ferry-bench produce --set`) or LABEL:BUILD:SETS:STORAGE
+# (STORAGE: extra [plugins.storage] lines, e.g. 'segment_prefill = false'),
+# a fresh ferryd of that build in a
 # temp dir, topics with 4 queues, then for DUR s each
 #   w2  produce -s 1024 -m async -w 256       (compare.sh's workload 2)
 #   w3  the same with -c 4                    (workload 3)
@@ -15,15 +17,16 @@
 # p50 / p99 (ms) and failures, and per
 # ferryd thread (schedstat run time): ferry-prefault (µs/msg, % of one
 # core), the loop (comm ferryd), ferry-dispatch.
-# Usage: peak_ab.sh ROUNDS DUR LABEL:BUILD[:SETS] [LABEL:BUILD[:SETS]...]
+# Usage: peak_ab.sh ROUNDS DUR LABEL:BUILD[:SETS[:STORAGE]] [LABEL:BUILD[:SETS[:STORAGE]]...]
 #   scripts/locked timeout 295 tools/ferry-bench/peak_ab.sh 3 5 old:/tmp/a/build new:build
 #   ... peak_ab.sh 2 5 off:build: b64:build:async_batch_max_messages=64,async_batch_linger_ms=0
 #   W5=1 W6RATE=120000 scripts/locked timeout 295 tools/ferry-bench/peak_ab.sh 3 5 a:/tmp/a b:/tmp/b
+#   ... peak_ab.sh 3 5 'fill:build:K=V' 'nofill:build:K=V:segment_prefill = false'
 # Summary of pairs: tools/ferry-bench/peak_ab_summary.py a b OUT...
 # Swap the order of the builds between holds; the machine drifts.
 set -uo pipefail
 if (($# < 3)); then
-  sed -n '2,23p' "$0" >&2
+  sed -n '2,26p' "$0" >&2
   exit 2
 fi
 ROUNDS=$1 DUR=$2
@@ -47,7 +50,7 @@ one() {  # one BUILD [--set k=v ...] (for w2/w3)
   local bin setargs=("${@:2}")
   bin=$(cd "$1" && pwd)/bin
   tmp=$(mktemp -d "$scratch/run.XXXXXX")
-  start_row_ferryd "$bin" "$tmp" ""
+  start_row_ferryd "$bin" "$tmp" "$cfg_storage"
   row_topics "$bin" W2 W3 W5 W6
   local w c t
   for w in w2 w3 w5; do

@@ -44,14 +44,17 @@ cleanup() {
   fpid="" tmp=""
 }
 
-# parse_cfg "LABEL:BUILD[:SETS]": sets cfg_label, cfg_build and cfg_setargs
+# parse_cfg "LABEL:BUILD[:SETS[:STORAGE]]": sets cfg_label, cfg_build, cfg_setargs
 # (SETS: comma-separated libferry keys, as `ferry-bench produce --set k=v`
-# words; empty when there are none). peak_ab.sh and paced_ab.sh take these.
+# words; empty when there are none) and cfg_storage (STORAGE: extra
+# [plugins.storage] lines for ferryd, e.g. 'segment_prefill = false'; empty
+# when none). peak_ab.sh and paced_ab.sh take these.
 # shellcheck disable=SC2034  # cfg_* are for the sourcing script
 parse_cfg() {
   local rest=${1#*:} sets kv kvs
-  cfg_label=${1%%:*} cfg_build=${rest%%:*} sets=${rest#*:} cfg_setargs=()
+  cfg_label=${1%%:*} cfg_build=${rest%%:*} sets=${rest#*:} cfg_setargs=() cfg_storage=""
   [[ $sets == "$rest" ]] && sets=""
+  if [[ $sets == *:* ]]; then cfg_storage=${sets#*:} sets=${sets%%:*}; fi
   IFS=, read -ra kvs <<<"$sets"
   for kv in ${kvs[@]+"${kvs[@]}"}; do [[ -n $kv ]] && cfg_setargs+=(--set "$kv"); done
   return 0
