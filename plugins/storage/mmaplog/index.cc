@@ -64,9 +64,6 @@ class IndexFile {
   std::atomic<int64_t> begin_ms{0}, end_ms{0};
   std::atomic<uint64_t> begin_phy{0}, end_phy{0};
   bool sealed = false;
-  // [the putting thread] Bytes of the file from its start faulted in for
-  // writing ahead of the entries (KeyIndex::populate_entries).
-  size_t populated = 0;
 
   char* header() const { return file->data(); }
   char* slot(uint32_t i) const { return file->data() + kHeader + size_t{i} * 4; }
@@ -203,7 +200,6 @@ size_t KeyIndex::put_all(std::span<const Put> puts, std::string* error) {
     if (f) __builtin_prefetch(f->slot(static_cast<uint32_t>(f->key_slots ? x.key : x.full) % f->slots), 1);
     ring[i % kAhead] = x;
   };
-  if (f) populate_entries(*f, puts.size());
   for (size_t i = 0; i < std::min(kAhead, puts.size()); ++i) hash(i);
   size_t failed = 0;
   for (size_t i = 0; i < puts.size(); ++i) {
@@ -212,22 +208,6 @@ size_t KeyIndex::put_all(std::span<const Put> puts, std::string* error) {
     if (put_hashed(puts[i], x.full, x.key, error) != FERRY_OK) ++failed;
   }
   return failed;
-}
-
-// The entries a batch of `more` puts will write, and kAhead bytes past them,
-// faulted in with one call (MADV_POPULATE_WRITE) instead of a fault per page
-// (one per 204 entries, each a trap and a zero-fill: the dispatcher took
-// ~4,000 faults/s in workload 2, these and the slots'). Advice: a failure
-// leaves the faults to the writes, as before.
-void KeyIndex::populate_entries(IndexFile& f, size_t more) {
-  constexpr size_t kAhead = 256 * 1024, kPage = 4096;
-  const size_t last = std::min<size_t>(size_t{f.count.load(std::memory_order_relaxed)} + more, f.entries);
-  const size_t want = static_cast<size_t>(f.entry(0) - f.file->data()) + last * kEntry;
-  if (want <= f.populated) return;
-  const size_t from = std::max(f.populated, static_cast<size_t>(f.entry(0) - f.file->data()) / kPage * kPage);
-  const size_t to = std::min(f.file->size(), (want + kAhead + kPage - 1) / kPage * kPage);
-  if (to > from) io_.populate(f.file->data() + from, to - from);
-  f.populated = to;
 }
 
 ferry_status KeyIndex::put_hashed(const Put& p, int32_t full_hash, int32_t key_slot_hash, std::string* error) {

@@ -73,7 +73,6 @@ class KeyIndex {
 
  private:
   std::shared_ptr<IndexFile> create(uint64_t begin_phy, int64_t begin_ms, std::string* error);
-  void populate_entries(IndexFile& f, size_t more);
   // put() with the key's two hashes computed (key_hash, slot_hash).
   ferry_status put_hashed(const Put& p, int32_t full_hash, int32_t key_slot_hash, std::string* error);
 
