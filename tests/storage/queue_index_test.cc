@@ -6,9 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
-#include <span>
 
 #include "store_harness.h"
 
@@ -550,55 +548,6 @@ TEST(KeyIndex, FilesWithTopicKeySlotsStayQueryable) {
   ASSERT_EQ(h.store->query_key("t", "k2", 0, INT64_MAX / 2, 10, &fresh.r), FERRY_OK);
   ASSERT_EQ(fresh->count, 1u);
   EXPECT_EQ(str(decode(fresh->records[0]).body), "new");
-}
-
-// The dispatcher's batch (put_all: hashes and slot prefetches a few keys
-// ahead) writes the same files, byte for byte, as one put() per key: the
-// same entries, chains and rolls (index_entries = 16: five rolls inside the
-// batch), with KEYS and UNIQ_KEY-like keys of two topics.
-TEST(KeyIndex, ABatchOfPutsWritesTheSameFilesAsOnePutEach) {
-  test::TempDir tmp{"ferry-keyindex"};
-  mmaplog::Options opt;
-  opt.index_slots = 7;
-  opt.index_entries = 16;
-  std::vector<std::string> keys;
-  for (int i = 0; i < 80; ++i) keys.push_back(i % 9 == 0 ? "common" : "UNIQ" + std::to_string(1000 + i));
-  std::vector<mmaplog::KeyIndex::Put> puts;
-  for (int i = 0; i < 80; ++i)
-    puts.push_back({i % 3 == 0 ? "t2" : "t", keys[i], 100u * static_cast<uint64_t>(i), 5000 + 10 * i});
-  auto write = [&](const std::string& dir, bool batch) {
-    mmaplog::Options o = opt;
-    o.dir = dir;
-    mmaplog::FaultIo io;
-    mmaplog::KeyIndex index(o, io);
-    std::string error;
-    ASSERT_EQ(index.load(false, &error), FERRY_OK) << error;
-    if (batch) {
-      // Two batches: the second starts with a file the first rolled to.
-      auto all = std::span<const mmaplog::KeyIndex::Put>(puts);
-      EXPECT_EQ(index.put_all(all.first(37), &error), 0u) << error;
-      EXPECT_EQ(index.put_all(all.subspan(37), &error), 0u) << error;
-    } else {
-      for (const auto& p : puts) ASSERT_EQ(index.put(p.topic, p.key, p.commit_offset, p.store_ms, &error), FERRY_OK);
-    }
-    ASSERT_EQ(index.flush(&error), FERRY_OK) << error;
-    EXPECT_EQ(index.file_count(), 6u);
-  };
-  const std::string one = tmp.str() + "/one", all = tmp.str() + "/all";
-  write(one, false);
-  write(all, true);
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(one + "/index")) names.push_back(e.path().filename());
-  ASSERT_EQ(names.size(), 6u);
-  auto slurp = [](const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  for (const auto& n : names) {
-    const std::string a = slurp(one + "/index/" + n), b = slurp(all + "/index/" + n);
-    ASSERT_FALSE(a.empty()) << n;
-    EXPECT_TRUE(a == b) << n;
-  }
 }
 
 }  // namespace

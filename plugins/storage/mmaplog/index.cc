@@ -180,39 +180,6 @@ ferry_status KeyIndex::load(bool dirty, std::string* error) {
 
 ferry_status KeyIndex::put(std::string_view topic, std::string_view key, uint64_t commit_offset,
                            int64_t store_ms, std::string* error) {
-  return put_hashed(Put{topic, key, commit_offset, store_ms}, key_hash(topic, key), slot_hash(key), error);
-}
-
-size_t KeyIndex::put_all(std::span<const Put> puts, std::string* error) {
-  // Hashes of keys [i, i + kAhead) in a ring; their slots asked for in the
-  // current last file (a roll inside the batch only wastes a prefetch).
-  constexpr size_t kAhead = 8;
-  struct Hashed {
-    int32_t full, key;
-  } ring[kAhead];
-  std::shared_ptr<IndexFile> f;
-  {
-    std::lock_guard lk(mu_);
-    if (!files_.empty()) f = files_.back();
-  }
-  auto hash = [&](size_t i) {
-    Hashed x{key_hash(puts[i].topic, puts[i].key), slot_hash(puts[i].key)};
-    if (f) __builtin_prefetch(f->slot(static_cast<uint32_t>(f->key_slots ? x.key : x.full) % f->slots), 1);
-    ring[i % kAhead] = x;
-  };
-  for (size_t i = 0; i < std::min(kAhead, puts.size()); ++i) hash(i);
-  size_t failed = 0;
-  for (size_t i = 0; i < puts.size(); ++i) {
-    const Hashed x = ring[i % kAhead];
-    if (i + kAhead < puts.size()) hash(i + kAhead);
-    if (put_hashed(puts[i], x.full, x.key, error) != FERRY_OK) ++failed;
-  }
-  return failed;
-}
-
-ferry_status KeyIndex::put_hashed(const Put& p, int32_t full_hash, int32_t key_slot_hash, std::string* error) {
-  const uint64_t commit_offset = p.commit_offset;
-  const int64_t store_ms = p.store_ms;
   std::shared_ptr<IndexFile> f;
   {
     std::lock_guard lk(mu_);
@@ -229,8 +196,8 @@ ferry_status KeyIndex::put_hashed(const Put& p, int32_t full_hash, int32_t key_s
     }
     f = files_.back();
   }
-  const int32_t h = full_hash;
-  const uint32_t slot_no = static_cast<uint32_t>(f->key_slots ? key_slot_hash : h) % f->slots;
+  int32_t h = key_hash(topic, key);
+  uint32_t slot_no = f->slot_of(h, key);
   uint32_t n = f->count.load(std::memory_order_relaxed);
   char* e = f->entry(n);
   int64_t diff = (store_ms - f->begin_ms.load()) / 1000;

@@ -27,7 +27,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,16 +47,6 @@ class KeyIndex {
   ferry_status load(bool dirty, std::string* error);
   ferry_status put(std::string_view topic, std::string_view key, uint64_t commit_offset,
                    int64_t store_ms, std::string* error);
-  // The dispatcher's batch of keys: the same entries, in the same order, as
-  // one put() each; each key's slot is prefetched a few keys ahead (the slot
-  // load was ~3/4 of put()'s samples in workload 2: a cache miss per key).
-  // Returns how many puts failed (*error: the last failure's text).
-  struct Put {
-    std::string_view topic, key;
-    uint64_t commit_offset;
-    int64_t store_ms;
-  };
-  size_t put_all(std::span<const Put> puts, std::string* error);
   // Candidate commit offsets for topic#key stored within [begin_ms, end_ms],
   // newest first, at most max_candidates.
   void query(std::string_view topic, std::string_view key, int64_t begin_ms, int64_t end_ms,
@@ -73,8 +62,6 @@ class KeyIndex {
 
  private:
   std::shared_ptr<IndexFile> create(uint64_t begin_phy, int64_t begin_ms, std::string* error);
-  // put() with the key's two hashes computed (key_hash, slot_hash).
-  ferry_status put_hashed(const Put& p, int32_t full_hash, int32_t key_slot_hash, std::string* error);
 
   const Options& opt_;
   Io& io_;

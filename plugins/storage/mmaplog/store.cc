@@ -579,9 +579,8 @@ void Store::dispatch_loop() {
   }
 }
 
-// Keys: every space-separated word of KEYS, and UNIQ_KEY, appended to
-// `out` in record order (views into the record: put them while it is pinned).
-void Store::collect_keys(const ferry_record_view& v, uint64_t at, std::vector<KeyIndex::Put>* out) {
+// Keys: every space-separated word of KEYS, and UNIQ_KEY.
+void Store::put_keys(const ferry_record_view& v, uint64_t at, std::string* error) {
   std::string_view topic = sv(v.topic);
   ferry_slice keys;
   if (ferry_property_find(v.properties, FERRY_PROP_KEYS, &keys)) {
@@ -590,22 +589,15 @@ void Store::collect_keys(const ferry_record_view& v, uint64_t at, std::vector<Ke
     while (b < ks.size()) {
       size_t sp = ks.find(' ', b);
       if (sp == std::string_view::npos) sp = ks.size();
-      if (sp > b) out->push_back({topic, ks.substr(b, sp - b), at, v.store_timestamp_ms});
+      if (sp > b && index_.put(topic, ks.substr(b, sp - b), at, v.store_timestamp_ms, error) != FERRY_OK)
+        log(FERRY_LOG_ERROR, "index: " + *error);
       b = sp + 1;
     }
   }
   ferry_slice uniq;
-  if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0)
-    out->push_back({topic, sv(uniq), at, v.store_timestamp_ms});
-}
-
-// The collected keys into the index as one batch (KeyIndex::put_all); clears `keys`.
-void Store::put_keys(std::vector<KeyIndex::Put>* keys) {
-  if (keys->empty()) return;
-  std::string error;
-  if (size_t failed = index_.put_all(*keys, &error); failed > 0)
-    log(FERRY_LOG_ERROR, "index: " + std::to_string(failed) + " key(s) not indexed: " + error);
-  keys->clear();
+  if (ferry_property_find(v.properties, FERRY_PROP_UNIQ_KEY, &uniq) && uniq.len > 0 &&
+      index_.put(topic, sv(uniq), at, v.store_timestamp_ms, error) != FERRY_OK)
+    log(FERRY_LOG_ERROR, "index: " + *error);
 }
 
 // [writer, dispatch_run_mu_ held] Records from published_ up to `limit`, a
@@ -689,11 +681,8 @@ size_t Store::index_some(uint64_t limit) {
   std::string error;
   SegmentPtr seg;
   size_t n = 0;
-  thread_local std::vector<KeyIndex::Put> keys;  // views into seg's records
-  keys.clear();
   while (pos < limit && n < kMaxBatch) {
     if (!seg || pos >= seg->end()) {
-      put_keys(&keys);  // before seg lets go of the records they point into
       seg = log_.pin(pos);
       if (!seg) {
         pos = std::max(pos, log_.min_offset());
@@ -716,11 +705,10 @@ size_t Store::index_some(uint64_t limit) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       break;
     }
-    collect_keys(v, pos, &keys);
+    put_keys(v, pos, &error);
     pos += v.total_size;
     ++n;
   }
-  put_keys(&keys);
   pos = std::min(pos, limit);
   queues_.drain_full(&touched);
   queues_.mark_dirty(&touched);
@@ -801,12 +789,10 @@ size_t Store::dispatch_some(uint64_t limit) {
     done = write_rec[written];
     pos = recs[done].pos;
   }
-  thread_local std::vector<KeyIndex::Put> keys;  // views into the pinned records
-  keys.clear();
-  for (size_t r = 0; r < done; ++r) collect_keys(recs[r].v, recs[r].pos, &keys);
-  put_keys(&keys);
   for (size_t r = 0; r < done; ++r) {
     const ferry_record_view& v = recs[r].v;
+    const uint64_t at = recs[r].pos;
+    put_keys(v, at, &error);
     ferry_dispatch_entry de;
     de.struct_size = sizeof(de);
     de.topic = v.topic;

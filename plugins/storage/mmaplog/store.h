@@ -108,8 +108,7 @@ class Store {
   // The dispatcher's part of what publish_some published: keys into the
   // index, full queue buffers written, dispatched_ advanced (below limit).
   size_t index_some(uint64_t limit);
-  static void collect_keys(const ferry_record_view& v, uint64_t at, std::vector<KeyIndex::Put>* out);
-  void put_keys(std::vector<KeyIndex::Put>* keys);
+  void put_keys(const ferry_record_view& v, uint64_t at, std::string* error);
   // [dispatch_run_mu_ held] The queue of the record at `pos`.
   ConsumeQueue* queue_of(uint64_t pos, const ferry_record_view& v, ConsumeQueuePtr& cq,
                          std::vector<ConsumeQueuePtr>& keep);
