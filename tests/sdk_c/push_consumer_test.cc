@@ -2,6 +2,8 @@
 // (every member gets all, offsets in a local file), graceful shutdown
 // (restart re-delivers nothing acknowledged), RECONSUME_LATER's local
 // fallback, orderly.
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -136,6 +138,51 @@ TEST(SdkPushConsumer, AQueuePausedByFlowControlResumesOnItsAcks) {
   EXPECT_EQ(120, cluster.committed(0, "FG", "T", 0));
   std::set<std::string> all(slow.sink.bodies.begin(), slow.sink.bodies.end());
   EXPECT_EQ(120u, all.size());
+}
+
+// consume_on_io_thread: the concurrent listener runs on the I/O thread
+// (no hand-off to a listener thread); SUCCESS is committed, and a
+// RECONSUME_LATER is retried locally (this fake broker refuses SEND_BACK)
+// and delivered again, on the I/O thread too.
+TEST(SdkPushConsumer, ConsumeOnIoThreadCallsTheListenerThereAndCommitsWhatItTook) {
+  FakeCluster cluster({.brokers = 1, .queues = 2});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"group", "IOG"}, {"consume_from", "first"},
+                                                 {"consume_on_io_thread", "true"}, {"reconsume_delay_ms", "50"},
+                                                 {"commit_interval_ms", "60000"}});
+  auto pconf = make_conf(cluster.name_servers());
+  auto p = start_producer(pconf);
+  struct Named {
+    Sink sink;
+    std::mutex mu;
+    std::set<std::string> names;
+    static ferry_consume_status on(void* ud, ferry_client_message* const* msgs, size_t n) {
+      auto* self = static_cast<Named*>(ud);
+      char name[32] = "";
+      ::pthread_getname_np(::pthread_self(), name, sizeof name);
+      {
+        std::lock_guard l(self->mu);
+        self->names.insert(name);
+      }
+      return concurrent(&self->sink, msgs, n);
+    }
+  } named;
+  named.sink.reconsume_first = 1;
+  ferry_push_consumer* raw = nullptr;
+  char err[256];
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(conf.get(), &raw, err, sizeof err)) << err;
+  Push c(raw);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(c.get(), "T", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(c.get(), &Named::on, &named, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(c.get(), err, sizeof err)) << err;
+  send_n(p.get(), "T", 60);
+  ASSERT_TRUE(ferry::test::wait_until([&] { return named.sink.size() >= 60; }, 10s)) << named.sink.size();
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(c.get(), err, sizeof err)) << err;
+  EXPECT_EQ(60, cluster.committed(0, "IOG", "T", 0) + cluster.committed(0, "IOG", "T", 1));
+  std::set<std::string> all(named.sink.bodies.begin(), named.sink.bodies.end());
+  EXPECT_EQ(60u, all.size());
+  std::lock_guard l(named.mu);
+  EXPECT_EQ(std::set<std::string>{"ferry-io"}, named.names);
 }
 
 TEST(SdkPushConsumer, RebalanceWhenAThirdJoinsAndOneLeavesLosesNothing) {

@@ -41,6 +41,7 @@ const Key kKeys[] = {
     {"consume_timestamp_ms", Kind::kInt, "0", 0, 0},
     {"consume_threads", Kind::kUint, "4", 1, 256},
     {"consume_batch_size", Kind::kUint, "1", 1, 1024},
+    {"consume_on_io_thread", Kind::kBool, "false"},
     {"pull_batch_size", Kind::kUint, "32", 1, 1024},
     {"long_poll_ms", Kind::kUint, "15000", 0, 3'600'000},
     {"pull_pipeline", Kind::kUint, "2", 1, 2},
@@ -241,6 +242,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->thread_policy =
       choice_index(*find_key("thread_policy"), get("thread_policy")) == 1 ? ThreadPolicy::kBatch : ThreadPolicy::kNormal;
   s->sync_direct = get("sync_direct") == "true";
+  s->consume_on_io_thread = get("consume_on_io_thread") == "true";
   s->sync_direct_spin_us = u32("sync_direct_spin_us");
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));

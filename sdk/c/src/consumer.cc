@@ -669,6 +669,7 @@ void Consumer::drain_acks() {
 // until their SUCCESS is applied on the loop, so raw pointers are safe here.
 void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) {
   if (pq->dropped || stopping_) return;
+  if (s.consume_on_io_thread) return consume_here(pq, batch);
   pool_->post([this, pq, batch = std::move(batch)]() mutable {
     if (pq->dropped || stopping_) return;  // not acked: re-delivered after restart/rebalance
     ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
@@ -683,6 +684,20 @@ void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) 
     if (pq->dropped || stopping_) return;
     io->post([this, pq, batch = std::move(batch)] { reconsume_later(pq, batch); });
   });
+}
+
+// [loop] consume_on_io_thread: the listener runs here, on the I/O thread;
+// its answer is applied at once (no post_ack, no hand-off back).
+void Consumer::consume_here(const PqPtr& pq, const std::vector<ferry_client_message*>& batch) {
+  ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
+  try {
+    st = listener(listener_user, batch.data(), batch.size());
+  } catch (...) {
+    st = FERRY_CONSUME_RECONSUME_LATER;
+  }
+  if (st == FERRY_CONSUME_SUCCESS) return acknowledged(pq, batch);
+  if (pq->dropped || stopping_) return;
+  reconsume_later(pq, batch);
 }
 
 void Consumer::consume_orderly(PqPtr pq) {
