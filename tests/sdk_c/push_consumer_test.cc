@@ -185,6 +185,39 @@ TEST(SdkPushConsumer, ConsumeOnIoThreadCallsTheListenerThereAndCommitsWhatItTook
   EXPECT_EQ(std::set<std::string>{"ferry-io"}, named.names);
 }
 
+// A listener on the I/O thread that calls back into its own consumer (here
+// shutdown) is refused at once: the call would wait for the I/O thread it
+// is blocking. The consumer goes on and shuts down normally afterwards.
+TEST(SdkPushConsumer, ConsumeOnIoThreadRefusesShutdownFromTheListener) {
+  FakeCluster cluster({.brokers = 1, .queues = 1});
+  cluster.create_topic("T");
+  auto conf = make_conf(cluster.name_servers(), {{"group", "IOS"}, {"consume_from", "first"},
+                                                 {"consume_on_io_thread", "true"}});
+  auto p = start_producer(make_conf(cluster.name_servers()));
+  struct Ctx {
+    ferry_push_consumer* c = nullptr;
+    std::atomic<int> status{-1};
+    std::atomic<int> calls{0};
+    static ferry_consume_status on(void* ud, ferry_client_message* const*, size_t) {
+      auto* self = static_cast<Ctx*>(ud);
+      if (self->calls++ == 0) self->status = ferry_push_consumer_shutdown(self->c, nullptr, 0);
+      return FERRY_CONSUME_SUCCESS;
+    }
+  } ctx;
+  char err[256];
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_new(conf.get(), &ctx.c, err, sizeof err)) << err;
+  Push c(ctx.c);
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_subscribe(c.get(), "T", "*", err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_set_listener(c.get(), &Ctx::on, &ctx, err, sizeof err));
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_start(c.get(), err, sizeof err)) << err;
+  send_n(p.get(), "T", 3);
+  ASSERT_TRUE(ferry::test::wait_until([&] { return ctx.status >= 0; }, 10s));
+  EXPECT_EQ(FERRY_E_STATE, ctx.status.load());
+  ASSERT_TRUE(ferry::test::wait_until([&] { return ctx.calls >= 3; }, 10s)) << ctx.calls;
+  ASSERT_EQ(FERRY_OK, ferry_push_consumer_shutdown(c.get(), err, sizeof err)) << err;
+  EXPECT_EQ(3, cluster.committed(0, "IOS", "T", 0));
+}
+
 TEST(SdkPushConsumer, RebalanceWhenAThirdJoinsAndOneLeavesLosesNothing) {
   FakeCluster cluster({.brokers = 2, .queues = 3});
   cluster.create_topic("T");

@@ -186,7 +186,7 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
 }
 
 ferry_status Consumer::shutdown(char* errbuf, size_t errlen) {
-  if (on_callback_thread() || (pool_ && pool_->on_worker()))
+  if (on_callback_thread() || (pool_ && pool_->on_worker()) || (io && io->in_loop()))
     return fail(errbuf, errlen, FERRY_E_STATE, "shutdown called from the consumer's own callback");
   std::lock_guard lock(life_mu);
   HandleState was = state.exchange(HandleState::kClosed);

@@ -89,9 +89,12 @@ struct Handle {
     return FERRY_OK;
   }
   bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }
-  // Runs fn on the loop and waits (bounded); Error on failure.
+  // Runs fn on the loop and waits (bounded); Error on failure. Refused on
+  // the loop itself (a listener run there by consume_on_io_thread): the
+  // loop would wait for its own turn until the timeout.
   template <class T, class Fn>
   Error call(uint64_t timeout_ms, Fn fn, T* out) {
+    if (io->in_loop()) return Error{FERRY_E_STATE, "called on this handle's own I/O thread (a listener with consume_on_io_thread)"};
     auto p = std::make_shared<Promise<T>>();
     if (!io->post([p, fn = std::move(fn)]() mutable { fn(p); }))
       return Error{FERRY_E_CLOSED, "handle was shut down"};

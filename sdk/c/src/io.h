@@ -84,7 +84,8 @@ class Io {
 
   // [any] Runs fn on the loop. False once stopping.
   bool post(std::function<void()> fn);
-  bool in_loop() const { return loop_->in_loop_thread(); }
+  // False before start() (no loop thread yet).
+  bool in_loop() const { return loop_ && loop_->in_loop_thread(); }
   // [loop] Shutting down: no new work should start.
   bool stopping() const { return stopping_; }
   void log(ferry_log_level level, const std::string& text) const;
