@@ -2,6 +2,7 @@
 // kinds, both message models, a throwing listener that loses nothing, and
 // graceful shutdown that commits (a restart re-delivers nothing).
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <chrono>
@@ -323,6 +324,36 @@ TEST_F(CppBroker, ThrowingListenerLosesNothing) {
   auto sent = send_n(topic, 10);
   ASSERT_TRUE(wait_until([&] { return got.set() == sent; }, 30s)) << got.size();
   EXPECT_EQ(reports.load(), 2);
+}
+
+// consume_on_io_thread through the C++ builder, against a real ferryd: every
+// message arrives, and every listener call runs on the consumer's I/O thread.
+TEST_F(CppBroker, ListenerOnTheIoThreadGetsEveryMessage) {
+  std::string topic;
+  make_topic(&topic);
+  if (IsSkipped()) return;
+  std::mutex mu;
+  std::set<std::string> threads;
+  Received got;
+  ferry::PushConsumerBuilder builder;
+  consumer_setup(builder, "cpp_io_listener")
+      .consume_on_io_thread(true)
+      .subscribe(topic)
+      .listener([&](const ferry::MessageList& msgs) {
+        char name[32] = "";
+        ::pthread_getname_np(::pthread_self(), name, sizeof name);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          threads.insert(name);
+        }
+        got.add(msgs);
+        return ferry::ConsumeStatus::Success;
+      });
+  auto consumer = builder.build();
+  auto sent = send_n(topic, 20);
+  ASSERT_TRUE(wait_until([&] { return got.set() == sent; }, 30s)) << got.size();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(threads, std::set<std::string>{"ferry-io"});
 }
 
 TEST_F(CppBroker, OrderlyConsumerKeepsKeyOrder) {

@@ -25,8 +25,9 @@
  *    through accessors are pointer + length and NOT NUL-terminated unless
  *    stated.
  *  - Threads (DESIGN.md, "Client SDK threads"): every client handle owns one
- *    I/O thread (a libuv loop) that does all network work and never runs user
- *    code. Async-send and async-commit completions run on the handle's one
+ *    I/O thread (a libuv loop) that does all network work and runs no user
+ *    code, except a concurrent push listener with consume_on_io_thread=true.
+ *    Async-send and async-commit completions run on the handle's one
  *    callback thread, in completion order. Push-consumer listeners run on the
  *    consumer's consume threads (`consume_threads`). A pull consumer's
  *    poll() runs on the caller's thread. The log callback may run on any of
@@ -104,6 +105,13 @@ FERRY_EXPORT void ferry_config_destroy(ferry_config *conf);
  *   consume_timestamp_ms    [0] with consume_from=timestamp (epoch ms)
  *   consume_threads         [4] push consumer listener threads
  *   consume_batch_size      [1] messages per concurrent-listener call
+ *   consume_on_io_thread    [false] true: the concurrent listener runs on the
+ *                           consumer's I/O thread right after each pull
+ *                           answer, with no hand-off to a consume thread;
+ *                           only for a listener that is short and never
+ *                           blocks (meanwhile the consumer pulls, commits
+ *                           and heartbeats nothing). Calls from it into its
+ *                           own consumer get FERRY_E_STATE.
  *   pull_batch_size         [32] messages per pull request
  *   long_poll_ms            [15000] how long a broker may hold a pull
  *   pull_pipeline           [2] concurrent push consumer: pulls in flight per
@@ -473,7 +481,9 @@ typedef enum ferry_orderly_status {
 
 /* Concurrent listener: 1..consume_batch_size messages of one queue. msgs and
  * the messages are borrowed for the call. Runs on one of the consumer's
- * consume threads; several calls run at once (other batches, other queues). */
+ * consume threads; several calls run at once (other batches, other queues).
+ * With consume_on_io_thread=true it runs on the consumer's I/O thread
+ * instead, one call at a time, and must not block. */
 typedef ferry_consume_status (*ferry_concurrent_listener)(void *user_data,
                                                           ferry_client_message *const *msgs,
                                                           size_t count);

@@ -130,6 +130,8 @@ class PushConsumerBuilder : public ClientBuilder<PushConsumerBuilder> {
   }
   PushConsumerBuilder& consume_threads(int n) { return set("consume_threads", std::to_string(n)); }
   PushConsumerBuilder& consume_batch_size(int n) { return set("consume_batch_size", std::to_string(n)); }
+  // The listener runs on the consumer's I/O thread (short, never blocking listeners only).
+  PushConsumerBuilder& consume_on_io_thread(bool on) { return set("consume_on_io_thread", on ? "true" : "false"); }
   PushConsumerBuilder& listener(ConcurrentListener fn) {
     concurrent_ = std::move(fn);
     return *this;
