@@ -25,6 +25,11 @@
 #                    "Session 19 (batch)"); the table names them, and its client
 #                    column says for every Ferry row of async sends (2, 3, 4, 6)
 #                    whether they were batched, from ferry-bench's summary
+#   --consumer-set "k=v ..."  libferry settings for Ferry's push consumer in
+#                    workload 6 (ferry-bench consume --set), e.g.
+#                    "consume_on_io_thread=true" (the listener on the
+#                    consumer's I/O thread: benchmarks.md "Session 21 (w6t)");
+#                    the w6 row's client column names them
 #   --busy-poll US   workload 1 with the opt-in busy-poll (0..10000 us) on its
 #                    own ferryd: kernel.busy_poll_us and libferry's
 #                    busy_poll_us; its durability / client columns say so.
@@ -43,7 +48,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-quick=0 ferry_only=0 with_strace=0 build=1 keep=0 producer_set="" busy_poll=0 w6_runs=${W6_RUNS:-}
+quick=0 ferry_only=0 with_strace=0 build=1 keep=0 producer_set="" consumer_set="" busy_poll=0 w6_runs=${W6_RUNS:-}
 build_dir="$here/build-compare"
 while (($#)); do
   case "$1" in
@@ -54,6 +59,7 @@ while (($#)); do
     --keep) keep=1 ;;
     --build-dir) build_dir=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
     --producer-set) producer_set=$2; shift ;;
+    --consumer-set) consumer_set=$2; shift ;;
     --busy-poll)
       if ! [[ ${2:-} =~ ^[0-9]{1,5}$ ]] || ((10#$2 > 10000)); then
         echo "compare.sh: --busy-poll takes 0..10000 (us; 0 = off)" >&2
@@ -223,6 +229,7 @@ failures=0
   echo "quick $quick"
   echo "backlog $BACKLOG"
   echo "producer_set $producer_set"
+  echo "consumer_set $consumer_set"
   echo "busy_poll_us $busy_poll"
   echo "w6_runs $w6_runs"
   ((ferry_only)) || echo "order interleaved"
@@ -297,6 +304,11 @@ in_turn() {  # in_turn FUNC: FUNC SYSTEM for every system; who goes first rotate
 # --producer-set: libferry settings for workloads 1-3 (ferry-bench --set k=v).
 pset=()
 for kv in $producer_set; do pset+=(--set "$kv"); done
+# --consumer-set: libferry settings for workload 6's push consumer.
+cset=()
+for kv in $consumer_set; do cset+=(--set "$kv"); done
+w6_consumer="push consumer"
+[[ -n $consumer_set ]] && w6_consumer="push consumer ($consumer_set)"
 A="async flush (ack before fsync)"
 N="JetStream file, acks before fsync"
 R="AOF everysec (ack before fsync)"
@@ -401,7 +413,7 @@ echo "e2e_rate $rate" >>"$res/meta.txt"
 e2e_ferry() {
   local n=$w6_run
   timeout -k 5 120 "${bench[@]}" consume -n "$ferry_ns" --json --quiet -t W6 -m push --from last \
-    -N "$e2e_count" -d $((D + E2E_WARMUP + 6)) >"$res/$n-consumer.json" 2>"$res/$n-consumer.err" &
+    -N "$e2e_count" -d $((D + E2E_WARMUP + 6)) ${cset[@]+"${cset[@]}"} >"$res/$n-consumer.json" 2>"$res/$n-consumer.err" &
   local consumer=$! prc=0 crc=0
   sleep "$E2E_WARMUP"
   timeout -k 5 120 "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W6 -s $SIZE -m async -w 256 \
@@ -441,7 +453,7 @@ w6_run=""
 w6_row() {
   w6_run=w6.$1.r$w6_k
   case $1 in
-    ferry) run_row 6 Ferry "$A" "async window 256 at ${rate}/s -> push consumer" "$ferry_pid" "$w6_run" e2e_ferry ;;
+    ferry) run_row 6 Ferry "$A" "async window 256 at ${rate}/s -> $w6_consumer" "$ferry_pid" "$w6_run" e2e_ferry ;;
     nats) run_row 6 "NATS JetStream" "$N" "PublishAsync at ${rate}/s -> push subscriber" "$nats_pid" "$w6_run" \
       nats_w6 --stream W6 -m e2e -w 256 -r "$rate" -N "$e2e_count" -d $((D + 2)) ;;
     redis) run_row 6 "Redis Streams" "$R" "pipeline at ${rate}/s -> XREAD BLOCK" "$redis_pid" "$w6_run" \

@@ -140,6 +140,8 @@ def main(res):
     if meta.get("producer_set"):
         print(f"Ferry workloads 1-3 ran with libferry producer settings: {meta['producer_set']} "
               f"(the client column says whether each row's async sends were batched).")
+    if meta.get("consumer_set"):
+        print(f"Ferry's workload 6 push consumer ran with libferry consumer settings: {meta['consumer_set']}.")
     if meta.get("busy_poll_us", "0") not in ("", "0"):
         print(f"Ferry's workload 1 ran with busy-poll {meta['busy_poll_us']} us (--busy-poll) on its own ferryd: "
               f"kernel.busy_poll_us and libferry's busy_poll_us; broker and client poll instead of sleeping for "
