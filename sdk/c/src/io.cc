@@ -165,6 +165,7 @@ ferry_status Io::start(std::string* why) {
     return FERRY_E_STATE;
   }
   loop_ = std::make_unique<net::LoopThread>(s_.busy_poll_us);
+  loop_tid_ = loop_->thread_id();
   started_ = true;
   loop_->run_sync([this] {
     if (int err = apply_thread_policy(s_.thread_policy); err != 0) log_policy_refused("ferry-io", err);

@@ -18,6 +18,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api_common.h"
@@ -84,8 +85,9 @@ class Io {
 
   // [any] Runs fn on the loop. False once stopping.
   bool post(std::function<void()> fn);
-  // False before start() (no loop thread yet).
-  bool in_loop() const { return loop_ && loop_->in_loop_thread(); }
+  // [any] True on this Io's loop thread; false before start(). Compares
+  // with the id taken at start (not the std::thread, which stop() joins).
+  bool in_loop() const { return loop_tid_ != std::thread::id() && std::this_thread::get_id() == loop_tid_; }
   // [loop] Shutting down: no new work should start.
   bool stopping() const { return stopping_; }
   void log(ferry_log_level level, const std::string& text) const;
@@ -194,6 +196,7 @@ class Io {
 
   Settings s_;
   std::unique_ptr<net::LoopThread> loop_;
+  std::thread::id loop_tid_;  // set once by start(), before the handle is published as started
   std::map<std::string, std::unique_ptr<Endpoint>> endpoints_;
   std::vector<Endpoint*> broker_eps_;  // [loop] by broker index, found on first use
   std::unique_ptr<LoopTimer> sweep_timer_, refresh_timer_, heartbeat_timer_;
