@@ -186,7 +186,7 @@ ferry_status Consumer::start(char* errbuf, size_t errlen) {
 }
 
 ferry_status Consumer::shutdown(char* errbuf, size_t errlen) {
-  if (on_callback_thread() || (pool_ && pool_->on_worker()) || (io && io->in_loop()))
+  if (on_own_thread() || (pool_ && pool_->on_worker()))
     return fail(errbuf, errlen, FERRY_E_STATE, "shutdown called from the consumer's own callback");
   std::lock_guard lock(life_mu);
   HandleState was = state.exchange(HandleState::kClosed);
@@ -334,7 +334,7 @@ void Consumer::add_queue(const QueueKey& k, const std::string& expr) {
 }
 
 void Consumer::drop_queue(const PqPtr& pq) {
-  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // its SUCCESSes count in the hand-over
+  drain_acks();  // its SUCCESSes count in the hand-over
   pq->dropped = true;
   if (kind_ != ConsumerKind::kPull) handover_uncommitted_ += pq->uncommitted();
   // Hand the queue over with its offset committed (the next owner starts there).
@@ -477,7 +477,7 @@ void Consumer::pull(PqPtr pq) {
     pull_later(pq, kFlowControlMs);
     // Acks that came before `paused` was set did not wake the loop (post_ack):
     // they may have drained the queue already, and resume it now.
-    if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();
+    drain_acks();
     return;
   }
   std::string addr = master_of(pq->key);
@@ -547,7 +547,7 @@ void Consumer::restart_at(const PqPtr& pq, int64_t offset) {
 }
 
 void Consumer::on_pulled(PqPtr pq, const net::Response& r) {
-  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // post_ack: they wait for this turn
+  drain_acks();  // post_ack: they wait for this turn
   if (pq->dropped || stopping_) return;
   auto d = read_core<fbc::PullResponse>(r.payload);
   switch (r.status) {
@@ -648,9 +648,11 @@ void Consumer::post_ack(PqPtr pq, std::vector<ferry_client_message*> batch) {
 }
 
 // [loop] A call from inside (acknowledged -> pull -> flow control) returns:
-// the outer one takes what came meanwhile before it returns.
+// the outer one takes what came meanwhile before it returns. Only a
+// concurrent push consumer whose listener runs on consume threads posts
+// acks; for every other consumer this is a no-op, without the mutex.
 void Consumer::drain_acks() {
-  if (draining_acks_) return;
+  if (kind_ != ConsumerKind::kPushConcurrent || s.consume_on_io_thread || draining_acks_) return;
   draining_acks_ = true;
   for (;;) {
     {
@@ -665,6 +667,16 @@ void Consumer::drain_acks() {
   draining_acks_ = false;
 }
 
+// [consume thread or loop] The concurrent listener's answer; one that
+// throws asks for the batch again.
+ferry_consume_status Consumer::call_listener(const std::vector<ferry_client_message*>& batch) {
+  try {
+    return listener(listener_user, batch.data(), batch.size());
+  } catch (...) {
+    return FERRY_CONSUME_RECONSUME_LATER;
+  }
+}
+
 // The batch's messages stay in pq->cache (kept alive by the captured pq)
 // until their SUCCESS is applied on the loop, so raw pointers are safe here.
 void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) {
@@ -672,13 +684,7 @@ void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) 
   if (s.consume_on_io_thread) return consume_here(pq, batch);
   pool_->post([this, pq, batch = std::move(batch)]() mutable {
     if (pq->dropped || stopping_) return;  // not acked: re-delivered after restart/rebalance
-    ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
-    try {
-      st = listener(listener_user, batch.data(), batch.size());
-    } catch (...) {
-      st = FERRY_CONSUME_RECONSUME_LATER;
-    }
-    if (st == FERRY_CONSUME_SUCCESS) return post_ack(std::move(pq), std::move(batch));
+    if (call_listener(batch) == FERRY_CONSUME_SUCCESS) return post_ack(std::move(pq), std::move(batch));
     // Shutting down, or the queue moved: nothing is sent back and nothing
     // acknowledged; a restart (or the next owner) delivers it again.
     if (pq->dropped || stopping_) return;
@@ -689,13 +695,7 @@ void Consumer::submit_batch(PqPtr pq, std::vector<ferry_client_message*> batch) 
 // [loop] consume_on_io_thread: the listener runs here, on the I/O thread;
 // its answer is applied at once (no post_ack, no hand-off back).
 void Consumer::consume_here(const PqPtr& pq, const std::vector<ferry_client_message*>& batch) {
-  ferry_consume_status st = FERRY_CONSUME_RECONSUME_LATER;
-  try {
-    st = listener(listener_user, batch.data(), batch.size());
-  } catch (...) {
-    st = FERRY_CONSUME_RECONSUME_LATER;
-  }
-  if (st == FERRY_CONSUME_SUCCESS) return acknowledged(pq, batch);
+  if (call_listener(batch) == FERRY_CONSUME_SUCCESS) return acknowledged(pq, batch);
   if (pq->dropped || stopping_) return;
   reconsume_later(pq, batch);
 }
@@ -826,7 +826,7 @@ int64_t Consumer::commit_offset_of(const PqPtr& pq) {
 }
 
 void Consumer::commit(std::vector<PqPtr> pqs, bool force, std::function<void(Error)> done) {
-  if (kind_ == ConsumerKind::kPushConcurrent) drain_acks();  // the offsets include every SUCCESS so far
+  drain_acks();  // the offsets include every SUCCESS so far
   if (pqs.empty())
     for (auto& [k, pq] : pqs_) pqs.push_back(pq);
   std::map<std::string, std::vector<std::pair<PqPtr, int64_t>>> by_addr;

@@ -136,6 +136,7 @@ class Consumer : public Handle {
   // to its broker (retry topic / DLQ) and acknowledges those taken; the
   // rest, and broadcasting, retry locally after reconsume_delay_ms.
   void reconsume_later(PqPtr pq, std::vector<ferry_client_message*> batch);
+  ferry_consume_status call_listener(const std::vector<ferry_client_message*>& batch);
   void consume_here(const PqPtr& pq, const std::vector<ferry_client_message*>& batch);
   void send_back(PqPtr pq, std::vector<ferry_client_message*> batch);
   void retry_locally(PqPtr pq, std::vector<ferry_client_message*> batch);

@@ -89,6 +89,10 @@ struct Handle {
     return FERRY_OK;
   }
   bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }
+  // On a thread this handle runs user code on (its callback thread, or its
+  // I/O thread with consume_on_io_thread), where a call that waits for the
+  // handle would wait for itself.
+  bool on_own_thread() const { return on_callback_thread() || (io && io->in_loop()); }
   // Runs fn on the loop and waits (bounded); Error on failure. Refused on
   // the loop itself (a listener run there by consume_on_io_thread): the
   // loop would wait for its own turn until the timeout.

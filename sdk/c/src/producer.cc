@@ -883,7 +883,7 @@ FERRY_EXPORT ferry_status ferry_producer_start(ferry_producer* p, char* errbuf, 
 FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbuf, size_t errlen) {
   return guarded(errbuf, errlen, [&] {
     FERRY_REQUIRE_ARG(p, "producer");
-    if (p->on_callback_thread())
+    if (p->on_own_thread())
       return fail(errbuf, errlen, FERRY_E_STATE, "shutdown called from the producer's own callback");
     std::lock_guard lock(p->life_mu);
     HandleState was = p->state.exchange(HandleState::kClosed);
