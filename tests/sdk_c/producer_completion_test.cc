@@ -3,7 +3,10 @@
 // gets its own callback with its own result, in the order the broker
 // answered; the UNIQ_KEY written by hand matches the printf format it
 // replaced; properties edited in place encode as before.
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -115,6 +118,110 @@ TEST(SdkProducerCompletion, ShutdownRightAfterABurstRunsEveryCallbackOnce) {
     std::set<int> once(seen.order.begin(), seen.order.end());
     EXPECT_EQ(seen.order.size(), once.size()) << "round " << round;
   }
+}
+
+// The calling thread's name ("ferry-io", "ferry-callback", ...).
+std::string thread_name() {
+  char name[32] = "";
+  ::pthread_getname_np(::pthread_self(), name, sizeof name);
+  return name;
+}
+
+// callback_on_io_thread: every callback runs on the producer's I/O thread,
+// once, in answer order, with its own result — batched sends too.
+TEST(SdkProducerCompletion, CallbackOnIoThreadRunsEachCallbackThereOnceInAnswerOrder) {
+  for (const char* batch : {"1", "64"}) {
+    FakeCluster cluster({.brokers = 1, .queues = 1});
+    cluster.create_topic("T");
+    auto p = start_producer(make_conf(cluster.name_servers(), {{"callback_on_io_thread", "true"},
+                                                               {"async_batch_max_messages", batch}}));
+    constexpr int kN = 600;
+    struct Named {
+      Seen seen;
+      std::set<std::string> threads;  // under seen.mu
+    } named;
+    struct NSlot {
+      Named* named;
+      int index;
+    };
+    std::vector<NSlot> slots(kN);
+    auto on = [](void* ud, ferry_status s, const ferry_send_result* r, const char*) {
+      auto* slot = static_cast<NSlot*>(ud);
+      std::lock_guard lock(slot->named->seen.mu);
+      slot->named->threads.insert(thread_name());
+      if (s != FERRY_OK) {
+        ++slot->named->seen.failed;
+        return;
+      }
+      slot->named->seen.order.push_back(slot->index);
+      slot->named->seen.offsets.push_back(r->queue_offset);
+    };
+    char err[256];
+    for (int i = 0; i < kN; ++i) {
+      slots[i] = {&named, i};
+      auto m = make_msg("T", "c" + std::to_string(i));
+      ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p.get(), m.get(), on, &slots[i], err, sizeof err)) << err;
+    }
+    ASSERT_TRUE(ferry::test::wait_until(
+        [&] {
+          std::lock_guard lock(named.seen.mu);
+          return static_cast<int>(named.seen.order.size()) + named.seen.failed >= kN;
+        },
+        10s));
+    ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << err;
+    std::lock_guard lock(named.seen.mu);
+    EXPECT_EQ(0, named.seen.failed) << "batch " << batch;
+    ASSERT_EQ(static_cast<size_t>(kN), named.seen.order.size()) << "batch " << batch;
+    for (int k = 0; k < kN; ++k) {
+      EXPECT_EQ(k, named.seen.order[k]) << "batch " << batch << ", callback " << k;
+      EXPECT_EQ(k, named.seen.offsets[k]) << "batch " << batch << ", callback " << k;
+    }
+    EXPECT_EQ(std::set<std::string>{"ferry-io"}, named.threads) << "batch " << batch;
+    EXPECT_EQ(static_cast<size_t>(kN), cluster.stored(0));
+  }
+}
+
+// A callback on the I/O thread that calls a sync send or shutdown on its
+// own producer is refused at once (each would wait for the thread it is
+// blocking); an async send from it goes out and gets its own callback.
+TEST(SdkProducerCompletion, CallbackOnIoThreadRefusesSyncSendAndShutdownButTakesAsyncSends) {
+  FakeCluster cluster({.brokers = 1, .queues = 1});
+  cluster.create_topic("T");
+  auto p = start_producer(make_conf(cluster.name_servers(), {{"callback_on_io_thread", "true"}}));
+  struct Ctx {
+    ferry_producer* p = nullptr;
+    std::atomic<int> sync_status{-1};
+    std::atomic<int> batch_status{-1};
+    std::atomic<int> shutdown_status{-1};
+    std::atomic<int> async_status{-1};
+    std::atomic<int> second_done{0};
+  } ctx;
+  ctx.p = p.get();
+  auto first = [](void* ud, ferry_status, const ferry_send_result*, const char*) {
+    auto* c = static_cast<Ctx*>(ud);
+    auto m = make_msg("T", "from the callback");
+    ferry_client_message* one[] = {m.get()};
+    c->sync_status = ferry_producer_send(c->p, m.get(), nullptr, nullptr, 0);
+    c->batch_status = ferry_producer_send_batch(c->p, one, 1, nullptr, nullptr, 0);
+    c->shutdown_status = ferry_producer_shutdown(c->p, nullptr, 0);
+    auto second = [](void* ud2, ferry_status s, const ferry_send_result*, const char*) {
+      if (s == FERRY_OK) static_cast<Ctx*>(ud2)->second_done++;
+    };
+    c->async_status = ferry_producer_send_async(c->p, m.get(), second, c, nullptr, 0);
+  };
+  char err[256];
+  auto m = make_msg("T", "first");
+  ASSERT_EQ(FERRY_OK, ferry_producer_send_async(p.get(), m.get(), first, &ctx, err, sizeof err)) << err;
+  ASSERT_TRUE(ferry::test::wait_until([&] { return ctx.second_done.load() == 1; }, 10s));
+  EXPECT_EQ(FERRY_E_STATE, ctx.sync_status.load());
+  EXPECT_EQ(FERRY_E_STATE, ctx.batch_status.load());
+  EXPECT_EQ(FERRY_E_STATE, ctx.shutdown_status.load());
+  EXPECT_EQ(FERRY_OK, ctx.async_status.load());
+  // The producer still works from other threads, and shuts down normally.
+  auto later = make_msg("T", "later");
+  EXPECT_EQ(FERRY_OK, ferry_producer_send(p.get(), later.get(), nullptr, err, sizeof err)) << err;
+  ASSERT_EQ(FERRY_OK, ferry_producer_shutdown(p.get(), err, sizeof err)) << err;
+  EXPECT_EQ(3u, cluster.stored(0));
 }
 
 TEST(SdkUniqKey, MatchesThePrintfFormatItReplaced) {

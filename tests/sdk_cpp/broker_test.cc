@@ -101,6 +101,33 @@ TEST_F(CppBroker, AsyncSendsAllComplete) {
   EXPECT_EQ(read_n(topic, 200).size(), 200u);
 }
 
+// callback_on_io_thread through the C++ builder, against a real ferryd:
+// every send completes once, OK, on the producer's I/O thread; all stored.
+TEST_F(CppBroker, AsyncCallbacksOnTheIoThreadAllComplete) {
+  std::string topic;
+  make_topic(&topic);
+  if (IsSkipped()) return;
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex mu;
+  std::set<std::string> threads;
+  auto producer = producer_builder("cpp_async_io").async_batching(64).callback_on_io_thread(true).build();
+  for (int i = 0; i < 300; ++i)
+    producer.send_async(ferry::Message(topic, "io " + std::to_string(i)), [&](const ferry::SendResult& r) {
+      char name[32] = "";
+      ::pthread_getname_np(::pthread_self(), name, sizeof name);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        threads.insert(name);
+      }
+      ++(r.ok() ? ok : failed);
+    });
+  producer.shutdown();  // waits for the callbacks
+  EXPECT_EQ(ok.load(), 300);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(threads, std::set<std::string>{"ferry-io"});
+  EXPECT_EQ(read_n(topic, 300).size(), 300u);
+}
+
 TEST_F(CppBroker, BatchedAsyncSendsEachGetTheirOwnResultInQueueOrder) {
   std::string topic;
   make_topic(&topic);

@@ -64,6 +64,7 @@ const Key kKeys[] = {
     {"async_batch_max_messages", Kind::kUint, "1", 1, 1024},
     {"async_batch_max_bytes", Kind::kUint, "262144", 1, 64ull << 20},
     {"async_batch_linger_ms", Kind::kUint, "0", 0, 10'000},
+    {"callback_on_io_thread", Kind::kBool, "false"},
     {"max_reconsume_times", Kind::kUint, "16", 0, 10'000},
 };
 
@@ -247,6 +248,7 @@ ferry_status build_settings(const ferry_config& c, bool need_name_servers, Setti
   s->async_batch_max_messages = u32("async_batch_max_messages");
   s->async_batch_max_bytes = as_uint(get("async_batch_max_bytes"));
   s->async_batch_linger_ms = u32("async_batch_linger_ms");
+  s->callback_on_io_thread = get("callback_on_io_thread") == "true";
   s->log_cb = c.log_cb;
   s->log_user = c.log_user;
   return FERRY_OK;

@@ -91,6 +91,11 @@ struct Settings {
   uint32_t async_batch_max_messages = 1;
   uint64_t async_batch_max_bytes = 256u << 10;
   uint32_t async_batch_linger_ms = 0;
+  // A producer calls its async send callbacks on the I/O thread at the end
+  // of the loop turn that took their answers, instead of handing the turn's
+  // completions to the callback thread (one wake-up and one sleeping hop
+  // less per turn; the callback must be short and never block).
+  bool callback_on_io_thread = false;
   ferry_log_cb log_cb = nullptr;
   void* log_user = nullptr;
 };

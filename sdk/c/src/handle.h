@@ -90,15 +90,16 @@ struct Handle {
   }
   bool on_callback_thread() const { return callbacks && callbacks->on_worker(); }
   // On a thread this handle runs user code on (its callback thread, or its
-  // I/O thread with consume_on_io_thread), where a call that waits for the
-  // handle would wait for itself.
+  // I/O thread with consume_on_io_thread / callback_on_io_thread), where a
+  // call that waits for the handle would wait for itself.
   bool on_own_thread() const { return on_callback_thread() || (io && io->in_loop()); }
   // Runs fn on the loop and waits (bounded); Error on failure. Refused on
-  // the loop itself (a listener run there by consume_on_io_thread): the
-  // loop would wait for its own turn until the timeout.
+  // the loop itself (user code run there by consume_on_io_thread or
+  // callback_on_io_thread): the loop would wait for its own turn until the
+  // timeout.
   template <class T, class Fn>
   Error call(uint64_t timeout_ms, Fn fn, T* out) {
-    if (io->in_loop()) return Error{FERRY_E_STATE, "called on this handle's own I/O thread (a listener with consume_on_io_thread)"};
+    if (io->in_loop()) return Error{FERRY_E_STATE, "called on this handle's own I/O thread (from a listener or callback run there)"};
     auto p = std::make_shared<Promise<T>>();
     if (!io->post([p, fn = std::move(fn)]() mutable { fn(p); }))
       return Error{FERRY_E_CLOSED, "handle was shut down"};

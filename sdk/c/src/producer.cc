@@ -285,8 +285,12 @@ struct ferry_producer : Handle {
   // instead of one per message; each callback still runs, in finish order.
   // After the loop joined (shutdown) the owner delivers what is left.
   std::vector<Completed> completed;
+  std::vector<Completed> calling;  // callback_on_io_thread: the turn's batch being called
   void complete_async(const std::shared_ptr<SendOp>& op, Error e);
   void deliver_completed();
+  // [callback thread, or the loop with callback_on_io_thread, or the owner
+  // after the loop joined] Runs a batch's callbacks in order, then ends them.
+  void call_completed(std::vector<Completed>& batch);
 
   // loop thread only: async sends waiting to be batched, per topic; the
   // reused SendRequest encoder
@@ -602,21 +606,31 @@ void ferry_producer::complete_async(const std::shared_ptr<SendOp>& op, Error e) 
 
 void ferry_producer::deliver_completed() {
   if (completed.empty()) return;
+  const size_t n = completed.size();
+  if (s.callback_on_io_thread) {
+    // Here, on this thread: a callback's own send completes in a later turn,
+    // into `completed`, not into the batch being called.
+    calling.swap(completed);
+    completed.reserve(n);
+    call_completed(calling);
+    calling.clear();
+    return;
+  }
   auto batch = std::make_shared<std::vector<Completed>>();
   batch->swap(completed);
-  const size_t n = batch->size();
   completed.reserve(n);  // one allocation for the next turn's, not one per doubling
-  // Callbacks run on the callback thread, never on the I/O thread.
-  bool posted = callbacks->post([this, batch] {
-    for (auto& c : *batch) {
-      ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
-      fill_result(&r, c.e.status, c.op->out);
-      c.op->async_cb(c.op->async_ud, c.e.status, &r, c.e.message.c_str());
-      c.op.reset();  // back to the pool before the next callback
-    }
-    end_ops(batch->size());
-  });
+  bool posted = callbacks->post([this, batch] { call_completed(*batch); });
   if (!posted) end_ops(n);
+}
+
+void ferry_producer::call_completed(std::vector<Completed>& batch) {
+  for (auto& c : batch) {
+    ferry_send_result r = FERRY_STRUCT_INIT(ferry_send_result);
+    fill_result(&r, c.e.status, c.op->out);
+    c.op->async_cb(c.op->async_ud, c.e.status, &r, c.e.message.c_str());
+    c.op.reset();  // back to the pool before the next callback
+  }
+  end_ops(batch.size());
 }
 
 bool ferry_producer::take_answer(const std::shared_ptr<SendOp>& op, const std::string& broker,
@@ -778,6 +792,10 @@ std::vector<uint8_t> producer_heartbeat(const Settings& s) {
 // the outcome: no per-send promise or outcome copy is allocated.
 ferry_status send_and_wait(ferry_producer* p, std::shared_ptr<SendOp> op, ferry_send_result* result,
                            char* errbuf, size_t errlen) {
+  // From a callback run by callback_on_io_thread: the loop would wait for
+  // its own turn until the send timed out.
+  if (p->io->in_loop())
+    return fail(errbuf, errlen, FERRY_E_STATE, "sync send called on the producer's own I/O thread (a callback with callback_on_io_thread)");
   op->done = [p](Error e, const std::shared_ptr<SendOp>& o) {
     o->sync_done.set(std::move(e), true);  // `out` is final: the caller reads it
     p->linger();

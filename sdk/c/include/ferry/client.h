@@ -26,9 +26,10 @@
  *    stated.
  *  - Threads (DESIGN.md, "Client SDK threads"): every client handle owns one
  *    I/O thread (a libuv loop) that does all network work and runs no user
- *    code, except a concurrent push listener with consume_on_io_thread=true.
+ *    code, except a concurrent push listener with consume_on_io_thread=true
+ *    and async send callbacks with callback_on_io_thread=true.
  *    Async-send and async-commit completions run on the handle's one
- *    callback thread, in completion order. Push-consumer listeners run on the
+ *    callback thread (or there, see above), in completion order. Push-consumer listeners run on the
  *    consumer's consume threads (`consume_threads`). A pull consumer's
  *    poll() runs on the caller's thread. The log callback may run on any of
  *    the handle's threads. Every callback receives the `user_data` given with
@@ -132,6 +133,31 @@ FERRY_EXPORT void ferry_config_destroy(ferry_config *conf);
  *   offset_store_dir        [./ferry_offsets] broadcasting offsets file dir
  *   enable_auto_commit      [true] pull consumer commits what poll returned
  *   log_level               [warn] trace|debug|info|warn|error|off
+ *   sync_spin_us            [0] a sync send's thread checks for its answer
+ *                           this long before sleeping
+ *   sync_io_spin_us         [0] after a sync answer the I/O thread watches
+ *                           this long for the producer's next sync send
+ *   sync_direct             [true] a sync send with nothing else in flight
+ *                           does its socket I/O on the caller's thread
+ *   sync_direct_spin_us     [50] that send reads its answer without blocking
+ *                           for up to this long first (adaptive per broker)
+ *   busy_poll_us            [0] the I/O thread (and the direct lane) polls
+ *                           without sleeping this long after I/O
+ *   thread_policy           [normal] | batch: libferry's own threads run as
+ *                           SCHED_BATCH (Linux)
+ *   async_batch_max_messages [1] client-side batching of async sends: up to
+ *                           this many sends of one topic go as one request
+ *                           (1 = off); each keeps its own callback
+ *   async_batch_max_bytes   [262144] a batch goes once its bodies reach this
+ *   async_batch_linger_ms   [0] how long a batch's first send waits for more
+ *   callback_on_io_thread   [false] true: a producer's async send callbacks
+ *                           run on its I/O thread at the end of the loop turn
+ *                           that took their answers, with no hand-off to the
+ *                           callback thread; only for a callback that is
+ *                           short and never blocks (meanwhile the producer
+ *                           sends and reads nothing). A sync send or
+ *                           shutdown called from it gets FERRY_E_STATE.
+ * docs/sdk.md explains each key at length.
  * Blocks: no.
  */
 FERRY_EXPORT ferry_status ferry_config_set(ferry_config *conf, const char *key, const char *value,
@@ -296,6 +322,8 @@ FERRY_EXPORT void ferry_producer_destroy(ferry_producer *p);
  * send_timeout_ms budget. result may be NULL. Returns the final status;
  * FERRY_E_NO_ROUTE when no name server knows the topic,
  * FERRY_E_NO_NAME_SERVER when none answers and no route is cached.
+ * FERRY_E_STATE when called from an async callback that runs on the
+ * producer's I/O thread (callback_on_io_thread): it would wait for itself.
  * Blocks: up to send_timeout_ms.
  */
 FERRY_EXPORT ferry_status ferry_producer_send(ferry_producer *p, ferry_client_message *msg,
@@ -304,8 +332,9 @@ FERRY_EXPORT ferry_status ferry_producer_send(ferry_producer *p, ferry_client_me
 
 /* Completion of an async send: status is the final one (after retries);
  * result is borrowed for the call (never NULL); error is borrowed,
- * NUL-terminated, "" on success. Runs on the producer's callback thread,
- * exactly once per accepted send, in completion order. */
+ * NUL-terminated, "" on success. Runs on the producer's callback thread
+ * (with callback_on_io_thread=true: its I/O thread, so it must be short and
+ * never block), exactly once per accepted send, in completion order. */
 typedef void (*ferry_send_cb)(void *user_data, ferry_status status,
                               const ferry_send_result *result, const char *error);
 

@@ -210,6 +210,11 @@ class ProducerBuilder : public ClientBuilder<ProducerBuilder> {
     set("async_batch_max_bytes", std::to_string(max_bytes));
     return set("async_batch_linger_ms", std::to_string(linger_ms));
   }
+  // Async send callbacks run on the producer's I/O thread at the end of the
+  // loop turn that took their answers (no hand-off to the callback thread);
+  // only for callbacks that are short and never block. A sync send or
+  // shutdown from such a callback throws (FERRY_E_STATE).
+  ProducerBuilder& callback_on_io_thread(bool on) { return set("callback_on_io_thread", on ? "true" : "false"); }
 
   // A started producer.
   Producer build() {
