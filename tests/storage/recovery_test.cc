@@ -197,6 +197,102 @@ TEST_F(Recovery, DamageInALaterSegmentIsFoundAcrossSegments) {
   EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
 }
 
+// A power cut can leave a segment shorter than segment_size that is not the
+// last: its size was never synced while the next one (made ahead by the
+// fill) had some zeros synced (the power-cut test's truncate mode found it).
+// Such a segment is extended: the log ends where its records end, when
+// nothing valid follows; with valid records after it, it is damage in the
+// middle like any other.
+class ShortSegment : public Recovery {
+ protected:
+  std::vector<ferry_append_result> r;
+  size_t cut = 0;  // the record the short segment's end tears
+  void write_cut_and_crash() {
+    h.open_ok();
+    r = h.append_ok(messages("t", 0, 150, 1000));  // ~3 segments of 64 KiB
+    ASSERT_TRUE(h.wait_dispatched());
+    h.crash();
+    while (cut < r.size() && r[cut].commit_offset < 65536 + 20000) ++cut;
+    ASSERT_LT(r[cut].commit_offset + r[cut].size, 2u * 65536) << "the torn record must lie in segment 1";
+    std::filesystem::resize_file(h.segment_path(65536), r[cut].commit_offset - 65536 + r[cut].size / 2);
+  }
+};
+
+TEST_F(ShortSegment, NotTheLastAndOnlyZerosAfterItEndsTheLogThere) {
+  write_cut_and_crash();
+  Harness::poke(h.segment_path(2 * 65536), 0, std::string(65536, '\0'));
+  std::filesystem::resize_file(h.segment_path(2 * 65536), 4096);
+  h.open_ok();
+  EXPECT_TRUE(h.logged("is not the last: extended"));
+  EXPECT_EQ(h.store->write_offset(), r[cut].commit_offset);
+  EXPECT_EQ(std::filesystem::file_size(h.segment_path(65536)), 65536u);
+  EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), cut);
+  auto next = h.append_ok(messages("t", 0, 1, 50, "after"));
+  EXPECT_EQ(next[0].commit_offset, r[cut].commit_offset);
+  EXPECT_EQ(next[0].queue_offset, cut);
+}
+
+TEST_F(ShortSegment, WithValidRecordsAfterItIsCorruption) {
+  write_cut_and_crash();
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("valid records follow"), std::string::npos) << h.open_error;
+  h.opt.truncate_on_corruption = true;
+  h.open_ok();
+  EXPECT_EQ(h.store->write_offset(), r[cut].commit_offset);
+}
+
+// A power cut can also take a segment file whose creation was never synced
+// while a later one kept some synced zeros: the log ends before the gap.
+TEST_F(ShortSegment, AMissingSegmentWithOnlyZerosAfterItEndsTheLogBeforeIt) {
+  h.open_ok();
+  r = h.append_ok(messages("t", 0, 150, 1000));
+  ASSERT_TRUE(h.wait_dispatched());
+  h.crash();
+  while (cut < r.size() && r[cut].commit_offset < 65536) ++cut;  // the first record of segment 1
+  std::filesystem::remove(h.segment_path(65536));
+  Harness::poke(h.segment_path(2 * 65536), 0, std::string(65536, '\0'));
+  h.open_ok();
+  EXPECT_TRUE(h.logged(mmaplog::Segment::file_name(65536) + " is missing; the "));
+  EXPECT_TRUE(h.logged("segment(s) after it hold no record: removed"));
+  EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), cut);
+  // The next append goes on at the end of segment 0 (its blank, then segment 1 anew).
+  auto next = h.append_ok(messages("t", 0, 1, 50, "after"));
+  EXPECT_EQ(next[0].queue_offset, cut);
+  EXPECT_TRUE(std::filesystem::exists(h.segment_path(65536)));
+}
+
+TEST_F(ShortSegment, AMissingSegmentWithRecordsAfterItRefusesAndChangesNothing) {
+  h.open_ok();
+  r = h.append_ok(messages("t", 0, 150, 1000));
+  ASSERT_TRUE(h.wait_dispatched());
+  h.crash();
+  while (cut < r.size() && r[cut].commit_offset < 65536) ++cut;
+  std::filesystem::remove(h.segment_path(65536));
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("is missing and later segments hold records"), std::string::npos) << h.open_error;
+  EXPECT_TRUE(std::filesystem::exists(h.segment_path(2 * 65536)));
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);  // the same answer again
+  h.opt.truncate_on_corruption = true;
+  h.open_ok();
+  EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0).bodies().size(), cut);
+}
+
+TEST_F(Recovery, ASegmentLongerThanSegmentSizeRefusesAndChangesNothing) {
+  h.open_ok();
+  h.append_ok(messages("t", 0, 10));
+  h.crash();
+  std::filesystem::resize_file(h.segment_path(0), 65536 + 4096);
+  EXPECT_EQ(h.open(), FERRY_E_CORRUPTED);
+  EXPECT_NE(h.open_error.find("more than segment_size"), std::string::npos) << h.open_error;
+  EXPECT_EQ(std::filesystem::file_size(h.segment_path(0)), 65536u + 4096);
+}
+
 TEST_F(Recovery, ConsumeQueueEntriesPastTheRecoveredEndAreDropped) {
   h.opt.queue_buffer_bytes = 0;  // the entries are on file before the crash
   write_and_crash();

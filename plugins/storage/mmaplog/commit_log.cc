@@ -1,5 +1,6 @@
 #include "commit_log.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -100,6 +101,62 @@ SegmentPtr CommitLog::create_segment(uint64_t base, std::string* error) {
   return s;
 }
 
+ferry_status CommitLog::check_segment_files(const std::vector<uint64_t>& bases, std::string* error) {
+  for (uint64_t base : bases) {
+    const std::string name = Segment::file_name(base);
+    if (base % opt_.segment_size != 0) {
+      *error = "commit log segment " + dir_ + "/" + name + " does not start at a multiple of segment_size " +
+               std::to_string(opt_.segment_size) + " (segment_size changed?)";
+      return FERRY_E_CORRUPTED;
+    }
+    int fd = io_.open(dir_ + "/" + name, O_RDONLY, 0);
+    if (fd < 0) continue;  // opening it for the log reports why
+    uint64_t size = 0;
+    const int rc = io_.file_size(fd, &size);
+    io_.close(fd);
+    if (rc == 0 && size > opt_.segment_size) {
+      *error = "commit log segment " + dir_ + "/" + name + " is " + std::to_string(size) +
+               " bytes, more than segment_size " + std::to_string(opt_.segment_size) + " (segment_size changed?)";
+      return FERRY_E_CORRUPTED;
+    }
+  }
+  return FERRY_OK;
+}
+
+ferry_status CommitLog::drop_after_gap(std::vector<SegmentPtr>* segs, std::string* error) {
+  size_t gap = 1;
+  while (gap < segs->size() && (*segs)[gap]->base() == (*segs)[gap - 1]->base() + opt_.segment_size) ++gap;
+  if (gap >= segs->size()) return FERRY_OK;
+  const std::string missing = Segment::file_name((*segs)[gap - 1]->base() + opt_.segment_size);
+  // A power cut can take a segment file whose creation was never synced
+  // while a later one (made ahead by the fill) kept some synced zeros: the
+  // log then ends before the gap, if nothing valid lies after it.
+  bool records = false;
+  uint64_t ignored = 0;
+  for (size_t j = gap; !records && j < segs->size(); ++j)
+    records = valid_record_after((*segs)[j], (*segs)[j]->base(), &ignored);
+  if (records && !opt_.truncate_on_corruption) {
+    *error = "commit log segment " + dir_ + "/" + missing + " is missing and later segments hold records; " +
+             "refusing to start (recovery_on_corruption = \"refuse\"); set recovery_on_corruption = " +
+             "\"truncate\" to drop everything from offset " + std::to_string((*segs)[gap - 1]->end());
+    return FERRY_E_CORRUPTED;
+  }
+  if (env_.log) {
+    env_.log(records ? FERRY_LOG_ERROR : FERRY_LOG_WARN,
+             "commit log segment " + dir_ + "/" + missing + " is missing; the " +
+                 std::to_string(segs->size() - gap) + " segment(s) after it " +
+                 (records ? "hold records, dropped (recovery_on_corruption = \"truncate\")"
+                          : "hold no record: removed; the log ends before it"));
+  }
+  while (segs->size() > gap) {
+    std::string path = segs->back()->path();
+    segs->pop_back();
+    io_.unlink(path);
+  }
+  io_.sync_dir(dir_);
+  return FERRY_OK;
+}
+
 ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const RecordFn& on_record, std::string* error,
                              bool* truncated) {
   *truncated = false;
@@ -118,26 +175,36 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
     if (Segment::parse_name(n, &b)) bases.push_back(b);
   }
   std::sort(bases.begin(), bases.end());
+  if (ferry_status st = check_segment_files(bases, error); st != FERRY_OK) return st;
   std::vector<SegmentPtr> segs;
   for (size_t i = 0; i < bases.size(); ++i) {
-    if (bases[i] % opt_.segment_size != 0 || (i > 0 && bases[i] != bases[i - 1] + opt_.segment_size)) {
-      *error = "commit log segments in " + dir_ + " are not contiguous at " +
-               Segment::file_name(bases[i]) + " (segment_size changed, or a file is missing)";
-      return FERRY_E_CORRUPTED;
-    }
     int err = 0;
     const char* what = "";
-    // A short last file is a segment whose creation a crash interrupted.
+    // A short file is a segment whose size a crash cut: its creation was
+    // interrupted (the last one), or the power went before its size was
+    // synced while a later one (made ahead by the fill) had some of its
+    // zeros synced. Extended, it reads as zeros past what it kept; the scan
+    // below then ends the log there only if no valid record follows (in
+    // it or any later segment), else it is damage in the middle.
     SegmentPtr s = Segment::open(io_, dir_, bases[i], opt_.segment_size,
                                  opt_.write_mode == WriteMode::Mmap, false, &err, &what);
     uint64_t fsize = 0;
     if (s && io_.file_size(s->fd(), &fsize) == 0 && fsize != opt_.segment_size) {
-      if (fsize > opt_.segment_size || i + 1 != bases.size()) {
+      if (fsize > opt_.segment_size) {
         *error = "commit log segment " + s->path() + " is " + std::to_string(fsize) +
-                 " bytes, expected segment_size " + std::to_string(opt_.segment_size);
+                 " bytes, more than segment_size " + std::to_string(opt_.segment_size) +
+                 " (segment_size changed?)";
         return FERRY_E_CORRUPTED;
       }
-      io_.ftruncate(s->fd(), static_cast<off_t>(opt_.segment_size));
+      if (i + 1 != bases.size() && env_.log) {
+        env_.log(FERRY_LOG_WARN, "commit log segment " + s->path() + " is " + std::to_string(fsize) +
+                                     " bytes, not segment_size " + std::to_string(opt_.segment_size) +
+                                     ", and is not the last: extended; recovery checks what follows it");
+      }
+      if (int rc = io_.ftruncate(s->fd(), static_cast<off_t>(opt_.segment_size)); rc < 0) {
+        *error = "cannot extend short commit log segment " + s->path() + ": " + errno_text(rc);
+        return io_status(rc);
+      }
     }
     if (!s) {
       *error = "cannot open commit log segment " + dir_ + "/" + Segment::file_name(bases[i]) +
@@ -146,6 +213,7 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
     }
     segs.push_back(std::move(s));
   }
+  if (ferry_status st = drop_after_gap(&segs, error); st != FERRY_OK) return st;
   const bool names_empty = segs.empty();
   if (segs.empty()) {
     SegmentPtr s = create_segment(0, error);

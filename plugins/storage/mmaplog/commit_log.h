@@ -119,6 +119,13 @@ class CommitLog {
 
  private:
   SegmentPtr create_segment(uint64_t base, std::string* error);
+  // [open] Before anything changes: every segment file starts at a multiple
+  // of segment_size and is no longer than it (else segment_size changed).
+  ferry_status check_segment_files(const std::vector<uint64_t>& bases, std::string* error);
+  // [open] A missing segment between two others: the ones after the gap are
+  // removed when they hold no valid record (or recovery_on_corruption =
+  // "truncate"); else FERRY_E_CORRUPTED, nothing changed.
+  ferry_status drop_after_gap(std::vector<SegmentPtr>* segs, std::string* error);
   SegmentPtr take_next(uint64_t base, std::string* error);
   ferry_status ensure_faulted(uint64_t end, std::string* error);
   // pwrite path with pwrite_prefault: the writer pwrites up to `end`; ask
