@@ -1,13 +1,15 @@
 // ferry_storage_memory: descriptor, config and C entry points over
 // MemoryStore. Every entry catches everything.
-#include <arpa/inet.h>
-
 #include <ferry/host.h>
 #include <ferry/plugin.h>
 
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "ferry_common/entry_guard.h"
+#include "ferry_common/store_entries.h"
+#include "ferry_common/store_host.h"
 #include "memory_store.h"
 
 namespace ferry::memstore {
@@ -31,38 +33,15 @@ struct Instance {
   std::unique_ptr<MemoryStore> store;
 };
 Instance* I(void* p) { return static_cast<Instance*>(p); }
-std::string_view sv(ferry_slice s) { return {static_cast<const char*>(s.data), s.len}; }
-
-bool parse_host(const std::string& s, std::string* addr, uint32_t* port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string h = s.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  unsigned char buf[16];
-  char* end = nullptr;
-  unsigned long p = std::strtoul(s.c_str() + colon + 1, &end, 10);
-  if (!end || *end || p > 65535) return false;
-  if (inet_pton(AF_INET, h.c_str(), buf) == 1) addr->assign(reinterpret_cast<char*>(buf), 4);
-  else if (inet_pton(AF_INET6, h.c_str(), buf) == 1) addr->assign(reinterpret_cast<char*>(buf), 16);
-  else return false;
-  *port = static_cast<uint32_t>(p);
-  return true;
-}
+using common::parse_store_host;
+using common::sv;
 
 template <class F>
 ferry_status guard(void* inst, ferry_error* err, F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return I(inst)->api->set_error(err, FERRY_E_NO_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, e.what());
-  } catch (...) {
-    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, "unknown exception");
-  }
+  return common::guard(I(inst)->api, err, std::forward<F>(f));
 }
 ferry_status ret(void* inst, ferry_error* err, ferry_status st, const std::string& text) {
-  return st == FERRY_OK ? st : I(inst)->api->set_error(err, st, text.c_str());
+  return common::set_error_unless_ok(I(inst)->api, err, st, text);
 }
 
 ferry_status op_append(void* inst, const ferry_message* const* msgs, size_t n,
@@ -170,12 +149,12 @@ ferry_status p_create(const ferry_host_api* api, ferry_host* h, void** instance,
     o.dispatch_poll_ms = ms;
     std::string host;
     if (api->config_string(h, "store_host", &s) == FERRY_OK && s) host = s;
-    if (!host.empty() && !parse_host(host, &o.store_host, &o.store_port))
+    if (!host.empty() && !parse_store_host(host, &o.store_host, &o.store_port))
       return api->set_error(err, FERRY_E_CONFIG, ("store_host \"" + host + "\" is not ip:port").c_str());
     if (host.empty()) {
       ferry_kernel_info info = FERRY_STRUCT_INIT(ferry_kernel_info);
       if (api->kernel_info(h, &info) == FERRY_OK && info.advertised_address)
-        parse_host(info.advertised_address, &o.store_host, &o.store_port);
+        parse_store_host(info.advertised_address, &o.store_host, &o.store_port);
     }
     Env env;
     env.now_ms = [api, h] { return api->now_ms(h); };
@@ -191,24 +170,7 @@ ferry_status p_create(const ferry_host_api* api, ferry_host* h, void** instance,
     return api->set_error(err, FERRY_E_PLUGIN_INIT, "unknown exception");
   }
 }
-ferry_status p_start(void* inst, ferry_error* err) {
-  return guard(inst, err, [&] {
-    I(inst)->store->start();
-    return FERRY_OK;
-  });
-}
-void p_stop(void* inst) {
-  try {
-    I(inst)->store->stop();
-  } catch (...) {
-  }
-}
-void p_destroy(void* inst) {
-  try {
-    std::unique_ptr<Instance> owned(I(inst));
-  } catch (...) {
-  }
-}
+using Entries = common::StoreEntries<Instance>;
 const void* p_ops(void*) { return &kOps; }
 
 const ferry_plugin_desc kDesc = {
@@ -216,7 +178,7 @@ const ferry_plugin_desc kDesc = {
     "In-memory commit log, consume queues and key index (nothing survives a restart)",
     kConfig, sizeof(ferry_config_key), sizeof(kConfig) / sizeof(kConfig[0]),
     nullptr, sizeof(ferry_requirement), 0,
-    p_create, p_start, p_stop, p_destroy, p_ops,
+    p_create, Entries::start, Entries::stop, Entries::destroy, p_ops,
 };
 
 }  // namespace

@@ -1,11 +1,13 @@
 // ferry_storage_mmaplog: descriptor, config schema and the C entry points
 // over Store. Every entry catches everything: no exception crosses the ABI.
-#include <arpa/inet.h>
-
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 
+#include "ferry_common/entry_guard.h"
+#include "ferry_common/store_entries.h"
+#include "ferry_common/store_host.h"
 #include "mmaplog.h"
 #include "store.h"
 
@@ -79,31 +81,12 @@ struct Instance {
 };
 
 Instance* I(void* p) { return static_cast<Instance*>(p); }
+using common::parse_store_host;
+using common::sv;
 
 ferry_status fail(const ferry_host_api* api, ferry_error* err, ferry_status st,
                   const std::string& text) {
   return api->set_error(err, st, text.c_str());
-}
-
-// "1.2.3.4:10911" or "[::1]:10911" -> address bytes + port. False if neither.
-bool parse_host(const std::string& s, std::string* addr, uint32_t* port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string h = s.substr(0, colon);
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  unsigned char buf[16];
-  char* end = nullptr;
-  unsigned long p = std::strtoul(s.c_str() + colon + 1, &end, 10);
-  if (!end || *end || p > 65535) return false;
-  if (inet_pton(AF_INET, h.c_str(), buf) == 1) {
-    addr->assign(reinterpret_cast<char*>(buf), 4);
-  } else if (inet_pton(AF_INET6, h.c_str(), buf) == 1) {
-    addr->assign(reinterpret_cast<char*>(buf), 16);
-  } else {
-    return false;
-  }
-  *port = static_cast<uint32_t>(p);
-  return true;
 }
 
 ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, ferry_error* err) {
@@ -172,7 +155,7 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
     o->dir = std::string(info.data_dir) + "/store";
   }
   if (host.empty() && have_info && info.advertised_address) host = info.advertised_address;
-  if (!host.empty() && !parse_host(host, &o->store_host, &o->store_port)) {
+  if (!host.empty() && !parse_store_host(host, &o->store_host, &o->store_port)) {
     if (api->config_string(h, "store_host", &s) == FERRY_OK && s && *s)
       return fail(api, err, FERRY_E_CONFIG, "store_host \"" + host + "\" is not ip:port");
     o->store_host.assign("\x7f\0\0\x01", 4);  // the kernel's address was not an IP
@@ -189,24 +172,11 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
 
 template <class F>
 ferry_status guard(void* inst, ferry_error* err, F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return I(inst)->api->set_error(err, FERRY_E_NO_MEMORY, "out of memory");
-  } catch (const std::exception& e) {
-    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, e.what());
-  } catch (...) {
-    return I(inst)->api->set_error(err, FERRY_E_INTERNAL, "unknown exception");
-  }
+  return common::guard(I(inst)->api, err, std::forward<F>(f));
 }
 
 ferry_status ret(void* inst, ferry_error* err, ferry_status st, const std::string& text) {
-  if (st == FERRY_OK) return st;
-  return I(inst)->api->set_error(err, st, text.c_str());
-}
-
-std::string_view sv(ferry_slice s) {
-  return std::string_view(static_cast<const char*>(s.data), s.len);
+  return common::set_error_unless_ok(I(inst)->api, err, st, text);
 }
 
 // ---- ops ----
@@ -345,24 +315,7 @@ ferry_status p_create(const ferry_host_api* api, ferry_host* host, void** instan
                       ferry_error* err) {
   return do_create(api, host, std::make_shared<PosixIo>(), instance, err);
 }
-ferry_status p_start(void* inst, ferry_error* err) {
-  return guard(inst, err, [&] {
-    I(inst)->store->start();
-    return FERRY_OK;
-  });
-}
-void p_stop(void* inst) {
-  try {
-    I(inst)->store->stop();
-  } catch (...) {
-  }
-}
-void p_destroy(void* inst) {
-  try {
-    std::unique_ptr<Instance> owned(I(inst));
-  } catch (...) {
-  }
-}
+using Entries = common::StoreEntries<Instance>;
 const void* p_ops(void*) { return &kOps; }
 
 const ferry_plugin_desc kDesc = {
@@ -375,9 +328,9 @@ const ferry_plugin_desc kDesc = {
     sizeof(ferry_requirement),
     0,
     p_create,
-    p_start,
-    p_stop,
-    p_destroy,
+    Entries::start,
+    Entries::stop,
+    Entries::destroy,
     p_ops,
 };
 
