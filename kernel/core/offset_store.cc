@@ -1,7 +1,6 @@
 #include "offset_store.h"
 
 #include <charconv>
-#include <filesystem>
 
 #include "line_file.h"
 #include "topic_table.h"
@@ -15,9 +14,9 @@ constexpr std::string_view kHeader = "# ferry consumer offsets v1: group topic q
 
 ferry_status OffsetStore::load(std::string* why) {
   std::string text;
-  ferry_status s = read_file(path_, &text, why);
-  if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
-  if (s != FERRY_OK) return s;
+  bool found = false;
+  ferry_status s = file_.read(&text, &found, why);
+  if (s != FERRY_OK || !found) return s;
   groups_.clear();
   s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[4];
@@ -26,32 +25,24 @@ ferry_status OffsetStore::load(std::string* why) {
     if (!line_file::split(line, f, 4) || f[0].empty() || f[1].empty() ||
         !line_file::parse_num(f[2], &qid) || qid < 0 ||
         static_cast<uint32_t>(qid) >= kMaxQueues || !line_file::parse_num(f[3], &off)) {
-      *why = path_ + ":" + std::to_string(line_no) + ": malformed offset line";
+      *why = file_.path() + ":" + std::to_string(line_no) + ": malformed offset line";
       return FERRY_E_CORRUPTED;
     }
     commit(f[0], f[1], qid, off);
     return FERRY_OK;
   });
   if (s != FERRY_OK) return s;
-  saved_generation_ = generation_;
+  file_.loaded();
   return FERRY_OK;
 }
 
 ferry_status OffsetStore::save(std::string* why, const BeforeRenameHook& hook) {
-  std::optional<Snapshot> snap = snapshot();
-  if (!snap) return FERRY_OK;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-  ferry_status s = write_file_atomically(path_, snap->text, why, hook);
-  if (s != FERRY_OK) return s;  // still dirty: the next save retries
-  mark_saved(snap->generation);
-  return FERRY_OK;
+  return file_.save(snapshot(), why, hook);
 }
 
 std::optional<OffsetStore::Snapshot> OffsetStore::snapshot() const {
   if (!dirty()) return std::nullopt;
-  Snapshot snap;
-  snap.generation = generation_;
+  Snapshot snap = file_.start_snapshot();
   std::string& text = snap.text;
   text += kHeader;
   text += '\n';
@@ -73,12 +64,6 @@ std::optional<OffsetStore::Snapshot> OffsetStore::snapshot() const {
   return snap;
 }
 
-void OffsetStore::mark_saved(uint64_t generation) {
-  if (generation <= saved_generation_) return;
-  saved_generation_ = generation;
-  ++writes_;
-}
-
 void OffsetStore::commit(std::string_view group, std::string_view topic, int32_t queue_id,
                          uint64_t offset) {
   if (queue_id < 0 || static_cast<uint32_t>(queue_id) >= kMaxQueues) return;
@@ -91,7 +76,7 @@ void OffsetStore::commit(std::string_view group, std::string_view topic, int32_t
   auto v = static_cast<int64_t>(offset);
   if (q[static_cast<size_t>(queue_id)] != v) {
     q[static_cast<size_t>(queue_id)] = v;
-    ++generation_;
+    file_.changed();
   }
 }
 
@@ -147,7 +132,7 @@ void OffsetStore::remove_topic(std::string_view topic) {
     auto t = topics.find(topic);
     if (t != topics.end()) {
       topics.erase(t);
-      ++generation_;
+      file_.changed();
     }
   }
 }

@@ -15,27 +15,24 @@
 #include <string_view>
 #include <vector>
 
-#include "atomic_file.h"
+#include "saved_file.h"
 
 namespace ferry::core {
 
 class OffsetStore {
  public:
-  explicit OffsetStore(std::string path) : path_(std::move(path)) {}
+  explicit OffsetStore(std::string path) : file_(std::move(path)) {}
 
   ferry_status load(std::string* why);  // absent file = empty
   ferry_status save(std::string* why, const BeforeRenameHook& hook = {});  // if changed, here
 
   // The offsets as file text, for a write elsewhere (a worker): empty
   // optional when nothing changed since the last save.
-  struct Snapshot {
-    uint64_t generation = 0;
-    std::string text;
-  };
+  using Snapshot = SavedFile::Snapshot;
   std::optional<Snapshot> snapshot() const;
   // A snapshot of `generation` is on disk (a later one may be marked first;
   // the older one then changes nothing).
-  void mark_saved(uint64_t generation);
+  void mark_saved(uint64_t generation) { file_.mark_saved(generation); }
 
   void commit(std::string_view group, std::string_view topic, int32_t queue_id, uint64_t offset);
   std::optional<uint64_t> query(std::string_view group, std::string_view topic,
@@ -51,21 +48,18 @@ class OffsetStore {
   std::vector<std::string> topics_of(std::string_view group) const;
 
   // Every change bumps the generation; dirty until a save covers it.
-  bool dirty() const { return generation_ != saved_generation_; }
-  uint64_t generation() const { return generation_; }
-  uint64_t writes() const { return writes_; }  // files written, for tests and stats
-  const std::string& path() const { return path_; }
+  bool dirty() const { return file_.dirty(); }
+  uint64_t generation() const { return file_.generation(); }
+  uint64_t writes() const { return file_.writes(); }  // files written, for tests and stats
+  const std::string& path() const { return file_.path(); }
 
  private:
   static constexpr int64_t kNone = -1;
   using Queues = std::vector<int64_t>;  // index = queue id, kNone = never committed
   using Topics = std::map<std::string, Queues, std::less<>>;
 
-  std::string path_;
+  SavedFile file_;
   std::map<std::string, Topics, std::less<>> groups_;
-  uint64_t generation_ = 0;
-  uint64_t saved_generation_ = 0;
-  uint64_t writes_ = 0;
 };
 
 }  // namespace ferry::core

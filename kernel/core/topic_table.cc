@@ -1,7 +1,6 @@
 #include "topic_table.h"
 
 #include <charconv>
-#include <filesystem>
 
 #include "line_file.h"
 #include "names.h"
@@ -15,26 +14,26 @@ constexpr std::string_view kHeader = "# ferry topic table v1: name read_queues w
 
 ferry_status TopicTable::load(std::string* why) {
   std::string text;
-  ferry_status s = read_file(path_, &text, why);
-  if (s == FERRY_E_NOT_FOUND) return FERRY_OK;
-  if (s != FERRY_OK) return s;
+  bool found = false;
+  ferry_status s = file_.read(&text, &found, why);
+  if (s != FERRY_OK || !found) return s;
   flush_counts();
   index_.clear();
   topics_.clear();
-  ++generation_;  // entries held by generation (Core::TurnSend) are gone
+  file_.changed();  // entries held by generation (Core::TurnSend) are gone
   s = line_file::for_each_line(text, [&](std::string_view line, size_t line_no) {
     std::string_view f[5];
     TopicConfig c;
     if (!line_file::split(line, f, 5) || !line_file::parse_num(f[1], &c.read_queues) ||
         !line_file::parse_num(f[2], &c.write_queues) || !line_file::parse_num(f[3], &c.perm) ||
         !line_file::parse_num(f[4], &c.flags)) {
-      *why = path_ + ":" + std::to_string(line_no) + ": malformed topic line";
+      *why = file_.path() + ":" + std::to_string(line_no) + ": malformed topic line";
       return FERRY_E_CORRUPTED;
     }
     c.name = std::string(f[0]);
     std::string reason;
     if (validate(c, true, &reason) != FERRY_OK) {
-      *why = path_ + ":" + std::to_string(line_no) + ": " + reason;
+      *why = file_.path() + ":" + std::to_string(line_no) + ": " + reason;
       return FERRY_E_CORRUPTED;
     }
     topics_[c.name] = std::move(c);
@@ -42,14 +41,13 @@ ferry_status TopicTable::load(std::string* why) {
   });
   reindex();  // also after a bad line: the lines before it are in topics_
   if (s != FERRY_OK) return s;
-  saved_generation_ = generation_;
+  file_.loaded();
   return FERRY_OK;
 }
 
 std::optional<TopicTable::Snapshot> TopicTable::snapshot() const {
   if (!dirty()) return std::nullopt;
-  Snapshot snap;
-  snap.generation = generation_;
+  Snapshot snap = file_.start_snapshot();
   std::string& text = snap.text;
   text.reserve(kHeader.size() + 1 + topics_.size() * 48);
   text += kHeader;
@@ -65,21 +63,8 @@ std::optional<TopicTable::Snapshot> TopicTable::snapshot() const {
   return snap;
 }
 
-void TopicTable::mark_saved(uint64_t generation) {
-  if (generation <= saved_generation_) return;
-  saved_generation_ = generation;
-  ++writes_;
-}
-
 ferry_status TopicTable::save(std::string* why, const BeforeRenameHook& hook) {
-  std::optional<Snapshot> snap = snapshot();
-  if (!snap) return FERRY_OK;
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-  ferry_status s = write_file_atomically(path_, snap->text, why, hook);
-  if (s != FERRY_OK) return s;  // still dirty: the next save retries
-  mark_saved(snap->generation);
-  return FERRY_OK;
+  return file_.save(snapshot(), why, hook);
 }
 
 const TopicConfig* TopicTable::find(std::string_view name, uint64_t h) const {
@@ -129,7 +114,7 @@ ferry_status TopicTable::create(TopicConfig c, bool system, std::string* why) {
   std::string name = c.name;
   auto it = topics_.emplace(std::move(name), std::move(c)).first;
   index_.insert(&it->second, TopicIndex::hash(it->first));
-  ++generation_;
+  file_.changed();
   return FERRY_OK;
 }
 
@@ -143,7 +128,7 @@ ferry_status TopicTable::update(TopicConfig c, bool system, std::string* why) {
   }
   c.runtime = it->second.runtime;  // same entry: counts and series stay
   it->second = std::move(c);
-  ++generation_;
+  file_.changed();
   return FERRY_OK;
 }
 
@@ -160,7 +145,7 @@ ferry_status TopicTable::remove(std::string_view name, bool system, std::string*
   flush_one(it->second);
   index_.erase(&it->second, TopicIndex::hash(name));
   topics_.erase(it);
-  ++generation_;
+  file_.changed();
   return FERRY_OK;
 }
 

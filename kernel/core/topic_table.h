@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "atomic_file.h"
+#include "saved_file.h"
 #include "topic_index.h"
 
 namespace ferry::core {
@@ -58,7 +58,7 @@ class TopicTable {
 
   // `path`: the file, e.g. <data_dir>/core/topics.conf.
   explicit TopicTable(std::string path, CountSink sink = {})
-      : path_(std::move(path)), sink_(std::move(sink)) {}
+      : file_(std::move(path)), sink_(std::move(sink)) {}
   TopicTable(const TopicTable&) = delete;  // the index points into topics_
   TopicTable& operator=(const TopicTable&) = delete;
 
@@ -69,14 +69,11 @@ class TopicTable {
 
   // The table as file text, for a write elsewhere (a worker): empty
   // optional when nothing changed since the last save.
-  struct Snapshot {
-    uint64_t generation = 0;
-    std::string text;
-  };
+  using Snapshot = SavedFile::Snapshot;
   std::optional<Snapshot> snapshot() const;
   // A snapshot of `generation` is on disk (a later generation may be
   // marked first; the older one then changes nothing).
-  void mark_saved(uint64_t generation);
+  void mark_saved(uint64_t generation) { file_.mark_saved(generation); }
 
   const TopicConfig* find(std::string_view name) const { return find(name, hash_of(name)); }
   // `h` = hash_of(name); with another h it finds nothing (never another entry).
@@ -109,13 +106,13 @@ class TopicTable {
   size_t counted() const { return counted_.size(); }  // topics with counts not flushed
 
   size_t size() const { return topics_.size(); }
-  bool dirty() const { return generation_ != saved_generation_; }
+  bool dirty() const { return file_.dirty(); }
   // Every change bumps the generation; a successful save() records the one
   // it wrote. A change is durable once saved_generation() >= its generation.
-  uint64_t generation() const { return generation_; }
-  uint64_t saved_generation() const { return saved_generation_; }
-  uint64_t writes() const { return writes_; }  // files written, for tests and stats
-  const std::string& path() const { return path_; }
+  uint64_t generation() const { return file_.generation(); }
+  uint64_t saved_generation() const { return file_.saved_generation(); }
+  uint64_t writes() const { return file_.writes(); }  // files written, for tests and stats
+  const std::string& path() const { return file_.path(); }
 
  private:
   ferry_status validate(TopicConfig& config, bool system, std::string* why) const;
@@ -123,14 +120,11 @@ class TopicTable {
   void drain(const TopicConfig& t);      // sink its counts, zero them (not unlisting)
   void reindex();                        // the index from topics_ anew
 
-  std::string path_;
+  SavedFile file_;
   CountSink sink_;
   std::map<std::string, TopicConfig, std::less<>> topics_;  // node-based: entries never move
   TopicIndex index_;                                        // topics_' entries by name hash: find()
   std::vector<const TopicConfig*> counted_;                 // entries with counts since the last flush
-  uint64_t generation_ = 0;
-  uint64_t saved_generation_ = 0;
-  uint64_t writes_ = 0;
 };
 
 }  // namespace ferry::core
