@@ -282,10 +282,10 @@ void Store::start() {
   housekeeper_ = std::thread([this] { housekeeping_loop(); });
 }
 
-void Store::stop() {
+bool Store::halt() {
   {
     std::lock_guard lk(mu_);
-    if (stopped_) return;
+    if (stopped_) return false;
     stopped_ = true;
     running_ = false;
   }
@@ -295,6 +295,11 @@ void Store::stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
   if (housekeeper_.joinable()) housekeeper_.join();
   log_.stop();
+  return true;
+}
+
+void Store::stop() {
+  if (!halt()) return;
   std::string err;
   uint64_t synced = 0, written = 0;
   if (log_.end_turn(&written, &err) != FERRY_OK ||  // anything still staged
@@ -307,20 +312,7 @@ void Store::stop() {
   io_->sync_dir(opt_.dir);
 }
 
-void Store::abandon() {
-  {
-    std::lock_guard lk(mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    running_ = false;
-  }
-  inline_ok_.store(false, std::memory_order_release);
-  dispatch_cv_.notify_all();
-  house_cv_.notify_all();
-  if (dispatcher_.joinable()) dispatcher_.join();
-  if (housekeeper_.joinable()) housekeeper_.join();
-  log_.stop();
-}
+void Store::abandon() { halt(); }
 
 void Store::refresh_disk_usage() {
   double ratio = 0;

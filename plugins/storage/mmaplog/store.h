@@ -91,6 +91,9 @@ class Store {
  private:
   Store(const Options& opt, std::shared_ptr<Io> io, Env env);
   ferry_status recover(std::string* error);
+  // stop() and abandon(): mark stopped, join the threads, stop the log.
+  // False (nothing done) when already stopped.
+  bool halt();
   struct SvHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
