@@ -37,8 +37,6 @@ const ferry_config_key kKeys[] = {
                      "Sync everything written at least this often, however few pages are dirty."),
 };
 
-const ferry_requirement kRequires[] = {FERRY_REQUIRE(FERRY_KIND_STORAGE)};
-
 // [loop] Decides; never blocks: the sync itself runs on the flusher thread.
 void async_tick(void* user_data) {
   auto* self = static_cast<AsyncFlush*>(user_data);
@@ -122,21 +120,10 @@ const ferry_flush_ops kOps = {
 
 const void* async_ops(void*) { return &kOps; }
 
-const ferry_plugin_desc kDesc = {
-    FERRY_PLUGIN_FINGERPRINT(FERRY_KIND_FLUSH, "async", "0.1.0"),
+const ferry_plugin_desc kDesc = ferry::flush::flush_desc(
+    "async",
     "interval flush: sync when enough pages are dirty, fully every full_interval; acks use WRITE",
-    kKeys,
-    (uint32_t)sizeof(ferry_config_key),
-    (uint32_t)(sizeof(kKeys) / sizeof(kKeys[0])),
-    kRequires,
-    (uint32_t)sizeof(ferry_requirement),
-    (uint32_t)(sizeof(kRequires) / sizeof(kRequires[0])),
-    async_create,
-    async_start,
-    async_stop,
-    async_destroy,
-    async_ops,
-};
+    kKeys, async_create, async_start, async_stop, async_destroy, async_ops);
 
 }  // namespace
 

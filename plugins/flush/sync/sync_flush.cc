@@ -31,8 +31,6 @@ const ferry_config_key kKeys[] = {
                      "(commit_delay). 0: the next sync starts at once."),
 };
 
-const ferry_requirement kRequires[] = {FERRY_REQUIRE(FERRY_KIND_STORAGE)};
-
 ferry_status sync_create(const ferry_host_api* api, ferry_host* host, void** instance, ferry_error* err) {
   try {
     int64_t timeout_ms = 0, group_wait_us = 0;
@@ -93,21 +91,10 @@ const ferry_flush_ops kOps = {
 
 const void* sync_ops(void*) { return &kOps; }
 
-const ferry_plugin_desc kDesc = {
-    FERRY_PLUGIN_FINGERPRINT(FERRY_KIND_FLUSH, "sync", "0.1.0"),
+const ferry_plugin_desc kDesc = ferry::flush::flush_desc(
+    "sync",
     "group commit: one flusher thread syncs everything written and advances DURABLE",
-    kKeys,
-    (uint32_t)sizeof(ferry_config_key),
-    (uint32_t)(sizeof(kKeys) / sizeof(kKeys[0])),
-    kRequires,
-    (uint32_t)sizeof(ferry_requirement),
-    (uint32_t)(sizeof(kRequires) / sizeof(kRequires[0])),
-    sync_create,
-    sync_start,
-    sync_stop,
-    sync_destroy,
-    sync_ops,
-};
+    kKeys, sync_create, sync_start, sync_stop, sync_destroy, sync_ops);
 
 }  // namespace
 
