@@ -8,6 +8,7 @@
 #include "ferry/cpp/builder.hpp"
 #include "ferry/cpp/callbacks.hpp"
 #include "ferry/cpp/config.hpp"
+#include "ferry/cpp/consumer_builder.hpp"
 #include "ferry/cpp/error.hpp"
 #include "ferry/cpp/handles.hpp"
 #include "ferry/cpp/message.hpp"

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "ferry/cpp/builder.hpp"
 #include "ferry/cpp/callbacks.hpp"
+#include "ferry/cpp/consumer_builder.hpp"
 #include "ferry/cpp/error.hpp"
 #include "ferry/cpp/handles.hpp"
 #include "ferry/cpp/message.hpp"
@@ -149,25 +149,13 @@ class PullConsumer {
   detail::PullConsumerPtr handle_;
 };
 
-class PullConsumerBuilder : public ClientBuilder<PullConsumerBuilder> {
+class PullConsumerBuilder : public ConsumerBuilder<PullConsumerBuilder> {
  public:
-  // Group-managed queues (rebalanced among members). Not with assign().
-  PullConsumerBuilder& subscribe(const std::string& topic, const std::string& tag_expression = "*") {
-    subs_.push_back({topic, tag_expression, false});
-    return *this;
-  }
-  // Declared by libferry, working later: build() throws FERRY_E_NOT_SUPPORTED today.
-  PullConsumerBuilder& subscribe_sql92(const std::string& topic, const std::string& sql) {
-    subs_.push_back({topic, sql, true});
-    return *this;
-  }
   // Exact queues, no rebalance.
   PullConsumerBuilder& assign(std::vector<QueueRef> queues) {
     assigned_ = std::move(queues);
     return *this;
   }
-  PullConsumerBuilder& message_model(MessageModel m) { return set("message_model", detail::model_name(m)); }
-  PullConsumerBuilder& consume_from(ConsumeFrom f) { return set("consume_from", detail::consume_from_name(f)); }
   PullConsumerBuilder& auto_commit(bool on) { return set("enable_auto_commit", on ? "true" : "false"); }
   PullConsumerBuilder& pull_batch_size(int n) { return set("pull_batch_size", std::to_string(n)); }
 
@@ -178,24 +166,13 @@ class PullConsumerBuilder : public ClientBuilder<PullConsumerBuilder> {
     detail::check([&](char* eb, std::size_t el) { return ferry_pull_consumer_new(conf_.raw(), &out, eb, el); });
     PullConsumer consumer(std::move(hooks), detail::PullConsumerPtr(out));
     ferry_pull_consumer* c = consumer.raw();
-    for (const Sub& s : subs_) {
-      detail::check([&](char* eb, std::size_t el) {
-        return s.sql ? ferry_pull_consumer_subscribe_sql92(c, s.topic.c_str(), s.expr.c_str(), eb, el)
-                     : ferry_pull_consumer_subscribe(c, s.topic.c_str(), s.expr.c_str(), eb, el);
-      });
-    }
+    apply_subscriptions(c, ferry_pull_consumer_subscribe, ferry_pull_consumer_subscribe_sql92);
     if (!assigned_.empty()) consumer.assign(assigned_);
     detail::check([&](char* eb, std::size_t el) { return ferry_pull_consumer_start(c, eb, el); });
     return consumer;
   }
 
  private:
-  struct Sub {
-    std::string topic;
-    std::string expr;
-    bool sql;
-  };
-  std::vector<Sub> subs_;
   std::vector<QueueRef> assigned_;
 };
 

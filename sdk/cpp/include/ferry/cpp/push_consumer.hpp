@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "ferry/cpp/builder.hpp"
 #include "ferry/cpp/callbacks.hpp"
+#include "ferry/cpp/consumer_builder.hpp"
 #include "ferry/cpp/error.hpp"
 #include "ferry/cpp/handles.hpp"
 #include "ferry/cpp/message.hpp"
@@ -33,8 +33,6 @@ enum class OrderlyStatus {
   Success = FERRY_ORDERLY_SUCCESS,
   Suspend = FERRY_ORDERLY_SUSPEND,
 };
-enum class MessageModel { Clustering, Broadcasting };
-enum class ConsumeFrom { Last, First, Timestamp };
 
 // Messages of one queue; runs on a consume thread, several calls at once.
 using ConcurrentListener = std::function<ConsumeStatus(const MessageList& msgs)>;
@@ -63,18 +61,6 @@ inline ferry_orderly_status orderly_trampoline(void* user_data, ferry_client_mes
   return guarded(st->hooks, "orderly listener", FERRY_ORDERLY_SUSPEND, [&] {
     return static_cast<ferry_orderly_status>(st->orderly(MessageList(msgs, count)));
   });
-}
-
-inline const char* model_name(MessageModel m) noexcept {
-  return m == MessageModel::Broadcasting ? "broadcasting" : "clustering";
-}
-inline const char* consume_from_name(ConsumeFrom f) noexcept {
-  switch (f) {
-    case ConsumeFrom::First: return "first";
-    case ConsumeFrom::Timestamp: return "timestamp";
-    case ConsumeFrom::Last: break;
-  }
-  return "last";
 }
 
 }  // namespace detail
@@ -110,20 +96,8 @@ class PushConsumer {
   detail::PushConsumerPtr handle_;
 };
 
-class PushConsumerBuilder : public ClientBuilder<PushConsumerBuilder> {
+class PushConsumerBuilder : public ConsumerBuilder<PushConsumerBuilder> {
  public:
-  // Tag expression: "*" (all), "TagA || TagB".
-  PushConsumerBuilder& subscribe(const std::string& topic, const std::string& tag_expression = "*") {
-    subs_.push_back({topic, tag_expression, false});
-    return *this;
-  }
-  // Declared by libferry, working later: build() throws FERRY_E_NOT_SUPPORTED today.
-  PushConsumerBuilder& subscribe_sql92(const std::string& topic, const std::string& sql) {
-    subs_.push_back({topic, sql, true});
-    return *this;
-  }
-  PushConsumerBuilder& message_model(MessageModel m) { return set("message_model", detail::model_name(m)); }
-  PushConsumerBuilder& consume_from(ConsumeFrom f) { return set("consume_from", detail::consume_from_name(f)); }
   PushConsumerBuilder& consume_from_timestamp(int64_t epoch_ms) {
     set("consume_from", "timestamp");
     return set("consume_timestamp_ms", std::to_string(epoch_ms));
@@ -151,12 +125,7 @@ class PushConsumerBuilder : public ClientBuilder<PushConsumerBuilder> {
     detail::check([&](char* eb, std::size_t el) { return ferry_push_consumer_new(conf_.raw(), &out, eb, el); });
     PushConsumer consumer(std::move(hooks), std::move(state), detail::PushConsumerPtr(out));
     ferry_push_consumer* c = consumer.raw();
-    for (const Sub& s : subs_) {
-      detail::check([&](char* eb, std::size_t el) {
-        return s.sql ? ferry_push_consumer_subscribe_sql92(c, s.topic.c_str(), s.expr.c_str(), eb, el)
-                     : ferry_push_consumer_subscribe(c, s.topic.c_str(), s.expr.c_str(), eb, el);
-      });
-    }
+    apply_subscriptions(c, ferry_push_consumer_subscribe, ferry_push_consumer_subscribe_sql92);
     detail::ListenerState* st = consumer.listener_.get();
     detail::check([&](char* eb, std::size_t el) {
       return st->concurrent ? ferry_push_consumer_set_listener(c, &detail::concurrent_trampoline, st, eb, el)
@@ -167,12 +136,6 @@ class PushConsumerBuilder : public ClientBuilder<PushConsumerBuilder> {
   }
 
  private:
-  struct Sub {
-    std::string topic;
-    std::string expr;
-    bool sql;
-  };
-  std::vector<Sub> subs_;
   ConcurrentListener concurrent_;
   OrderlyListener orderly_;
 };
