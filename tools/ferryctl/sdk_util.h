@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "ferry/cpp/handles.hpp"
+
 namespace ferry::tools {
 
 // Exit codes (docs/tools.md). Scripts rely on these; never renumber.
@@ -25,21 +27,14 @@ int exit_code_for(ferry_status s);
 // "FERRY_E_X: <detail>. <what to do>" for a failed call.
 std::string describe_failure(const char* what, ferry_status s, const char* err);
 
-struct ConfigDeleter { void operator()(ferry_config* c) const { ferry_config_destroy(c); } };
-struct MessageDeleter { void operator()(ferry_client_message* m) const { ferry_message_destroy(m); } };
-struct ProducerDeleter { void operator()(ferry_producer* p) const { ferry_producer_destroy(p); } };
-struct PushDeleter { void operator()(ferry_push_consumer* c) const { ferry_push_consumer_destroy(c); } };
-struct PullDeleter { void operator()(ferry_pull_consumer* c) const { ferry_pull_consumer_destroy(c); } };
-struct AdminDeleter { void operator()(ferry_admin* a) const { ferry_admin_destroy(a); } };
-struct StringDeleter { void operator()(char* s) const { ferry_string_free(s); } };
-
-using ConfigPtr = std::unique_ptr<ferry_config, ConfigDeleter>;
-using MessagePtr = std::unique_ptr<ferry_client_message, MessageDeleter>;
-using ProducerPtr = std::unique_ptr<ferry_producer, ProducerDeleter>;
-using PushPtr = std::unique_ptr<ferry_push_consumer, PushDeleter>;
-using PullPtr = std::unique_ptr<ferry_pull_consumer, PullDeleter>;
-using AdminPtr = std::unique_ptr<ferry_admin, AdminDeleter>;
-using JsonString = std::unique_ptr<char, StringDeleter>;
+// RAII owners for libferry's handles: the C++ SDK's (ferry/cpp/handles.hpp).
+using ConfigPtr = ferry::detail::ConfigPtr;
+using MessagePtr = ferry::detail::MessagePtr;
+using ProducerPtr = ferry::detail::ProducerPtr;
+using PushPtr = ferry::detail::PushConsumerPtr;
+using PullPtr = ferry::detail::PullConsumerPtr;
+using AdminPtr = ferry::detail::AdminPtr;
+using JsonString = ferry::detail::StringPtr;
 
 // A failed libferry call: status plus its explanation.
 struct SdkError {
