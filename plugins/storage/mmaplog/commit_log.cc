@@ -957,14 +957,8 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
     if (opt_.write_mode == WriteMode::Pwrite) {
       if (ferry_status st = flush_staged(error); st != FERRY_OK) return st;
     }
-    SegmentPtr next = take_next(active_->end(), error);
-    if (!next) return FERRY_E_IO;
     // Everything up to the old segment's end is published with the batch.
-    advise_head(active_, false);
-    advise_head(next, true);
-    active_ = std::move(next);
-    head_ = active_->base();
-    staged_from_ = head_;
+    if (ferry_status st = roll(error); st != FERRY_OK) return st;
     staging_.clear();
   }
   *offset = head_;
@@ -982,6 +976,17 @@ ferry_status CommitLog::reserve(uint32_t size, char** dst, uint64_t* offset, std
     *dst = staging_.data() + at;
   }
   head_ += size;
+  return FERRY_OK;
+}
+
+ferry_status CommitLog::roll(std::string* error) {
+  SegmentPtr next = take_next(active_->end(), error);
+  if (!next) return FERRY_E_IO;
+  advise_head(active_, false);
+  advise_head(next, true);
+  active_ = std::move(next);
+  head_ = active_->base();
+  staged_from_ = head_;
   return FERRY_OK;
 }
 
@@ -1049,13 +1054,7 @@ ferry_status CommitLog::append_raw(const char* bytes, size_t len, std::string* e
   size_t done = 0;
   while (done < len) {
     if (head_ == active_->end()) {
-      SegmentPtr next = take_next(active_->end(), error);
-      if (!next) return FERRY_E_IO;
-      advise_head(active_, false);
-      advise_head(next, true);
-      active_ = std::move(next);
-      head_ = active_->base();
-      staged_from_ = head_;
+      if (ferry_status st = roll(error); st != FERRY_OK) return st;
     }
     size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, active_->end() - head_));
     if (opt_.write_mode == WriteMode::Mmap) {

@@ -138,6 +138,10 @@ class CommitLog {
   // the segment holding `from`, never below zero_floor_.
   void zero_ahead(uint64_t from, uint64_t target);
   void advise_head(const SegmentPtr& seg, bool head);
+  // Writer, head at the active segment's end: the next segment becomes the
+  // active one (head and staging start at its base). FERRY_E_IO when it
+  // cannot be had (*error says why).
+  ferry_status roll(std::string* error);
   ferry_status flush_staged(std::string* error);
   void allocator_loop();
   // Writer: publish bytes in the file (write_offset_) and, every
