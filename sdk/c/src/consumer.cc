@@ -24,6 +24,20 @@ uint64_t subscription_fingerprint(const std::map<std::string, std::string>& subs
   return h;
 }
 
+// A LockQueuesRequest or UnlockQueuesRequest (`create`) for the queues of
+// `list`: both carry the group, the client id and the queue refs.
+template <class Create>
+std::vector<uint8_t> queue_lock_payload(const std::string& group, const std::string& client_id,
+                                        const std::vector<PqPtr>& list, Create create) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fbc::QueueRef>> refs;
+  for (auto& pq : list) refs.push_back(fbc::CreateQueueRef(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id));
+  auto g = fbb.CreateString(group);
+  auto c = fbb.CreateString(client_id);
+  auto v = fbb.CreateVector(refs);
+  return finish_core(fbb, create(fbb, g, c, v));
+}
+
 }  // namespace
 
 Consumer::~Consumer() {
@@ -757,13 +771,9 @@ void Consumer::lock_queues(std::vector<PqPtr> pqs) {
   for (auto& pq : pqs)
     if (!pq->dropped) by_addr[master_of(pq->key)].push_back(pq);
   for (auto& [addr, list] : by_addr) {
-    flatbuffers::FlatBufferBuilder fbb(256);
-    std::vector<flatbuffers::Offset<fbc::QueueRef>> refs;
-    for (auto& pq : list) refs.push_back(fbc::CreateQueueRef(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id));
-    auto g = fbb.CreateString(s.group);
-    auto c = fbb.CreateString(s.client_id);
-    auto v = fbb.CreateVector(refs);
-    auto payload = finish_core(fbb, fbc::CreateLockQueuesRequest(fbb, g, c, v));
+    auto payload = queue_lock_payload(s.group, s.client_id, list, [](auto& fbb, auto g, auto c, auto v) {
+      return fbc::CreateLockQueuesRequest(fbb, g, c, v);
+    });
     io->request(addr, FERRY_CODE_LOCK_QUEUES, std::move(payload), {}, s.request_timeout_ms, false,
                 [this, list = list](const net::Response& r) {  // clang: no structured-binding captures
                   auto d = read_core<fbc::LockQueuesResponse>(r.payload);
@@ -803,14 +813,11 @@ void Consumer::unlock(const std::vector<PqPtr>& pqs) {
     by_addr[master_of(pq->key)].push_back(pq);
   }
   for (auto& [addr, list] : by_addr) {
-    flatbuffers::FlatBufferBuilder fbb(256);
-    std::vector<flatbuffers::Offset<fbc::QueueRef>> refs;
-    for (auto& pq : list) refs.push_back(fbc::CreateQueueRef(fbb, fbb.CreateString(pq->key.topic), pq->key.queue_id));
-    auto g = fbb.CreateString(s.group);
-    auto c = fbb.CreateString(s.client_id);
-    auto v = fbb.CreateVector(refs);
-    io->request(addr, FERRY_CODE_UNLOCK_QUEUES, finish_core(fbb, fbc::CreateUnlockQueuesRequest(fbb, g, c, v)), {},
-                s.request_timeout_ms, false, [](const net::Response&) {});
+    auto payload = queue_lock_payload(s.group, s.client_id, list, [](auto& fbb, auto g, auto c, auto v) {
+      return fbc::CreateUnlockQueuesRequest(fbb, g, c, v);
+    });
+    io->request(addr, FERRY_CODE_UNLOCK_QUEUES, std::move(payload), {}, s.request_timeout_ms, false,
+                [](const net::Response&) {});
   }
 }
 
