@@ -6,6 +6,7 @@
 #include <ferry/codes.h>
 #include <ferry/flush.h>
 #include <ferry/net/busy_poll.h>
+#include <ferry/net/close_loop.h>
 
 #include "admin_config.h"
 #include "config/kernel_schema.h"
@@ -452,16 +453,7 @@ int Kernel::run() {
   if (!bring_up()) begin_shutdown();
   net::run_loop(&loop_, busy_poll_us_);
   // Every handle is closed by now; anything left is a leak worth closing.
-  if (uv_loop_close(&loop_) == UV_EBUSY) {
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
-  }
+  net::close_loop(&loop_);
   return exit_code_;
 }
 

@@ -1,6 +1,7 @@
 #include "ferry/net/loop_thread.h"
 
 #include "ferry/net/busy_poll.h"
+#include "ferry/net/close_loop.h"
 
 #include <pthread.h>
 
@@ -41,17 +42,7 @@ void LoopThread::run() {
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   run_loop(&loop_, busy_poll_us_);
-  if (uv_loop_close(&loop_) == 0) return;
-  // Someone left handles open: close them so the loop can be closed at all.
-  clean_ = false;
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  uv_loop_close(&loop_);
+  if (!close_loop(&loop_)) clean_ = false;
 }
 
 bool LoopThread::stop() {
