@@ -7,16 +7,15 @@ import ctypes
 import logging
 
 from . import _lib
-from . import status as _status
 from ._callbacks import guarded
+from ._owned import Owned
 from .config import Config
-from .errors import FerryError
 
 _LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING,
            4: logging.ERROR}
 
 
-class Handle:
+class Handle(Owned):
     _kind = "handle"  # "producer", "push_consumer", ... (C function prefix)
 
     def __init__(self, log=None, **keys):
@@ -53,11 +52,6 @@ class Handle:
             guarded("log callback", None, sink, level, (line or b"").decode("utf-8", "replace"))
         return trampoline
 
-    def _raw(self):
-        if not self._ptr:
-            raise FerryError(_status.FERRY_E_CLOSED, "%s was closed" % self._kind)
-        return self._ptr
-
     def start(self):
         self._lib.check(getattr(self._lib, self._kind + "_start"), self._raw())
         self._started = True
@@ -68,12 +62,6 @@ class Handle:
         if self._ptr:
             self._lib.check(getattr(self._lib, self._kind + "_shutdown"), self._ptr)
 
-    def close(self):
-        """Shuts down if needed and frees the handle. Idempotent."""
-        if self._ptr:
-            ptr, self._ptr = self._ptr, None
-            getattr(self._lib, self._kind + "_destroy")(ptr)
-
     @property
     def closed(self):
         return not self._ptr
@@ -82,13 +70,3 @@ class Handle:
         if not self._started:
             self.start()
         return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-

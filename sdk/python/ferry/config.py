@@ -6,6 +6,7 @@ send_timeout_ms=1000). An unknown key or bad value raises FerryError
 import ctypes
 
 from . import _lib
+from ._owned import Owned
 from . import status as _status
 from .errors import FerryError
 
@@ -16,7 +17,9 @@ def _text(value):
     return str(value)
 
 
-class Config:
+class Config(Owned):
+    _kind = "config"
+
     def __init__(self, **keys):
         lib = _lib.lib()
         self._lib = lib
@@ -48,25 +51,3 @@ class Config:
     def set_log_callback(self, cfunc):
         """Installs a LOG_CB (the caller keeps `cfunc` referenced)."""
         self._lib.check(self._lib.config_set_log_cb, self._raw(), cfunc, None)
-
-    def close(self):
-        if self._ptr:
-            self._lib.config_destroy(self._ptr)
-            self._ptr = None
-
-    def _raw(self):
-        if not self._ptr:
-            raise FerryError(_status.FERRY_E_CLOSED, "config was closed")
-        return self._ptr
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -9,6 +9,7 @@ of reading freed memory.
 import ctypes
 
 from . import _lib
+from ._owned import Owned
 from . import status as _status
 from .errors import FerryError
 
@@ -100,9 +101,11 @@ class _Reader:
             return "<%s %s>" % (type(self).__name__, e.name)
 
 
-class Message(_Reader):
+class Message(_Reader, Owned):
     """Message(topic, body, tags=None, keys=None, properties=None, flag=None).
     body: bytes or str (UTF-8). keys: a string ("k1 k2") or a list."""
+
+    _kind = "message"
 
     def __init__(self, topic, body=b"", tags=None, keys=None, properties=None, flag=None):
         self._lib = _lib.lib()
@@ -165,28 +168,6 @@ class Message(_Reader):
         """Declared, working later: FERRY_E_NOT_SUPPORTED today."""
         self._lib.check(self._lib.message_set_deliver_at, self._raw(), int(epoch_ms))
         return self
-
-    def close(self):
-        if self._ptr:
-            self._lib.message_destroy(self._ptr)
-            self._ptr = None
-
-    def _raw(self):
-        if not self._ptr:
-            raise FerryError(_status.FERRY_E_CLOSED, "message was closed")
-        return self._ptr
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class MessageView(_Reader):
