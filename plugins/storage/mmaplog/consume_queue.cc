@@ -640,35 +640,31 @@ bool ConsumeQueues::get(const ConsumeQueue& q, uint64_t qoff, CqEntry* e, Cursor
   return get(q, qoff, e, &c->hold, &c->key);
 }
 
-uint64_t ConsumeQueues::first_at_or_after(const ConsumeQueue& q, uint64_t log_min) const {
+template <class TooOld>
+uint64_t ConsumeQueues::first_not(const ConsumeQueue& q, TooOld too_old) const {
   uint64_t lo = q.min_offset.load(), hi = q.max_offset.load();
   MappedFilePtr hold;
   FileKey key{};
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     CqEntry e;
-    if (!get(q, mid, &e, &hold, &key) || e.commit_offset < log_min) lo = mid + 1; else hi = mid;
+    if (!get(q, mid, &e, &hold, &key) || too_old(e)) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+uint64_t ConsumeQueues::first_at_or_after(const ConsumeQueue& q, uint64_t log_min) const {
+  return first_not(q, [&](const CqEntry& e) { return e.commit_offset < log_min; });
 }
 
 uint64_t ConsumeQueues::offset_for_time(
     const ConsumeQueue& q, int64_t timestamp_ms,
     const std::function<bool(uint64_t, int64_t*)>& store_time) const {
-  uint64_t lo = q.min_offset.load(), hi = q.max_offset.load();
-  MappedFilePtr hold;
-  FileKey key{};
-  while (lo < hi) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    CqEntry e;
+  // An entry whose record is gone (retention) counts as "too old".
+  return first_not(q, [&](const CqEntry& e) {
     int64_t ts = 0;
-    // An entry whose record is gone (retention) counts as "too old".
-    if (!get(q, mid, &e, &hold, &key) || !store_time(e.commit_offset, &ts) || ts < timestamp_ms)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
+    return !store_time(e.commit_offset, &ts) || ts < timestamp_ms;
+  });
 }
 
 ferry_status ConsumeQueues::flush(std::string* error) {

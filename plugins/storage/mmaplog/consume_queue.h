@@ -173,6 +173,11 @@ class ConsumeQueues {
   size_t open_files_capacity() const { return fds_.capacity(); }
 
  private:
+  // The first queue offset in [min, max) whose entry too_old(entry) is false
+  // for (it holds for a prefix: entries are in log order); an entry that
+  // cannot be read counts as too old. Binary search.
+  template <class TooOld>
+  uint64_t first_not(const ConsumeQueue& q, TooOld too_old) const;
   std::string topic_dir(std::string_view topic) const;
   std::string file_path(const ConsumeQueue& q, uint64_t file_no) const;
   size_t file_bytes() const { return size_t{opt_.queue_file_entries} * kCqEntrySize; }
