@@ -228,18 +228,24 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
   uint64_t scan_start = pos;
   const char* why = nullptr;
   bool refill = false;  // the head segment's rest was made a hole: fill it again
+  // At the end of segment si: on to the next one (true), or the scan ends
+  // at this one's end (false).
+  auto next_segment = [&] {
+    if (si + 1 < segs.size()) {
+      ++si;
+      pos = segs[si]->base();
+      return true;
+    }
+    pos = segs[si]->end();
+    return false;
+  };
   for (;;) {
     const SegmentPtr& seg = segs[si];
     uint64_t rem = seg->end() - pos;
     if (rem < FERRY_RECORD_MIN_BLANK) {
       // The segment is full (a record ended exactly at its end, or a short
       // remainder that is never written).
-      if (si + 1 < segs.size()) {
-        ++si;
-        pos = segs[si]->base();
-        continue;
-      }
-      pos = seg->end();
+      if (next_segment()) continue;
       break;
     }
     ferry_record_view v;
@@ -251,12 +257,7 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
       continue;
     }
     if (st == FERRY_E_NOT_FOUND && v.total_size == rem) {
-      if (si + 1 < segs.size()) {
-        ++si;
-        pos = segs[si]->base();
-        continue;
-      }
-      pos = seg->end();
+      if (next_segment()) continue;
       break;
     }
     if (st == FERRY_OK) why = "record's PHYSICALOFFSET does not match its position";
