@@ -81,6 +81,7 @@ struct Instance {
 };
 
 Instance* I(void* p) { return static_cast<Instance*>(p); }
+using Entries = common::StoreEntries<Instance>;
 using common::parse_store_host;
 using common::sv;
 
@@ -181,47 +182,17 @@ ferry_status ret(void* inst, ferry_error* err, ferry_status st, const std::strin
 
 // ---- ops ----
 
-ferry_status op_append(void* inst, const ferry_message* const* msgs, size_t n,
-                       ferry_append_result* results, size_t* appended, uint64_t* write_offset,
-                       ferry_error* err) {
-  *appended = 0;
-  return guard(inst, err, [&] {
-    std::string e;
-    return ret(inst, err, I(inst)->store->append(msgs, n, results, appended, write_offset, &e), e);
-  });
-}
 ferry_status op_sync(void* inst, uint64_t upto, uint64_t* synced, ferry_error* err) {
   return guard(inst, err, [&] {
     std::string e;
     return ret(inst, err, I(inst)->store->sync(upto, synced, &e), e);
   });
 }
-uint64_t op_write_offset(void* inst) { return I(inst)->store->write_offset(); }
 ferry_status op_read_queue(void* inst, const ferry_read_request* req, ferry_read_result** out,
                            ferry_error* err) {
   return guard(inst, err, [&] {
     std::string e;
     return ret(inst, err, I(inst)->store->read_queue(*req, out, &e), e);
-  });
-}
-ferry_status op_read_at(void* inst, uint64_t off, ferry_read_result** out, ferry_error* err) {
-  return guard(inst, err, [&] {
-    std::string e;
-    return ret(inst, err, I(inst)->store->read_at(off, out, &e), e);
-  });
-}
-ferry_status op_read_log(void* inst, uint64_t off, uint32_t max_bytes, ferry_read_result** out,
-                         ferry_error* err) {
-  return guard(inst, err, [&] {
-    std::string e;
-    return ret(inst, err, I(inst)->store->read_log(off, max_bytes, out, &e), e);
-  });
-}
-ferry_status op_append_raw(void* inst, uint64_t off, ferry_slice bytes, uint64_t* write_offset,
-                           ferry_error* err) {
-  return guard(inst, err, [&] {
-    std::string e;
-    return ret(inst, err, I(inst)->store->append_raw(off, bytes, write_offset, &e), e);
   });
 }
 ferry_status op_queue_range(void* inst, ferry_slice topic, int32_t qid, uint64_t* min,
@@ -243,24 +214,6 @@ ferry_status op_query_key(void* inst, ferry_slice topic, ferry_slice key, int64_
 ferry_status op_delete_topic(void* inst, ferry_slice topic, ferry_error* err) {
   return guard(inst, err, [&] { return I(inst)->store->delete_topic(sv(topic)); });
 }
-ferry_status op_stats(void* inst, ferry_storage_stats* out) {
-  try {
-    I(inst)->store->stats(out);
-    return FERRY_OK;
-  } catch (...) {
-    return FERRY_E_INTERNAL;
-  }
-}
-void op_set_dispatch_listener(void* inst, ferry_dispatch_fn fn, void* user_data) {
-  I(inst)->store->set_dispatch_listener(fn, user_data);
-}
-void op_on_visible(void* inst, uint64_t) {
-  try {
-    I(inst)->store->on_visible();
-  } catch (...) {
-  }
-}
-
 ferry_bool op_dispatch_inline(void* inst, uint64_t visible) {
   try {
     return I(inst)->store->dispatch_inline(visible) ? 1 : 0;
@@ -278,10 +231,10 @@ ferry_status op_end_turn(void* inst, uint64_t* write_offset, ferry_error* err) {
 }
 
 const ferry_storage_ops kOps = {
-    sizeof(ferry_storage_ops), op_append,       op_sync,         op_write_offset,
-    op_read_queue,             op_read_at,      op_read_log,     op_append_raw,
-    op_queue_range,            op_offset_for_time, op_query_key, op_delete_topic,
-    op_stats,                  op_set_dispatch_listener, op_on_visible,   op_end_turn,
+    sizeof(ferry_storage_ops), Entries::append,  op_sync,           Entries::write_offset,
+    op_read_queue,             Entries::read_at, Entries::read_log, Entries::append_raw,
+    op_queue_range,            op_offset_for_time, op_query_key,    op_delete_topic,
+    Entries::stats,            Entries::set_dispatch_listener, Entries::on_visible, op_end_turn,
     op_dispatch_inline,
 };
 
@@ -315,7 +268,6 @@ ferry_status p_create(const ferry_host_api* api, ferry_host* host, void** instan
                       ferry_error* err) {
   return do_create(api, host, std::make_shared<PosixIo>(), instance, err);
 }
-using Entries = common::StoreEntries<Instance>;
 const void* p_ops(void*) { return &kOps; }
 
 const ferry_plugin_desc kDesc = {
