@@ -39,7 +39,7 @@ using common::sv;
 
 template <class F>
 ferry_status guard(void* inst, ferry_error* err, F&& f) {
-  return common::guard(I(inst)->api, err, std::forward<F>(f));
+  return common::guard(I(inst), err, std::forward<F>(f));
 }
 
 ferry_status op_sync(void* inst, uint64_t upto, uint64_t* synced, ferry_error*) {

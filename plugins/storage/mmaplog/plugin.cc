@@ -173,11 +173,11 @@ ferry_status read_options(const ferry_host_api* api, ferry_host* h, Options* o, 
 
 template <class F>
 ferry_status guard(void* inst, ferry_error* err, F&& f) {
-  return common::guard(I(inst)->api, err, std::forward<F>(f));
+  return common::guard(I(inst), err, std::forward<F>(f));
 }
 
 ferry_status ret(void* inst, ferry_error* err, ferry_status st, const std::string& text) {
-  return common::set_error_unless_ok(I(inst)->api, err, st, text);
+  return common::set_error_unless_ok(I(inst), err, st, text);
 }
 
 // ---- ops ----

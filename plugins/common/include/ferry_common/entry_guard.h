@@ -12,26 +12,32 @@
 
 namespace ferry::common {
 
+// `owner` is the plugin's instance: any type with a `const ferry_host_api*
+// api` member, read only on the error paths, so an entry's success path
+// loads nothing the hand-written copies did not (op_append is the send hot
+// path).
+
 // Returns f() (a ferry_status); an exception becomes FERRY_E_NO_MEMORY
-// (bad_alloc) or FERRY_E_INTERNAL with its text, set on `err` through `api`.
-template <class F>
-ferry_status guard(const ferry_host_api* api, ferry_error* err, F&& f) {
+// (bad_alloc) or FERRY_E_INTERNAL with its text, set on `err`.
+template <class Owner, class F>
+ferry_status guard(const Owner* owner, ferry_error* err, F&& f) {
   try {
     return f();
   } catch (const std::bad_alloc&) {
-    return api->set_error(err, FERRY_E_NO_MEMORY, "out of memory");
+    return owner->api->set_error(err, FERRY_E_NO_MEMORY, "out of memory");
   } catch (const std::exception& e) {
-    return api->set_error(err, FERRY_E_INTERNAL, e.what());
+    return owner->api->set_error(err, FERRY_E_INTERNAL, e.what());
   } catch (...) {
-    return api->set_error(err, FERRY_E_INTERNAL, "unknown exception");
+    return owner->api->set_error(err, FERRY_E_INTERNAL, "unknown exception");
   }
 }
 
 // FERRY_OK as is; any other status is set on `err` with `text`.
-inline ferry_status set_error_unless_ok(const ferry_host_api* api, ferry_error* err,
-                                        ferry_status st, const std::string& text) {
+template <class Owner>
+ferry_status set_error_unless_ok(const Owner* owner, ferry_error* err, ferry_status st,
+                                 const std::string& text) {
   if (st == FERRY_OK) return st;
-  return api->set_error(err, st, text.c_str());
+  return owner->api->set_error(err, st, text.c_str());
 }
 
 inline std::string_view sv(ferry_slice s) {

@@ -24,7 +24,7 @@ struct StoreEntries {
   // ---- lifecycle ----
   static ferry_status start(void* inst, ferry_error* err) {
     auto* self = static_cast<Instance*>(inst);
-    return guard(self->api, err, [&] {
+    return guard(self, err, [&] {
       self->store->start();
       return FERRY_OK;
     });
@@ -47,34 +47,34 @@ struct StoreEntries {
                              ferry_append_result* results, size_t* appended,
                              uint64_t* write_offset, ferry_error* err) {
     *appended = 0;
-    return guard(of(inst)->api, err, [&] {
+    return guard(of(inst), err, [&] {
       std::string e;
       return set_error_unless_ok(
-          of(inst)->api, err,
+          of(inst), err,
           of(inst)->store->append(msgs, n, results, appended, write_offset, &e), e);
     });
   }
   static uint64_t write_offset(void* inst) { return of(inst)->store->write_offset(); }
   static ferry_status read_at(void* inst, uint64_t off, ferry_read_result** out,
                               ferry_error* err) {
-    return guard(of(inst)->api, err, [&] {
+    return guard(of(inst), err, [&] {
       std::string e;
-      return set_error_unless_ok(of(inst)->api, err, of(inst)->store->read_at(off, out, &e), e);
+      return set_error_unless_ok(of(inst), err, of(inst)->store->read_at(off, out, &e), e);
     });
   }
   static ferry_status read_log(void* inst, uint64_t off, uint32_t max_bytes,
                                ferry_read_result** out, ferry_error* err) {
-    return guard(of(inst)->api, err, [&] {
+    return guard(of(inst), err, [&] {
       std::string e;
-      return set_error_unless_ok(of(inst)->api, err,
+      return set_error_unless_ok(of(inst), err,
                                  of(inst)->store->read_log(off, max_bytes, out, &e), e);
     });
   }
   static ferry_status append_raw(void* inst, uint64_t off, ferry_slice bytes,
                                  uint64_t* write_offset, ferry_error* err) {
-    return guard(of(inst)->api, err, [&] {
+    return guard(of(inst), err, [&] {
       std::string e;
-      return set_error_unless_ok(of(inst)->api, err,
+      return set_error_unless_ok(of(inst), err,
                                  of(inst)->store->append_raw(off, bytes, write_offset, &e), e);
     });
   }
