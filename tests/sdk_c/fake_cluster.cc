@@ -96,6 +96,8 @@ struct FakeCluster::Broker {
   int fail_n = 0;
   int32_t fail_status = 0;
   int drop_n = 0;
+  int stall_n = 0;
+  std::vector<net::Request> stalled;  // sends never answered (stall_sends)
   size_t sends = 0;
   size_t messages = 0;  // in every send request received (a batch: all of its)
   std::unique_ptr<net::LoopThread>* loop = nullptr;
@@ -297,6 +299,11 @@ void FakeCluster::Broker::on_send(net::Request& r) {
   if (drop_n > 0) {
     --drop_n;
     return server->close_connection(r.conn_id());
+  }
+  if (stall_n > 0) {
+    --stall_n;
+    stalled.push_back(std::move(r));
+    return;
   }
   if (fail_n > 0) {
     --fail_n;
@@ -582,6 +589,7 @@ FakeCluster::~FakeCluster() {
   loop_->run_sync([this] {
     for (auto& b : brokers_) {
       b->held.clear();
+      b->stalled.clear();
       uv_close(reinterpret_cast<uv_handle_t*>(&b->timer), nullptr);
       if (b->server) b->server->shutdown({});
     }
@@ -621,6 +629,7 @@ void FakeCluster::kill_broker(int i) {
     auto& b = brokers_.at(static_cast<size_t>(i));
     b->alive = false;
     b->held.clear();
+    b->stalled.clear();
     b->server->shutdown({});
   });
 }
@@ -642,6 +651,10 @@ void FakeCluster::fail_sends(int i, int n, int32_t status) {
 
 void FakeCluster::drop_sends(int i, int n) {
   loop_->run_sync([&] { brokers_.at(static_cast<size_t>(i))->drop_n = n; });
+}
+
+void FakeCluster::stall_sends(int i, int n) {
+  loop_->run_sync([&] { brokers_.at(static_cast<size_t>(i))->stall_n = n; });
 }
 
 size_t FakeCluster::stored(int i) const {

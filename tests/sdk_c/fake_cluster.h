@@ -46,6 +46,9 @@ class FakeCluster {
   // The next n sends to broker i close their connection unanswered (a
   // connection reset mid-send); the broker keeps accepting new ones.
   void drop_sends(int i, int n);
+  // The next n sends to broker i are read and never answered (a broker that
+  // hangs): the client sees only its own timeouts.
+  void stall_sends(int i, int n);
   // Messages stored on broker i (all topics), and in one queue.
   size_t stored(int i) const;
   size_t stored(int i, const std::string& topic, int32_t queue_id) const;
