@@ -295,6 +295,15 @@ struct ferry_producer : Handle {
   // loop thread only: async sends waiting to be batched, per topic; the
   // reused SendRequest encoder
   std::map<std::string, Pending> pending;
+  // [loop] Shutdown began (flush_all ran): a queue that starts now goes at
+  // the turn's end, not after the linger.
+  bool closing = false;
+  // [loop] Shutdown: every queued batch goes now (not at its linger timer,
+  // which may outlast shutdown's wait, and which stop() drops).
+  void flush_all();
+  // [owner, after the loop joined] Batches still queued (gathered after
+  // flush_all, their turn-end flush dropped at stop): each send fails.
+  void fail_pending();
   SendEncoder send_encoder;  // [loop]
   std::vector<ferry_slice> slice_scratch;  // [loop] a batch attempt's body slices
   std::vector<const WireMessage*> wire_scratch;  // [loop] and its members' messages
@@ -476,10 +485,27 @@ void ferry_producer::enqueue(std::shared_ptr<SendOp> op) {
   // Linger 0: what reached the loop in this turn goes together, flushed at
   // the turn's end (no wake-up, no timer).
   uint64_t gen = ++q.generation;
-  if (s.async_batch_linger_ms == 0) {
+  if (s.async_batch_linger_ms == 0 || closing) {
     io->at_turn_end([this, topic, gen] { flush(topic, gen); });
   } else {
     io->after(s.async_batch_linger_ms, [this, topic, gen] { flush(topic, gen); });
+  }
+}
+
+void ferry_producer::flush_all() {
+  closing = true;
+  // flush_now runs each batch op, which never enqueues: the map is not
+  // changed while it is walked.
+  for (auto& [topic, q] : pending) flush_now(q, topic);
+}
+
+void ferry_producer::fail_pending() {
+  for (auto& [topic, q] : pending) {
+    auto ops = std::move(q.ops);
+    q.ops.clear();
+    q.bytes = 0;
+    for (auto& op : ops)
+      finish(op, Error{FERRY_E_CLOSED, "producer was shut down before the batch holding this send went out"});
   }
 }
 
@@ -906,6 +932,10 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
     std::lock_guard lock(p->life_mu);
     HandleState was = p->state.exchange(HandleState::kClosed);
     if (was != HandleState::kStarted) return FERRY_OK;
+    // Queued batches go now: waiting out their linger would only delay
+    // shutdown, and a linger longer than the wait below was lost with its
+    // timer at stop. Posted behind the async sends already submitted.
+    p->io->post([p] { p->flush_all(); });
     {
       std::unique_lock lk(p->inflight_mu);
       p->inflight_cv.wait_for(lk, std::chrono::milliseconds(p->s.send_timeout_ms + p->s.request_timeout_ms + 1000),
@@ -915,6 +945,7 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
     p->close_lanes();
     p->io->stop();
     p->fail_unsubmitted();   // async sends whose drain the stopping loop dropped
+    p->fail_pending();       // batches gathered too late to go out
     p->deliver_completed();  // the loop has joined: what its last turn(s) finished
     p->callbacks->stop();
     return FERRY_OK;
