@@ -58,12 +58,16 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 // A 10 s linger is longer than shutdown's wait for sends in flight
 // (send_timeout_ms + request_timeout_ms + 1 s = 6 s here): before the fix the
-// timer was dropped at stop and none of these callbacks ever ran.
-TEST(SdkProducerShutdown, LingeringBatchGoesOutAtOnceAndEverySendIsAnswered) {
+// timer was dropped at stop and none of these callbacks ever ran. Callbacks
+// on the callback thread and on the I/O thread (callback_on_io_thread).
+class SdkProducerShutdownOn : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SdkProducerShutdownOn, LingeringBatchGoesOutAtOnceAndEverySendIsAnswered) {
   FakeCluster cluster({.brokers = 1, .queues = 4});
   cluster.create_topic("T");
   auto p = start_producer(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "64"},
-                                                             {"async_batch_linger_ms", "10000"}}));
+                                                             {"async_batch_linger_ms", "10000"},
+                                                             {"callback_on_io_thread", GetParam()}}));
   send_n(p.get(), "T", 1);  // route cached
   constexpr size_t kN = 20;  // under the batch bound: only the linger (or shutdown) sends them
   Calls calls(kN);
@@ -131,11 +135,12 @@ TEST(SdkProducerShutdown, SilentBrokerFailsEveryLingeringSendOnceWithAReason) {
 // (FERRY_OK) gets exactly one callback, each it refused (FERRY_E_CLOSED)
 // none — whether it was waiting in a batch, on its way to the I/O thread,
 // or in flight when shutdown began.
-TEST(SdkProducerShutdown, SendsRacingShutdownEachGetExactlyOneCallback) {
+TEST_P(SdkProducerShutdownOn, SendsRacingShutdownEachGetExactlyOneCallback) {
   FakeCluster cluster({.brokers = 1, .queues = 4});
   for (const char* t : {"A", "B"}) cluster.create_topic(t);
   auto p = start_producer(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "64"},
-                                                             {"async_batch_linger_ms", "10000"}}));
+                                                             {"async_batch_linger_ms", "10000"},
+                                                             {"callback_on_io_thread", GetParam()}}));
   for (const char* t : {"A", "B"}) send_n(p.get(), t, 1);
   constexpr size_t kPerThread = 50000;
   Calls calls(2 * kPerThread);
@@ -179,6 +184,11 @@ TEST(SdkProducerShutdown, SendsRacingShutdownEachGetExactlyOneCallback) {
   // A send cut by the stop (FERRY_E_CLOSED) may still have been stored.
   EXPECT_LE(ok + 2, cluster.stored(0));
 }
+
+INSTANTIATE_TEST_SUITE_P(CallbackThread, SdkProducerShutdownOn, ::testing::Values("false", "true"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           return std::string(p.param[0] == 't' ? "IoThread" : "CallbackThread");
+                         });
 
 }  // namespace
 }  // namespace ferry::sdk::test
