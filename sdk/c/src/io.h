@@ -10,6 +10,7 @@
 #include <ferry/net/client.h>
 #include <ferry/net/loop_thread.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -225,7 +226,8 @@ class Io {
   std::map<std::string, uint64_t> subs_known_;  // address -> fingerprint it acknowledged
   bool started_ = false;
   bool stopping_ = false;  // loop side
-  bool stopped_ = false;
+  // Read by post() on any thread (a send racing shutdown), set by stop().
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace ferry::sdk
