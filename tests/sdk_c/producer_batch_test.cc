@@ -263,6 +263,26 @@ TEST(SdkProducerBatching, BadBatchKeysAreRejected) {
   ferry_config_destroy(c);
 }
 
+// A linger at or past the send timeout would time out every batched send
+// before it went: refused when the producer is made, naming both keys.
+TEST(SdkProducerBatching, ALingerAtOrPastTheSendTimeoutIsRefused) {
+  char err[256];
+  auto made = [&](const char* batch, const char* linger) {
+    auto conf = make_conf("127.0.0.1:1", {{"async_batch_max_messages", batch},
+                                          {"async_batch_linger_ms", linger},
+                                          {"send_timeout_ms", "3000"}});
+    ferry_producer* p = nullptr;
+    ferry_status st = ferry_producer_new(conf.get(), &p, err, sizeof err);
+    ferry_producer_destroy(p);
+    return st;
+  };
+  EXPECT_EQ(FERRY_E_CONFIG, made("64", "3000"));
+  EXPECT_NE(nullptr, std::strstr(err, "async_batch_linger_ms (3000) must be below send_timeout_ms (3000)")) << err;
+  EXPECT_EQ(FERRY_E_CONFIG, made("64", "10000"));
+  EXPECT_EQ(FERRY_OK, made("64", "2999")) << err;
+  EXPECT_EQ(FERRY_OK, made("1", "10000")) << err;  // batching off: the linger is never used
+}
+
 TEST(SdkProducerSyncSpin, ConcurrentSyncSendersAllComplete) {
   FakeCluster cluster({.brokers = 1, .queues = 4});
   cluster.create_topic("T");

@@ -1,7 +1,7 @@
 // Producer shutdown with client-side batching: every async send the producer
 // accepted gets exactly one callback — FERRY_OK or an error that says why —
 // and batches still waiting for their linger go out at once instead of
-// being dropped (a linger longer than shutdown's wait) or sat out. Against
+// being sat out. Against
 // the in-process FakeCluster; a 10 s linger makes "at once" plain without
 // measuring anything finer than seconds.
 #include <atomic>
@@ -56,10 +56,12 @@ void send_async(ferry_producer* p, const std::string& topic, Calls& calls, size_
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// A 10 s linger is longer than shutdown's wait for sends in flight
-// (send_timeout_ms + request_timeout_ms + 1 s = 6 s here): before the fix the
-// timer was dropped at stop and none of these callbacks ever ran. Callbacks
-// on the callback thread and on the I/O thread (callback_on_io_thread).
+// A 10 s linger (send timeout 20 s: the producer refuses a linger at or
+// past it) goes out at shutdown at once instead of being sat out. (Before
+// the linger was bounded by the send timeout, a linger longer than
+// shutdown's wait lost its timer at stop and no callback ever ran.)
+// Callbacks on the callback thread and on the I/O thread
+// (callback_on_io_thread).
 class SdkProducerShutdownOn : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(SdkProducerShutdownOn, LingeringBatchGoesOutAtOnceAndEverySendIsAnswered) {
@@ -67,6 +69,7 @@ TEST_P(SdkProducerShutdownOn, LingeringBatchGoesOutAtOnceAndEverySendIsAnswered)
   cluster.create_topic("T");
   auto p = start_producer(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "64"},
                                                              {"async_batch_linger_ms", "10000"},
+                                                             {"send_timeout_ms", "20000"},
                                                              {"callback_on_io_thread", GetParam()}}));
   send_n(p.get(), "T", 1);  // route cached
   constexpr size_t kN = 20;  // under the batch bound: only the linger (or shutdown) sends them
@@ -115,7 +118,7 @@ TEST(SdkProducerShutdown, SilentBrokerFailsEveryLingeringSendOnceWithAReason) {
   FakeCluster cluster({.brokers = 1, .queues = 4});
   cluster.create_topic("T");
   auto p = start_producer(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "64"},
-                                                             {"async_batch_linger_ms", "10000"}}));
+                                                             {"async_batch_linger_ms", "2000"}}));
   send_n(p.get(), "T", 1);
   cluster.stall_sends(0, 1000);
   constexpr size_t kN = 20;
@@ -140,6 +143,7 @@ TEST_P(SdkProducerShutdownOn, SendsRacingShutdownEachGetExactlyOneCallback) {
   for (const char* t : {"A", "B"}) cluster.create_topic(t);
   auto p = start_producer(make_conf(cluster.name_servers(), {{"async_batch_max_messages", "64"},
                                                              {"async_batch_linger_ms", "10000"},
+                                                             {"send_timeout_ms", "20000"},
                                                              {"callback_on_io_thread", GetParam()}}));
   for (const char* t : {"A", "B"}) send_n(p.get(), t, 1);
   constexpr size_t kPerThread = 50000;

@@ -898,6 +898,13 @@ FERRY_EXPORT ferry_status ferry_producer_new(const ferry_config* conf, ferry_pro
     std::string why;
     ferry_status st = build_settings(*conf, true, &p->s, &why);
     if (st != FERRY_OK) return fail(errbuf, errlen, st, why);
+    // A send's budget starts when it is made: a batch that lingers that long
+    // would time out every send in it before it went.
+    if (p->s.async_batch_max_messages > 1 && p->s.async_batch_linger_ms >= p->s.send_timeout_ms)
+      return fail(errbuf, errlen, FERRY_E_CONFIG,
+                  "async_batch_linger_ms (" + std::to_string(p->s.async_batch_linger_ms) +
+                      ") must be below send_timeout_ms (" + std::to_string(p->s.send_timeout_ms) +
+                      "): a send's timeout counts from when it is made, linger included");
     std::random_device rd;
     char prefix[16];
     snprintf(prefix, sizeof prefix, "%08X%04X", rd(), static_cast<unsigned>(getpid()) & 0xFFFF);
