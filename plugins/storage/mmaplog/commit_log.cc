@@ -189,13 +189,8 @@ ferry_status CommitLog::open(uint64_t scan_from, uint64_t clean_end, const Recor
     SegmentPtr s = Segment::open(io_, dir_, bases[i], opt_.segment_size,
                                  opt_.write_mode == WriteMode::Mmap, false, &err, &what);
     uint64_t fsize = 0;
-    if (s && io_.file_size(s->fd(), &fsize) == 0 && fsize != opt_.segment_size) {
-      if (fsize > opt_.segment_size) {
-        *error = "commit log segment " + s->path() + " is " + std::to_string(fsize) +
-                 " bytes, more than segment_size " + std::to_string(opt_.segment_size) +
-                 " (segment_size changed?)";
-        return FERRY_E_CORRUPTED;
-      }
+    // (Longer than segment_size: refused by check_segment_files.)
+    if (s && io_.file_size(s->fd(), &fsize) == 0 && fsize < opt_.segment_size) {
       if (i + 1 != bases.size() && env_.log) {
         env_.log(FERRY_LOG_WARN, "commit log segment " + s->path() + " is " + std::to_string(fsize) +
                                      " bytes, not segment_size " + std::to_string(opt_.segment_size) +

@@ -940,8 +940,8 @@ FERRY_EXPORT ferry_status ferry_producer_shutdown(ferry_producer* p, char* errbu
     HandleState was = p->state.exchange(HandleState::kClosed);
     if (was != HandleState::kStarted) return FERRY_OK;
     // Queued batches go now: waiting out their linger would only delay
-    // shutdown, and a linger longer than the wait below was lost with its
-    // timer at stop. Posted behind the async sends already submitted.
+    // shutdown (stop() drops the linger timers). Posted behind the async
+    // sends already submitted.
     p->io->post([p] { p->flush_all(); });
     {
       std::unique_lock lk(p->inflight_mu);
