@@ -8,14 +8,13 @@
 
 #include "ferry_common/record_encoder.h"
 #include "ferry_common/record_verify.h"
+#include "ferry_common/slice.h"
 
 namespace ferry::memstore {
 
 namespace {
 
-std::string_view sv(ferry_slice s) {
-  return std::string_view(static_cast<const char*>(s.data), s.len);
-}
+using common::sv;
 std::string_view qkey(std::string_view topic, int32_t qid, char (&buf)[160]) {
   size_t n = std::min<size_t>(topic.size(), sizeof buf - 5);
   std::memcpy(buf, topic.data(), n);

@@ -13,14 +13,13 @@
 #include "checkpoint.h"
 #include "ferry_common/record_encoder.h"
 #include "ferry_common/record_verify.h"
+#include "ferry_common/slice.h"
 
 namespace ferry::mmaplog {
 
 namespace {
 
-std::string_view sv(ferry_slice s) {
-  return std::string_view(static_cast<const char*>(s.data), s.len);
-}
+using common::sv;
 
 int64_t tag_hash_of(ferry_slice props) {
   ferry_slice tag;

@@ -3,15 +3,14 @@
 #include <cstring>
 
 #include "ferry_common/record_verify.h"
+#include "ferry_common/slice.h"
 #include "read_result.h"
 #include "store.h"
 
 namespace ferry::mmaplog {
 
 namespace {
-std::string_view sv(ferry_slice s) {
-  return std::string_view(static_cast<const char*>(s.data), s.len);
-}
+using common::sv;
 // Bound on consume-queue entries one filtered read may scan.
 constexpr uint64_t kMaxScan = 16'000;
 constexpr uint32_t kMaxCount = 4096;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "ferry_common/slice.h"
+
 namespace ferry::common {
 
 // `owner` is the plugin's instance: any type with a `const ferry_host_api*
@@ -38,10 +40,6 @@ ferry_status set_error_unless_ok(const Owner* owner, ferry_error* err, ferry_sta
                                  const std::string& text) {
   if (st == FERRY_OK) return st;
   return owner->api->set_error(err, st, text.c_str());
-}
-
-inline std::string_view sv(ferry_slice s) {
-  return std::string_view(static_cast<const char*>(s.data), s.len);
 }
 
 }  // namespace ferry::common
