@@ -14,6 +14,7 @@ import time
 import unittest
 
 import ferry
+from native_env import native_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -56,7 +57,7 @@ class Ferryd:
         log = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen([binary, "--config", config], stdout=log,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, env=native_env())
         finally:
             log.close()
         deadline = time.monotonic() + timeout

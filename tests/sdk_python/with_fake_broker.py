@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 
+from native_env import native_env
+
 
 def died(server):
     """Why the fake exited before it was told to, or None while it runs."""
@@ -37,7 +39,7 @@ def main():
         print(__doc__)
         return 2
     server = subprocess.Popen([bench, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True)
+                              text=True, env=native_env())
     try:
         line = server.stdout.readline()
         fields = dict(re.findall(r"(\w+)=(\S+)", line))

@@ -226,12 +226,20 @@ TEST_F(ShortSegment, NotTheLastAndOnlyZerosAfterItEndsTheLogThere) {
   EXPECT_TRUE(h.logged("is not the last: extended"));
   EXPECT_EQ(h.store->write_offset(), r[cut].commit_offset);
   EXPECT_EQ(std::filesystem::file_size(h.segment_path(65536)), 65536u);
-  EXPECT_FALSE(std::filesystem::exists(h.segment_path(2 * 65536)));
+  EXPECT_TRUE(h.logged("torn tail at offset " + std::to_string(r[cut].commit_offset)));
+  // Segment 2 is not checked for: recovery drops it, but the allocator makes
+  // the segment after the head's anew, ahead of the writer, at any moment
+  // after open (it raced this check under TSan). What matters is that the
+  // log goes on from the cut, through a new segment 2.
   ASSERT_TRUE(h.wait_dispatched());
   EXPECT_EQ(h.read("t", 0, 0).bodies().size(), cut);
   auto next = h.append_ok(messages("t", 0, 1, 50, "after"));
   EXPECT_EQ(next[0].commit_offset, r[cut].commit_offset);
   EXPECT_EQ(next[0].queue_offset, cut);
+  auto more = h.append_ok(messages("t", 0, 100, 1000, "more"));  // into segment 2
+  EXPECT_GE(more.back().commit_offset, 2u * 65536);
+  ASSERT_TRUE(h.wait_dispatched());
+  EXPECT_EQ(h.read("t", 0, 0, 10'000).bodies().size(), cut + 1 + more.size());
 }
 
 TEST_F(ShortSegment, WithValidRecordsAfterItIsCorruption) {
