@@ -120,6 +120,7 @@ TEST_F(Tools, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(2, ctl({"topic", "create", "T", "--perm", "x"}).code);
   EXPECT_EQ(2, bench({"produce", "--mode", "sideways"}).code);
   EXPECT_EQ(2, bench({"produce", "--size", "4"}).code);  // below the timestamp
+  EXPECT_EQ(2, bench({"produce", "-c", "2", "--producers", "3"}).code);  // a producer without a thread
   ToolRun help = ctl({"message", "query-offset", "--help"});
   EXPECT_EQ(0, help.code);
   EXPECT_NE(std::string::npos, help.out.find("--offset"));
@@ -289,6 +290,21 @@ TEST_F(Tools, BenchProducesThenConsumesEveryMessage) {
   // A bounded run that cannot reach its count says so with exit 1.
   ToolRun short_run = bench({"consume", "-t", "BenchT", "--mode", "pull", "--from", "last", "-N", "5", "-d", "1"});
   EXPECT_EQ(1, short_run.code) << short_run.out << short_run.err;
+}
+
+// --producers: the threads spread over that many libferry producers (each
+// its own connection and I/O thread), every message sent once.
+TEST_F(Tools, BenchSpreadsItsThreadsOverProducers) {
+  ToolRun r = bench({"produce", "--create", "--create-target", addr_, "-t", "BenchP", "-q", "4", "--size", "128",
+                     "-N", "400", "-d", "60", "-c", "4", "--producers", "2", "--mode", "async", "--window", "8"});
+  ASSERT_EQ(0, r.code) << r.out << r.err;
+  Json j = parse(r);
+  EXPECT_EQ(400, j["ok"].as_int()) << r.out;
+  EXPECT_EQ(0, j["failed"].as_int());
+  EXPECT_EQ(2, j["producers"].as_int()) << r.out;
+  EXPECT_EQ(4, j["threads"].as_int());
+  Json status = parse(ctl({"--json", "topic", "status", "BenchP"}));
+  EXPECT_EQ(400, status["messages"].as_int());
 }
 
 // group list / consumer connections / reset-offset / broker config against

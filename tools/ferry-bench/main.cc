@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 65536u))->capture_default_str();
   produce->add_option("-b,--batch", o.batch, "batch: messages per request")
       ->check(CLI::Range(1u, 1024u))->capture_default_str();
+  produce->add_option("--producers", o.producers,
+                      "libferry producers (each its own connections and I/O thread); thread t sends "
+                      "through producer t % N, N <= --threads")
+      ->check(CLI::Range(1u, 256u))->capture_default_str();
   produce->add_option("-r,--rate", o.rate, "messages/s over all threads (0: unlimited)")->capture_default_str();
   produce->add_flag("--warmup", o.warmup,
                     "before the timed run, send one message to every topic (routes cached, queues touched; "

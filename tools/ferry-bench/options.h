@@ -12,6 +12,7 @@ struct Options {
   std::string topic = "BenchTopic";
   uint32_t topics = 1;        // >1: topic-0 .. topic-(n-1)
   uint32_t threads = 1;
+  uint32_t producers = 1;     // produce: libferry producers the threads share (thread t: t % producers)
   double duration_s = 10;     // always bounds the run
   uint64_t count = 0;         // 0: until duration
   bool json = false;

@@ -1,4 +1,5 @@
-// ferry-bench produce: N sending threads over one libferry producer.
+// ferry-bench produce: N sending threads over one libferry producer, or over
+// --producers P of them (thread t sends through producer t % P).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -113,11 +114,17 @@ class Window {
   FirstError& first_;
 };
 
+// One libferry producer (its own connections and I/O thread) and its topic
+// handles.
+struct Client {
+  tools::ProducerPtr producer;
+  std::vector<ferry_producer_topic*> handles;  // async, one per topic (empty: --by-name)
+};
+
 struct Shared {
   const Options& o;
-  ferry_producer* producer;
+  std::vector<Client> clients;
   std::vector<std::string> topics;
-  std::vector<ferry_producer_topic*> handles;  // async, one per topic (empty: --by-name)
   Stats stats;
   FirstError first;
   std::atomic<uint64_t> issued{0};
@@ -153,6 +160,8 @@ bool make_message(const std::string& topic, std::string& body, Shared& sh, Messa
 
 void sender(Shared& sh, uint32_t thread_index) {
   const Options& o = sh.o;
+  ferry_producer* const producer = sh.clients[thread_index % sh.clients.size()].producer.get();
+  const std::vector<ferry_producer_topic*>& handles = sh.clients[thread_index % sh.clients.size()].handles;
   std::string body(o.size, 'x');
   Window window(o.mode == "async" ? o.window : 1, sh.stats, sh.first);
   window.body_size = o.size;
@@ -181,7 +190,7 @@ void sender(Shared& sh, uint32_t thread_index) {
         raw.push_back(batch[i].get());
       }
       uint64_t t0 = now_ns();
-      ferry_status s = ferry_producer_send_batch(sh.producer, raw.data(), raw.size(), nullptr, err, sizeof err);
+      ferry_status s = ferry_producer_send_batch(producer, raw.data(), raw.size(), nullptr, err, sizeof err);
       if (s == FERRY_OK) {
         sh.stats.success_n(n, n * o.size, now_ns() - t0);
       } else {
@@ -195,9 +204,9 @@ void sender(Shared& sh, uint32_t thread_index) {
       Window::Slot* slot = window.acquire(sh.deadline + seconds(1));
       if (!slot) break;
       slot->sent_ns = now_ns();
-      ferry_status s = sh.handles.empty()
-                           ? ferry_producer_send_async(sh.producer, m.get(), &Window::on_done, slot, err, sizeof err)
-                           : ferry_producer_send_async_topic(sh.producer, sh.handles[topic_index], m.get(),
+      ferry_status s = handles.empty()
+                           ? ferry_producer_send_async(producer, m.get(), &Window::on_done, slot, err, sizeof err)
+                           : ferry_producer_send_async_topic(producer, handles[topic_index], m.get(),
                                                              &Window::on_done, slot, err, sizeof err);
       if (s != FERRY_OK) {  // the callback will not run
         sh.stats.failure();
@@ -207,8 +216,8 @@ void sender(Shared& sh, uint32_t thread_index) {
       continue;
     }
     uint64_t t0 = now_ns();
-    ferry_status s = o.mode == "oneway" ? ferry_producer_send_oneway(sh.producer, m.get(), err, sizeof err)
-                                        : ferry_producer_send(sh.producer, m.get(), nullptr, err, sizeof err);
+    ferry_status s = o.mode == "oneway" ? ferry_producer_send_oneway(producer, m.get(), err, sizeof err)
+                                        : ferry_producer_send(producer, m.get(), nullptr, err, sizeof err);
     if (s == FERRY_OK) {
       sh.stats.success(o.size, now_ns() - t0);
     } else {
@@ -285,7 +294,7 @@ int create_topics(const Options& o, const ferry_config* conf) {
 // route cached and the broker has seen every topic before the measured run,
 // so the run measures the steady state rather than first-use lookups. Its
 // time goes to stderr, apart from the summary.
-int warm_up(const Shared& sh) {
+int warm_up(const Shared& sh, ferry_producer* producer) {
   const Options& o = sh.o;
   Stats stats;
   FirstError first;
@@ -303,7 +312,7 @@ int warm_up(const Shared& sh) {
     Window::Slot* slot = window.acquire(deadline);
     if (!slot) break;
     slot->sent_ns = now_ns();
-    ferry_status s = ferry_producer_send_async(sh.producer, m.get(), &Window::on_done, slot, err, sizeof err);
+    ferry_status s = ferry_producer_send_async(producer, m.get(), &Window::on_done, slot, err, sizeof err);
     if (s != FERRY_OK) {
       stats.failure();
       first.note(s, err);
@@ -349,16 +358,24 @@ int run_produce(const Options& o) {
     int rc = create_topics(o, conf.get());
     if (rc != tools::kExitOk) return rc;
   }
-  ferry_producer* raw = nullptr;
-  char err[512] = "";
-  ferry_status s = ferry_producer_new(conf.get(), &raw, err, sizeof err);
-  tools::ProducerPtr producer(raw);
-  if (s == FERRY_OK) s = ferry_producer_start(producer.get(), err, sizeof err);
-  if (s != FERRY_OK) {
-    std::fprintf(stderr, "%s\n", tools::describe_failure("producer start", s, err).c_str());
-    return tools::exit_code_for(s);
+  if (o.producers > o.threads) {
+    std::fprintf(stderr, "--producers %u is more than --threads %u: a producer without a thread would send nothing\n",
+                 o.producers, o.threads);
+    return tools::kExitUsage;
   }
-  Shared sh{o, producer.get(), o.topic_names(), {}, {}, {}, {}, {}};
+  Shared sh{o, {}, o.topic_names(), {}, {}, {}, {}};
+  char err[512] = "";
+  ferry_status s = FERRY_OK;
+  for (uint32_t i = 0; i < o.producers; ++i) {
+    ferry_producer* raw = nullptr;
+    s = ferry_producer_new(conf.get(), &raw, err, sizeof err);
+    sh.clients.push_back(Client{tools::ProducerPtr(raw), {}});
+    if (s == FERRY_OK) s = ferry_producer_start(raw, err, sizeof err);
+    if (s != FERRY_OK) {
+      std::fprintf(stderr, "%s\n", tools::describe_failure("producer start", s, err).c_str());
+      return tools::exit_code_for(s);
+    }
+  }
   // Routes and broker connections before the clock starts, as a client
   // connects before it sends (compare.sh's NATS and Redis clients connect
   // at start-up too): the run's first sends then pay no route lookup or
@@ -368,10 +385,12 @@ int run_produce(const Options& o) {
     names.reserve(sh.topics.size());
     for (const std::string& t : sh.topics) names.push_back(t.c_str());
     const auto t0 = steady_clock::now();
-    s = ferry_producer_prepare(producer.get(), names.data(), names.size(), err, sizeof err);
-    if (s != FERRY_OK) {
-      std::fprintf(stderr, "%s\n", tools::describe_failure("producer prepare", s, err).c_str());
-      return tools::exit_code_for(s);
+    for (Client& c : sh.clients) {
+      s = ferry_producer_prepare(c.producer.get(), names.data(), names.size(), err, sizeof err);
+      if (s != FERRY_OK) {
+        std::fprintf(stderr, "%s\n", tools::describe_failure("producer prepare", s, err).c_str());
+        return tools::exit_code_for(s);
+      }
     }
     if (!o.quiet)
       std::fprintf(stderr, "prepared %zu topic(s) in %.3f s\n", names.size(),
@@ -381,20 +400,24 @@ int run_produce(const Options& o) {
   // handle, as an application writing many topics would; opened before the
   // clock starts, like the producer itself.
   if (o.mode == "async" && !o.by_name) {
-    sh.handles.reserve(sh.topics.size());
-    for (const std::string& t : sh.topics) {
-      ferry_producer_topic* h = nullptr;
-      s = ferry_producer_topic_open(producer.get(), t.c_str(), &h, err, sizeof err);
-      if (s != FERRY_OK) {
-        std::fprintf(stderr, "%s\n", tools::describe_failure(("topic open " + t).c_str(), s, err).c_str());
-        return tools::exit_code_for(s);
+    for (Client& c : sh.clients) {
+      c.handles.reserve(sh.topics.size());
+      for (const std::string& t : sh.topics) {
+        ferry_producer_topic* h = nullptr;
+        s = ferry_producer_topic_open(c.producer.get(), t.c_str(), &h, err, sizeof err);
+        if (s != FERRY_OK) {
+          std::fprintf(stderr, "%s\n", tools::describe_failure(("topic open " + t).c_str(), s, err).c_str());
+          return tools::exit_code_for(s);
+        }
+        c.handles.push_back(h);
       }
-      sh.handles.push_back(h);
     }
   }
   if (o.warmup) {
-    int rc = warm_up(sh);
-    if (rc != tools::kExitOk) return rc;
+    for (const Client& c : sh.clients) {
+      int rc = warm_up(sh, c.producer.get());
+      if (rc != tools::kExitOk) return rc;
+    }
   }
   auto start = steady_clock::now();
   sh.deadline = start + duration_cast<steady_clock::duration>(duration<double>(o.duration_s));
@@ -405,11 +428,12 @@ int run_produce(const Options& o) {
     for (auto& t : threads) t.join();
   }
   double elapsed = duration<double>(steady_clock::now() - start).count();
-  ferry_producer_shutdown(producer.get(), err, sizeof err);
+  for (Client& c : sh.clients) ferry_producer_shutdown(c.producer.get(), err, sizeof err);
   std::string note = sh.first.text();
   if (o.mode == "oneway") note += std::string(note.empty() ? "" : "; ") + "oneway latency is the hand-off to the I/O thread, not an ack";
   if (o.mode == "batch") note += std::string(note.empty() ? "" : "; ") + "one latency sample per batch request";
-  print_summary("produce", o, sh.stats, elapsed, note, client_batch_json(conf.get()));
+  print_summary("produce", o, sh.stats, elapsed, note,
+                "\"producers\":" + std::to_string(o.producers) + "," + client_batch_json(conf.get()));
   if (sh.stats.failed.load() == 0) return tools::kExitOk;
   if (sh.stats.ok.load() == 0) return tools::exit_code_for(sh.first.status());
   return tools::kExitFailed;
