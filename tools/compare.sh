@@ -359,8 +359,13 @@ w2_row() {
 }
 w3_row() {
   case $1 in
-    ferry) run_row 3 Ferry "$A" "4 threads (1 SDK producer), window 256 each" "$ferry_pid" w3.ferry \
-      "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 -d $D ${pset[@]+"${pset[@]}"} ;;
+    # Four producers, as the workload says and as the peers' four
+    # connections: four libferry producers, each its own connection and I/O
+    # thread (one shared producer's I/O thread carried all four senders:
+    # docs/benchmarks.md "Session 23 (lead)").
+    ferry) run_row 3 Ferry "$A" "4 threads, 4 SDK producers (4 conns), window 256 each" "$ferry_pid" w3.ferry \
+      "${bench[@]}" produce -n "$ferry_ns" --json --quiet -t W3 -s $SIZE -m async -w 256 -c 4 --producers 4 -d $D \
+      ${pset[@]+"${pset[@]}"} ;;
     nats) run_row 3 "NATS JetStream" "$N" "4 conns, MaxPending 256 each" "$nats_pid" w3.nats \
       nats --stream W3 --create -m async -w 256 -c 4 -d $D ;;
     redis) run_row 3 "Redis Streams" "$R" "4 conns, pipeline of 256 each" "$redis_pid" w3.redis \

@@ -7,7 +7,7 @@
 # a fresh ferryd of that build in a
 # temp dir, topics with 4 queues, then for DUR s each
 #   w2  produce -s 1024 -m async -w 256       (compare.sh's workload 2)
-#   w3  the same with -c 4                    (workload 3)
+#   w3  the same with -c 4 --producers 4     (workload 3; W3_PRODUCERS=N)
 #   w5  (W5=1) compare.sh's w5 backlog fill, produce -m batch -b 64 -N W5N
 #       (default 1000000), on the same ferryd
 #   w6  (W6RATE=R) an "aged" workload 6 after them on the same ferryd:
@@ -55,15 +55,17 @@ one() {  # one BUILD [--set k=v ...] (for w2/w3)
   local w c t
   for w in w2 w3 w5; do
     [[ $w == w5 && ${W5:-0} != 1 ]] && continue
-    c=1 t=W2
-    [[ $w == w3 ]] && c=4 t=W3
+    c=1 t=W2 pr=()
+    # w3 as compare.sh runs it since session 23: four SDK producers
+    # (W3_PRODUCERS=1 for builds whose ferry-bench has no --producers).
+    [[ $w == w3 ]] && c=4 t=W3 pr=(--producers "${W3_PRODUCERS:-4}")
     snap "$fpid" "$tmp/$w.s0"
     if [[ $w == w5 ]]; then
       /usr/bin/time -f "%U %S %e" -o "$tmp/$w.time" timeout -k 5 120 "$bin/ferry-bench" produce -n "$ns" \
         --json --quiet -t W5 -s 1024 -m batch -b 64 -N "${W5N:-1000000}" -d 90 >"$tmp/$w.json" 2>/dev/null
     else
       /usr/bin/time -f "%U %S %e" -o "$tmp/$w.time" timeout -k 5 $((DUR + 30)) "$bin/ferry-bench" produce -n "$ns" \
-        --json --quiet -t $t -s 1024 -m async -w 256 -c $c -d "$DUR" ${setargs[@]+"${setargs[@]}"} >"$tmp/$w.json" 2>/dev/null
+        --json --quiet -t $t -s 1024 -m async -w 256 -c $c "${pr[@]}" -d "$DUR" ${setargs[@]+"${setargs[@]}"} >"$tmp/$w.json" 2>/dev/null
     fi
     snap "$fpid" "$tmp/$w.s1"
   done
