@@ -1,6 +1,6 @@
 """The environment for a sanitized native program a test starts (ferryd, the
 fake broker): without the sanitizer runtime CMake preloads into python3
-(FERRY_SANITIZER_PRELOAD, asan and tsan presets). Those programs link their
+(FERRY_SANITIZER_PRELOAD, the asan preset). Those programs link their
 own static runtime, and two runtimes in one process refuse to start."""
 
 import os

@@ -160,8 +160,9 @@ bool make_message(const std::string& topic, std::string& body, Shared& sh, Messa
 
 void sender(Shared& sh, uint32_t thread_index) {
   const Options& o = sh.o;
-  ferry_producer* const producer = sh.clients[thread_index % sh.clients.size()].producer.get();
-  const std::vector<ferry_producer_topic*>& handles = sh.clients[thread_index % sh.clients.size()].handles;
+  const Client& client = sh.clients[thread_index % sh.clients.size()];
+  ferry_producer* const producer = client.producer.get();
+  const std::vector<ferry_producer_topic*>& handles = client.handles;
   std::string body(o.size, 'x');
   Window window(o.mode == "async" ? o.window : 1, sh.stats, sh.first);
   window.body_size = o.size;
