@@ -32,6 +32,17 @@ row_topics() {
   done
 }
 
+# row_prefill BIN_DIR: with PREFILL=N in the environment, first N async
+# sends (window 256) to a topic W2 on $ns, output in $tmp: an aged broker,
+# as in compare.sh where workload 6 follows five other workloads (key index
+# slots touched, a later log segment). Nothing without PREFILL.
+row_prefill() {
+  [[ -n ${PREFILL:-} ]] || return 0
+  row_topics "$1" W2
+  timeout -k 5 120 "$1/ferry-bench" produce -n "$ns" --json --quiet -t W2 -s 1024 -m async -w 256 -N "$PREFILL" \
+    -d 100 >"$tmp/prefill.json" 2>"$tmp/prefill.err" || echo "prefill: $(tail -1 "$tmp/prefill.err")" >&2
+}
+
 # The run's ferryd stopped and its directory removed (KEEP=1 keeps it);
 # a script sets `trap cleanup EXIT` (w6_cpu.sh keeps its own variant).
 fpid="" tmp=""

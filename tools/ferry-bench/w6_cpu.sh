@@ -12,11 +12,9 @@
 # PFLAGS="--set async_batch_max_messages=64 --set async_batch_linger_ms=0"
 # adds producer flags (client-side batching, as compare.sh --producer-set).
 # STORAGE='key = value' adds [plugins.storage] lines (e.g. segment_prefill = false).
-# PREFILL=N first sends N messages (async, window 256) to topic W2: an aged
-# broker, as in compare.sh where workload 6 follows five others (the key
-# index's slot table already touched, its entries further in).
+# PREFILL=N ages the broker first (row_lib.sh row_prefill).
 set -uo pipefail
-(($# >= 3)) || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+(($# >= 3)) || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 B=$(cd "$1" && pwd)/bin RATE=$2 DUR=$3
 shift 3
 N=$((RATE * DUR)) PD=$((DUR - 2))
@@ -31,11 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 start_row_ferryd "$B" "$tmp" "${STORAGE:-}"
-row_topics "$B" W6 W2
-if [[ -n ${PREFILL:-} ]]; then
-  timeout -k 5 120 "$B/ferry-bench" produce -n "$ns" --json --quiet -t W2 -s 1024 -m async -w 256 -N "$PREFILL" \
-    -d 100 >"$tmp/prefill.json" 2>"$tmp/prefill.err" || echo "prefill: $(tail -1 "$tmp/prefill.err")"
-fi
+row_topics "$B" W6
+row_prefill "$B"
 timeout -k 5 60 "$B/ferry-bench" consume -n "$ns" --json -t W6 -m push --from last -N "$N" -d $((DUR + 9)) --split \
   "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
 cpid=$!

@@ -19,11 +19,9 @@
 # (/proc/PID/schedstat, /proc/PID/status): ms on CPU, ms runnable but
 # waiting for a CPU, involuntary switches.
 # KEEP=1 keeps each run's directory (ferryd.log, the two JSON summaries).
-# PREFILL=N first sends N messages (async, window 256) to topic W2 on each
-# run's ferryd: an aged broker, as in compare.sh where workload 6 follows
-# five other workloads (key index slots touched, a later log segment).
+# PREFILL=N ages each run's ferryd first (row_lib.sh row_prefill).
 set -euo pipefail
-(($# >= 4)) || { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+(($# >= 4)) || { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 RATE=$1 DUR=$2 ROUNDS=$3; shift 3
 N=$((RATE * DUR))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -60,11 +58,8 @@ one_run() {  # one_run BUILD_DIR STORAGE_KEYS PRODUCE_FLAGS BUSY_POLL_US BATCH [
   [[ $batch == *p* ]] && pchrt=(chrt --batch 0)
   tmp=$(mktemp -d /tmp/ferry-w6row.XXXXXX)
   start_row_ferryd "$bin" "$tmp" "$skeys" "$bpoll"
-  row_topics "$bin" W6 W2
-  if [[ -n ${PREFILL:-} ]]; then
-    timeout -k 5 120 "$bin/ferry-bench" produce -n "$ns" --json --quiet -t W2 -s 1024 -m async -w 256 -N "$PREFILL" \
-      -d 100 >"$tmp/prefill.json" 2>"$tmp/prefill.err" || echo "prefill: $(tail -1 "$tmp/prefill.err")" >&2
-  fi
+  row_topics "$bin" W6
+  row_prefill "$bin"
   [[ $batch == *[hm]* ]] && bset=$(ferryd_batch "$fpid" "$batch")
   timeout -k 5 60 ${cchrt[@]+"${cchrt[@]}"} "$bin/ferry-bench" consume -n "$ns" --json --quiet -t W6 -m push --from last -N "$N" \
     -d $((DUR + 9)) --split "$@" >"$tmp/c.json" 2>"$tmp/c.err" &
